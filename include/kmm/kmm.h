@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmm: the Linux kernel's memory manager in user space.
+ *
+ * The umbrella header: it includes the whole Linux-named API and declares
+ * what is kmm's own (kmm_ prefix): booting and shutting down the machine,
+ * the consistency checker, the views, the log and the report counters.
+ */
+#ifndef KMM_KMM_H
+#define KMM_KMM_H
+
+#pragma GCC visibility push(default)
+
+#include <stdio.h>
+#include <kmm/types.h>
+#include <kmm/list.h>
+#include <kmm/gfp_types.h>
+#include <kmm/gfp.h>
+#include <kmm/mm_types.h>
+#include <kmm/page-flags.h>
+#include <kmm/page_ref.h>
+#include <kmm/mmzone.h>
+#include <kmm/mm.h>
+#include <kmm/memblock.h>
+#include <kmm/preempt.h>
+#include <kmm/spinlock.h>
+#include <kmm/printk.h>
+#include <kmm/bug.h>
+#include <kmm/shrinker.h>
+#include <kmm/oom.h>
+#include <kmm/vmstat.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * kmm_boot - boot the machine described by a kernel command line
+ * @cmdline: e.g. "mem=2G arch=x86_32 cpus=4"; NULL or "" for the defaults
+ *           (x86_64, mem=1G, cpus=2)
+ *
+ * One machine per process.  Parameters, with Linux's names: arch=, mem=,
+ * memmap=SIZE@START / SIZE$START, cpus=, numa=fake=N, min_free_kbytes=,
+ * watermark_scale_factor=, lowmem_reserve_ratio=, loglevel=, panic_on_warn.
+ *
+ * Return: 0, or -errno (-EINVAL for a bad parameter, which is named in the
+ * log; -EBUSY if a machine is running; -ENOMEM).  A failed boot leaves
+ * nothing behind.
+ */
+int kmm_boot(const char *cmdline);
+
+/* Tear the machine down; kmm_boot() may be called again afterwards. */
+void kmm_shutdown(void);
+
+/* True while a machine is booted. */
+bool kmm_booted(void);
+
+/**
+ * kmm_check - validate every structure of the machine
+ *
+ * Buddy lists against PageBuddy and their order, nr_free per order, per-CPU
+ * list counts, zone free counts, reference counts, and conservation: free +
+ * allocated + reserved = present pages.  Each problem found is reported.
+ * Context: sleepable; it stops the allocator while it looks.
+ * Return: the number of problems (0 when consistent).
+ */
+int kmm_check(void);
+
+/**
+ * kmm_show - print a view, in Linux's format, to @out
+ * @view: "buddyinfo", "pagetypeinfo", "zoneinfo", "meminfo", "vmstat",
+ *        "extfrag_index", "unusable_index", "dmesg", ...
+ * Return: 0, or -ENOENT for an unknown view name.
+ */
+int kmm_show(const char *view, FILE *out);
+
+/* The names kmm_show() knows, NULL-terminated. */
+const char *const *kmm_view_names(void);
+
+/* What the reporting module has counted since boot. */
+enum kmm_report_kind {
+	KMM_REPORT_WARN,		/* WARN / WARN_ON fired */
+	KMM_REPORT_BUG,			/* BUG / VM_BUG_ON */
+	KMM_REPORT_BAD_PAGE,		/* "BUG: Bad page state" */
+	KMM_REPORT_MIGHT_SLEEP,		/* sleeping in atomic context */
+	KMM_REPORT_ALLOC_FAIL,		/* "page allocation failure" printed */
+	KMM_REPORT_OOM,			/* out-of-memory reports */
+	KMM_REPORT_BAD_FREE,		/* a free the allocator refused */
+	KMM_REPORT_CHECK,		/* problems kmm_check() found */
+	KMM_REPORT_SLAB,		/* slab debugging reports */
+	KMM_REPORT_VMALLOC,		/* vmalloc misuse reports */
+	KMM_REPORT_KMAP,		/* kmap misuse reports */
+	KMM_REPORT_PERCPU,		/* per-CPU allocator reports */
+	NR_KMM_REPORT_KINDS
+};
+
+unsigned long kmm_report_count(enum kmm_report_kind kind);
+void kmm_report_reset(void);
+
+/**
+ * kmm_dmesg - copy the kernel log (the ring buffer dmesg shows) into @buf
+ * Return: the length of the whole log (may exceed @size, as snprintf).
+ */
+size_t kmm_dmesg(char *buf, size_t size);
+void kmm_dmesg_clear(void);
+
+/* Where console messages go (default stderr); NULL silences the console. */
+void kmm_set_console(FILE *out);
+
+/* The machine as booted. */
+enum kmm_arch { KMM_ARCH_X86_64, KMM_ARCH_X86_32 };
+enum kmm_arch kmm_arch(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#pragma GCC visibility pop
+
+#endif /* KMM_KMM_H */

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Basic kernel types: the integer widths, atomics and list heads that every
+ * other kmm header builds on.  Named as in Linux's <linux/types.h>.
+ */
+#ifndef KMM_TYPES_H
+#define KMM_TYPES_H
+
+#pragma GCC visibility push(default)
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
+
+typedef u64 phys_addr_t;
+typedef unsigned long pgoff_t;
+typedef unsigned int gfp_t;
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#define __kmm_export __attribute__((visibility("default")))
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#define __cacheline_aligned __attribute__((aligned(64)))
+#define ____cacheline_aligned __attribute__((aligned(64)))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define __must_check __attribute__((warn_unused_result))
+#ifndef __percpu
+#define __percpu
+#endif
+
+#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define BIT(n) (1UL << (n))
+#define BITS_PER_LONG 64
+
+/* Atomics: Linux's types, sequentially consistent unless named _relaxed. */
+typedef struct { int counter; } atomic_t;
+typedef struct { long counter; } atomic_long_t;
+
+#define ATOMIC_INIT(i) { (i) }
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+static inline int atomic_sub_return(int i, atomic_t *v)
+{
+	return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+static inline void atomic_add(int i, atomic_t *v) { atomic_add_return(i, v); }
+static inline void atomic_sub(int i, atomic_t *v) { atomic_sub_return(i, v); }
+static inline void atomic_inc(atomic_t *v) { atomic_add_return(1, v); }
+static inline void atomic_dec(atomic_t *v) { atomic_sub_return(1, v); }
+static inline bool atomic_dec_and_test(atomic_t *v)
+{
+	return atomic_sub_return(1, v) == 0;
+}
+static inline int atomic_cmpxchg(atomic_t *v, int old, int new_)
+{
+	__atomic_compare_exchange_n(&v->counter, &old, new_, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	return old;
+}
+
+static inline long atomic_long_read(const atomic_long_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+static inline void atomic_long_set(atomic_long_t *v, long i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+static inline long atomic_long_add_return(long i, atomic_long_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+static inline void atomic_long_add(long i, atomic_long_t *v)
+{
+	atomic_long_add_return(i, v);
+}
+static inline void atomic_long_sub(long i, atomic_long_t *v)
+{
+	atomic_long_add_return(-i, v);
+}
+static inline void atomic_long_inc(atomic_long_t *v) { atomic_long_add(1, v); }
+static inline void atomic_long_dec(atomic_long_t *v) { atomic_long_add(-1, v); }
+
+#pragma GCC visibility pop
+
+#endif /* KMM_TYPES_H */

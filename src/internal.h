@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cross-module internals of libkmm.  Prototypes are grouped by the file
+ * that defines them: this header is a map of the modules.
+ */
+#ifndef KMM_INTERNAL_H
+#define KMM_INTERNAL_H
+
+#include <errno.h>
+#include <string.h>
+#include <kmm/kmm.h>
+#include "platform/platform.h"
+
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+#define clamp(v, lo, hi) min(max(v, lo), hi)
+#define ALIGN(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define barrier() __asm__ __volatile__("" ::: "memory")
+#define SZ_1K	0x400UL
+#define SZ_1M	0x100000UL
+#define SZ_16M	0x1000000UL
+#define SZ_1G	0x40000000UL
+#define SZ_4G	0x100000000UL
+
+/* --- the machine: config.c, boot.c --- */
+struct kmm_config {
+	enum kmm_arch arch;
+	u64 mem;			/* mem=: RAM from 0 to here */
+	unsigned int cpus;
+	unsigned int numa_nodes;	/* numa=fake= */
+	long min_free_kbytes;		/* -1: computed */
+	unsigned int watermark_scale_factor;
+	int lowmem_reserve_ratio[MAX_NR_ZONES];
+	int loglevel;
+	bool panic_on_warn;
+	u64 vmalloc_size;		/* vmalloc=, 0: the arch default */
+	unsigned int nr_memmap;
+	struct { u64 start, size; bool reserved; } memmap[32];
+};
+
+extern struct kmm_config kmm_cfg;
+extern bool kmm_machine_up;
+
+int kmm_parse_cmdline(const char *cmdline, struct kmm_config *cfg);
+int kmm_parse_size(const char *s, u64 *out);
+
+/* --- the task: each host thread's kernel-side state (cpu.c) --- */
+#define PF_MEMALLOC		0x00000800
+#define PF_KSWAPD		0x00020000
+#define PF_MEMALLOC_NOFS	0x00040000
+#define PF_MEMALLOC_NOIO	0x00080000
+
+struct task_struct {
+	int preempt_count;
+	int cpu;		/* the CPU owned while preempt_count > 0 */
+	int bound_cpu;		/* kmm_bind_cpu(), or -1 */
+	unsigned int flags;	/* PF_* */
+	int pid;
+	char comm[16];
+};
+
+extern __thread struct task_struct kmm_current_task
+	__attribute__((tls_model("initial-exec")));
+#define current (&kmm_current_task)
+
+/* A simulated CPU: whoever holds @owner runs on it. */
+struct kmm_cpu {
+	spinlock_t owner;
+	int id;
+	unsigned long vm_events[NR_VM_EVENT_ITEMS];
+} ____cacheline_aligned;
+
+extern struct kmm_cpu *kmm_cpus;
+
+int kmm_cpus_init(unsigned int nr);
+void kmm_cpus_exit(void);
+void kmm_cpu_enter(struct task_struct *t);
+
+static __always_inline void __preempt_disable(void)
+{
+	struct task_struct *t = current;
+
+	if (t->preempt_count++ == 0)
+		kmm_cpu_enter(t);
+	barrier();
+}
+
+static __always_inline void __preempt_enable(void)
+{
+	struct task_struct *t = current;
+
+	barrier();
+	if (--t->preempt_count == 0)
+		plat_unlock(&kmm_cpus[t->cpu].owner);
+}
+
+static __always_inline int __smp_processor_id(void)
+{
+	return current->cpu;
+}
+
+static __always_inline void __spin_lock(spinlock_t *lock)
+{
+	__preempt_disable();
+	plat_lock(lock);
+}
+
+static __always_inline void __spin_unlock(spinlock_t *lock)
+{
+	plat_unlock(lock);
+	__preempt_enable();
+}
+
+/* Events on the CPU the caller owns (preemption disabled). */
+static __always_inline void __count_vm_events(enum vm_event_item item, long delta)
+{
+	kmm_cpus[current->cpu].vm_events[item] += (unsigned long)delta;
+}
+#define __count_vm_event(item) __count_vm_events(item, 1)
+
+/* --- reports: printk.c, report.c --- */
+void kmm_report_count_inc(enum kmm_report_kind kind);
+void kmm_log_init(int loglevel);
+void kmm_log_exit(void);
+const char *kmm_comm(void);
+void bad_page(struct page *page, const char *reason);
+extern int kmm_loglevel;
+extern bool kmm_panic_on_warn;
+
+/* --- memblock.c --- */
+void memblock_reset(void);
+extern bool memblock_done;
+
+/* --- e820.c: the firmware memory map --- */
+#define E820_MAX_ENTRIES 128
+enum e820_type { E820_TYPE_RAM = 1, E820_TYPE_RESERVED = 2 };
+struct e820_entry { u64 addr, size; enum e820_type type; };
+struct e820_table { unsigned int nr_entries; struct e820_entry entries[E820_MAX_ENTRIES]; };
+extern struct e820_table e820_table;
+int e820_setup(const struct kmm_config *cfg);
+void e820_print_map(const char *who);
+u64 e820_end_of_ram(void);
+
+/* --- mm_init.c: mem_map, nodes, zones, deferred init --- */
+extern pg_data_t *node_data[MAX_NUMNODES];
+extern u8 *pageblock_flags;
+extern unsigned long arch_zone_lowest_possible_pfn[MAX_NR_ZONES];
+extern unsigned long arch_zone_highest_possible_pfn[MAX_NR_ZONES];
+extern unsigned long zone_boundary_pfn[MAX_NR_ZONES];
+bool kmm_zone_configured(enum zone_type zt);
+int mm_core_init(void);
+void mm_core_exit(void);
+void build_all_zonelists(void);
+bool deferred_grow_zone(struct zone *zone, unsigned int order);
+void set_pageblock_migratetype(struct page *page, int migratetype);
+int get_pfnblock_migratetype(const struct page *page, unsigned long pfn);
+static inline int get_pageblock_migratetype(const struct page *page);
+extern const char *const zone_names[MAX_NR_ZONES];
+void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
+			      enum zone_type zt);
+
+/* --- page_alloc.c --- */
+void kmm_calculate_min_free_kbytes(void);
+void setup_per_zone_wmarks(void);
+void setup_per_zone_lowmem_reserve(void);
+void calculate_totalreserve_pages(void);
+void setup_zone_pageset(struct zone *zone);
+void __free_pages_core(struct page *page, unsigned int order);
+unsigned long nr_free_pagecache_pages(void);
+bool pfn_is_deferred(unsigned long pfn);
+void free_area_init_core_zone(struct zone *zone);
+extern int watermark_scale_factor;
+extern int min_free_kbytes;
+extern int user_min_free_kbytes;
+extern int sysctl_lowmem_reserve_ratio[MAX_NR_ZONES];
+extern unsigned long totalreserve_pages;
+
+/* Allocation flags, derived from gfp as Linux's gfp_to_alloc_flags. */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10
+#define ALLOC_MIN_RESERVE	0x20
+#define ALLOC_CPUSET		0x40
+#define ALLOC_CMA		0x80
+#define ALLOC_NOFRAGMENT	0x100
+#define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_KSWAPD		0x800
+#define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+struct alloc_context {
+	struct zonelist *zonelist;
+	struct zoneref *preferred_zoneref;
+	int migratetype;
+	enum zone_type highest_zoneidx;
+	bool spread_dirty_pages;
+};
+
+/* --- vmscan.c: kswapd, shrinkers, direct reclaim; oom_kill.c --- */
+int kswapd_run(int nid);
+void kswapd_stop(int nid);
+void wakeup_kswapd(struct zone *zone, gfp_t gfp_flags, int order,
+		   enum zone_type highest_zoneidx);
+unsigned long try_to_free_pages(struct zonelist *zonelist, int order,
+				gfp_t gfp_mask, int nid);
+void shrinkers_exit(void);
+/* Woken when pages return to a zone: allocators waiting for frees sleep here. */
+void kmm_wait_for_free_pages(unsigned int timeout_us);
+void kmm_pages_freed(void);
+bool out_of_memory(gfp_t gfp_mask, int order);
+void oom_exit(void);
+
+/* --- vmstat.c --- */
+void vmstat_init(void);
+void __mod_zone_freepage_state(struct zone *zone, long nr_pages, int migratetype);
+void fill_contig_page_info(struct zone *zone, unsigned int suitable_order,
+			   unsigned long *free_pages, unsigned long *free_blocks_total,
+			   unsigned long *free_blocks_suitable);
+int fragmentation_index(struct zone *zone, unsigned int order);
+unsigned long kmm_zone_nr_free(struct zone *zone, unsigned int order);
+
+/* --- show_mem.c: the memory dump after an allocation failure --- */
+void __show_mem(void);
+void warn_alloc(gfp_t gfp_mask, const char *fmt, ...) __printf(2, 3);
+
+/* --- check.c --- */
+int kmm_check_pages(void);
+
+/* --- views: proc.c (buddyinfo ...), meminfo.c --- */
+/* Figures the layers above the page allocator report into /proc/meminfo. */
+struct kmm_meminfo {
+	u64 vmalloc_total;		/* bytes of vmalloc address space */
+	atomic_long_t vmalloc_pages;	/* pages vmalloc holds */
+	atomic_long_t percpu_pages;	/* pages the per-CPU allocator holds */
+};
+extern struct kmm_meminfo kmm_meminfo;
+void show_buddyinfo(FILE *f);
+void show_pagetypeinfo(FILE *f);
+void show_zoneinfo(FILE *f);
+void show_vmstat(FILE *f);
+void show_meminfo(FILE *f);
+void show_extfrag_index(FILE *f);
+void show_unusable_index(FILE *f);
+
+static inline int get_pageblock_migratetype(const struct page *page)
+{
+	return get_pfnblock_migratetype(page, page_to_pfn(page));
+}
+
+#endif /* KMM_INTERNAL_H */

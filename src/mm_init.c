@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory initialisation: nodes, zones, mem_map and deferred struct page init.
+ *
+ * Boot runs in this order (boot.c drives it):
+ *   1. the e820 map becomes memblock.memory, split into nodes for numa=fake;
+ *   2. memblock places mem_map (one struct page per pfn, FLATMEM), the
+ *      pageblock migratetype array, each node's pg_data_t and the per-CPU
+ *      pagesets;
+ *   3. each zone spans the node's memory inside the arch's zone range
+ *      (x86_32: DMA < 16 MiB <= Normal < 896 MiB <= HighMem; x86_64:
+ *      DMA < 16 MiB <= DMA32 < 4 GiB <= Normal);
+ *   4. memblock_free_all() gives the free ranges to the buddy allocator.
+ *
+ * Deferred init: only the first DEFERRED_BOOT_PAGES of each zone get their
+ * struct pages at boot.  The rest of the zone, a section at a time, is
+ * initialised when the zone's free lists run short (deferred_grow_zone()),
+ * as Linux's deferred struct page init does, so a machine of a terabyte
+ * boots in milliseconds and its mem_map is touched only where used.  Until
+ * then the deferred free memory is counted, exactly as the buddy allocator
+ * will hold it, in zone->deferred_nr_free[] and in NR_FREE_PAGES.
+ */
+#include "internal.h"
+
+struct page *mem_map;
+unsigned long max_pfn;
+unsigned long max_low_pfn;
+unsigned long kmm_page_offset;
+void *high_memory;
+pg_data_t *node_data[MAX_NUMNODES];
+int nr_online_nodes = 1;
+int node_distance_table[MAX_NUMNODES][MAX_NUMNODES];
+unsigned int pageblock_order = 9;
+int page_group_by_mobility_disabled;
+u8 *pageblock_flags;
+unsigned long totalram_pages_count;
+unsigned long totalhigh_pages_count;
+unsigned long zone_boundary_pfn[MAX_NR_ZONES];
+
+const char *const zone_names[MAX_NR_ZONES] = {
+	"DMA", "DMA32", "Normal", "HighMem", "Movable", "Device",
+};
+
+const char *const migratetype_names[MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+};
+
+#define SECTION_PAGES		(1UL << 15)	/* 128 MiB */
+#define DEFERRED_BOOT_PAGES	(2 * SECTION_PAGES)
+
+bool kmm_zone_configured(enum zone_type zt)
+{
+	if (kmm_cfg.arch == KMM_ARCH_X86_32)
+		return zt == ZONE_DMA || zt == ZONE_NORMAL || zt == ZONE_HIGHMEM ||
+		       zt == ZONE_MOVABLE;
+	return zt != ZONE_HIGHMEM;
+}
+
+/* The highest pfn (exclusive) each zone type may reach on this arch. */
+static void arch_zone_limits(unsigned long *limit)
+{
+	limit[ZONE_DMA] = SZ_16M >> PAGE_SHIFT;
+	if (kmm_cfg.arch == KMM_ARCH_X86_32) {
+		limit[ZONE_DMA32] = limit[ZONE_DMA];
+		limit[ZONE_NORMAL] = max_low_pfn;
+		limit[ZONE_HIGHMEM] = max_pfn;
+	} else {
+		limit[ZONE_DMA32] = SZ_4G >> PAGE_SHIFT;
+		limit[ZONE_NORMAL] = max_pfn;
+		limit[ZONE_HIGHMEM] = limit[ZONE_NORMAL];
+	}
+	limit[ZONE_MOVABLE] = limit[ZONE_HIGHMEM];
+	limit[ZONE_DEVICE] = limit[ZONE_MOVABLE];
+	for (int i = 1; i < MAX_NR_ZONES; i++)
+		limit[i] = max(limit[i], limit[i - 1]);
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		limit[i] = min(limit[i], max_pfn);
+}
+
+/* --- pageblock migrate types: one byte per pageblock --- */
+
+void set_pageblock_migratetype(struct page *page, int migratetype)
+{
+	if (unlikely(page_group_by_mobility_disabled && migratetype < MIGRATE_PCPTYPES))
+		migratetype = MIGRATE_UNMOVABLE;
+	WRITE_ONCE(pageblock_flags[page_to_pfn(page) >> pageblock_order], (u8)migratetype);
+}
+
+int get_pfnblock_migratetype(const struct page *page, unsigned long pfn)
+{
+	(void)page;
+	return READ_ONCE(pageblock_flags[pfn >> pageblock_order]);
+}
+
+/* --- struct page init --- */
+
+static void init_single_page(struct page *page, unsigned long pfn,
+			     enum zone_type zt, int nid)
+{
+	(void)pfn;
+	memset(page, 0, sizeof(*page));
+	page->flags = ((unsigned long)nid << NODES_PGSHIFT) |
+		      ((unsigned long)zt << ZONES_PGSHIFT);
+	page->page_type = UINT32_MAX;		/* _mapcount = -1 */
+	init_page_count(page);
+	INIT_LIST_HEAD(&page->lru);
+	__SetPageReserved(page);
+}
+
+/* Give [start, end) struct pages, all reserved; free ones are freed later. */
+void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
+			      enum zone_type zt)
+{
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		init_single_page(pfn_to_page(pfn), pfn, zt, nid);
+		if (IS_ALIGNED(pfn, pageblock_nr_pages))
+			pageblock_flags[pfn >> pageblock_order] = MIGRATE_MOVABLE;
+	}
+}
+
+/* Split [start, end) into naturally aligned blocks of at most MAX_PAGE_ORDER. */
+static unsigned int next_block_order(unsigned long start, unsigned long end)
+{
+	unsigned int order = start ? min((unsigned int)__builtin_ctzl(start),
+					 (unsigned int)MAX_PAGE_ORDER) : MAX_PAGE_ORDER;
+
+	while (start + (1UL << order) > end)
+		order--;
+	return order;
+}
+
+static unsigned long free_range_to_buddy(unsigned long start, unsigned long end)
+{
+	unsigned long n = end - start;
+
+	while (start < end) {
+		unsigned int order = next_block_order(start, end);
+
+		__free_pages_core(pfn_to_page(start), order);
+		start += 1UL << order;
+	}
+	return n;
+}
+
+/* The free pfn ranges of memblock that fall in [lo, hi), one callback each. */
+static void for_each_free_pfn_range(unsigned long lo, unsigned long hi,
+				    void (*fn)(unsigned long s, unsigned long e, void *arg),
+				    void *arg)
+{
+	unsigned long idx = 0;
+	phys_addr_t s, e;
+
+	while (memblock_next_free_range(&idx, &s, &e, NULL)) {
+		unsigned long ps = max(PFN_UP(s), lo), pe = min(PFN_DOWN(e), hi);
+
+		if (ps < pe)
+			fn(ps, pe, arg);
+	}
+}
+
+static void count_deferred(unsigned long s, unsigned long e, void *arg)
+{
+	struct zone *zone = arg;
+
+	zone->deferred_free_pages += e - s;
+	while (s < e) {
+		unsigned int order = next_block_order(s, e);
+
+		zone->deferred_nr_free[order]++;
+		s += 1UL << order;
+	}
+}
+
+static void free_boot_range(unsigned long s, unsigned long e, void *arg)
+{
+	*(unsigned long *)arg += free_range_to_buddy(s, e);
+}
+
+bool pfn_is_deferred(unsigned long pfn)
+{
+	if (pfn >= max_pfn)
+		return false;
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+			struct zone *z = &NODE_DATA(nid)->node_zones[zt];
+
+			if (zone_spans_pfn(z, pfn))
+				return pfn >= z->deferred_pfn;
+		}
+	}
+	return false;
+}
+
+/*
+ * Initialise the next deferred section of @zone and free its memory into
+ * the buddy allocator.  Called with zone->lock held, from the allocator
+ * when the free lists cannot serve a request.
+ * Return: true if pages were added.
+ */
+bool deferred_grow_zone(struct zone *zone, unsigned int order)
+{
+	unsigned long end = zone_end_pfn(zone);
+	bool grown = false;
+
+	(void)order;
+	while (zone->deferred_pfn < end && !grown) {
+		unsigned long s = zone->deferred_pfn;
+		unsigned long e = min(ALIGN(s + 1, SECTION_PAGES), end);
+		unsigned long before = zone->deferred_free_pages;
+
+		init_reserved_page_range(s, e, zone->node, (enum zone_type)zone_idx(zone));
+		zone->deferred_pfn = e;
+		/* Take the section out of the deferred count, then free it for real. */
+		struct zone tmp = { 0 };
+		for_each_free_pfn_range(s, e, count_deferred, &tmp);
+		for (int o = 0; o < NR_PAGE_ORDERS; o++)
+			zone->deferred_nr_free[o] -= tmp.deferred_nr_free[o];
+		zone->deferred_free_pages -= tmp.deferred_free_pages;
+		__mod_zone_freepage_state(zone, -(long)tmp.deferred_free_pages, MIGRATE_MOVABLE);
+		unsigned long freed = 0;
+		for_each_free_pfn_range(s, e, free_boot_range, &freed);
+		grown = before != zone->deferred_free_pages;
+	}
+	return grown;
+}
+
+/* --- nodes and zones --- */
+
+/* numa=fake=N: split memory into N nodes of equal size, 32 MiB aligned. */
+static int numa_emulate(unsigned int nodes)
+{
+	phys_addr_t total = memblock_phys_mem_size();
+	phys_addr_t per = ALIGN_DOWN(total / nodes, (phys_addr_t)32 * SZ_1M);
+	phys_addr_t start = memblock_start_of_DRAM();
+
+	if (per < 32 * SZ_1M) {
+		pr_err("numa=fake=%u: too many nodes for %llu MiB\n", nodes,
+		       (unsigned long long)(total >> 20));
+		return -EINVAL;
+	}
+	for (unsigned int nid = 0; nid < nodes; nid++) {
+		phys_addr_t want = per, s = start, e = start;
+
+		/* Advance e until [s, e) holds @per bytes of memory. */
+		for (unsigned long i = 0; i < memblock.memory.cnt && want; i++) {
+			struct memblock_region *r = &memblock.memory.regions[i];
+			phys_addr_t rs = max(r->base, e), re = r->base + r->size;
+
+			if (re <= rs)
+				continue;
+			phys_addr_t take = min(want, re - rs);
+			e = rs + take;
+			want -= take;
+		}
+		if (nid == nodes - 1)
+			e = memblock_end_of_DRAM();
+		struct memblock_region saved[INIT_MEMBLOCK_REGIONS];
+		unsigned long cnt = memblock.memory.cnt;
+		memcpy(saved, memblock.memory.regions, sizeof(saved[0]) * cnt);
+		for (unsigned long i = 0; i < cnt; i++) {
+			phys_addr_t rs = max(saved[i].base, s);
+			phys_addr_t re = min(saved[i].base + saved[i].size, e);
+			if (rs < re && memblock_add_node(rs, re - rs, (int)nid))
+				return -ENOSPC;
+		}
+		pr_info("Faking node %u at [mem 0x%016llx-0x%016llx] (%lluMB)\n", nid,
+			(unsigned long long)s, (unsigned long long)e - 1,
+			(unsigned long long)((e - s) >> 20));
+		start = e;
+	}
+	nr_online_nodes = (int)nodes;
+	return 0;
+}
+
+static void node_pfn_range(int nid, unsigned long *start, unsigned long *end)
+{
+	*start = ~0UL;
+	*end = 0;
+	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
+		struct memblock_region *r = &memblock.memory.regions[i];
+
+		if (r->nid != nid)
+			continue;
+		*start = min(*start, PFN_UP(r->base));
+		*end = max(*end, PFN_DOWN(r->base + r->size));
+	}
+	if (*start > *end)
+		*start = *end = 0;
+}
+
+static unsigned long present_pages_in(int nid, unsigned long s, unsigned long e)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
+		struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long rs = max(PFN_UP(r->base), s);
+		unsigned long re = min(PFN_DOWN(r->base + r->size), e);
+
+		if (r->nid == nid && rs < re)
+			n += re - rs;
+	}
+	return n;
+}
+
+static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *limit)
+{
+	struct zone *zone = &pgdat->node_zones[zt];
+	unsigned long lo = zt ? limit[zt - 1] : 0, hi = limit[zt];
+	unsigned long ns = pgdat->node_start_pfn, ne = ns + pgdat->node_spanned_pages;
+
+	spin_lock_init(&zone->lock);
+	zone->name = zone_names[zt];
+	zone->node = pgdat->node_id;
+	zone->zone_pgdat = pgdat;
+	for (int o = 0; o < NR_PAGE_ORDERS; o++)
+		for (int t = 0; t < MIGRATE_TYPES; t++)
+			INIT_LIST_HEAD(&zone->free_area[o].free_list[t]);
+	zone->per_cpu_pageset = memblock_alloc_try_nid(sizeof(struct per_cpu_pages) * nr_cpu_ids,
+						       64, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
+						       pgdat->node_id);
+	zone->per_cpu_zonestats = memblock_alloc_try_nid(sizeof(struct per_cpu_zonestat) * nr_cpu_ids,
+							 64, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
+							 pgdat->node_id);
+	if (!zone->per_cpu_pageset || !zone->per_cpu_zonestats)
+		return -ENOMEM;
+
+	unsigned long s = max(lo, ns), e = min(hi, ne);
+	if (!kmm_zone_configured(zt) || zt == ZONE_MOVABLE || zt == ZONE_DEVICE || s >= e) {
+		zone->zone_start_pfn = s < e ? s : 0;
+		zone->deferred_pfn = zone->zone_start_pfn;
+		return 0;
+	}
+	/* A zone spans from its first to its last page of memory. */
+	unsigned long first = e, last = s;
+	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
+		struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long rs = max(PFN_UP(r->base), s), re = min(PFN_DOWN(r->base + r->size), e);
+
+		if (r->nid == pgdat->node_id && rs < re) {
+			first = min(first, rs);
+			last = max(last, re);
+		}
+	}
+	if (first >= last) {
+		zone->zone_start_pfn = 0;
+		return 0;
+	}
+	zone->zone_start_pfn = first;
+	zone->spanned_pages = last - first;
+	zone->present_pages = present_pages_in(pgdat->node_id, first, last);
+	zone->deferred_pfn = last;
+	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
+		zone->deferred_pfn = ALIGN(first + DEFERRED_BOOT_PAGES, SECTION_PAGES);
+	pgdat->nr_zones = zt + 1;
+	return 0;
+}
+
+static int node_init(int nid, const unsigned long *limit)
+{
+	pg_data_t *pgdat = memblock_alloc_try_nid(sizeof(*pgdat), 64, 0,
+						  MEMBLOCK_ALLOC_ACCESSIBLE, nid);
+	unsigned long s, e;
+
+	if (!pgdat)
+		return -ENOMEM;
+	node_data[nid] = pgdat;
+	pgdat->node_id = nid;
+	node_pfn_range(nid, &s, &e);
+	pgdat->node_start_pfn = s;
+	pgdat->node_spanned_pages = e - s;
+	pgdat->node_present_pages = present_pages_in(nid, s, e);
+	pgdat->per_cpu_nodestats = memblock_alloc_try_nid(sizeof(struct per_cpu_nodestat) * nr_cpu_ids,
+							  64, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid);
+	if (!pgdat->per_cpu_nodestats)
+		return -ENOMEM;
+	pr_info("Initmem setup node %d [mem 0x%016llx-0x%016llx]\n", nid,
+		(unsigned long long)PFN_PHYS(s), (unsigned long long)PFN_PHYS(e) - 1);
+	for (int zt = 0; zt < MAX_NR_ZONES; zt++)
+		if (zone_init(pgdat, (enum zone_type)zt, limit))
+			return -ENOMEM;
+	return 0;
+}
+
+static void print_zone_ranges(const unsigned long *limit)
+{
+	pr_info("Zone ranges:\n");
+	for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+		if (!kmm_zone_configured((enum zone_type)zt) || zt >= ZONE_MOVABLE)
+			continue;
+		unsigned long lo = zt ? limit[zt - 1] : 0, hi = limit[zt];
+		lo = max(lo, PFN_DOWN(memblock_start_of_DRAM()));
+		if (lo >= hi)
+			pr_info("  %-8s empty\n", zone_names[zt]);
+		else
+			pr_info("  %-8s [mem 0x%016llx-0x%016llx]\n", zone_names[zt],
+				(unsigned long long)PFN_PHYS(lo),
+				(unsigned long long)PFN_PHYS(hi) - 1);
+	}
+	pr_info("Movable zone start for each node\n");
+	pr_info("Early memory node ranges\n");
+	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
+		struct memblock_region *r = &memblock.memory.regions[i];
+		pr_info("  node %3d: [mem 0x%016llx-0x%016llx]\n", r->nid,
+			(unsigned long long)r->base,
+			(unsigned long long)(r->base + r->size - 1));
+	}
+}
+
+/*
+ * Lay out nodes, zones and mem_map from memblock; the machine's RAM must be
+ * mapped (direct map) and memblock filled from e820 before this runs.
+ */
+int mm_core_init(void)
+{
+	unsigned long limit[MAX_NR_ZONES];
+	int err;
+
+	if (kmm_cfg.numa_nodes > 1 && (err = numa_emulate(kmm_cfg.numa_nodes)))
+		return err;
+	for (int a = 0; a < nr_online_nodes; a++)
+		for (int b = 0; b < nr_online_nodes; b++)
+			node_distance_table[a][b] = a == b ? 10 : 20;
+
+	pageblock_order = kmm_cfg.arch == KMM_ARCH_X86_32 ? MAX_PAGE_ORDER : 9;
+	arch_zone_limits(limit);
+	memcpy(zone_boundary_pfn, limit, sizeof(limit));
+	print_zone_ranges(limit);
+
+	/* mem_map and the pageblock array, from lowmem, top-down. */
+	mem_map = memblock_alloc(PAGE_ALIGN(max_pfn * sizeof(struct page)), SZ_1M);
+	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
+	if (!mem_map || !pageblock_flags) {
+		pr_err("kmm: cannot allocate mem_map for %lu pages\n", max_pfn);
+		return -ENOMEM;
+	}
+	for (int nid = 0; nid < nr_online_nodes; nid++)
+		if ((err = node_init(nid, limit)))
+			return err;
+	return 0;
+}
+
+void mm_core_exit(void)
+{
+	mem_map = NULL;
+	pageblock_flags = NULL;
+	for (int nid = 0; nid < MAX_NUMNODES; nid++)
+		node_data[nid] = NULL;
+	nr_online_nodes = 1;
+	totalram_pages_count = 0;
+	totalhigh_pages_count = 0;
+}
+
+/*
+ * Pages that no zone spans (the first page, holes between nodes, reserved
+ * ranges above the last RAM) still get a struct page, reserved, in the zone
+ * whose range holds them, as Linux's init_unavailable_range().
+ */
+static void init_unspanned_pages(void)
+{
+	unsigned long pfn = 0;
+
+	while (pfn < max_pfn) {
+		unsigned long next = max_pfn;
+		bool inside = false;
+		struct zone *zone;
+
+		for_each_zone(zone) {
+			if (!zone->spanned_pages)
+				continue;
+			if (zone_spans_pfn(zone, pfn)) {
+				next = zone_end_pfn(zone);
+				inside = true;
+				break;
+			}
+			if (zone->zone_start_pfn > pfn)
+				next = min(next, zone->zone_start_pfn);
+		}
+		if (!inside) {
+			int zt = 0;
+			while (zt < MAX_NR_ZONES - 1 && pfn >= zone_boundary_pfn[zt])
+				zt++;
+			init_reserved_page_range(pfn, next, 0, (enum zone_type)zt);
+		}
+		pfn = next;
+	}
+}
+
+/*
+ * The end of boot: give every zone its struct pages (up to its deferred
+ * point), free the free memory into the buddy allocator, count what is
+ * deferred, and fix each zone's managed pages.
+ */
+unsigned long memblock_free_all(void)
+{
+	unsigned long total = 0;
+	struct zone *zone;
+
+	for_each_zone(zone) {
+		if (!zone->spanned_pages)
+			continue;
+		unsigned long s = zone->zone_start_pfn, d = zone->deferred_pfn;
+
+		init_reserved_page_range(s, d, zone->node, (enum zone_type)zone_idx(zone));
+	}
+	init_unspanned_pages();
+
+	for_each_zone(zone) {
+		unsigned long freed = 0;
+
+		if (!zone->spanned_pages)
+			continue;
+		__spin_lock(&zone->lock);
+		for_each_free_pfn_range(zone->zone_start_pfn, zone->deferred_pfn,
+					free_boot_range, &freed);
+		__spin_unlock(&zone->lock);
+		for_each_free_pfn_range(zone->deferred_pfn, zone_end_pfn(zone),
+					count_deferred, zone);
+		__mod_zone_freepage_state(zone, (long)zone->deferred_free_pages, MIGRATE_MOVABLE);
+		atomic_long_set(&zone->managed_pages, (long)(freed + zone->deferred_free_pages));
+		total += freed + zone->deferred_free_pages;
+		if (is_highmem(zone))
+			totalhigh_pages_count += freed + zone->deferred_free_pages;
+		if (zone->deferred_pfn < zone_end_pfn(zone))
+			pr_info("On node %d, zone %s: %lu pages deferred\n", zone->node,
+				zone->name, zone_end_pfn(zone) - zone->deferred_pfn);
+	}
+	totalram_pages_count = total;
+	memblock_done = true;
+	return total;
+}
+
+/*
+ * Zonelists: for each node, its own zones from the highest down, then the
+ * other nodes' by distance; the no-fallback list holds only its own.
+ */
+void build_all_zonelists(void)
+{
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+		struct zoneref *zr = pgdat->node_zonelists[ZONELIST_FALLBACK]._zonerefs;
+		struct zoneref *own = pgdat->node_zonelists[ZONELIST_NOFALLBACK]._zonerefs;
+		bool used[MAX_NUMNODES] = { false };
+
+		for (int n = 0; n < nr_online_nodes; n++) {
+			int best = -1;
+			for (int c = 0; c < nr_online_nodes; c++)
+				if (!used[c] && (best < 0 ||
+				    node_distance(nid, c) < node_distance(nid, best) ||
+				    (node_distance(nid, c) == node_distance(nid, best) && c == nid)))
+					best = c;
+			used[best] = true;
+			for (int zt = MAX_NR_ZONES - 1; zt >= 0; zt--) {
+				struct zone *z = &NODE_DATA(best)->node_zones[zt];
+				if (!managed_zone(z))
+					continue;
+				*zr++ = (struct zoneref){ z, zt };
+				if (best == nid)
+					*own++ = (struct zoneref){ z, zt };
+			}
+		}
+		*zr = (struct zoneref){ NULL, 0 };
+		*own = (struct zoneref){ NULL, 0 };
+	}
+	unsigned long vm_total = nr_free_pagecache_pages();
+	page_group_by_mobility_disabled = vm_total < pageblock_nr_pages * MIGRATE_TYPES;
+	pr_info("Built %d zonelists, mobility grouping %s.  Total pages: %lu\n",
+		nr_online_nodes, page_group_by_mobility_disabled ? "off" : "on", vm_total);
+}

@@ -1,0 +1,962 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zoned page allocator: Linux's mm/page_alloc.c semantics.
+ *
+ * A request names a gfp mask and an order.  gfp_zone() gives the highest
+ * zone it may use and the node's zonelist gives the fallback order below
+ * it (HighMem -> Normal -> DMA32 -> DMA, then other nodes by distance).
+ * The fast path walks the zonelist and takes the first zone whose free
+ * pages stay above its low watermark plus lowmem_reserve[] for the
+ * request's highest zone; orders up to PAGE_ALLOC_COSTLY_ORDER come from
+ * the CPU's per-CPU list, refilled from the buddy lists a batch at a time.
+ * When the fast path fails, the slow path wakes kswapd, retries at the min
+ * watermark with the reserves the gfp flags allow (GFP_ATOMIC below min,
+ * __GFP_MEMALLOC without watermarks), reclaims directly by running the
+ * shrinkers, waits for other threads' frees and retries as
+ * __GFP_NORETRY / __GFP_RETRY_MAYFAIL / __GFP_NOFAIL say, and finally
+ * calls the OOM path.  A failure is reported as "page allocation failure"
+ * with the memory dump, unless __GFP_NOWARN.
+ *
+ * Locking: per-CPU lists are owned by the CPU (preemption disabled);
+ * zone->lock guards the buddy lists.  CPU before zone lock, always.
+ */
+#include "page_alloc.h"
+#include <stdarg.h>
+#include <kmm/vmstat.h>
+
+int min_free_kbytes = 1024;
+int user_min_free_kbytes = -1;
+int watermark_scale_factor = 10;
+int sysctl_lowmem_reserve_ratio[MAX_NR_ZONES];
+unsigned long totalreserve_pages;
+unsigned int kmm_free_waiters;
+
+#define MAX_RECLAIM_RETRIES 16
+
+enum zone_type gfp_zone(gfp_t flags)
+{
+	bool x86_32 = kmm_cfg.arch == KMM_ARCH_X86_32;
+
+	if (flags & __GFP_DMA)
+		return ZONE_DMA;
+	if (flags & __GFP_DMA32)
+		return x86_32 ? ZONE_NORMAL : ZONE_DMA32;
+	if (flags & __GFP_HIGHMEM) {
+		enum zone_type z = x86_32 ? ZONE_HIGHMEM : ZONE_NORMAL;
+		/* ZONE_MOVABLE is empty (no kernelcore=), so this falls through. */
+		return (flags & __GFP_MOVABLE) ? ZONE_MOVABLE : z;
+	}
+	return ZONE_NORMAL;
+}
+
+/* --- watermarks --- */
+
+static unsigned long nr_free_zone_pages(int offset)
+{
+	unsigned long sum = 0;
+	struct zoneref *z;
+	struct zone *zone;
+
+	for_each_zone_zonelist(zone, z, &NODE_DATA(0)->node_zonelists[ZONELIST_FALLBACK], offset) {
+		unsigned long size = zone_managed_pages(zone);
+		unsigned long high = high_wmark_pages(zone);
+		if (size > high)
+			sum += size - high;
+	}
+	return sum;
+}
+
+unsigned long nr_free_pagecache_pages(void)
+{
+	return nr_free_zone_pages(gfp_zone(GFP_HIGHUSER_MOVABLE));
+}
+
+void kmm_calculate_min_free_kbytes(void)
+{
+	unsigned long lowmem_kbytes = 0;
+	struct zone *zone;
+
+	for_each_zone(zone)
+		if (!is_highmem(zone))
+			lowmem_kbytes += zone_managed_pages(zone) * (PAGE_SIZE >> 10);
+	long v = 128;
+	/* int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144]. */
+	unsigned long x = lowmem_kbytes * 16, r = 0, b = 1UL << 62;
+	while (b > x)
+		b >>= 2;
+	while (b) {
+		if (x >= r + b) {
+			x -= r + b;
+			r = (r >> 1) + b;
+		} else {
+			r >>= 1;
+		}
+		b >>= 2;
+	}
+	v = (long)clamp(r, 128UL, 262144UL);
+	min_free_kbytes = user_min_free_kbytes >= 0 ? user_min_free_kbytes : (int)v;
+}
+
+void setup_per_zone_wmarks(void)
+{
+	unsigned long pages_min = (unsigned long)min_free_kbytes >> (PAGE_SHIFT - 10);
+	unsigned long lowmem_pages = 0;
+	struct zone *zone;
+
+	for_each_zone(zone)
+		if (!is_highmem(zone))
+			lowmem_pages += zone_managed_pages(zone);
+	for_each_zone(zone) {
+		unsigned long managed = zone_managed_pages(zone);
+		unsigned long tmp;
+
+		__spin_lock(&zone->lock);
+		tmp = lowmem_pages ? pages_min * managed / lowmem_pages : 0;
+		if (is_highmem(zone) || zone_idx(zone) == ZONE_MOVABLE)
+			/* Atomic reserves are never taken from here: a small fixed min. */
+			zone->_watermark[WMARK_MIN] = clamp(managed / 1024, 32UL, 128UL);
+		else
+			zone->_watermark[WMARK_MIN] = tmp;
+		tmp = max(tmp >> 2, managed * (unsigned long)watermark_scale_factor / 10000);
+		zone->watermark_boost = 0;
+		zone->_watermark[WMARK_LOW] = zone->_watermark[WMARK_MIN] + tmp;
+		zone->_watermark[WMARK_HIGH] = zone->_watermark[WMARK_LOW] + tmp;
+		zone->_watermark[WMARK_PROMO] = zone->_watermark[WMARK_HIGH] + tmp;
+		__spin_unlock(&zone->lock);
+	}
+	calculate_totalreserve_pages();
+}
+
+void setup_per_zone_lowmem_reserve(void)
+{
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+			int ratio = sysctl_lowmem_reserve_ratio[i];
+			bool clear = !ratio || !zone_managed_pages(zone);
+			unsigned long managed = 0;
+
+			for (int j = i + 1; j < MAX_NR_ZONES; j++) {
+				managed += zone_managed_pages(&pgdat->node_zones[j]);
+				zone->lowmem_reserve[j] = clear ? 0 : (long)(managed / (unsigned long)ratio);
+			}
+		}
+	}
+	calculate_totalreserve_pages();
+}
+
+void calculate_totalreserve_pages(void)
+{
+	unsigned long total = 0;
+
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+		pgdat->totalreserve_pages = 0;
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *zone = &pgdat->node_zones[i];
+			long max_r = 0;
+			for (int j = i; j < MAX_NR_ZONES; j++)
+				max_r = max(max_r, zone->lowmem_reserve[j]);
+			unsigned long r = (unsigned long)max_r + high_wmark_pages(zone);
+			r = min(r, zone_managed_pages(zone));
+			pgdat->totalreserve_pages += r;
+			total += r;
+		}
+	}
+	totalreserve_pages = total;
+}
+
+/* --- per-CPU pagesets --- */
+
+static int zone_batchsize(struct zone *zone)
+{
+	int batch = (int)min(zone_managed_pages(zone) >> 10, SZ_1M / PAGE_SIZE);
+
+	batch /= 4;
+	if (batch < 1)
+		batch = 1;
+	/* Round to 2^n - 1, so batches do not alias power-of-two list sizes. */
+	int r = 1;
+	while (r * 2 <= batch + batch / 2)
+		r *= 2;
+	return max(r - 1, 1);
+}
+
+static int zone_highsize(struct zone *zone, int batch, bool max_high)
+{
+	unsigned long total = max_high ? zone_managed_pages(zone) / 8 : low_wmark_pages(zone);
+	unsigned long high = total / nr_cpu_ids;
+
+	return (int)max(high, (unsigned long)batch << 2);
+}
+
+void setup_zone_pageset(struct zone *zone)
+{
+	int batch = zone_batchsize(zone);
+	int high_min = zone_highsize(zone, batch, false);
+	int high_max = zone_highsize(zone, batch, true);
+
+	if (!populated_zone(zone))
+		batch = 1, high_min = high_max = 0;
+	zone->pageset_batch = batch;
+	zone->pageset_high_min = high_min;
+	zone->pageset_high_max = high_max;
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+
+		if (!pcp->lists[0].next)
+			for (int i = 0; i < NR_PCP_LISTS; i++)
+				INIT_LIST_HEAD(&pcp->lists[i]);
+		pcp->batch = batch;
+		pcp->high_min = high_min;
+		pcp->high_max = high_max;
+		pcp->high = high_min;
+	}
+}
+
+/* How many pages one refill of an order's list takes from the zone. */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, unsigned int order)
+{
+	int batch = pcp->batch;
+
+	if (pcp->high < batch)
+		return 1;
+	if (!order) {
+		int room = max(pcp->high - pcp->count - batch, batch);
+		batch = min(batch, room);
+	}
+	return batch > 1 ? max(batch >> order, 2) : batch;
+}
+
+/* How many to give back when the lists pass high. */
+int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high)
+{
+	int min_nr = batch, max_nr = max(high - batch, batch);
+
+	return clamp(pcp->free_count, min_nr, max_nr);
+}
+
+static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
+			struct list_head *list, int migratetype, unsigned int alloc_flags)
+{
+	int i;
+
+	__spin_lock(&zone->lock);
+	for (i = 0; i < count; i++) {
+		struct page *page = __rmqueue(zone, order, migratetype, alloc_flags);
+		if (!page)
+			break;
+		list_add_tail(&page->pcp_list, list);
+	}
+	__spin_unlock(&zone->lock);
+	return i;
+}
+
+void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+			int pindex)
+{
+	count = min(pcp->count, count);
+	if (count <= 0)
+		return;
+	__spin_lock(&zone->lock);
+	while (count > 0) {
+		struct list_head *list;
+
+		do {
+			if (++pindex > NR_PCP_LISTS - 1)
+				pindex = 0;
+			list = &pcp->lists[pindex];
+		} while (list_empty(list));
+		unsigned int order = pindex_to_order((unsigned int)pindex);
+		int nr = 1 << order;
+		do {
+			struct page *page = list_last_entry(list, struct page, pcp_list);
+			unsigned long pfn = page_to_pfn(page);
+			int mt = get_pfnblock_migratetype(page, pfn);
+
+			list_del(&page->pcp_list);
+			count -= nr;
+			pcp->count -= nr;
+			__free_one_page(page, pfn, zone, order, mt, false);
+		} while (count > 0 && !list_empty(list));
+	}
+	__spin_unlock(&zone->lock);
+}
+
+/* Give one CPU's pages of @zone (all zones if NULL) back.  Owns @cpu. */
+static void drain_pages_cpu(unsigned int cpu, struct zone *only)
+{
+	struct zone *zone;
+
+	for_each_populated_zone(zone) {
+		if (only && zone != only)
+			continue;
+		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+		if (pcp->count)
+			free_pcppages_bulk(zone, pcp->count, pcp, 0);
+	}
+}
+
+void drain_local_pages(struct zone *zone)
+{
+	__preempt_disable();
+	drain_pages_cpu((unsigned int)current->cpu, zone);
+	__preempt_enable();
+}
+
+/*
+ * Visit each CPU in turn, owning it while its lists are drained, as
+ * Linux's drain work runs on each CPU.  Called preemptible, so this
+ * thread never holds one CPU while it waits for another.
+ */
+void drain_all_pages(struct zone *zone)
+{
+	struct task_struct *t = current;
+
+	if (t->preempt_count) {
+		drain_local_pages(zone);
+		return;
+	}
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		plat_lock(&kmm_cpus[cpu].owner);
+		t->cpu = (int)cpu;
+		t->preempt_count = 1;
+		drain_pages_cpu(cpu, zone);
+		t->preempt_count = 0;
+		plat_unlock(&kmm_cpus[cpu].owner);
+	}
+}
+
+/* --- allocation --- */
+
+static inline void zone_statistics(struct zone *preferred, struct zone *z, int cpu)
+{
+	struct per_cpu_zonestat *zs = &z->per_cpu_zonestats[cpu];
+
+	if (nr_online_nodes == 1) {
+		zs->vm_numa_event[NUMA_HIT]++;
+		zs->vm_numa_event[NUMA_LOCAL]++;
+		return;
+	}
+	if (zone_to_nid(z) != zone_to_nid(preferred)) {
+		zs->vm_numa_event[NUMA_MISS]++;
+		preferred->per_cpu_zonestats[cpu].vm_numa_event[NUMA_FOREIGN]++;
+	} else {
+		zs->vm_numa_event[NUMA_HIT]++;
+	}
+	zs->vm_numa_event[zone_to_nid(z) == zone_to_nid(preferred) ? NUMA_LOCAL : NUMA_OTHER]++;
+}
+
+static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
+				    unsigned int order, int migratetype,
+				    unsigned int alloc_flags, gfp_t gfp)
+{
+	struct page *page;
+
+	__preempt_disable();
+	int cpu = current->cpu;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(migratetype, order)];
+
+	pcp->free_count >>= 1;
+	if (list_empty(list)) {
+		int got = rmqueue_bulk(zone, order, nr_pcp_alloc(pcp, order), list,
+				       migratetype, alloc_flags);
+		pcp->count += got << order;
+		if (unlikely(list_empty(list))) {
+			__preempt_enable();
+			return NULL;
+		}
+	}
+	if (unlikely(gfp & __GFP_COLD))
+		page = list_last_entry(list, struct page, pcp_list);
+	else
+		page = list_first_entry(list, struct page, pcp_list);
+	list_del(&page->pcp_list);
+	pcp->count -= 1 << order;
+	__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), 1L << order);
+	zone_statistics(preferred, zone, cpu);
+	__preempt_enable();
+	return page;
+}
+
+static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone,
+				  unsigned int order, unsigned int alloc_flags,
+				  int migratetype)
+{
+	struct page *page = NULL;
+
+	__spin_lock(&zone->lock);
+	if (alloc_flags & ALLOC_HIGHATOMIC)
+		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	if (!page) {
+		page = __rmqueue(zone, order, migratetype, alloc_flags);
+		if (!page && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+	}
+	if (page) {
+		__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), 1L << order);
+		zone_statistics(preferred, zone, current->cpu);
+	}
+	__spin_unlock(&zone->lock);
+	return page;
+}
+
+static inline long zone_watermark_unusable_free(struct zone *z, unsigned int order,
+						unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (likely(!(alloc_flags & ALLOC_RESERVES)))
+		unusable += atomic_long_read(&z->nr_free_highatomic);
+	return unusable;
+}
+
+static bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+				int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	long min = (long)mark;
+
+	free_pages -= zone_watermark_unusable_free(z, order, alloc_flags);
+	if (unlikely(alloc_flags & ALLOC_RESERVES)) {
+		/* __GFP_HIGH: half the min reserve; atomic callers a quarter more. */
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
+		struct free_area *area = &z->free_area[o];
+
+		if (READ_ONCE(z->deferred_nr_free[o]))
+			return true;
+		if (!area->nr_free)
+			continue;
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (!list_empty(&area->free_list[mt]))
+				return true;
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
+		    !list_empty(&area->free_list[MIGRATE_HIGHATOMIC]))
+			return true;
+	}
+	return false;
+}
+
+bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
+		       int highest_zoneidx, unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+				   (long)zone_page_state(z, NR_FREE_PAGES));
+}
+
+bool zone_watermark_ok_safe(struct zone *z, unsigned int order, unsigned long mark,
+			    int highest_zoneidx)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0,
+				   (long)zone_page_state_snapshot(z, NR_FREE_PAGES));
+}
+
+static inline bool zone_watermark_fast(struct zone *z, unsigned int order,
+				       unsigned long mark, int highest_zoneidx,
+				       unsigned int alloc_flags)
+{
+	long free_pages = (long)zone_page_state(z, NR_FREE_PAGES);
+
+	if (!order) {
+		long fast_free = free_pages;
+		if (!(alloc_flags & ALLOC_RESERVES))
+			fast_free -= atomic_long_read(&z->nr_free_highatomic);
+		if (fast_free > (long)mark + z->lowmem_reserve[highest_zoneidx])
+			return true;
+	}
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
+}
+
+static unsigned int alloc_flags_nofragment(struct zone *zone)
+{
+	/* Prefer DMA32 to fragmenting Normal, as Linux does when both exist. */
+	if (!zone || zone_idx(zone) != ZONE_NORMAL)
+		return 0;
+	struct zone *below = zone - 1;
+	if (kmm_cfg.arch == KMM_ARCH_X86_64 && populated_zone(below))
+		return ALLOC_NOFRAGMENT;
+	return 0;
+}
+
+static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
+					   unsigned int alloc_flags,
+					   const struct alloc_context *ac)
+{
+	struct zoneref *z;
+	struct zone *zone;
+	bool no_fallback;
+
+retry:
+	no_fallback = alloc_flags & ALLOC_NOFRAGMENT;
+	for_each_zone_zonelist(zone, z, ac->zonelist, (int)ac->highest_zoneidx) {
+		struct page *page;
+
+		if (no_fallback && nr_online_nodes > 1 &&
+		    zone_to_nid(zone) != zone_to_nid(ac->preferred_zoneref->zone)) {
+			alloc_flags &= ~ALLOC_NOFRAGMENT;
+			goto retry;
+		}
+		unsigned long mark = wmark_pages(zone, (enum zone_watermarks)(alloc_flags & ALLOC_WMARK_MASK));
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx, alloc_flags))
+			continue;
+
+		if (likely(pcp_allowed_order(order)))
+			page = rmqueue_pcplist(ac->preferred_zoneref->zone, zone, order,
+					       ac->migratetype, alloc_flags, gfp);
+		else
+			page = NULL;
+		if (!page)
+			page = rmqueue_buddy(ac->preferred_zoneref->zone, zone, order,
+					     alloc_flags, ac->migratetype);
+		if (page) {
+			prep_new_page(page, order, gfp, alloc_flags, ac->migratetype);
+			if (unlikely(alloc_flags & ALLOC_HIGHATOMIC))
+				reserve_highatomic_pageblock(page, order, zone);
+			return page;
+		}
+	}
+	if (no_fallback) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return NULL;
+}
+
+static void prep_compound_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	__SetPageHead(page);
+	for (unsigned long i = 1; i < nr; i++) {
+		page[i].compound_head = (unsigned long)page | 1;
+	}
+	if (order)
+		page[1].compound_order = (unsigned char)order;
+}
+
+void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,
+		   unsigned int alloc_flags, int migratetype)
+{
+	(void)alloc_flags;
+	page->private = 0;
+	INIT_LIST_HEAD(&page->lru);
+	set_page_count(page, 1);
+	page_set_alloc(page, order, migratetype);
+	if (gfp & __GFP_ZERO) {
+		if (!PageHighMem(page))
+			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
+		else
+			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
+	}
+	if (order && (gfp & __GFP_COMP))
+		prep_compound_page(page, order);
+}
+
+static inline unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int alloc_flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+
+	if (gfp & __GFP_HIGH)
+		alloc_flags |= ALLOC_MIN_RESERVE;
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		alloc_flags |= ALLOC_KSWAPD;
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			alloc_flags |= ALLOC_NON_BLOCK;
+			if (order > 0)
+				alloc_flags |= ALLOC_HIGHATOMIC;
+		}
+		if (alloc_flags & ALLOC_MIN_RESERVE)
+			alloc_flags &= ~ALLOC_CPUSET;
+	}
+	return alloc_flags;
+}
+
+static unsigned int gfp_pfmemalloc_flags(gfp_t gfp)
+{
+	if (gfp & __GFP_NOMEMALLOC)
+		return 0;
+	if (gfp & __GFP_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	if (current->flags & PF_MEMALLOC)
+		return ALLOC_NO_WATERMARKS;
+	return 0;
+}
+
+static void wake_all_kswapds(unsigned int order, gfp_t gfp, const struct alloc_context *ac)
+{
+	struct zoneref *z;
+	struct zone *zone;
+	int last = -1;
+
+	for_each_zone_zonelist(zone, z, ac->zonelist, (int)ac->highest_zoneidx) {
+		if (zone->node != last)
+			wakeup_kswapd(zone, gfp, (int)order, ac->highest_zoneidx);
+		last = zone->node;
+	}
+}
+
+static bool should_reclaim_retry(gfp_t gfp, unsigned int order,
+				 const struct alloc_context *ac, unsigned int alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	struct zoneref *z;
+	struct zone *zone;
+
+	(void)gfp;
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return unreserve_highatomic_pageblock(ac, true);
+
+	for_each_zone_zonelist(zone, z, ac->zonelist, (int)ac->highest_zoneidx) {
+		long available = (long)zone_page_state_snapshot(zone, NR_FREE_PAGES);
+
+		available -= (*no_progress_loops * available + MAX_RECLAIM_RETRIES - 1) /
+			     MAX_RECLAIM_RETRIES;
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone),
+					(int)ac->highest_zoneidx, alloc_flags, available)) {
+			/* Memory is there but not yet usable: give frees a moment. */
+			if (!did_some_progress)
+				kmm_wait_for_free_pages(1000);
+			return true;
+		}
+	}
+	/* Nothing is close: wait for another thread to free, then look again. */
+	kmm_wait_for_free_pages(5000);
+	return *no_progress_loops <= MAX_RECLAIM_RETRIES;
+}
+
+static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order,
+					       unsigned int alloc_flags,
+					       const struct alloc_context *ac,
+					       unsigned long *progress)
+{
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	bool drained = false;
+	struct page *page;
+
+	count_vm_event((enum vm_event_item)(ALLOCSTALL_DMA + ac->highest_zoneidx));
+	*progress = try_to_free_pages(ac->zonelist, (int)order, gfp,
+				      zone_to_nid(ac->preferred_zoneref->zone));
+	memalloc_noreclaim_restore(noreclaim);
+retry:
+	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+	if (!page && !drained) {
+		unreserve_highatomic_pageblock(ac, false);
+		drain_all_pages(NULL);
+		drained = true;
+		goto retry;
+	}
+	return page;
+}
+
+static struct page *alloc_pages_may_oom(gfp_t gfp, unsigned int order,
+					const struct alloc_context *ac,
+					unsigned long *progress)
+{
+	struct page *page;
+
+	*progress = 0;
+	/* Another thread may have freed while we reclaimed: try high first. */
+	page = get_page_from_freelist((gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM, order,
+				      ALLOC_WMARK_HIGH | ALLOC_CPUSET, ac);
+	if (page)
+		return page;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NULL;
+	if (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE))
+		return NULL;
+	if (ac->highest_zoneidx < ZONE_NORMAL)
+		return NULL;
+	if (out_of_memory(gfp, (int)order))
+		*progress = 1;
+	return NULL;
+}
+
+static struct page *alloc_pages_slowpath(gfp_t gfp, unsigned int order,
+					 struct alloc_context *ac)
+{
+	bool can_direct_reclaim = gfp & __GFP_DIRECT_RECLAIM;
+	bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
+	unsigned int alloc_flags = gfp_to_alloc_flags(gfp, order);
+	unsigned long progress;
+	int no_progress_loops = 0;
+	struct page *page;
+
+	if (can_direct_reclaim)
+		might_sleep();
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(order, gfp, ac);
+	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+retry:
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(order, gfp, ac);
+	unsigned int reserve = gfp_pfmemalloc_flags(gfp);
+	if (reserve)
+		alloc_flags = reserve | (alloc_flags & ALLOC_KSWAPD);
+	page = get_page_from_freelist(gfp, order, alloc_flags, ac);
+	if (page)
+		return page;
+	if (!can_direct_reclaim)
+		goto nopage;
+	if (current->flags & PF_MEMALLOC)
+		goto nopage;
+	page = alloc_pages_direct_reclaim(gfp, order, alloc_flags, ac, &progress);
+	if (page)
+		return page;
+	if (gfp & __GFP_NORETRY)
+		goto nopage;
+	if (costly_order && !(gfp & (__GFP_RETRY_MAYFAIL | __GFP_NOFAIL)))
+		goto nopage;
+	if (should_reclaim_retry(gfp, order, ac, alloc_flags, progress > 0, &no_progress_loops))
+		goto retry;
+	page = alloc_pages_may_oom(gfp, order, ac, &progress);
+	if (page)
+		return page;
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
+	}
+nopage:
+	if (gfp & __GFP_NOFAIL) {
+		if (WARN_ON_ONCE(!can_direct_reclaim) && !(gfp & __GFP_NOWARN))
+			goto fail;
+		if (!can_direct_reclaim)
+			goto fail;
+		if (!(gfp & __GFP_NOWARN))
+			WARN_ON_ONCE(costly_order);
+		page = get_page_from_freelist(gfp, order, ALLOC_MIN_RESERVE | ALLOC_WMARK_MIN, ac);
+		if (page)
+			return page;
+		kmm_wait_for_free_pages(10000);
+		no_progress_loops = 0;
+		goto retry;
+	}
+fail:
+	count_vm_event(PGALLOC_FAIL);
+	warn_alloc(gfp, "page allocation failure: order:%u", order);
+	return NULL;
+}
+
+static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
+				struct alloc_context *ac)
+{
+	(void)order;
+	if (preferred_nid < 0 || preferred_nid >= nr_online_nodes)
+		preferred_nid = 0;
+	ac->highest_zoneidx = gfp_zone(gfp);
+	ac->zonelist = &NODE_DATA(preferred_nid)->node_zonelists[
+		(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK];
+	ac->migratetype = gfp_migratetype(gfp);
+	ac->preferred_zoneref = next_zones_zonelist(ac->zonelist->_zonerefs,
+						    (int)ac->highest_zoneidx);
+	return ac->preferred_zoneref->zone != NULL;
+}
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
+			   void *nodemask)
+{
+	struct alloc_context ac = { 0 };
+	struct page *page;
+
+	(void)nodemask;
+	if (unlikely(order > MAX_PAGE_ORDER)) {
+		if (!(gfp & __GFP_NOWARN))
+			WARN_ON_ONCE(order > MAX_PAGE_ORDER);
+		return NULL;
+	}
+	if (unlikely(!kmm_machine_up))
+		return NULL;
+	gfp &= __GFP_BITS_MASK;
+	gfp = current_gfp_context(gfp);
+	if (!prepare_alloc_pages(gfp, order, preferred_nid, &ac)) {
+		if (!(gfp & __GFP_NOWARN))
+			warn_alloc(gfp, "page allocation failure: order:%u", order);
+		return NULL;
+	}
+	unsigned int alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(ac.preferred_zoneref->zone);
+	page = get_page_from_freelist(gfp, order, alloc_flags, &ac);
+	if (likely(page))
+		return page;
+	return alloc_pages_slowpath(gfp, order, &ac);
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	return __alloc_pages(gfp, order, 0, NULL);
+}
+
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return __alloc_pages(gfp, order, nid, NULL);
+}
+
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	/* A high page has no permanent address: Linux refuses the combination. */
+	if (WARN_ON_ONCE(gfp & __GFP_HIGHMEM))
+		gfp &= ~__GFP_HIGHMEM;
+	page = alloc_pages(gfp, order);
+	if (!page)
+		return 0;
+	return (unsigned long)page_address(page);
+}
+
+unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+void *page_address(const struct page *page)
+{
+	if (!PageHighMem(page))
+		return lowmem_page_address(page);
+	return READ_ONCE(page->virtual);
+}
+
+/*
+ * alloc_pages_bulk: order-0 pages that need not be contiguous.  The CPU's
+ * list goes first; then the zone's smallest free blocks, split into single
+ * pages, so that large blocks stay whole, as the seeds describe.
+ */
+unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr_pages,
+				    struct page **page_array)
+{
+	struct alloc_context ac = { 0 };
+	unsigned long nr = 0, need = 0;
+
+	for (unsigned long i = 0; i < nr_pages; i++)
+		if (page_array[i])
+			nr++;
+	need = nr_pages - nr;
+	if (!need || !kmm_machine_up)
+		return nr;
+	gfp = current_gfp_context(gfp & __GFP_BITS_MASK);
+	if (!prepare_alloc_pages(gfp, 0, nid, &ac))
+		goto fallback;
+
+	struct zone *zone = ac.preferred_zoneref->zone;
+	unsigned long mark = low_wmark_pages(zone) + need;
+	if (!zone_watermark_fast(zone, 0, mark, (int)ac.highest_zoneidx, ALLOC_WMARK_LOW))
+		goto fallback;
+
+	unsigned long i = 0;
+	__preempt_disable();
+	int cpu = current->cpu;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(ac.migratetype, 0)];
+	unsigned long got = 0;
+
+	while (nr < nr_pages && !list_empty(list)) {
+		struct page *page = list_first_entry(list, struct page, pcp_list);
+
+		while (page_array[i])
+			i++;
+		list_del(&page->pcp_list);
+		pcp->count--;
+		prep_new_page(page, 0, gfp, 0, ac.migratetype);
+		page_array[i] = page;
+		nr++;
+		got++;
+	}
+	if (nr < nr_pages) {
+		__spin_lock(&zone->lock);
+		for (unsigned int o = 0; o < NR_PAGE_ORDERS && nr < nr_pages; o++) {
+			struct list_head *fl = &zone->free_area[o].free_list[ac.migratetype];
+
+			while (nr < nr_pages && !list_empty(fl)) {
+				struct page *block = list_first_entry(fl, struct page, buddy_list);
+				unsigned long n = 1UL << o, take = min(n, nr_pages - nr);
+
+				del_page_from_free_list(block, zone, o, ac.migratetype);
+				/* Return the part not taken, as buddies, before using the rest. */
+				for (unsigned long p = take; p < n;) {
+					unsigned int po = (unsigned int)__builtin_ctzl(p);
+					while (p + (1UL << po) > n)
+						po--;
+					__free_one_page(block + p, page_to_pfn(block + p), zone, po,
+							ac.migratetype, false);
+					p += 1UL << po;
+				}
+				for (unsigned long p = 0; p < take; p++) {
+					while (page_array[i])
+						i++;
+					prep_new_page(block + p, 0, gfp, 0, ac.migratetype);
+					page_array[i] = block + p;
+					nr++;
+					got++;
+				}
+			}
+		}
+		__spin_unlock(&zone->lock);
+	}
+	__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), (long)got);
+	__count_vm_events(PGALLOC_BULK, (long)got);
+	__preempt_enable();
+
+fallback:
+	/* What the fast way could not give comes one page at a time. */
+	for (unsigned long j = 0; j < nr_pages && nr < nr_pages; j++) {
+		if (page_array[j])
+			continue;
+		page_array[j] = __alloc_pages(gfp, 0, nid, NULL);
+		if (!page_array[j])
+			break;
+		nr++;
+	}
+	return nr;
+}
+
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
+{
+	return alloc_pages_bulk_node(gfp, 0, nr_pages, page_array);
+}
+
+void warn_alloc(gfp_t gfp, const char *fmt, ...)
+{
+	static u64 window_start;
+	static int in_window;
+	char msg[256], flags[256];
+	va_list ap;
+
+	if (gfp & __GFP_NOWARN)
+		return;
+	/* Rate limited as Linux's: 10 reports every 5 seconds. */
+	u64 now = plat_now_ns();
+	if (now - window_start > 5000000000ull) {
+		window_start = now;
+		in_window = 0;
+	}
+	if (++in_window > 10)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kmm_format_gfp(flags, sizeof(flags), gfp);
+	kmm_report_count_inc(KMM_REPORT_ALLOC_FAIL);
+	pr_warn("%s: %s, mode:%#x(%s), nodemask=(null)\n", kmm_comm(), msg, gfp, flags);
+	dump_stack();
+	__show_mem();
+}

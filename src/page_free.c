@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Freeing pages, and every check a free makes before it touches anything.
+ *
+ * A free is validated first and only then applied, so a bad free leaves
+ * the machine as it was: a pointer that is no struct page, a tail page, a
+ * page whose count is already zero (a double free, or put_page at zero), a
+ * page in a bad state (flags, mapping or mapcount left set), and a free
+ * with another order than the allocation's are each reported in Linux's
+ * words and counted.  A wrong order is repaired: the allocation is freed
+ * whole, with the order it was allocated with (kept in page->flags).
+ *
+ * Orders up to PAGE_ALLOC_COSTLY_ORDER go to the CPU's per-CPU list and
+ * back to the zone a batch at a time once the list passes pcp->high;
+ * larger ones go straight to the buddy lists.
+ */
+#include "page_alloc.h"
+#include <kmm/vmstat.h>
+
+bool kmm_page_ptr_valid(const struct page *page)
+{
+	unsigned long off = (unsigned long)((const char *)page - (const char *)mem_map);
+
+	if ((const char *)page < (const char *)mem_map || off % sizeof(struct page))
+		return false;
+	unsigned long pfn = off / sizeof(struct page);
+	return pfn < max_pfn && !pfn_is_deferred(pfn);
+}
+
+static void report_bad_free(const char *what, const void *ptr)
+{
+	kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+	pr_err("BUG: %s: invalid page %p\n", what, ptr);
+	dump_stack();
+}
+
+/* The checks of Linux's free_page_is_bad(); returns the reason or NULL. */
+static const char *page_bad_reason_at_free(const struct page *page)
+{
+	if (unlikely(page->page_type != UINT32_MAX))
+		return "nonzero mapcount";
+	if (unlikely(page->mapping != NULL))
+		return "non-NULL mapping";
+	if (unlikely(page_ref_count(page) != 0))
+		return "nonzero _refcount";
+	if (unlikely(page->flags & PAGE_FLAGS_CHECK_AT_FREE))
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return NULL;
+}
+
+/*
+ * Check and clean @page before it returns to the allocator.  Everything is
+ * checked before anything changes: a page that fails stays allocated, with
+ * its reference restored, so the machine stays consistent (Linux leaks it).
+ */
+static bool free_pages_prepare(struct page *page, unsigned int order)
+{
+	bool compound = PageHead(page);
+	const char *reason = NULL;
+	struct page *bad = page;
+
+	if (compound) {
+		if (unlikely(compound_order(page) != order))
+			reason = "compound order mismatch";
+		for (unsigned long i = 1; !reason && i < (1UL << order); i++) {
+			if (unlikely(compound_head(page + i) != page)) {
+				reason = "compound_head not consistent";
+				bad = page + i;
+			}
+		}
+	}
+	if (!reason)
+		reason = page_bad_reason_at_free(page);
+	if (unlikely(reason)) {
+		bad_page(bad, reason);
+		set_page_count(page, 1);
+		return false;
+	}
+	if (compound) {
+		for (unsigned long i = 1; i < (1UL << order); i++) {
+			page[i].compound_head = 0;
+			page[i].mapping = NULL;
+		}
+		page[1].compound_order = 0;
+		__ClearPageHead(page);
+	}
+	page_clear_alloc(page);
+	page->flags &= ~((1UL << __NR_PAGEFLAGS) - 1);
+	page->private = 0;
+	return true;
+}
+
+static void free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
+			  unsigned int order)
+{
+	__spin_lock(&zone->lock);
+	__free_one_page(page, pfn, zone, order, get_pfnblock_migratetype(page, pfn), false);
+	__spin_unlock(&zone->lock);
+	__preempt_disable();
+	__count_vm_events(PGFREE, 1L << order);
+	__preempt_enable();
+	if (unlikely(READ_ONCE(kmm_free_waiters)))
+		kmm_pages_freed();
+}
+
+static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+				   struct page *page, int migratetype, unsigned int order)
+{
+	int pindex = (int)order_to_pindex(migratetype, order);
+
+	__count_vm_events(PGFREE, 1L << order);
+	list_add(&page->pcp_list, &pcp->lists[pindex]);
+	pcp->count += 1 << order;
+	if (pcp->free_count < (pcp->batch << 5))
+		pcp->free_count += 1 << order;
+	int high = pcp->high;
+	if (pcp->count >= high) {
+		/* Frees outpacing allocations: let the list grow up to high_max. */
+		if (pcp->high < pcp->high_max)
+			pcp->high = min(pcp->free_count + pcp->batch, pcp->high_max);
+		free_pcppages_bulk(zone, nr_pcp_free(pcp, pcp->batch, high), pcp, pindex);
+	}
+}
+
+/* The page's count is zero and it passed the checks: give it back. */
+void __free_frozen_pages(struct page *page, unsigned int order)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct zone *zone = page_zone(page);
+
+	if (!free_pages_prepare(page, order))
+		return;
+	if (!pcp_allowed_order(order)) {
+		free_one_page(zone, page, pfn, order);
+		return;
+	}
+	int mt = get_pfnblock_migratetype(page, pfn);
+	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
+		if (mt == MIGRATE_ISOLATE) {
+			free_one_page(zone, page, pfn, order);
+			return;
+		}
+		/* HighAtomic pages ride the movable list; they go home on drain. */
+		mt = MIGRATE_MOVABLE;
+	}
+	__preempt_disable();
+	free_unref_page_commit(zone, &zone->per_cpu_pageset[current->cpu], page, mt, order);
+	__preempt_enable();
+	if (unlikely(READ_ONCE(kmm_free_waiters)))
+		kmm_pages_freed();
+}
+
+/*
+ * Validate a free of @page at @order and drop one reference.  Returns
+ * the order to free at if this was the last reference, or -1.
+ */
+static int free_pages_check_ref(struct page *page, unsigned int order, const char *who)
+{
+	if (unlikely(!kmm_page_ptr_valid(page))) {
+		report_bad_free(who, page);
+		return -1;
+	}
+	if (unlikely(PageTail(page))) {
+		kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+		bad_page(page, "freeing a tail page of a compound page");
+		return -1;
+	}
+	if (unlikely(page_ref_count(page) <= 0 || PageBuddy(page))) {
+		kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+		bad_page(page, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+		return -1;
+	}
+	if (unlikely(!page_is_alloc_head(page))) {
+		/* Reserved or otherwise never handed out by the allocator. */
+		kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+		bad_page(page, PageReserved(page) ? "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
+						  : "freeing a page the allocator did not hand out");
+		return -1;
+	}
+	unsigned int real = page_alloc_order(page);
+	if (unlikely(real != order)) {
+		kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+		pr_err("BUG: Bad page free: order %u given for pfn:%05lx, allocated with order %u; freeing order %u\n",
+		       order, page_to_pfn(page), real, real);
+		dump_stack();
+	}
+	if (!page_ref_dec_and_test(page))
+		return -1;
+	return (int)real;
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	int o = free_pages_check_ref(page, order, "__free_pages");
+
+	if (o >= 0)
+		__free_frozen_pages(page, (unsigned int)o);
+}
+
+void free_pages(unsigned long addr, unsigned int order)
+{
+	if (!addr)
+		return;
+	if (unlikely(!virt_addr_valid((void *)addr) || !PAGE_ALIGNED(addr))) {
+		report_bad_free("free_pages", (void *)addr);
+		return;
+	}
+	__free_pages(virt_to_page((void *)addr), order);
+}
+
+void get_page(struct page *page)
+{
+	page = compound_head(page);
+	if (WARN_ON_ONCE(page_ref_count(page) <= 0))
+		return;
+	page_ref_inc(page);
+}
+
+void put_page(struct page *page)
+{
+	if (unlikely(!kmm_page_ptr_valid(page))) {
+		report_bad_free("put_page", page);
+		return;
+	}
+	page = compound_head(page);
+	unsigned int order = page_is_alloc_head(page) ? page_alloc_order(page) : 0;
+	int o = free_pages_check_ref(page, order, "put_page");
+
+	if (o >= 0)
+		__free_frozen_pages(page, (unsigned int)o);
+}
+
+void free_pages_bulk_list(struct list_head *list)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
+}
+
+void split_page(struct page *page, unsigned int order)
+{
+	if (WARN_ON_ONCE(PageCompound(page)) || WARN_ON_ONCE(!page_ref_count(page)))
+		return;
+	int mt = page_alloc_mt(page);
+	for (unsigned long i = 1; i < (1UL << order); i++) {
+		set_page_count(page + i, 1);
+		page_set_alloc(page + i, 0, mt);
+	}
+	page_set_alloc(page, 0, mt);
+}
+
+/* Boot: hand a block that memblock had to the buddy allocator (zone->lock held). */
+void __free_pages_core(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+	unsigned long pfn = page_to_pfn(page);
+
+	for (unsigned long i = 0; i < nr; i++) {
+		__ClearPageReserved(page + i);
+		set_page_count(page + i, 0);
+	}
+	__free_one_page(page, pfn, page_zone(page), order,
+			get_pfnblock_migratetype(page, pfn), true);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform contract: the only door between kmm and the host OS.
+ *
+ * Everything above this layer is portable kernel-style C.  The contract is
+ * narrow and uniform: sizes and addresses are page aligned; a function that
+ * can fail returns 0 or -errno.  The implementation for Linux hosts is in
+ * this folder (ram.c, lock.c, thread.c, host.c).
+ */
+#ifndef KMM_PLATFORM_H
+#define KMM_PLATFORM_H
+
+#include <kmm/types.h>
+#include <kmm/spinlock_types.h>
+
+/* --- physical RAM: one memory file, lazily backed (ram.c) --- */
+int plat_ram_create(u64 size);
+void plat_ram_destroy(void);
+u64 plat_ram_size(void);
+/* Zero a physical range without needing a mapping of it. */
+void plat_ram_zero(phys_addr_t phys, size_t len);
+/* Copy to or from physical memory without a mapping (pread/pwrite). */
+int plat_ram_read(phys_addr_t phys, void *buf, size_t len);
+int plat_ram_write(phys_addr_t phys, const void *buf, size_t len);
+
+/* --- the kernel window and host mappings (ram.c) --- */
+/* Reserve @size bytes of inaccessible host address space aligned to @align. */
+void *plat_window_reserve(size_t size, size_t align);
+void plat_window_release(void *base, size_t size);
+
+#define PLAT_PROT_READ	1
+#define PLAT_PROT_WRITE	2
+/* Map RAM [phys, phys+len) at @addr (inside the window) with @prot. */
+int plat_map(void *addr, phys_addr_t phys, size_t len, int prot);
+/* Make [addr, addr+len) inaccessible again (still reserved). */
+int plat_unmap(void *addr, size_t len);
+int plat_protect(void *addr, size_t len, int prot);
+/* Host mappings kmm holds now, and the host's bound (vm.max_map_count). */
+long plat_nr_mappings(void);
+long plat_max_mappings(void);
+
+/* --- host memory for kmm's own bookkeeping, not part of the machine --- */
+void *plat_host_zalloc(size_t size);
+void plat_host_free(void *p, size_t size);
+
+/* --- CPUs and threads (thread.c) --- */
+int plat_host_cpu(void);
+int plat_host_nr_cpus(void);
+int plat_gettid(void);
+void plat_thread_name(char *buf, size_t size);
+
+struct plat_thread;
+int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
+		      const char *name);
+void plat_thread_join(struct plat_thread *t);
+
+/* Wait/wake on a 32-bit word (futex); a timeout of 0 waits forever. */
+void plat_futex_wait(unsigned int *addr, unsigned int val, unsigned int timeout_us);
+void plat_futex_wake(unsigned int *addr, int nr);
+void plat_cpu_relax(void);
+void plat_yield(void);
+void plat_sleep_us(unsigned int us);
+u64 plat_now_ns(void);
+
+/* --- locks (lock.c) --- */
+void plat_lock_slow(spinlock_t *lock);
+
+static __always_inline bool plat_trylock(spinlock_t *lock)
+{
+	return __atomic_exchange_n(&lock->locked, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static __always_inline void plat_lock(spinlock_t *lock)
+{
+	if (likely(plat_trylock(lock)))
+		return;
+	plat_lock_slow(lock);
+}
+
+/*
+ * The release is a plain store.  A waiter that went to sleep just as the
+ * lock was released may miss the wake-up; it sleeps with a short timeout,
+ * so that costs it a millisecond, never the lock.  That keeps the
+ * uncontended unlock free of a second locked instruction.
+ */
+static __always_inline void plat_unlock(spinlock_t *lock)
+{
+	__atomic_store_n(&lock->locked, 0, __ATOMIC_RELEASE);
+	if (unlikely(__atomic_load_n(&lock->sleepers, __ATOMIC_RELAXED)))
+		plat_futex_wake(&lock->locked, 1);
+}
+
+/* A sleeping lock and a condition, for code that may block. */
+struct plat_mutex { unsigned int state; };
+void plat_mutex_lock(struct plat_mutex *m);
+void plat_mutex_unlock(struct plat_mutex *m);
+/* Wait until *@seq changes from @seen or @timeout_us passes. */
+void plat_event_wait(unsigned int *seq, unsigned int seen, unsigned int timeout_us);
+void plat_event_signal(unsigned int *seq);
+
+/* --- reports (host.c) --- */
+/* Write the calling thread's backtrace, one frame a line, to @emit. */
+void plat_backtrace(void (*emit)(const char *line, void *arg), void *arg, int skip);
+__attribute__((noreturn)) void plat_abort(void);
+void plat_console_write(const char *s, size_t len);
+
+#endif /* KMM_PLATFORM_H */

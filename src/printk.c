@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * printk and the kernel log.
+ *
+ * Every message goes into a ring buffer (what dmesg shows, readable with
+ * kmm_dmesg()); messages whose level is below loglevel= also go to the
+ * console.  A message's level is its KERN_* prefix; KERN_CONT continues the
+ * previous line.  Writers are serialised by one lock, taken without
+ * disabling preemption so that printk works from any context, including
+ * before a machine is booted.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include "internal.h"
+
+#define LOG_BUF_SIZE (1UL << 20)
+
+static char *log_buf;
+static size_t log_len;		/* bytes in the buffer */
+static size_t log_total;	/* bytes ever written, for the wrap */
+static spinlock_t log_lock;
+static FILE *console = NULL;
+static bool console_set;
+int kmm_loglevel = 4;
+static int last_level = 4;
+
+void kmm_set_console(FILE *out)
+{
+	console = out;
+	console_set = true;
+}
+
+void kmm_log_init(int loglevel)
+{
+	kmm_loglevel = loglevel;
+	if (!log_buf)
+		log_buf = plat_host_zalloc(LOG_BUF_SIZE);
+}
+
+void kmm_log_exit(void)
+{
+	/* The log outlives the machine, so a failed boot can be read back. */
+}
+
+static void log_store(const char *s, size_t len)
+{
+	if (!log_buf) {
+		log_buf = plat_host_zalloc(LOG_BUF_SIZE);
+		if (!log_buf)
+			return;
+	}
+	for (size_t i = 0; i < len; i++)
+		log_buf[(log_total + i) % LOG_BUF_SIZE] = s[i];
+	log_total += len;
+	log_len = min(log_total, LOG_BUF_SIZE);
+}
+
+size_t kmm_dmesg(char *buf, size_t size)
+{
+	plat_lock(&log_lock);
+	size_t start = log_total - log_len;
+	for (size_t i = 0; size && i < log_len && i < size - 1; i++)
+		buf[i] = log_buf[(start + i) % LOG_BUF_SIZE];
+	if (size)
+		buf[min(log_len, size - 1)] = '\0';
+	size_t n = log_len;
+	plat_unlock(&log_lock);
+	return n;
+}
+
+void kmm_dmesg_clear(void)
+{
+	plat_lock(&log_lock);
+	log_total = 0;
+	log_len = 0;
+	plat_unlock(&log_lock);
+}
+
+static int vprintk(const char *fmt, va_list ap)
+{
+	int level = -1;
+	char msg[2048];
+
+	while (fmt[0] == KERN_SOH[0] && fmt[1]) {
+		if (fmt[1] == 'c')
+			level = last_level;
+		else if (fmt[1] >= '0' && fmt[1] <= '7')
+			level = fmt[1] - '0';
+		fmt += 2;
+	}
+	if (level < 0)
+		level = 4;	/* the default message level */
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return n;
+	size_t len = min((size_t)n, sizeof(msg) - 1);
+
+	plat_lock(&log_lock);
+	last_level = level;
+	log_store(msg, len);
+	if (level < kmm_loglevel) {
+		if (console)
+			fwrite(msg, 1, len, console);
+		else if (!console_set)
+			plat_console_write(msg, len);
+	}
+	plat_unlock(&log_lock);
+	return (int)len;
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int kmm_vprintk(const char *fmt, va_list ap)
+{
+	return vprintk(fmt, ap);
+}
+
+static void emit_line(const char *line, void *arg)
+{
+	(void)arg;
+	printk(KERN_WARNING "%s", line);
+}
+
+void dump_stack(void)
+{
+	printk(KERN_WARNING "CPU: %d UID: 0 PID: %d Comm: %s Not tainted kmm\n",
+	       current->preempt_count ? current->cpu : 0, plat_gettid(), kmm_comm());
+	printk(KERN_WARNING "Call Trace:\n");
+	plat_backtrace(emit_line, NULL, 1);
+}
