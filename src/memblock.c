@@ -245,10 +245,17 @@ void *memblock_alloc_try_nid(phys_addr_t size, phys_addr_t align,
 
 	if (!phys)
 		return NULL;
-	/* Fresh RAM reads as zero, so only reused ranges need clearing. */
 	void *va = __va(phys);
 	memset(va, 0, size);
 	return va;
+}
+
+void *memblock_alloc_raw(phys_addr_t size, phys_addr_t align)
+{
+	phys_addr_t phys = memblock_alloc_range_nid(size, align, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
+						    NUMA_NO_NODE);
+
+	return phys ? __va(phys) : NULL;
 }
 
 void *memblock_alloc(phys_addr_t size, phys_addr_t align)

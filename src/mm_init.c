@@ -21,6 +21,7 @@
  * will hold it, in zone->deferred_nr_free[] and in NR_FREE_PAGES.
  */
 #include "internal.h"
+#include <kmm/vmstat.h>
 
 struct page *mem_map;
 unsigned long max_pfn;
@@ -171,6 +172,16 @@ static void count_deferred(unsigned long s, unsigned long e, void *arg)
 	}
 }
 
+/* The deferred free pages in blocks of pageblock_order and up. */
+static unsigned long deferred_block_pages(const struct zone *zone)
+{
+	unsigned long n = 0;
+
+	for (unsigned int o = pageblock_order; o < NR_PAGE_ORDERS; o++)
+		n += zone->deferred_nr_free[o] << o;
+	return n;
+}
+
 static void free_boot_range(unsigned long s, unsigned long e, void *arg)
 {
 	*(unsigned long *)arg += free_range_to_buddy(s, e);
@@ -217,6 +228,7 @@ bool deferred_grow_zone(struct zone *zone, unsigned int order)
 			zone->deferred_nr_free[o] -= tmp.deferred_nr_free[o];
 		zone->deferred_free_pages -= tmp.deferred_free_pages;
 		__mod_zone_freepage_state(zone, -(long)tmp.deferred_free_pages, MIGRATE_MOVABLE);
+		mod_zone_page_state(zone, NR_FREE_PAGES_BLOCKS, -(long)deferred_block_pages(&tmp));
 		unsigned long freed = 0;
 		for_each_free_pfn_range(s, e, free_boot_range, &freed);
 		grown = before != zone->deferred_free_pages;
@@ -428,7 +440,11 @@ int mm_core_init(void)
 	print_zone_ranges(limit);
 
 	/* mem_map and the pageblock array, from lowmem, top-down. */
-	mem_map = memblock_alloc(PAGE_ALIGN(max_pfn * sizeof(struct page)), SZ_1M);
+	/*
+	 * mem_map is not cleared here: each struct page is initialised when its
+	 * section is, so the host backs only the parts in use.
+	 */
+	mem_map = memblock_alloc_raw(PAGE_ALIGN(max_pfn * sizeof(struct page)), SZ_1M);
 	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
 	if (!mem_map || !pageblock_flags) {
 		pr_err("kmm: cannot allocate mem_map for %lu pages\n", max_pfn);
@@ -517,6 +533,7 @@ unsigned long memblock_free_all(void)
 		for_each_free_pfn_range(zone->deferred_pfn, zone_end_pfn(zone),
 					count_deferred, zone);
 		__mod_zone_freepage_state(zone, (long)zone->deferred_free_pages, MIGRATE_MOVABLE);
+		mod_zone_page_state(zone, NR_FREE_PAGES_BLOCKS, (long)deferred_block_pages(zone));
 		atomic_long_set(&zone->managed_pages, (long)(freed + zone->deferred_free_pages));
 		total += freed + zone->deferred_free_pages;
 		if (is_highmem(zone))

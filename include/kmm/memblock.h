@@ -56,6 +56,8 @@ static inline phys_addr_t memblock_phys_alloc(phys_addr_t size, phys_addr_t alig
 }
 /* Zeroed memory from lowmem, as a kernel virtual address; NULL on failure. */
 void *memblock_alloc(phys_addr_t size, phys_addr_t align);
+/* The same, not zeroed: for memory the caller initialises as it uses it. */
+void *memblock_alloc_raw(phys_addr_t size, phys_addr_t align);
 void *memblock_alloc_try_nid(phys_addr_t size, phys_addr_t align,
 			     phys_addr_t min_addr, phys_addr_t max_addr, int nid);
 void memblock_set_current_limit(phys_addr_t limit);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <string.h>
+#include "helpers.h"
+
+void boot_or_die(const char *cmdline)
+{
+	kmm_set_console(NULL);
+	kmm_dmesg_clear();
+	int err = kmm_boot(cmdline);
+	cr_assert_eq(err, 0, "kmm_boot(\"%s\") = %d", cmdline, err);
+	kmm_report_reset();
+}
+
+void check_and_shutdown(void)
+{
+	cr_expect_eq(kmm_check(), 0, "kmm_check() found problems");
+	kmm_shutdown();
+}
+
+bool dmesg_has(const char *needle)
+{
+	size_t n = kmm_dmesg(NULL, 0);
+	char *buf = malloc(n + 1);
+	kmm_dmesg(buf, n + 1);
+	bool found = strstr(buf, needle) != NULL;
+	free(buf);
+	return found;
+}
+
+unsigned long zone_free(int nid, enum zone_type zt)
+{
+	drain_all_pages(NULL);
+	return zone_page_state_snapshot(&NODE_DATA(nid)->node_zones[zt], NR_FREE_PAGES);
+}
+
+unsigned long total_free(void)
+{
+	unsigned long sum = 0;
+
+	drain_all_pages(NULL);
+	for (int nid = 0; nid < nr_online_nodes; nid++)
+		for (int zt = 0; zt < MAX_NR_ZONES; zt++)
+			sum += zone_page_state_snapshot(&NODE_DATA(nid)->node_zones[zt], NR_FREE_PAGES);
+	return sum;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the tests: boot a machine, read the log, count free pages. */
+#ifndef KMM_TEST_HELPERS_H
+#define KMM_TEST_HELPERS_H
+
+#include <errno.h>
+#include <criterion/criterion.h>
+#include <kmm/kmm.h>
+
+/* Boot @cmdline or fail the test; the console is silenced (the log keeps all). */
+void boot_or_die(const char *cmdline);
+/* Shut down after asserting kmm_check() == 0. */
+void check_and_shutdown(void);
+/* True if the kernel log contains @needle. */
+bool dmesg_has(const char *needle);
+/* Free pages of one zone (folded, exact) and of the machine. */
+unsigned long zone_free(int nid, enum zone_type zt);
+unsigned long total_free(void);
+
+#endif

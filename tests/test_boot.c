@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Booting: parameters, zones per arch, reboot, failures that leave nothing. */
+#include "helpers.h"
+
+Test(boot, default_machine_is_x86_64_1G)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_arch(), KMM_ARCH_X86_64);
+	cr_assert(populated_zone(&NODE_DATA(0)->node_zones[ZONE_DMA]));
+	cr_assert(populated_zone(&NODE_DATA(0)->node_zones[ZONE_DMA32]));
+	cr_assert(!populated_zone(&NODE_DATA(0)->node_zones[ZONE_HIGHMEM]));
+	cr_assert_eq(max_pfn, (1UL << 30) >> PAGE_SHIFT);
+	check_and_shutdown();
+}
+
+Test(boot, x86_32_has_dma_normal_highmem)
+{
+	boot_or_die("arch=x86_32 mem=2G");
+	pg_data_t *pgdat = NODE_DATA(0);
+	struct zone *dma = &pgdat->node_zones[ZONE_DMA];
+	struct zone *normal = &pgdat->node_zones[ZONE_NORMAL];
+	struct zone *high = &pgdat->node_zones[ZONE_HIGHMEM];
+
+	cr_assert_str_eq(dma->name, "DMA");
+	cr_assert_str_eq(normal->name, "Normal");
+	cr_assert_str_eq(high->name, "HighMem");
+	cr_assert_eq(zone_end_pfn(dma), (16UL << 20) >> PAGE_SHIFT);
+	cr_assert_eq(normal->zone_start_pfn, (16UL << 20) >> PAGE_SHIFT);
+	cr_assert_eq(zone_end_pfn(normal), (896UL << 20) >> PAGE_SHIFT);
+	cr_assert_eq(high->zone_start_pfn, (896UL << 20) >> PAGE_SHIFT);
+	cr_assert_eq((unsigned long)high_memory - PAGE_OFFSET, 896UL << 20);
+	cr_assert(!populated_zone(&pgdat->node_zones[ZONE_DMA32]));
+	check_and_shutdown();
+}
+
+Test(boot, reboot_in_one_process)
+{
+	for (int i = 0; i < 3; i++) {
+		boot_or_die(i & 1 ? "arch=x86_32 mem=256M cpus=3" : "mem=512M cpus=2");
+		cr_assert_eq(nr_cpu_ids, (unsigned)(i & 1 ? 3 : 2));
+		struct page *p = alloc_pages(GFP_KERNEL, 2);
+		cr_assert_not_null(p);
+		__free_pages(p, 2);
+		check_and_shutdown();
+	}
+}
+
+Test(boot, bad_parameters_fail_cleanly)
+{
+	const char *bad[] = { "foo=1", "mem=abc", "arch=sparc", "cpus=0", "numa=fake=x",
+			      "memmap=1M", "watermark_scale_factor=0", "loglevel=99" };
+
+	kmm_set_console(NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kmm_dmesg_clear();
+		cr_assert_eq(kmm_boot(bad[i]), -EINVAL, "%s should fail", bad[i]);
+		cr_assert(!kmm_booted());
+		cr_assert(dmesg_has("kernel command line parameter"), "%s not named", bad[i]);
+	}
+	boot_or_die("mem=64M");
+	check_and_shutdown();
+}
+
+Test(boot, memmap_reserved_range_is_a_hole)
+{
+	boot_or_die("mem=512M memmap=64M$128M memmap=32M@1G");
+	/* The reserved range is not managed: nothing is free inside it. */
+	cr_assert(memblock_is_memory(1024UL << 20));
+	cr_assert(!memblock_is_memory(128UL << 20));
+	cr_assert_eq(max_pfn, ((1024UL + 32) << 20) >> PAGE_SHIFT);
+	cr_assert(PageReserved(pfn_to_page((130UL << 20) >> PAGE_SHIFT)));
+	check_and_shutdown();
+}
+
+Test(boot, fake_numa_nodes_and_zonelists)
+{
+	boot_or_die("mem=2G numa=fake=2 cpus=2");
+	cr_assert_eq(nr_online_nodes, 2);
+	cr_assert_eq(node_distance(0, 1), 20);
+	cr_assert_eq(node_distance(1, 1), 10);
+	/* Node 1's fallback list starts with its own zones. */
+	struct zoneref *z = NODE_DATA(1)->node_zonelists[ZONELIST_FALLBACK]._zonerefs;
+	cr_assert_eq(z->zone->node, 1);
+	struct page *p = alloc_pages_node(1, GFP_KERNEL | __GFP_THISNODE, 0);
+	cr_assert_not_null(p);
+	cr_assert_eq(page_to_nid(p), 1);
+	__free_pages(p, 0);
+	check_and_shutdown();
+}
+
+Test(boot, large_machine_defers_struct_pages)
+{
+	boot_or_die("mem=64G");
+	struct zone *normal = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
+	cr_assert(normal->deferred_pfn < zone_end_pfn(normal));
+	/* Deferred memory counts as free, and is really handed out on demand. */
+	cr_assert_gt(zone_page_state(normal, NR_FREE_PAGES), 15UL << (30 - PAGE_SHIFT));
+	struct page *pages[2048];
+	for (int i = 0; i < 2048; i++) {
+		pages[i] = alloc_pages(GFP_KERNEL, MAX_PAGE_ORDER);
+		cr_assert_not_null(pages[i]);
+	}
+	for (int i = 0; i < 2048; i++)
+		__free_pages(pages[i], MAX_PAGE_ORDER);
+	check_and_shutdown();
+}

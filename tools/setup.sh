@@ -1,0 +1,20 @@
+#!/bin/sh
+# Install what the build needs (Debian packages) if missing, then configure
+# and build into ./build.  Run as root on a fresh machine; idempotent.
+set -e
+cd "$(dirname "$0")/.."
+missing=""
+for p in meson ninja-build pkg-config gcc libcriterion-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq $missing >/dev/null
+fi
+if [ -d build/meson-private ]; then
+  meson setup --reconfigure build >/dev/null
+else
+  meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
