@@ -95,6 +95,8 @@ int get_pfnblock_migratetype(const struct page *page, unsigned long pfn)
 
 /* --- struct page init --- */
 
+static void mark_sections_initialised(unsigned long start, unsigned long end);
+
 static void init_single_page(struct page *page, unsigned long pfn,
 			     enum zone_type zt, int nid)
 {
@@ -112,6 +114,8 @@ static void init_single_page(struct page *page, unsigned long pfn,
 void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
 			      enum zone_type zt)
 {
+	if (start < end)
+		mark_sections_initialised(start, end);
 	for (unsigned long pfn = start; pfn < end; pfn++) {
 		init_single_page(pfn_to_page(pfn), pfn, zt, nid);
 		if (IS_ALIGNED(pfn, pageblock_nr_pages))
@@ -187,19 +191,60 @@ static void free_boot_range(unsigned long s, unsigned long e, void *arg)
 	*(unsigned long *)arg += free_range_to_buddy(s, e);
 }
 
-bool pfn_is_deferred(unsigned long pfn)
+/*
+ * Which sections have struct pages: two bits per section, "ready" (all of
+ * it initialised) and "mixed" (part of it: a section where a deferred range
+ * meets a node boundary), so the common question costs one bit test.
+ */
+static unsigned long *section_ready, *section_mixed;
+static size_t section_bitmap_bytes;
+
+static void set_sbit(unsigned long *map, unsigned long sec)
 {
-	if (pfn >= max_pfn)
-		return false;
+	map[sec / BITS_PER_LONG] |= 1UL << (sec % BITS_PER_LONG);
+}
+
+static bool test_sbit(const unsigned long *map, unsigned long sec)
+{
+	return map[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG));
+}
+
+static void mark_sections_initialised(unsigned long start, unsigned long end)
+{
+	for (unsigned long sec = start / SECTION_PAGES; sec * SECTION_PAGES < end; sec++) {
+		unsigned long s = sec * SECTION_PAGES, e = s + SECTION_PAGES;
+
+		if (start <= s && (end >= e || end >= max_pfn))
+			set_sbit(section_ready, sec);
+		else
+			set_sbit(section_mixed, sec);
+	}
+}
+
+static bool pfn_is_deferred_slow(unsigned long pfn)
+{
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zt];
 
-			if (zone_spans_pfn(z, pfn))
+			if (z->spanned_pages && zone_spans_pfn(z, pfn))
 				return pfn >= z->deferred_pfn;
 		}
 	}
 	return false;
+}
+
+bool pfn_is_deferred(unsigned long pfn)
+{
+	unsigned long sec = pfn / SECTION_PAGES;
+
+	if (pfn >= max_pfn)
+		return false;
+	if (likely(test_sbit(section_ready, sec)))
+		return false;
+	if (test_sbit(section_mixed, sec))
+		return pfn_is_deferred_slow(pfn);
+	return true;
 }
 
 /*
@@ -243,7 +288,7 @@ static int numa_emulate(unsigned int nodes)
 {
 	phys_addr_t total = memblock_phys_mem_size();
 	phys_addr_t per = ALIGN_DOWN(total / nodes, (phys_addr_t)32 * SZ_1M);
-	phys_addr_t start = memblock_start_of_DRAM();
+	phys_addr_t start = 0;
 
 	if (per < 32 * SZ_1M) {
 		pr_err("numa=fake=%u: too many nodes for %llu MiB\n", nodes,
@@ -264,6 +309,8 @@ static int numa_emulate(unsigned int nodes)
 			e = rs + take;
 			want -= take;
 		}
+		/* Node boundaries fall on 32 MiB, as Linux's FAKE_NODE_MIN_SIZE. */
+		e = ALIGN(e, (phys_addr_t)32 * SZ_1M);
 		if (nid == nodes - 1)
 			e = memblock_end_of_DRAM();
 		struct memblock_region saved[INIT_MEMBLOCK_REGIONS];
@@ -446,7 +493,10 @@ int mm_core_init(void)
 	 */
 	mem_map = memblock_alloc_raw(PAGE_ALIGN(max_pfn * sizeof(struct page)), SZ_1M);
 	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
-	if (!mem_map || !pageblock_flags) {
+	section_bitmap_bytes = ALIGN(((max_pfn / SECTION_PAGES + 1) + 7) / 8, sizeof(long));
+	section_ready = memblock_alloc(section_bitmap_bytes, sizeof(long));
+	section_mixed = memblock_alloc(section_bitmap_bytes, sizeof(long));
+	if (!mem_map || !pageblock_flags || !section_ready || !section_mixed) {
 		pr_err("kmm: cannot allocate mem_map for %lu pages\n", max_pfn);
 		return -ENOMEM;
 	}
