@@ -187,6 +187,7 @@ int kmm_boot(const char *cmdline)
 		goto fail;
 	if ((err = boot_memory()))
 		goto fail;
+	gfp_zone_init();
 	if ((err = mm_core_init()))
 		goto fail;
 	memblock_free_all();

@@ -229,8 +229,11 @@ int kmm_check(void)
 		return 0;
 	if (WARN_ON_ONCE(t->preempt_count))
 		return 1;
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		plat_lock(&kmm_cpus[cpu].owner);
+	/* Own every CPU at once: nothing allocates or frees while we look. */
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		kmm_cpu_grab(t, (int)cpu);
+		t->owned_cpu = -1;
+	}
 	t->preempt_count = 1;
 	t->cpu = 0;
 	problems = 0;
@@ -238,7 +241,7 @@ int kmm_check(void)
 	int found = problems;
 	t->preempt_count = 0;
 	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
-		plat_unlock(&kmm_cpus[cpu].owner);
+		kmm_cpu_put(t, (int)cpu);
 	for (int i = 0; i < found; i++)
 		kmm_report_count_inc(KMM_REPORT_CHECK);
 	return found;

@@ -3,29 +3,73 @@
  * Simulated CPUs and preemption.
  *
  * Each host thread has a task_struct (thread-local).  While its preempt
- * count is non-zero the thread owns one simulated CPU: it holds that CPU's
- * owner lock, so no other thread can run on the CPU and touch its per-CPU
- * state meanwhile, which is what "preemption disabled" guarantees in
- * Linux.  Taking a spinlock disables preemption too, so a spinlock holder
- * always owns a CPU, and CPU ownership is always the outermost lock: a
- * thread that owns a CPU never waits for another CPU (drain_all_pages()
- * visits the CPUs one at a time from preemptible context).
+ * count is non-zero the thread runs on one simulated CPU and no other
+ * thread can: that is what "preemption disabled" guarantees in Linux, and
+ * what makes per-CPU state safe to touch.  Taking a spinlock disables
+ * preemption too, so a spinlock holder always has a CPU, and a CPU is
+ * always the outermost thing a thread waits for: a thread inside a section
+ * never waits for another CPU (drain_all_pages() and kmm_check() visit the
+ * CPUs from preemptible context).
  *
- * Which CPU: the one the host runs the thread on (sched_getcpu, a read of
- * the thread's rseq area in glibc), folded into nr_cpu_ids, unless the
- * thread has been bound with kmm_bind_cpu().
+ * Holding a CPU between sections.  A thread keeps the CPU it last ran on
+ * after its section ends (its tag stays in cpu->holder, cpu->owner stays
+ * locked), so entering the next section is a store to its own "active"
+ * flag and two loads: no locked instruction, as Linux's preempt_disable()
+ * is a per-CPU increment.  Another thread that wants the CPU:
+ *   - raises cpu->want; a holder that sees it hands the CPU back when its
+ *     section ends (and a few hundred times after, cpu->contended);
+ *   - if the holder is idle (not inside a section) it takes the CPU over:
+ *     it issues membarrier(), which orders the holder's plain stores and
+ *     loads against ours (an asymmetric Dekker handshake), reads the
+ *     holder's active flag, and if it is clear swaps its own tag into
+ *     cpu->holder with a compare-and-swap.  The old holder notices on its
+ *     next entry (cpu->holder is no longer its tag) and looks for a CPU.
+ * Tags carry a generation, so a tag read before its thread exited can never
+ * match a later thread using the same slot (no ABA).  Without membarrier
+ * (an old kernel), every section takes and releases the CPU's lock.
+ *
+ * Which CPU: the one of the host CPU the thread is running on when it has
+ * none (sched_getcpu, folded into nr_cpu_ids), else any free one, unless the
+ * thread is bound with kmm_bind_cpu().
  */
-
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "internal.h"
 
+#define MAX_TASK_SLOTS	4096
+#define WAIT_US		200
+#define CONTENDED_RELEASES 256
+
 __thread struct task_struct kmm_current_task
-	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1 };
+	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1, .owned_cpu = -1 };
+
+struct task_slot {
+	unsigned int active;
+	unsigned int gen;
+	unsigned int used;
+} ____cacheline_aligned;
+
+static struct task_slot task_slots[MAX_TASK_SLOTS];
+static unsigned int early_active;
 
 struct kmm_cpu *kmm_cpus;
 unsigned int nr_cpu_ids = 1;
+unsigned int kmm_cpu_gen = 1;
+bool kmm_sticky_cpus;
 static size_t kmm_cpus_size;
 /* A CPU table for threads that disable preemption before any boot. */
 static struct kmm_cpu early_cpu;
+
+extern int __cxa_thread_atexit_impl(void (*dtor)(void *), void *obj, void *dso)
+	__attribute__((weak));
+extern void *__dso_handle __attribute__((weak));
+
+__attribute__((constructor)) static void kmm_cpus_early(void)
+{
+	if (!kmm_cpus)
+		kmm_cpus = &early_cpu;
+}
 
 int kmm_cpus_init(unsigned int nr)
 {
@@ -37,33 +81,189 @@ int kmm_cpus_init(unsigned int nr)
 	for (unsigned int i = 0; i < nr; i++)
 		cpus[i].id = (int)i;
 	nr_cpu_ids = nr;
+	__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
 	kmm_cpus = cpus;
+	kmm_sticky_cpus = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	return 0;
 }
 
 void kmm_cpus_exit(void)
 {
 	struct kmm_cpu *cpus = kmm_cpus;
+	struct task_struct *t = current;
 
+	__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
+	t->owned_cpu = -1;
 	kmm_cpus = &early_cpu;
 	nr_cpu_ids = 1;
 	plat_host_free(cpus, kmm_cpus_size);
 }
 
-__attribute__((constructor)) static void kmm_cpus_early(void)
+static void task_exit(void *arg)
 {
-	if (!kmm_cpus)
-		kmm_cpus = &early_cpu;
+	struct task_struct *t = arg;
+
+	if (t->owned_cpu >= 0 && t->owned_gen == kmm_cpu_gen && kmm_cpus != &early_cpu)
+		kmm_cpu_leave_slow(t);
+	if (t->tag) {
+		struct task_slot *slot = &task_slots[(t->tag & 0xffffffff) - 1];
+		__atomic_add_fetch(&slot->gen, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&slot->used, 0, __ATOMIC_RELEASE);
+		t->tag = 0;
+	}
 }
 
-void kmm_cpu_enter(struct task_struct *t)
+/* Give the thread a slot: its tag and active flag live there, never freed. */
+static void task_attach(struct task_struct *t)
 {
-	int cpu = t->bound_cpu;
+	for (unsigned int i = 0; i < MAX_TASK_SLOTS; i++) {
+		if (__atomic_load_n(&task_slots[i].used, __ATOMIC_RELAXED) ||
+		    __atomic_exchange_n(&task_slots[i].used, 1, __ATOMIC_ACQ_REL))
+			continue;
+		t->active = &task_slots[i].active;
+		t->tag = (u64)(i + 1) | ((u64)__atomic_load_n(&task_slots[i].gen, __ATOMIC_ACQUIRE) << 32);
+		if (__cxa_thread_atexit_impl)
+			__cxa_thread_atexit_impl(task_exit, t, &__dso_handle);
+		return;
+	}
+	panic("kmm: more than %d threads use kmm at once", MAX_TASK_SLOTS);
+}
 
-	if (cpu < 0 || cpu >= (int)nr_cpu_ids)
-		cpu = plat_host_cpu() % (int)nr_cpu_ids;
-	plat_lock(&kmm_cpus[cpu].owner);
-	t->cpu = cpu;
+static unsigned int *tag_active(u64 tag)
+{
+	return &task_slots[(tag & 0xffffffff) - 1].active;
+}
+
+/* We hold @c's lock word and nobody's tag is in it: make it ours. */
+static void cpu_take(struct task_struct *t, struct kmm_cpu *c)
+{
+	WRITE_ONCE(*t->active, 1);
+	__atomic_store_n(&c->holder, t->tag, __ATOMIC_SEQ_CST);
+	t->owned_cpu = c->id;
+	t->owned_gen = kmm_cpu_gen;
+	t->cpu = c->id;
+}
+
+/* Hand @t's CPU back: clear our tag (unless it was taken over), unlock. */
+static void cpu_release(struct task_struct *t)
+{
+	struct kmm_cpu *c = &kmm_cpus[t->owned_cpu];
+	u64 mine = t->tag;
+
+	if (__atomic_compare_exchange_n(&c->holder, &mine, 0, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		plat_unlock(&c->owner);
+	unsigned int n = READ_ONCE(c->contended);
+	if (n)
+		WRITE_ONCE(c->contended, n - 1);
+	t->owned_cpu = -1;
+}
+
+static void membarrier_all(void)
+{
+	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
+/* Wait for CPU @c, taking it over from an idle holder. */
+static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
+{
+	__atomic_add_fetch(&c->want, 1, __ATOMIC_SEQ_CST);
+	for (int tries = 0;; tries++) {
+		if (plat_trylock(&c->owner)) {
+			cpu_take(t, c);
+			break;
+		}
+		u64 h = __atomic_load_n(&c->holder, __ATOMIC_SEQ_CST);
+		if (h && kmm_sticky_cpus) {
+			membarrier_all();
+			if (!READ_ONCE(*tag_active(h)) &&
+			    __atomic_compare_exchange_n(&c->holder, &h, t->tag, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+				WRITE_ONCE(*t->active, 1);
+				/* Another thread may have taken it over before our flag was up. */
+				membarrier_all();
+				if (__atomic_load_n(&c->holder, __ATOMIC_SEQ_CST) == t->tag) {
+					t->owned_cpu = c->id;
+					t->owned_gen = kmm_cpu_gen;
+					t->cpu = c->id;
+					WRITE_ONCE(c->contended, CONTENDED_RELEASES);
+					break;
+				}
+				WRITE_ONCE(*t->active, 0);
+			}
+		}
+		if (tries < 4) {
+			plat_cpu_relax();
+			continue;
+		}
+		__atomic_add_fetch(&c->owner.sleepers, 1, __ATOMIC_SEQ_CST);
+		plat_futex_wait(&c->owner.locked, 1, WAIT_US);
+		__atomic_sub_fetch(&c->owner.sleepers, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_sub_fetch(&c->want, 1, __ATOMIC_SEQ_CST);
+}
+
+void kmm_cpu_enter_slow(struct task_struct *t)
+{
+	if (unlikely(kmm_cpus == &early_cpu)) {
+		/* No machine: one CPU, and nothing per-CPU to protect but the log. */
+		if (!t->active)
+			t->active = &early_active;
+		t->cpu = 0;
+		return;
+	}
+	if (!t->tag)
+		task_attach(t);
+	if (t->owned_cpu >= 0) {
+		WRITE_ONCE(*t->active, 0);
+		if (t->owned_gen == kmm_cpu_gen)
+			cpu_release(t);
+		t->owned_cpu = -1;
+	}
+	int n = (int)nr_cpu_ids, cpu = t->bound_cpu;
+	if (cpu < 0 || cpu >= n) {
+		int pref = plat_host_cpu() % n;
+		for (int i = 0; i < n; i++) {
+			struct kmm_cpu *c = &kmm_cpus[(pref + i) % n];
+			if (plat_trylock(&c->owner)) {
+				cpu_take(t, c);
+				return;
+			}
+		}
+		cpu = pref;
+	}
+	cpu_grab(t, &kmm_cpus[cpu]);
+}
+
+void kmm_cpu_leave_slow(struct task_struct *t)
+{
+	if (unlikely(kmm_cpus == &early_cpu) || t->owned_cpu < 0)
+		return;
+	if (t->owned_gen != kmm_cpu_gen) {
+		t->owned_cpu = -1;
+		return;
+	}
+	cpu_release(t);
+}
+
+void kmm_cpu_grab(struct task_struct *t, int cpu)
+{
+	if (!t->tag)
+		task_attach(t);
+	if (t->owned_cpu >= 0) {
+		WRITE_ONCE(*t->active, 0);
+		if (t->owned_gen == kmm_cpu_gen)
+			cpu_release(t);
+		t->owned_cpu = -1;
+	}
+	cpu_grab(t, &kmm_cpus[cpu]);
+}
+
+void kmm_cpu_put(struct task_struct *t, int cpu)
+{
+	WRITE_ONCE(*t->active, 0);
+	t->owned_cpu = cpu;
+	cpu_release(t);
 }
 
 void preempt_disable(void)
@@ -117,6 +317,8 @@ int kmm_bind_cpu(int cpu)
 	if (current->preempt_count)
 		return -EBUSY;
 	current->bound_cpu = cpu;
+	if (current->owned_cpu >= 0 && current->owned_cpu != cpu)
+		kmm_cpu_leave_slow(current);
 	return 0;
 }
 

@@ -54,9 +54,13 @@ int kmm_parse_size(const char *s, u64 *out);
 
 struct task_struct {
 	int preempt_count;
-	int cpu;		/* the CPU owned while preempt_count > 0 */
+	int cpu;		/* the CPU run on while preempt_count > 0 */
 	int bound_cpu;		/* kmm_bind_cpu(), or -1 */
 	unsigned int flags;	/* PF_* */
+	int owned_cpu;		/* the CPU this thread holds, maybe idly; -1 */
+	unsigned int owned_gen;	/* kmm_cpu_gen when it was taken */
+	u64 tag;		/* this thread's holder tag (see cpu.c), 0 until set */
+	unsigned int *active;	/* this thread's "inside a section" flag */
 	int pid;
 	char comm[16];
 };
@@ -65,25 +69,57 @@ extern __thread struct task_struct kmm_current_task
 	__attribute__((tls_model("initial-exec")));
 #define current (&kmm_current_task)
 
-/* A simulated CPU: whoever holds @owner runs on it. */
+/*
+ * A simulated CPU.  The thread whose tag is in @holder runs on it; @owner
+ * is held for as long as anyone holds the CPU.  See cpu.c for why a holder
+ * keeps its CPU between sections, and how another thread takes it over.
+ */
 struct kmm_cpu {
 	spinlock_t owner;
+	u64 holder;
+	unsigned int want;	/* threads waiting for this CPU */
+	unsigned int contended;	/* hand the CPU back eagerly this many times */
 	int id;
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
 } ____cacheline_aligned;
 
 extern struct kmm_cpu *kmm_cpus;
+extern unsigned int kmm_cpu_gen;
+extern bool kmm_sticky_cpus;
 
 int kmm_cpus_init(unsigned int nr);
 void kmm_cpus_exit(void);
-void kmm_cpu_enter(struct task_struct *t);
+void kmm_cpu_enter_slow(struct task_struct *t);
+void kmm_cpu_leave_slow(struct task_struct *t);
+/* Run on @cpu from preemptible context (drain, check); undo with kmm_cpu_put(). */
+void kmm_cpu_grab(struct task_struct *t, int cpu);
+void kmm_cpu_put(struct task_struct *t, int cpu);
 
+/*
+ * The fast path of entering a section: the thread still holds the CPU it
+ * ran on last, nobody asked for it, so raising our own "active" flag is all
+ * it takes (no locked instruction).
+ */
 static __always_inline void __preempt_disable(void)
 {
 	struct task_struct *t = current;
 
-	if (t->preempt_count++ == 0)
-		kmm_cpu_enter(t);
+	if (t->preempt_count++ == 0) {
+		int cpu = t->owned_cpu;
+
+		if (likely(cpu >= 0 && t->owned_gen == kmm_cpu_gen)) {
+			struct kmm_cpu *c = &kmm_cpus[cpu];
+
+			WRITE_ONCE(*t->active, 1);
+			barrier();
+			if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
+				t->cpu = cpu;
+				barrier();
+				return;
+			}
+		}
+		kmm_cpu_enter_slow(t);
+	}
 	barrier();
 }
 
@@ -92,8 +128,15 @@ static __always_inline void __preempt_enable(void)
 	struct task_struct *t = current;
 
 	barrier();
-	if (--t->preempt_count == 0)
-		plat_unlock(&kmm_cpus[t->cpu].owner);
+	if (--t->preempt_count == 0) {
+		struct kmm_cpu *c = &kmm_cpus[t->cpu];
+
+		WRITE_ONCE(*t->active, 0);
+		barrier();
+		if (unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||
+		    unlikely(!kmm_sticky_cpus))
+			kmm_cpu_leave_slow(t);
+	}
 }
 
 static __always_inline int __smp_processor_id(void)
@@ -163,6 +206,7 @@ void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
 
 /* --- page_alloc.c --- */
 void kmm_calculate_min_free_kbytes(void);
+void gfp_zone_init(void);
 void setup_per_zone_wmarks(void);
 void setup_per_zone_lowmem_reserve(void);
 void calculate_totalreserve_pages(void);

@@ -197,6 +197,7 @@ static void free_boot_range(unsigned long s, unsigned long e, void *arg)
  * meets a node boundary), so the common question costs one bit test.
  */
 static unsigned long *section_ready, *section_mixed;
+static u32 *section_inited;		/* pages initialised, per mixed section */
 static size_t section_bitmap_bytes;
 
 static void set_sbit(unsigned long *map, unsigned long sec)
@@ -209,12 +210,15 @@ static bool test_sbit(const unsigned long *map, unsigned long sec)
 	return map[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG));
 }
 
+/* Ranges initialised never overlap, so counting pages tells when a section is whole. */
 static void mark_sections_initialised(unsigned long start, unsigned long end)
 {
 	for (unsigned long sec = start / SECTION_PAGES; sec * SECTION_PAGES < end; sec++) {
-		unsigned long s = sec * SECTION_PAGES, e = s + SECTION_PAGES;
+		unsigned long s = sec * SECTION_PAGES, e = min(s + SECTION_PAGES, max_pfn);
+		unsigned long n = min(e, end) - max(s, start);
 
-		if (start <= s && (end >= e || end >= max_pfn))
+		section_inited[sec] += (u32)n;
+		if (section_inited[sec] >= e - s)
 			set_sbit(section_ready, sec);
 		else
 			set_sbit(section_mixed, sec);
@@ -495,8 +499,9 @@ int mm_core_init(void)
 	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
 	section_bitmap_bytes = ALIGN(((max_pfn / SECTION_PAGES + 1) + 7) / 8, sizeof(long));
 	section_ready = memblock_alloc(section_bitmap_bytes, sizeof(long));
+	section_inited = memblock_alloc((max_pfn / SECTION_PAGES + 1) * sizeof(u32), sizeof(u32));
 	section_mixed = memblock_alloc(section_bitmap_bytes, sizeof(long));
-	if (!mem_map || !pageblock_flags || !section_ready || !section_mixed) {
+	if (!mem_map || !pageblock_flags || !section_ready || !section_mixed || !section_inited) {
 		pr_err("kmm: cannot allocate mem_map for %lu pages\n", max_pfn);
 		return -ENOMEM;
 	}

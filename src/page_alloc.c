@@ -33,7 +33,10 @@ unsigned int kmm_free_waiters;
 
 #define MAX_RECLAIM_RETRIES 16
 
-enum zone_type gfp_zone(gfp_t flags)
+/* gfp_zone() for every combination of the four zone bits, set at boot per arch. */
+static u8 gfp_zone_table[16];
+
+static enum zone_type gfp_zone_compute(gfp_t flags)
 {
 	bool x86_32 = kmm_cfg.arch == KMM_ARCH_X86_32;
 
@@ -47,6 +50,22 @@ enum zone_type gfp_zone(gfp_t flags)
 		return (flags & __GFP_MOVABLE) ? ZONE_MOVABLE : z;
 	}
 	return ZONE_NORMAL;
+}
+
+void gfp_zone_init(void)
+{
+	for (gfp_t f = 0; f < 16; f++)
+		gfp_zone_table[f] = (u8)gfp_zone_compute(f);
+}
+
+static inline enum zone_type __gfp_zone(gfp_t flags)
+{
+	return (enum zone_type)gfp_zone_table[flags & GFP_ZONEMASK];
+}
+
+enum zone_type gfp_zone(gfp_t flags)
+{
+	return __gfp_zone(flags);
 }
 
 /* --- watermarks --- */
@@ -320,12 +339,11 @@ void drain_all_pages(struct zone *zone)
 		return;
 	}
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		plat_lock(&kmm_cpus[cpu].owner);
-		t->cpu = (int)cpu;
+		kmm_cpu_grab(t, (int)cpu);
 		t->preempt_count = 1;
 		drain_pages_cpu(cpu, zone);
 		t->preempt_count = 0;
-		plat_unlock(&kmm_cpus[cpu].owner);
+		kmm_cpu_put(t, (int)cpu);
 	}
 }
 
@@ -764,7 +782,7 @@ static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid
 	(void)order;
 	if (preferred_nid < 0 || preferred_nid >= nr_online_nodes)
 		preferred_nid = 0;
-	ac->highest_zoneidx = gfp_zone(gfp);
+	ac->highest_zoneidx = __gfp_zone(gfp);
 	ac->zonelist = &NODE_DATA(preferred_nid)->node_zonelists[
 		(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK];
 	ac->migratetype = gfp_migratetype(gfp);

@@ -176,8 +176,10 @@ void kmm_vmstat_fold_all(void)
 	bool own = t->preempt_count == 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		if (own)
-			plat_lock(&kmm_cpus[cpu].owner);
+		if (own) {
+			kmm_cpu_grab(t, (int)cpu);
+			t->preempt_count = 1;
+		}
 		for (int nid = 0; nid < nr_online_nodes; nid++) {
 			pg_data_t *pgdat = NODE_DATA(nid);
 			struct per_cpu_nodestat *pcn = &pgdat->per_cpu_nodestats[cpu];
@@ -204,8 +206,10 @@ void kmm_vmstat_fold_all(void)
 				}
 			}
 		}
-		if (own)
-			plat_unlock(&kmm_cpus[cpu].owner);
+		if (own) {
+			t->preempt_count = 0;
+			kmm_cpu_put(t, (int)cpu);
+		}
 	}
 }
 
