@@ -198,8 +198,6 @@ void mm_core_exit(void);
 void build_all_zonelists(void);
 bool deferred_grow_zone(struct zone *zone, unsigned int order);
 void set_pageblock_migratetype(struct page *page, int migratetype);
-int get_pfnblock_migratetype(const struct page *page, unsigned long pfn);
-static inline int get_pageblock_migratetype(const struct page *page);
 extern const char *const zone_names[MAX_NR_ZONES];
 void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
 			      enum zone_type zt);
@@ -213,7 +211,6 @@ void calculate_totalreserve_pages(void);
 void setup_zone_pageset(struct zone *zone);
 void __free_pages_core(struct page *page, unsigned int order);
 unsigned long nr_free_pagecache_pages(void);
-bool pfn_is_deferred(unsigned long pfn);
 void free_area_init_core_zone(struct zone *zone);
 extern int watermark_scale_factor;
 extern int min_free_kbytes;
@@ -291,9 +288,30 @@ void show_meminfo(FILE *f);
 void show_extfrag_index(FILE *f);
 void show_unusable_index(FILE *f);
 
+static inline int get_pfnblock_migratetype(const struct page *page, unsigned long pfn)
+{
+	(void)page;
+	return READ_ONCE(pageblock_flags[pfn >> pageblock_order]);
+}
+
 static inline int get_pageblock_migratetype(const struct page *page)
 {
 	return get_pfnblock_migratetype(page, page_to_pfn(page));
+}
+
+/* Sections whose struct pages are all initialised (mm_init.c). */
+#define SECTION_PAGES (1UL << 15)	/* 128 MiB */
+extern unsigned long *section_ready;
+bool pfn_is_deferred_slow(unsigned long pfn);
+
+/* True if @pfn has no initialised struct page yet (deferred init). */
+static inline bool pfn_is_deferred(unsigned long pfn)
+{
+	unsigned long sec = pfn / SECTION_PAGES;
+
+	if (likely(section_ready[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG))))
+		return false;
+	return pfn_is_deferred_slow(pfn);
 }
 
 #endif /* KMM_INTERNAL_H */

@@ -46,7 +46,6 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
 };
 
-#define SECTION_PAGES		(1UL << 15)	/* 128 MiB */
 #define DEFERRED_BOOT_PAGES	(2 * SECTION_PAGES)
 
 bool kmm_zone_configured(enum zone_type zt)
@@ -87,11 +86,6 @@ void set_pageblock_migratetype(struct page *page, int migratetype)
 	WRITE_ONCE(pageblock_flags[page_to_pfn(page) >> pageblock_order], (u8)migratetype);
 }
 
-int get_pfnblock_migratetype(const struct page *page, unsigned long pfn)
-{
-	(void)page;
-	return READ_ONCE(pageblock_flags[pfn >> pageblock_order]);
-}
 
 /* --- struct page init --- */
 
@@ -196,7 +190,8 @@ static void free_boot_range(unsigned long s, unsigned long e, void *arg)
  * it initialised) and "mixed" (part of it: a section where a deferred range
  * meets a node boundary), so the common question costs one bit test.
  */
-static unsigned long *section_ready, *section_mixed;
+unsigned long *section_ready;
+static unsigned long *section_mixed;
 static u32 *section_inited;		/* pages initialised, per mixed section */
 static size_t section_bitmap_bytes;
 
@@ -225,8 +220,12 @@ static void mark_sections_initialised(unsigned long start, unsigned long end)
 	}
 }
 
-static bool pfn_is_deferred_slow(unsigned long pfn)
+bool pfn_is_deferred_slow(unsigned long pfn)
 {
+	if (pfn >= max_pfn)
+		return false;
+	if (!test_sbit(section_mixed, pfn / SECTION_PAGES))
+		return true;
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zt];
@@ -236,19 +235,6 @@ static bool pfn_is_deferred_slow(unsigned long pfn)
 		}
 	}
 	return false;
-}
-
-bool pfn_is_deferred(unsigned long pfn)
-{
-	unsigned long sec = pfn / SECTION_PAGES;
-
-	if (pfn >= max_pfn)
-		return false;
-	if (likely(test_sbit(section_ready, sec)))
-		return false;
-	if (test_sbit(section_mixed, sec))
-		return pfn_is_deferred_slow(pfn);
-	return true;
 }
 
 /*

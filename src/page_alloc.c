@@ -510,6 +510,36 @@ static unsigned int alloc_flags_nofragment(struct zone *zone)
 	return 0;
 }
 
+static void prep_compound_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	__SetPageHead(page);
+	for (unsigned long i = 1; i < nr; i++) {
+		page[i].compound_head = (unsigned long)page | 1;
+	}
+	if (order)
+		page[1].compound_order = (unsigned char)order;
+}
+
+static inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,
+				 unsigned int alloc_flags, int migratetype)
+{
+	(void)alloc_flags;
+	page->private = 0;
+	INIT_LIST_HEAD(&page->lru);
+	set_page_count(page, 1);
+	page_set_alloc(page, order, migratetype);
+	if (gfp & __GFP_ZERO) {
+		if (!PageHighMem(page))
+			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
+		else
+			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
+	}
+	if (order && (gfp & __GFP_COMP))
+		prep_compound_page(page, order);
+}
+
 static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 					   unsigned int alloc_flags,
 					   const struct alloc_context *ac)
@@ -553,36 +583,6 @@ retry:
 		goto retry;
 	}
 	return NULL;
-}
-
-static void prep_compound_page(struct page *page, unsigned int order)
-{
-	unsigned long nr = 1UL << order;
-
-	__SetPageHead(page);
-	for (unsigned long i = 1; i < nr; i++) {
-		page[i].compound_head = (unsigned long)page | 1;
-	}
-	if (order)
-		page[1].compound_order = (unsigned char)order;
-}
-
-void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,
-		   unsigned int alloc_flags, int migratetype)
-{
-	(void)alloc_flags;
-	page->private = 0;
-	INIT_LIST_HEAD(&page->lru);
-	set_page_count(page, 1);
-	page_set_alloc(page, order, migratetype);
-	if (gfp & __GFP_ZERO) {
-		if (!PageHighMem(page))
-			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
-		else
-			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
-	}
-	if (order && (gfp & __GFP_COMP))
-		prep_compound_page(page, order);
 }
 
 static inline unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)

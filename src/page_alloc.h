@@ -94,8 +94,6 @@ void del_page_from_free_list(struct page *page, struct zone *zone,
 			     unsigned int order, int migratetype);
 
 /* page_alloc.c */
-void prep_new_page(struct page *page, unsigned int order, gfp_t gfp_flags,
-		   unsigned int alloc_flags, int migratetype);
 void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 			int pindex);
 extern unsigned int kmm_free_waiters;

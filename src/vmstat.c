@@ -101,11 +101,6 @@ static unsigned long clamp_nonneg(long x)
 	return x < 0 ? 0 : (unsigned long)x;
 }
 
-unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item)
-{
-	return clamp_nonneg(atomic_long_read(&zone->vm_stat[item]));
-}
-
 unsigned long zone_page_state_snapshot(const struct zone *zone, enum zone_stat_item item)
 {
 	long x = atomic_long_read(&zone->vm_stat[item]);

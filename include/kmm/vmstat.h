@@ -16,7 +16,12 @@ extern atomic_long_t vm_node_stat[NR_VM_NODE_STAT_ITEMS];
 
 void mod_zone_page_state(struct zone *zone, enum zone_stat_item item, long delta);
 void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item item, long delta);
-unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item);
+static inline unsigned long zone_page_state(const struct zone *zone, enum zone_stat_item item)
+{
+	long x = atomic_long_read(&zone->vm_stat[item]);
+
+	return x < 0 ? 0 : (unsigned long)x;
+}
 unsigned long zone_page_state_snapshot(const struct zone *zone, enum zone_stat_item item);
 unsigned long node_page_state(const pg_data_t *pgdat, enum node_stat_item item);
 unsigned long global_zone_page_state(enum zone_stat_item item);
