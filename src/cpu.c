@@ -203,6 +203,19 @@ static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 	__atomic_sub_fetch(&c->want, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Let go of the CPU this thread holds (if any) before looking for one. */
+static void cpu_drop_held(struct task_struct *t)
+{
+	if (!t->tag)
+		task_attach(t);
+	if (t->owned_cpu >= 0) {
+		WRITE_ONCE(*t->active, 0);
+		if (t->owned_gen == kmm_cpu_gen)
+			cpu_release(t);
+		t->owned_cpu = -1;
+	}
+}
+
 void kmm_cpu_enter_slow(struct task_struct *t)
 {
 	if (unlikely(kmm_cpus == &early_cpu)) {
@@ -212,14 +225,7 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 		t->cpu = 0;
 		return;
 	}
-	if (!t->tag)
-		task_attach(t);
-	if (t->owned_cpu >= 0) {
-		WRITE_ONCE(*t->active, 0);
-		if (t->owned_gen == kmm_cpu_gen)
-			cpu_release(t);
-		t->owned_cpu = -1;
-	}
+	cpu_drop_held(t);
 	int n = (int)nr_cpu_ids, cpu = t->bound_cpu;
 	if (cpu < 0 || cpu >= n) {
 		int pref = plat_host_cpu() % n;
@@ -248,14 +254,7 @@ void kmm_cpu_leave_slow(struct task_struct *t)
 
 void kmm_cpu_grab(struct task_struct *t, int cpu)
 {
-	if (!t->tag)
-		task_attach(t);
-	if (t->owned_cpu >= 0) {
-		WRITE_ONCE(*t->active, 0);
-		if (t->owned_gen == kmm_cpu_gen)
-			cpu_release(t);
-		t->owned_cpu = -1;
-	}
+	cpu_drop_held(t);
 	cpu_grab(t, &kmm_cpus[cpu]);
 }
 
