@@ -172,13 +172,18 @@ int main(void)
 	printf("%-44s %8.1f ns   (target <= 10)\n", "alloc_pages_bulk(256) + frees, per page", bulk);
 
 	/* Per-CPU lists off for this zone: every order-3 pair splits and merges. */
-	struct zone *z = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
-	for (unsigned int c = 0; c < nr_cpu_ids; c++)
-		z->per_cpu_pageset[c].high = 0;
+	/* As Linux's zone_pcp_disable(): high 0, batch 1, for every zone. */
+	struct zone *z;
+	for_each_populated_zone(z)
+		for (unsigned int c = 0; c < nr_cpu_ids; c++) {
+			struct per_cpu_pages *pcp = &z->per_cpu_pageset[c];
+			pcp->high = pcp->high_min = pcp->high_max = 0;
+			pcp->batch = 1;
+		}
 	drain_all_pages(NULL);
 	double o3 = best(run_order3, N / 4, 5);
-	for (unsigned int c = 0; c < nr_cpu_ids; c++)
-		z->per_cpu_pageset[c].high = z->per_cpu_pageset[c].high_min;
+	for_each_populated_zone(z)
+		setup_zone_pageset(z);
 	printf("%-44s %8.1f ns   (target <= 100)\n", "order-3 split on alloc + merge on free", o3);
 
 	double one = threads_ns(1, N), two = threads_ns(2, N);

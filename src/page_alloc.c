@@ -235,26 +235,76 @@ void setup_zone_pageset(struct zone *zone)
 	}
 }
 
-/* How many pages one refill of an order's list takes from the zone. */
-static int nr_pcp_alloc(struct per_cpu_pages *pcp, unsigned int order)
-{
-	int batch = pcp->batch;
+/*
+ * The per-CPU list's high mark adapts as Linux 6.x's does: it grows while
+ * a CPU frees more than it allocates and shrinks under memory pressure,
+ * between high_min (the low watermark shared among the CPUs) and high_max
+ * (an eighth of the zone, shared likewise).  Refills grow too: each refill
+ * that fits doubles the next one (alloc_factor), each free halves it.
+ */
 
-	if (pcp->high < batch)
+/* How many blocks one refill of an order's list takes from the zone. */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone, unsigned int order)
+{
+	int base = pcp->batch, batch;
+	int high = pcp->high = clamp(pcp->high, pcp->high_min, pcp->high_max);
+
+	if (high < base)
 		return 1;
+	batch = order ? base : base << pcp->alloc_factor;
+	if (pcp->high_min != pcp->high_max && !test_bit(ZONE_BELOW_HIGH, &zone->flags))
+		pcp->high = high = min(high + batch, pcp->high_max);
 	if (!order) {
-		int room = max(pcp->high - pcp->count - batch, batch);
-		batch = min(batch, room);
+		int max_nr_alloc = max(high - pcp->count - base, base);
+
+		if (batch <= max_nr_alloc && pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		batch = min(batch, max_nr_alloc);
 	}
-	return batch > 1 ? max(batch >> order, 2) : batch;
+	if (batch > 1)
+		batch = max(batch >> order, 2);
+	return batch;
+}
+
+/* The high mark to drain against after a free (and its new value). */
+int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high)
+{
+	int high_min = pcp->high_min, high_max = pcp->high_max;
+	int high = pcp->high = clamp(pcp->high, high_min, high_max);
+
+	if (!high)
+		return 0;
+	if (free_high) {
+		pcp->high = max(high - (batch << PCP_BATCH_SCALE_MAX), high_min);
+		return 0;
+	}
+	if (test_bit(ZONE_RECLAIM_ACTIVE, &zone->flags)) {
+		int fc = max(pcp->free_count, batch);
+		pcp->high = max(high - fc, high_min);
+		return min(batch << 2, pcp->high);
+	}
+	if (high_min == high_max)
+		return high;
+	if (test_bit(ZONE_BELOW_HIGH, &zone->flags)) {
+		int fc = max(pcp->free_count, batch);
+		pcp->high = max(high - fc, high_min);
+		high = max(pcp->count, high_min);
+	} else if (pcp->count >= high) {
+		int need = pcp->free_count + batch;
+		if (pcp->high < need)
+			pcp->high = clamp(need, high_min, high_max);
+	}
+	return high;
 }
 
 /* How many to give back when the lists pass high. */
-int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high)
+int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high)
 {
-	int min_nr = batch, max_nr = max(high - batch, batch);
-
-	return clamp(pcp->free_count, min_nr, max_nr);
+	if (free_high)
+		return min(pcp->count, batch << PCP_BATCH_SCALE_MAX);
+	if (high < batch)
+		return 1;
+	return clamp(pcp->free_count, batch, high - batch);
 }
 
 static int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
@@ -380,7 +430,7 @@ static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
 
 	pcp->free_count >>= 1;
 	if (list_empty(list)) {
-		int got = rmqueue_bulk(zone, order, nr_pcp_alloc(pcp, order), list,
+		int got = rmqueue_bulk(zone, order, nr_pcp_alloc(pcp, zone, order), list,
 				       migratetype, alloc_flags);
 		pcp->count += got << order;
 		if (unlikely(list_empty(list))) {
@@ -558,10 +608,21 @@ retry:
 			alloc_flags &= ~ALLOC_NOFRAGMENT;
 			goto retry;
 		}
+		/*
+		 * Note when the zone falls below its high watermark, here rather
+		 * than on the free path: frees then shrink the per-CPU lists.
+		 */
+		if (!test_bit(ZONE_BELOW_HIGH, &zone->flags)) {
+			if (zone_watermark_fast(zone, order, high_wmark_pages(zone),
+						(int)ac->highest_zoneidx, alloc_flags))
+				goto try_this_zone;
+			set_bit(ZONE_BELOW_HIGH, &zone->flags);
+		}
 		unsigned long mark = wmark_pages(zone, (enum zone_watermarks)(alloc_flags & ALLOC_WMARK_MASK));
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(zone, order, mark, (int)ac->highest_zoneidx, alloc_flags))
 			continue;
+try_this_zone:
 
 		if (likely(pcp_allowed_order(order)))
 			page = rmqueue_pcplist(ac->preferred_zoneref->zone, zone, order,

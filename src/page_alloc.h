@@ -97,7 +97,8 @@ void del_page_from_free_list(struct page *page, struct zone *zone,
 void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 			int pindex);
 extern unsigned int kmm_free_waiters;
-int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high);
+int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high, bool free_high);
+int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch, bool free_high);
 
 /* page_free.c */
 bool kmm_page_ptr_valid(const struct page *page);

@@ -107,18 +107,33 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 				   struct page *page, int migratetype, unsigned int order)
 {
 	int pindex = (int)order_to_pindex(migratetype, order);
+	int batch = pcp->batch;
+	bool free_high = false;
 
+	pcp->alloc_factor >>= 1;
 	__count_vm_events(PGFREE, 1L << order);
 	list_add(&page->pcp_list, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
-	if (pcp->free_count < (pcp->batch << 5))
+	/*
+	 * Freeing high orders in a row (a producer CPU) drains them eagerly so
+	 * they do not pile up on this CPU while others need them.
+	 */
+	if (order) {
+		free_high = pcp->free_count >= batch + pcp->high_min / 2 &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= (u8)~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += 1 << order;
-	int high = pcp->high;
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
 	if (pcp->count >= high) {
-		/* Frees outpacing allocations: let the list grow up to high_max. */
-		if (pcp->high < pcp->high_max)
-			pcp->high = min(pcp->free_count + pcp->batch, pcp->high_max);
-		free_pcppages_bulk(zone, nr_pcp_free(pcp, pcp->batch, high), pcp, pindex);
+		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
+		if (test_bit(ZONE_BELOW_HIGH, &zone->flags) &&
+		    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
+			clear_bit(ZONE_BELOW_HIGH, &zone->flags);
 	}
 }
 

@@ -202,9 +202,33 @@ static bool pgdat_balanced(pg_data_t *pgdat, int order, int highest_zoneidx)
 	return false;
 }
 
+static void __balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx);
+
+static void set_reclaim_active(pg_data_t *pgdat, int highest_zoneidx, bool on)
+{
+	for (int i = 0; i <= highest_zoneidx; i++) {
+		struct zone *zone = &pgdat->node_zones[i];
+
+		if (!managed_zone(zone))
+			continue;
+		if (on)
+			set_bit(ZONE_RECLAIM_ACTIVE, &zone->flags);
+		else
+			clear_bit(ZONE_RECLAIM_ACTIVE, &zone->flags);
+	}
+}
+
 static void balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx)
 {
 	count_vm_event(PAGEOUTRUN);
+	/* While kswapd works, frees give back to the zones instead of keeping. */
+	set_reclaim_active(pgdat, highest_zoneidx, true);
+	__balance_pgdat(pgdat, order, highest_zoneidx);
+	set_reclaim_active(pgdat, highest_zoneidx, false);
+}
+
+static void __balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx)
+{
 	for (int priority = DEF_PRIORITY; priority >= 0; priority--) {
 		if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
 			pgdat->kswapd_failures = 0;

@@ -88,8 +88,14 @@ struct per_cpu_pages {
 	int high_max;
 	int batch;		/* pages moved to or from the zone at a time */
 	int free_count;		/* frees since the last allocation */
+	u8 flags;		/* PCPF_* */
+	u8 alloc_factor;	/* refills grow 2^alloc_factor batches */
 	struct list_head lists[NR_PCP_LISTS];
 } ____cacheline_aligned;
+
+#define PCPF_PREV_FREE_HIGH_ORDER	0x01	/* the last free was of a high order */
+#define PCPF_FREE_HIGH_BATCH		0x02	/* the CPU's cache holds > 3 batches */
+#define PCP_BATCH_SCALE_MAX		5
 
 struct per_cpu_zonestat {
 	s8 vm_stat_diff[NR_VM_ZONE_STAT_ITEMS];
