@@ -6,11 +6,16 @@
 #include <stdio.h>
 #include "page_alloc.h"
 
-static const char *const pageflag_names[__NR_PAGEFLAGS] = {
-	"locked", "writeback", "referenced", "uptodate", "dirty", "lru", "head",
-	"waiters", "active", "workingset", "owner_priv_1", "owner_2", "arch_1",
-	"reserved", "private", "private_2", "reclaim", "swapbacked",
-	"unevictable", "dropbehind", "mlocked", "hwpoison",
+/* In the order Linux prints them (%pGp), which is not the bit order. */
+static const struct { int bit; const char *name; } pageflag_names[] = {
+	{ PG_locked, "locked" }, { PG_waiters, "waiters" }, { PG_referenced, "referenced" },
+	{ PG_uptodate, "uptodate" }, { PG_dirty, "dirty" }, { PG_lru, "lru" },
+	{ PG_active, "active" }, { PG_workingset, "workingset" },
+	{ PG_owner_priv_1, "owner_priv_1" }, { PG_owner_2, "owner_2" }, { PG_arch_1, "arch_1" },
+	{ PG_reserved, "reserved" }, { PG_private, "private" }, { PG_private_2, "private_2" },
+	{ PG_writeback, "writeback" }, { PG_head, "head" }, { PG_reclaim, "reclaim" },
+	{ PG_swapbacked, "swapbacked" }, { PG_unevictable, "unevictable" },
+	{ PG_dropbehind, "dropbehind" }, { PG_mlocked, "mlocked" }, { PG_hwpoison, "hwpoison" },
 };
 
 static const char *page_type_name(unsigned int type)
@@ -22,22 +27,21 @@ static const char *page_type_name(unsigned int type)
 	case PGTY_guard: return "guard";
 	case PGTY_hugetlb: return "hugetlb";
 	case PGTY_slab: return "slab";
-	case PGTY_zsmalloc: return "zsmalloc";
+	case PGTY_zsmalloc: return "(null)";
 	case PGTY_unaccepted: return "unaccepted";
-	case PGTY_large_kmalloc: return "large_kmalloc";
 	default: return "unknown";
 	}
 }
 
-/* "0x2000000000000c0(referenced|uptodate|node=0|zone=2)" */
+/* %pGp: "0x2000000000000c0(referenced|uptodate|node=0|zone=2)" */
 static void format_page_flags(char *buf, size_t size, unsigned long flags)
 {
 	unsigned long f = flags & ~KMM_ALLOC_BITS;
-	size_t len = (size_t)snprintf(buf, size, "%#lx(", f);
+	size_t len = (size_t)snprintf(buf, size, "0x%lx(", f);
 
-	for (int i = 0; i < __NR_PAGEFLAGS && len < size; i++)
-		if (f & (1UL << i))
-			len += (size_t)snprintf(buf + len, size - len, "%s|", pageflag_names[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(pageflag_names) && len < size; i++)
+		if (f & (1UL << pageflag_names[i].bit))
+			len += (size_t)snprintf(buf + len, size - len, "%s|", pageflag_names[i].name);
 	if (len < size)
 		snprintf(buf + len, size - len, "node=%lu|zone=%lu)",
 			 (f >> NODES_PGSHIFT) & NODES_MASK, (f >> ZONES_PGSHIFT) & ZONES_MASK);
@@ -55,18 +59,24 @@ void dump_page(const struct page *page, const char *reason)
 			pr_warn("page dumped because: %s\n", reason);
 		return;
 	}
-	pr_warn("page: refcount:%d mapcount:%d mapping:%016lx index:%#lx pfn:%#lx\n",
+	pr_warn("page: refcount:%d mapcount:%d mapping:%016lx index:0x%lx pfn:0x%lx\n",
 		page_ref_count(head), page_mapcount(page),
 		(unsigned long)page->mapping, (unsigned long)page->index,
 		page_to_pfn(page));
-	if (head != page)
-		pr_warn("head: order:%u pfn:%#lx\n", compound_order(head), page_to_pfn(head));
+	if (PageHead(head))
+		pr_warn("head: order:%u mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0\n",
+			compound_order(head));
 	format_page_flags(flags, sizeof(flags), page->flags);
 	pr_warn("flags: %s\n", flags);
 	if (page_has_type(page))
 		pr_warn("page_type: %x(%s)\n", page->page_type >> 24, page_type_name(page->page_type));
 	pr_warn("raw: %016lx %016lx %016lx %016lx\n", raw[0], raw[1], raw[2], raw[3]);
 	pr_warn("raw: %016lx %016lx %016lx %016lx\n", raw[4], raw[5], raw[6], raw[7]);
+	if (PageHead(head)) {
+		const unsigned long *h = (const unsigned long *)head;
+		for (int i = 0; i < 16; i += 4)
+			pr_warn("head: %016lx %016lx %016lx %016lx\n", h[i], h[i + 1], h[i + 2], h[i + 3]);
+	}
 	if (reason)
 		pr_warn("page dumped because: %s\n", reason);
 }
@@ -74,8 +84,24 @@ void dump_page(const struct page *page, const char *reason)
 void bad_page(struct page *page, const char *reason)
 {
 	static bool tainted;
+	static u64 resume;
+	static unsigned long nr_shown, nr_unshown;
 
 	kmm_report_count_inc(KMM_REPORT_BAD_PAGE);
+	/* Linux's burst of 60 reports, then one burst a minute. */
+	if (nr_shown == 60) {
+		if (plat_now_ns() < resume) {
+			nr_unshown++;
+			return;
+		}
+		if (nr_unshown) {
+			pr_alert("BUG: Bad page state: %lu messages suppressed\n", nr_unshown);
+			nr_unshown = 0;
+		}
+		nr_shown = 0;
+	}
+	if (nr_shown++ == 0)
+		resume = plat_now_ns() + 60000000000ull;
 	pr_alert("BUG: Bad page state in process %s  pfn:%05lx\n", kmm_comm(),
 		 kmm_page_ptr_valid(page) ? page_to_pfn(page) : 0UL);
 	dump_page(page, reason);
@@ -83,7 +109,7 @@ void bad_page(struct page *page, const char *reason)
 	dump_stack();
 	if (!tainted) {
 		tainted = true;
-		pr_alert("Disabling lock debugging due to kernel taint\n");
+		pr_warn("Disabling lock debugging due to kernel taint\n");
 	}
 	if (kmm_panic_on_warn)
 		panic("bad page state");

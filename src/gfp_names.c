@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gfp flags as text, the way Linux prints them (%pGg, and ftrace's
+ * gfp flags as text, the way Linux 6.15+ prints them (%pGg, and ftrace's
  * gfp_flags=): the composite names first, each taken when all its bits are
  * set and then removed, then the single flags in bit order, joined by '|';
- * bits no name covers are printed in hex.  Parsing accepts the same names,
+ * bits no name covers are printed in hex.  __GFP_COLD (kmm's) has a name.  Parsing accepts the same names,
  * so a real trace's flags read back to the same bits.
  */
 #include <stdio.h>
@@ -29,8 +29,12 @@ static const struct gfp_name gfp_names[] = {
 	G(GFP_NOIO),
 	G(GFP_NOWAIT),
 	G(GFP_DMA),
-	G(__GFP_HIGHMEM),
 	G(GFP_DMA32),
+	G(__GFP_RECLAIM),
+	/* Then every bit in bit order. */
+	G(__GFP_DMA),
+	G(__GFP_HIGHMEM),
+	G(__GFP_DMA32),
 	G(__GFP_MOVABLE),
 	G(__GFP_RECLAIMABLE),
 	G(__GFP_HIGH),
@@ -55,11 +59,8 @@ static const struct gfp_name gfp_names[] = {
 };
 #undef G
 
-/* Names a trace may carry that the printer never emits. */
+/* Names a trace or a user may write that the printer never emits. */
 static const struct gfp_name gfp_aliases[] = {
-	{ __GFP_DMA, "__GFP_DMA" },
-	{ __GFP_DMA32, "__GFP_DMA32" },
-	{ __GFP_RECLAIM, "__GFP_RECLAIM" },
 	{ __GFP_WAIT, "__GFP_WAIT" },
 	{ __GFP_REPEAT, "__GFP_REPEAT" },
 	{ 0, "none" },
@@ -83,10 +84,9 @@ int kmm_format_gfp(char *buf, size_t size, gfp_t gfp)
 					len ? "|" : "", gfp_names[i].name);
 	}
 	if (left)
-		len += (size_t)snprintf(buf + min(len, size), size - min(len, size), "%s%#x",
+		len += (size_t)snprintf(buf + min(len, size), size - min(len, size), "%s0x%x",
 					len ? "|" : "", left);
-	if (!gfp)
-		len = (size_t)snprintf(buf, size, "none");
+	/* As %pGg: no flags print as nothing (ftrace alone says "none"). */
 	return (int)len;
 }
 
