@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Booting: parameters, zones per arch, reboot, failures that leave nothing. */
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
 #include "helpers.h"
 
 Test(boot, default_machine_is_x86_64_1G)
@@ -103,4 +106,57 @@ Test(boot, large_machine_defers_struct_pages)
 	for (int i = 0; i < 2048; i++)
 		__free_pages(pages[i], MAX_PAGE_ORDER);
 	check_and_shutdown();
+}
+
+static long count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static long count_fds(void)
+{
+	long n = 0;
+	char path[64];
+
+	for (int fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Boot and shutdown leave no file, mapping or thread behind. */
+Test(boot, shutdown_leaks_nothing)
+{
+	/* Warm up: glibc keeps exited threads' stacks (kswapd's) for reuse. */
+	boot_or_die("mem=256M arch=x86_32 cpus=3 numa=fake=2");
+	check_and_shutdown();
+	long fds = count_fds(), maps = count_lines("/proc/self/maps");
+	long threads = count_lines("/proc/self/status");
+	for (int i = 0; i < 10; i++) {
+		boot_or_die(i % 2 ? "mem=256M arch=x86_32 cpus=3 numa=fake=2" : "mem=4G cpus=2");
+		struct page *p = alloc_pages(GFP_KERNEL, 3);
+		cr_assert_not_null(p);
+		__free_pages(p, 3);
+		check_and_shutdown();
+	}
+	cr_assert_eq(count_fds(), fds, "file descriptors leaked");
+	cr_assert_eq(count_lines("/proc/self/maps"), maps, "host mappings leaked");
+	cr_assert_eq(count_lines("/proc/self/status"), threads);
+	DIR *d = opendir("/proc/self/task");
+	long tasks = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		tasks += e->d_name[0] != '.';
+	closedir(d);
+	cr_assert_eq(tasks, 1, "kswapd threads left running: %ld tasks", tasks);
 }
