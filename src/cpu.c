@@ -325,15 +325,23 @@ void __might_sleep(const char *file, int line)
 {
 	struct task_struct *t = current;
 
+	static u64 prev_ns;
+
 	if (!t->preempt_count)
 		return;
 	kmm_report_count_inc(KMM_REPORT_MIGHT_SLEEP);
+	/* As Linux: at most one report a second. */
+	u64 now = plat_now_ns();
+	if (prev_ns && now - prev_ns < 1000000000ull)
+		return;
+	prev_ns = now;
 	printk(KERN_ERR "BUG: sleeping function called from invalid context at %s:%d\n",
 	       file, line);
 	printk(KERN_ERR "in_atomic(): %d, irqs_disabled(): %d, non_block: %d, pid: %d, name: %s\n",
 	       1, 0, 0, plat_gettid(), kmm_comm());
 	printk(KERN_ERR "preempt_count: %x, expected: %x\n", t->preempt_count, 0);
 	dump_stack();
+	add_taint(TAINT_WARN);
 }
 
 void msleep(unsigned int ms)

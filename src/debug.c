@@ -107,6 +107,7 @@ void bad_page(struct page *page, const char *reason)
 	dump_page(page, reason);
 	pr_alert("Modules linked in:\n");
 	dump_stack();
+	add_taint(TAINT_BAD_PAGE);
 	if (!tainted) {
 		tainted = true;
 		pr_warn("Disabling lock debugging due to kernel taint\n");

@@ -164,6 +164,9 @@ static __always_inline void __count_vm_events(enum vm_event_item item, long delt
 #define __count_vm_event(item) __count_vm_events(item, 1)
 
 /* --- reports: printk.c, report.c --- */
+enum { TAINT_BAD_PAGE = 5, TAINT_DIE = 7, TAINT_WARN = 9, KMM_TAINT_COUNT = 20 };
+void add_taint(unsigned int flag);
+void kmm_taint_reset(void);
 void kmm_report_count_inc(enum kmm_report_kind kind);
 void kmm_log_init(int loglevel);
 void kmm_log_exit(void);

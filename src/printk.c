@@ -130,10 +130,59 @@ static void emit_line(const char *line, void *arg)
 	printk(KERN_WARNING "%s", line);
 }
 
+/* Taint flags in print_tainted() order: each shows its letter, or ' ' ('G' for P). */
+static const struct { char on, off; const char *name; } taint_table[KMM_TAINT_COUNT] = {
+	{ 'P', 'G', "PROPRIETARY_MODULE" }, { 'F', ' ', "FORCED_MODULE" },
+	{ 'S', ' ', "CPU_OUT_OF_SPEC" }, { 'R', ' ', "FORCED_RMMOD" },
+	{ 'M', ' ', "MACHINE_CHECK" }, { 'B', ' ', "BAD_PAGE" }, { 'U', ' ', "USER" },
+	{ 'D', ' ', "DIE" }, { 'A', ' ', "OVERRIDDEN_ACPI_TABLE" }, { 'W', ' ', "WARN" },
+	{ 'C', ' ', "CRAP" }, { 'I', ' ', "FIRMWARE_WORKAROUND" }, { 'O', ' ', "OOT_MODULE" },
+	{ 'E', ' ', "UNSIGNED_MODULE" }, { 'L', ' ', "SOFTLOCKUP" }, { 'K', ' ', "LIVEPATCH" },
+	{ 'X', ' ', "AUX" }, { 'T', ' ', "RANDSTRUCT" }, { 'N', ' ', "TEST" }, { 'J', ' ', "FWCTL" },
+};
+
+static unsigned long taint_mask;
+
+void add_taint(unsigned int flag)
+{
+	__atomic_fetch_or(&taint_mask, 1UL << flag, __ATOMIC_RELAXED);
+}
+
+void kmm_taint_reset(void)
+{
+	__atomic_store_n(&taint_mask, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * The header Linux's dump_stack() prints, then the host backtrace as the
+ * call trace.  "6.18.0-kmm #1 VOLUNTARY" stands for release, version and
+ * preemption model.
+ */
 void dump_stack(void)
 {
-	printk(KERN_WARNING "CPU: %d UID: 0 PID: %d Comm: %s Not tainted kmm\n",
-	       current->preempt_count ? current->cpu : 0, plat_gettid(), kmm_comm());
+	unsigned long taint = __atomic_load_n(&taint_mask, __ATOMIC_RELAXED);
+	char tainted[64] = "Not tainted";
+
+	if (taint) {
+		char *p = tainted + sprintf(tainted, "Tainted: ");
+		for (int i = 0; i < KMM_TAINT_COUNT; i++)
+			*p++ = (taint & (1UL << i)) ? taint_table[i].on : taint_table[i].off;
+		*p = '\0';
+	}
+	printk(KERN_WARNING "CPU: %d UID: 0 PID: %d Comm: %.20s %s 6.18.0-kmm #1 VOLUNTARY \n",
+	       current->preempt_count ? current->cpu : 0, plat_gettid(), kmm_comm(), tainted);
+	if (taint) {
+		char line[512];
+		size_t len = (size_t)snprintf(line, sizeof(line), "Tainted: ");
+		for (int i = 0; i < KMM_TAINT_COUNT; i++)
+			if (taint & (1UL << i))
+				len += (size_t)snprintf(line + len, sizeof(line) - len, "%s[%c]=%s",
+							line[len - 1] == ' ' ? "" : ", ",
+							taint_table[i].on, taint_table[i].name);
+		printk(KERN_WARNING "%s\n", line);
+	}
 	printk(KERN_WARNING "Call Trace:\n");
+	printk(KERN_WARNING " <TASK>\n");
 	plat_backtrace(emit_line, NULL, 1);
+	printk(KERN_WARNING " </TASK>\n");
 }

@@ -32,6 +32,7 @@ void kmm_report_reset(void)
 {
 	for (int i = 0; i < NR_KMM_REPORT_KINDS; i++)
 		__atomic_store_n(&report_counts[i], 0, __ATOMIC_RELAXED);
+	kmm_taint_reset();
 }
 
 const char *kmm_comm(void)
@@ -56,21 +57,25 @@ void __warn_printk(const char *file, int line, const char *func, const char *fmt
 		va_end(ap);
 	}
 	printk(KERN_WARNING "WARNING: CPU: %d PID: %d at %s:%d %s\n",
-	       current->preempt_count ? current->cpu : 0, plat_gettid(),
-	       file, line, func);
+	       current->preempt_count ? current->cpu : 0, plat_gettid(), file, line, func);
+	printk(KERN_WARNING "Modules linked in:\n");
+	if (kmm_panic_on_warn)
+		panic("kernel: panic_on_warn set ...\n");
+	add_taint(TAINT_WARN);
 	dump_stack();
 	printk(KERN_WARNING "---[ end trace 0000000000000000 ]---\n");
-	if (kmm_panic_on_warn)
-		panic("panic_on_warn set ...\n");
 }
 
 void __kmm_bug(const char *file, int line, const char *func)
 {
 	kmm_report_count_inc(KMM_REPORT_BUG);
-	printk(KERN_EMERG "------------[ cut here ]------------\n");
-	printk(KERN_EMERG "kernel BUG at %s:%d!\n", file, line);
-	printk(KERN_EMERG "Oops: invalid opcode: 0000 [#1] SMP in %s\n", func);
+	printk(KERN_CRIT "------------[ cut here ]------------\n");
+	printk(KERN_CRIT "kernel BUG at %s:%d!\n", file, line);
+	printk(KERN_EMERG "Oops: invalid opcode: 0000 [#1] SMP NOPTI\n");
+	add_taint(TAINT_DIE);
 	dump_stack();
+	printk(KERN_EMERG "RIP: %s\n", func);
+	printk(KERN_EMERG "---[ end trace 0000000000000000 ]---\n");
 	panic("Fatal exception");
 }
 
@@ -82,6 +87,9 @@ void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	size_t n = strlen(msg);
+	if (n && msg[n - 1] == '\n')
+		msg[n - 1] = '\0';
 	printk(KERN_EMERG "Kernel panic - not syncing: %s\n", msg);
 	printk(KERN_EMERG "---[ end Kernel panic - not syncing: %s ]---\n", msg);
 	plat_abort();
