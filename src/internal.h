@@ -261,7 +261,29 @@ void oom_exit(void);
 
 /* --- vmstat.c --- */
 void vmstat_init(void);
-void __mod_zone_freepage_state(struct zone *zone, long nr_pages, int migratetype);
+/*
+ * The free-page counters change on every free-list operation, always under
+ * zone->lock: the lock holder is their only writer, so a plain store does
+ * (readers see a whole value), and the machine-wide value is the sum over
+ * the zones rather than a second, shared counter.
+ */
+static inline void zone_counter_add_locked(atomic_long_t *c, long delta)
+{
+	__atomic_store_n(&c->counter, __atomic_load_n(&c->counter, __ATOMIC_RELAXED) + delta,
+			 __ATOMIC_RELAXED);
+}
+
+static inline void __mod_zone_freepage_state(struct zone *zone, long nr_pages, int migratetype)
+{
+	zone_counter_add_locked(&zone->vm_stat[NR_FREE_PAGES], nr_pages);
+	if (migratetype == MIGRATE_HIGHATOMIC)
+		zone_counter_add_locked(&zone->nr_free_highatomic, nr_pages);
+}
+
+static inline void __mod_zone_freepage_blocks(struct zone *zone, long nr_pages)
+{
+	zone_counter_add_locked(&zone->vm_stat[NR_FREE_PAGES_BLOCKS], nr_pages);
+}
 void fill_contig_page_info(struct zone *zone, unsigned int suitable_order,
 			   unsigned long *free_pages, unsigned long *free_blocks_total,
 			   unsigned long *free_blocks_suitable);

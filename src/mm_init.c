@@ -263,7 +263,7 @@ bool deferred_grow_zone(struct zone *zone, unsigned int order)
 			zone->deferred_nr_free[o] -= tmp.deferred_nr_free[o];
 		zone->deferred_free_pages -= tmp.deferred_free_pages;
 		__mod_zone_freepage_state(zone, -(long)tmp.deferred_free_pages, MIGRATE_MOVABLE);
-		mod_zone_page_state(zone, NR_FREE_PAGES_BLOCKS, -(long)deferred_block_pages(&tmp));
+		__mod_zone_freepage_blocks(zone, -(long)deferred_block_pages(&tmp));
 		unsigned long freed = 0;
 		for_each_free_pfn_range(s, e, free_boot_range, &freed);
 		grown = before != zone->deferred_free_pages;
@@ -570,11 +570,11 @@ unsigned long memblock_free_all(void)
 		__spin_lock(&zone->lock);
 		for_each_free_pfn_range(zone->zone_start_pfn, zone->deferred_pfn,
 					free_boot_range, &freed);
-		__spin_unlock(&zone->lock);
 		for_each_free_pfn_range(zone->deferred_pfn, zone_end_pfn(zone),
 					count_deferred, zone);
 		__mod_zone_freepage_state(zone, (long)zone->deferred_free_pages, MIGRATE_MOVABLE);
-		mod_zone_page_state(zone, NR_FREE_PAGES_BLOCKS, (long)deferred_block_pages(zone));
+		__mod_zone_freepage_blocks(zone, (long)deferred_block_pages(zone));
+		__spin_unlock(&zone->lock);
 		atomic_long_set(&zone->managed_pages, (long)(freed + zone->deferred_free_pages));
 		total += freed + zone->deferred_free_pages;
 		if (is_highmem(zone))

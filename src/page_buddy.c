@@ -41,7 +41,7 @@ void account_freepages(struct zone *zone, long nr_pages, int migratetype,
 		return;
 	__mod_zone_freepage_state(zone, nr_pages, migratetype);
 	if (order >= pageblock_order)
-		mod_zone_page_state(zone, NR_FREE_PAGES_BLOCKS, nr_pages);
+		__mod_zone_freepage_blocks(zone, nr_pages);
 }
 
 static inline void add_to_free_list(struct page *page, struct zone *zone,
@@ -130,13 +130,17 @@ void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 		if (!zone_spans_pfn(zone, buddy_pfn) || buddy_pfn >= zone->deferred_pfn ||
 		    !page_is_buddy(page, buddy, order))
 			break;
-		int buddy_mt = get_pfnblock_migratetype(buddy, buddy_pfn);
-		if (order >= pageblock_order && migratetype != buddy_mt &&
-		    (!migratetype_is_mergeable(migratetype) ||
-		     !migratetype_is_mergeable(buddy_mt)))
-			break;
+		/* Below a pageblock the buddy shares our pageblock, so our type. */
+		int buddy_mt = migratetype;
+		if (unlikely(order >= pageblock_order)) {
+			buddy_mt = get_pfnblock_migratetype(buddy, buddy_pfn);
+			if (migratetype != buddy_mt &&
+			    (!migratetype_is_mergeable(migratetype) ||
+			     !migratetype_is_mergeable(buddy_mt)))
+				break;
+		}
 		del_page_from_free_list(buddy, zone, order, buddy_mt);
-		if (order >= pageblock_order && buddy_mt != migratetype)
+		if (unlikely(buddy_mt != migratetype))
 			change_pageblock_range(buddy, order, migratetype);
 		unsigned long combined = buddy_pfn & pfn;
 		page = page + ((long)combined - (long)pfn);

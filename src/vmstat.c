@@ -89,11 +89,9 @@ void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item item, long delta)
 	__preempt_enable();
 }
 
-void __mod_zone_freepage_state(struct zone *zone, long nr_pages, int migratetype)
+static bool zone_counter_is_locked(enum zone_stat_item item)
 {
-	mod_zone_page_state(zone, NR_FREE_PAGES, nr_pages);
-	if (migratetype == MIGRATE_HIGHATOMIC)
-		atomic_long_add(nr_pages, &zone->nr_free_highatomic);
+	return item == NR_FREE_PAGES || item == NR_FREE_PAGES_BLOCKS;
 }
 
 static unsigned long clamp_nonneg(long x)
@@ -117,6 +115,14 @@ unsigned long node_page_state(const pg_data_t *pgdat, enum node_stat_item item)
 
 unsigned long global_zone_page_state(enum zone_stat_item item)
 {
+	if (zone_counter_is_locked(item)) {
+		long sum = 0;
+		struct zone *zone;
+
+		for_each_zone(zone)
+			sum += atomic_long_read(&zone->vm_stat[item]);
+		return clamp_nonneg(sum);
+	}
 	return clamp_nonneg(atomic_long_read(&vm_zone_stat[item]));
 }
 
