@@ -288,6 +288,8 @@ Test(gfp, bulk_takes_smallest_blocks_first)
 }
 
 /* A cache that holds pages and gives them back when asked. */
+/* kswapd runs shrinkers on its own thread: the cache needs its own lock. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(cache_pages);
 static unsigned long cache_count, scans, fs_refusals;
 
@@ -303,9 +305,11 @@ static unsigned long cache_scan_objects(struct shrinker *s, struct shrink_contro
 	unsigned long freed = 0;
 
 	(void)s;
+	pthread_mutex_lock(&cache_lock);
 	scans++;
 	if (!(sc->gfp_mask & __GFP_FS)) {
 		fs_refusals++;
+		pthread_mutex_unlock(&cache_lock);
 		return SHRINK_STOP;
 	}
 	while (freed < sc->nr_to_scan && !list_empty(&cache_pages)) {
@@ -315,6 +319,7 @@ static unsigned long cache_scan_objects(struct shrinker *s, struct shrink_contro
 		freed++;
 		cache_count--;
 	}
+	pthread_mutex_unlock(&cache_lock);
 	return freed;
 }
 
@@ -331,8 +336,10 @@ Test(reclaim, shrinker_gives_memory_to_gfp_kernel)
 	/* Fill memory with cache pages, then ask for more with GFP_KERNEL. */
 	struct page *p;
 	while ((p = alloc_page(GFP_NOWAIT))) {
+		pthread_mutex_lock(&cache_lock);
 		list_add(&p->lru, &cache_pages);
 		cache_count++;
+		pthread_mutex_unlock(&cache_lock);
 	}
 	unsigned long cached = cache_count;
 	for (int i = 0; i < 64; i++) {
@@ -354,10 +361,10 @@ Test(reclaim, shrinker_gives_memory_to_gfp_kernel)
 	shrink_slab(GFP_NOFS, 0, 0);
 	cr_assert_gt(fs_refusals, 0);
 
+	shrinker_free(s);
 	free_pages_bulk_list(&held);
 	free_pages_bulk_list(&cache_pages);
 	cache_count = 0;
-	shrinker_free(s);
 	check_and_shutdown();
 }
 
