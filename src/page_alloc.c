@@ -818,10 +818,12 @@ retry:
 	}
 nopage:
 	if (gfp & __GFP_NOFAIL) {
-		if (WARN_ON_ONCE(!can_direct_reclaim) && !(gfp & __GFP_NOWARN))
+		/* It cannot wait: warn (unless __GFP_NOWARN, as WARN_ON_ONCE_GFP) and fail. */
+		if (!can_direct_reclaim) {
+			if (!(gfp & __GFP_NOWARN))
+				WARN_ON_ONCE(1);
 			goto fail;
-		if (!can_direct_reclaim)
-			goto fail;
+		}
 		if (!(gfp & __GFP_NOWARN))
 			WARN_ON_ONCE(costly_order);
 		page = get_page_from_freelist(gfp, order, ALLOC_MIN_RESERVE | ALLOC_WMARK_MIN, ac);
