@@ -843,6 +843,9 @@ static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid
 				struct alloc_context *ac)
 {
 	(void)order;
+	/* As Linux's might_alloc(): a request that may sleep is checked even when it does not. */
+	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfp))
+		might_sleep();
 	if (preferred_nid < 0 || preferred_nid >= nr_online_nodes)
 		preferred_nid = 0;
 	ac->highest_zoneidx = __gfp_zone(gfp);
