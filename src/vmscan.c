@@ -287,8 +287,16 @@ int kswapd_run(int nid)
 		pgdat->kswapd = NULL;
 		plat_host_free(k, sizeof(*k));
 		pr_err("Failed to start kswapd on node %d\n", nid);
+		return err;
 	}
-	return err;
+	/*
+	 * kswapd looks at its node once when it starts.  Let it do so now, as
+	 * at Linux's boot: a thread scheduled late would otherwise find the
+	 * node below its watermarks and reclaim although nobody woke it.
+	 */
+	while (!__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE))
+		plat_sleep_us(10);
+	return 0;
 }
 
 void kswapd_stop(int nid)
