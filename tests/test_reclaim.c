@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reclaim: shrinkers called by direct reclaim and by kswapd, the gfp
+ * context they must respect, allocations that wait for another thread's
+ * frees, the OOM path and its notifiers, and might_sleep in atomic context.
+ * Small machines (mem=64M) so that memory runs out quickly.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "helpers.h"
+
+#define MAX_HELD 32768
+static struct page *held[MAX_HELD];
+static int nr_held;
+
+static void hold(struct page *p)
+{
+	cr_assert_lt(nr_held, MAX_HELD);
+	held[nr_held++] = p;
+}
+
+static void free_held(void)
+{
+	while (nr_held > 0)
+		__free_page(held[--nr_held]);
+}
+
+/* Take order-0 pages with @gfp until it fails even with the CPU lists drained. */
+static int exhaust(gfp_t gfp)
+{
+	int before = nr_held;
+
+	for (;;) {
+		struct page *p;
+
+		while (nr_held < MAX_HELD && (p = alloc_page(gfp)))
+			hold(p);
+		drain_all_pages(NULL);
+		if (!(p = alloc_page(gfp)))
+			break;
+		hold(p);
+	}
+	return nr_held - before;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * A cache of pages behind a shrinker.  It counts who asked it for what:
+ * calls from the test's own thread (direct reclaim) apart from the others
+ * (kswapd), and with or without __GFP_FS.
+ */
+struct page_cache {
+	pthread_mutex_t lock;
+	struct page **pages;
+	int nr;
+	bool needs_fs;		/* frees only with __GFP_FS, else SHRINK_STOP */
+	pthread_t owner;
+	unsigned long count_calls, scan_calls;
+	unsigned long owner_calls, owner_calls_with_fs, owner_freed;
+	unsigned long other_scans, other_freed;
+	unsigned long nofs_scans, nofs_freed;
+};
+
+static struct page_cache cache;
+
+static bool called_by_owner(void)
+{
+	return pthread_equal(pthread_self(), cache.owner);
+}
+
+static unsigned long cache_count(struct shrinker *s, struct shrink_control *sc)
+{
+	struct page_cache *c = s->private_data;
+
+	pthread_mutex_lock(&c->lock);
+	c->count_calls++;
+	if (called_by_owner()) {
+		c->owner_calls++;
+		c->owner_calls_with_fs += !!(sc->gfp_mask & __GFP_FS);
+	}
+	unsigned long n = (unsigned long)c->nr;
+	pthread_mutex_unlock(&c->lock);
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct page_cache *c = s->private_data;
+	unsigned long freed = 0;
+
+	pthread_mutex_lock(&c->lock);
+	c->scan_calls++;
+	if (called_by_owner()) {
+		c->owner_calls++;
+		c->owner_calls_with_fs += !!(sc->gfp_mask & __GFP_FS);
+	} else {
+		c->other_scans++;
+	}
+	if (!(sc->gfp_mask & __GFP_FS)) {
+		c->nofs_scans++;
+		if (c->needs_fs) {
+			pthread_mutex_unlock(&c->lock);
+			return SHRINK_STOP;
+		}
+	}
+	while (freed < sc->nr_to_scan && c->nr > 0) {
+		__free_page(c->pages[--c->nr]);
+		freed++;
+	}
+	if (called_by_owner())
+		c->owner_freed += freed;
+	else
+		c->other_freed += freed;
+	if (!(sc->gfp_mask & __GFP_FS))
+		c->nofs_freed += freed;
+	pthread_mutex_unlock(&c->lock);
+	return freed;
+}
+
+static struct shrinker *cache_setup(int nr_pages, bool needs_fs)
+{
+	memset(&cache, 0, sizeof(cache));
+	pthread_mutex_init(&cache.lock, NULL);
+	cache.pages = calloc((size_t)nr_pages, sizeof(*cache.pages));
+	cache.needs_fs = needs_fs;
+	cache.owner = pthread_self();
+	for (int i = 0; i < nr_pages; i++) {
+		cache.pages[i] = alloc_page(GFP_KERNEL);
+		cr_assert_not_null(cache.pages[i]);
+	}
+	cache.nr = nr_pages;
+
+	struct shrinker *s = shrinker_alloc(0, "test-cache-%d", nr_pages);
+	cr_assert_not_null(s);
+	char name[32];
+	snprintf(name, sizeof(name), "test-cache-%d", nr_pages);
+	cr_assert_str_eq(s->name, name);
+	s->count_objects = cache_count;
+	s->scan_objects = cache_scan;
+	s->private_data = &cache;
+	shrinker_register(s);
+	return s;
+}
+
+static void cache_teardown(struct shrinker *s)
+{
+	shrinker_free(s);
+	pthread_mutex_lock(&cache.lock);
+	while (cache.nr > 0)
+		__free_page(cache.pages[--cache.nr]);
+	pthread_mutex_unlock(&cache.lock);
+	free(cache.pages);
+}
+
+/* --- shrinkers and direct reclaim --- */
+
+Test(reclaim, gfp_kernel_runs_the_shrinker_when_memory_is_short)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	struct shrinker *s = cache_setup(3000, false);
+	unsigned long free_now = total_free();
+
+	/* More than is free: the cache must give back at least 1000 pages. */
+	for (unsigned long i = 0; i < free_now + 1000; i++) {
+		struct page *p = alloc_page(GFP_KERNEL);
+		cr_assert_not_null(p, "allocation %lu of %lu failed; cache still holds %d",
+				   i, free_now + 1000, cache.nr);
+		hold(p);
+	}
+	pthread_mutex_lock(&cache.lock);
+	cr_assert_gt(cache.scan_calls, 0, "the shrinker was never asked");
+	cr_assert_geq(cache.owner_freed + cache.other_freed, 1000);
+	cr_assert_leq(cache.nr, 2000);
+	pthread_mutex_unlock(&cache.lock);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_ALLOC_FAIL), 0);
+	free_held();
+	cache_teardown(s);
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+Test(reclaim, drop_slab_empties_the_shrinker)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	struct shrinker *s = cache_setup(1000, false);
+
+	cr_assert_eq(total_free(), boot_free - 1000);
+	drop_slab();
+	cr_assert_eq(cache.nr, 0);
+	cr_assert_eq(total_free(), boot_free);
+	/* shrink_slab at the lowest priority gives what it freed. */
+	cache_teardown(s);
+	s = cache_setup(500, false);
+	unsigned long freed = shrink_slab(GFP_KERNEL, 0, 0);
+	cr_assert_gt(freed, 0);
+	cr_assert_eq((unsigned long)cache.nr, 500 - freed);
+	cache_teardown(s);
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/*
+ * No kswapd (no __GFP_KSWAPD_RECLAIM) and no retries (__GFP_NORETRY): only
+ * this thread's direct reclaim may call the shrinker, so what it is asked
+ * and what it frees is exactly the allocator's doing.
+ */
+#define DIRECT_ONLY (__GFP_NORETRY | __GFP_NOWARN)
+
+Test(reclaim, nofs_allocations_do_not_use_an_fs_shrinker)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	struct shrinker *s = cache_setup(2000, true);
+
+	int got = exhaust((GFP_NOFS & ~__GFP_KSWAPD_RECLAIM) | DIRECT_ONLY);
+	cr_assert_gt(got, 5000);
+	pthread_mutex_lock(&cache.lock);
+	cr_assert_gt(cache.owner_calls, 0, "direct reclaim never asked the shrinker");
+	cr_assert_eq(cache.owner_calls_with_fs, 0, "GFP_NOFS reclaim passed __GFP_FS");
+	cr_assert_gt(cache.nofs_scans, 0);
+	cr_assert_eq(cache.nofs_freed, 0);
+	cr_assert_eq(cache.nr, 2000, "the cache gave pages to a GFP_NOFS allocation (%lu scans by another thread, %lu freed; PAGEOUTRUN %lu)", cache.other_scans, cache.other_freed, vm_event_total(PAGEOUTRUN));
+	unsigned long calls = cache.owner_calls;
+	pthread_mutex_unlock(&cache.lock);
+
+	/* A memalloc_nofs_save() scope takes __GFP_FS away from GFP_KERNEL. */
+	unsigned int flags = memalloc_nofs_save();
+	cr_assert_eq(current_gfp_context(GFP_KERNEL), GFP_NOFS);
+	cr_assert_null(alloc_page((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | DIRECT_ONLY));
+	/* Nested scopes restore in order. */
+	unsigned int inner = memalloc_nofs_save();
+	memalloc_nofs_restore(inner);
+	cr_assert_eq(current_gfp_context(GFP_KERNEL), GFP_NOFS);
+	memalloc_nofs_restore(flags);
+	cr_assert_eq(current_gfp_context(GFP_KERNEL), GFP_KERNEL);
+	pthread_mutex_lock(&cache.lock);
+	cr_assert_gt(cache.owner_calls, calls);
+	cr_assert_eq(cache.owner_calls_with_fs, 0, "the nofs scope passed __GFP_FS");
+	cr_assert_eq(cache.nr, 2000);
+	pthread_mutex_unlock(&cache.lock);
+
+	/* memalloc_noio_save() takes __GFP_IO too. */
+	flags = memalloc_noio_save();
+	cr_assert_eq(current_gfp_context(GFP_KERNEL), GFP_NOIO);
+	cr_assert_null(alloc_page((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | DIRECT_ONLY));
+	memalloc_noio_restore(flags);
+	cr_assert_eq(cache.nr, 2000);
+
+	/* Out of the scope, GFP_KERNEL may use it, and gets its page. */
+	struct page *p = alloc_page((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | DIRECT_ONLY);
+	cr_assert_not_null(p, "GFP_KERNEL could not reclaim from the cache");
+	hold(p);
+	pthread_mutex_lock(&cache.lock);
+	cr_assert_gt(cache.owner_calls_with_fs, 0);
+	cr_assert_lt(cache.nr, 2000);
+	pthread_mutex_unlock(&cache.lock);
+
+	free_held();
+	cache_teardown(s);
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/* --- waiting for another thread's frees --- */
+
+struct delayed_free {
+	struct page **pages;
+	int nr;
+	unsigned int delay_ms;
+	double freed_at;
+};
+
+static void *free_later(void *arg)
+{
+	struct delayed_free *d = arg;
+
+	usleep(d->delay_ms * 1000);
+	d->freed_at = now_ms();
+	for (int i = 0; i < d->nr; i++)
+		__free_page(d->pages[i]);
+	return NULL;
+}
+
+Test(reclaim, gfp_kernel_waits_for_another_thread_to_free)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+
+	/* Below GFP_ATOMIC's share of the reserve: GFP_KERNEL cannot have a page. */
+	cr_assert_gt(exhaust(GFP_ATOMIC | __GFP_NOWARN), 10000);
+	struct delayed_free d = { .pages = held + nr_held - 2000, .nr = 2000, .delay_ms = 50 };
+	nr_held -= 2000;
+
+	pthread_t t;
+	double start = now_ms();
+	pthread_create(&t, NULL, free_later, &d);
+	struct page *p = alloc_page(GFP_KERNEL);
+	double end = now_ms();
+	pthread_join(t, NULL);
+
+	cr_assert_not_null(p, "GFP_KERNEL failed although pages were freed after %.1f ms",
+			   d.freed_at - start);
+	cr_assert_geq(end, d.freed_at, "got a page before any was freed (%.1f ms)", end - start);
+	cr_assert_gt(end - start, 30.0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_ALLOC_FAIL), 0);
+	hold(p);
+	free_held();
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/* --- out of memory --- */
+
+Test(reclaim, oom_with_nothing_reclaimable_fails_and_reports)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+
+	cr_assert_gt(exhaust(GFP_NOWAIT), 10000);
+	double start = now_ms();
+	struct page *p = alloc_page(GFP_KERNEL);
+	double took = now_ms() - start;
+
+	cr_assert_null(p);
+	cr_assert_lt(took, 1500.0, "the OOM path took %.0f ms", took);
+	cr_assert_geq(kmm_report_count(KMM_REPORT_OOM), 1);
+	cr_assert_geq(kmm_report_count(KMM_REPORT_ALLOC_FAIL), 1);
+	cr_assert(dmesg_has("invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0"));
+	cr_assert(dmesg_has("Out of memory"));
+	cr_assert(dmesg_has("page allocation failure: order:0, mode:0xcc0(GFP_KERNEL)"));
+	/* The OOM path is not taken for costly orders: they just fail. */
+	unsigned long ooms = kmm_report_count(KMM_REPORT_OOM);
+	cr_assert_null(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 4));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), ooms);
+	/* Nor for __GFP_RETRY_MAYFAIL. */
+	cr_assert_null(alloc_page(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), ooms);
+	cr_assert_eq(kmm_check(), 0);
+	free_held();
+	cr_assert_eq(total_free(), boot_free);
+	/* And memory is usable again. */
+	p = alloc_page(GFP_KERNEL);
+	cr_assert_not_null(p);
+	__free_page(p);
+	check_and_shutdown();
+}
+
+static struct page *oom_reserve[512];
+static int oom_reserve_nr;
+static int oom_calls;
+
+static int oom_free_reserve(struct notifier_block *nb, unsigned long action, void *data)
+{
+	(void)nb;
+	(void)action;
+	oom_calls++;
+	while (oom_reserve_nr > 0) {
+		__free_page(oom_reserve[--oom_reserve_nr]);
+		(*(unsigned long *)data)++;
+	}
+	return NOTIFY_OK;
+}
+
+static int oom_nothing(struct notifier_block *nb, unsigned long action, void *data)
+{
+	(void)nb;
+	(void)action;
+	(void)data;
+	oom_calls++;
+	return NOTIFY_DONE;
+}
+
+Test(reclaim, oom_notifier_that_frees_makes_the_allocation_succeed)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	struct notifier_block nb = { .notifier_call = oom_free_reserve };
+	struct notifier_block idle = { .notifier_call = oom_nothing, .priority = 10 };
+
+	for (oom_reserve_nr = 0; oom_reserve_nr < 512; oom_reserve_nr++) {
+		oom_reserve[oom_reserve_nr] = alloc_page(GFP_KERNEL);
+		cr_assert_not_null(oom_reserve[oom_reserve_nr]);
+	}
+	cr_assert_eq(register_oom_notifier(&idle), 0);
+	cr_assert_eq(register_oom_notifier(&nb), 0);
+	cr_assert_gt(exhaust(GFP_NOWAIT), 10000);
+
+	struct page *p = alloc_page(GFP_KERNEL);
+	cr_assert_not_null(p, "the notifier freed %d pages in vain", 512 - oom_reserve_nr);
+	cr_assert_geq(oom_calls, 2, "both notifiers are called");
+	cr_assert_eq(oom_reserve_nr, 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), 0, "OOM reported although a notifier freed");
+	cr_assert_eq(kmm_report_count(KMM_REPORT_ALLOC_FAIL), 0);
+	hold(p);
+
+	cr_assert_eq(unregister_oom_notifier(&nb), 0);
+	cr_assert_eq(unregister_oom_notifier(&nb), -ENOENT);
+	cr_assert_eq(unregister_oom_notifier(&idle), 0);
+	free_held();
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/* --- kswapd --- */
+
+static bool zone_ok(struct zone *z, unsigned long mark)
+{
+	return zone_watermark_ok_safe(z, 0, mark, ZONE_NORMAL);
+}
+
+Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	pg_data_t *pgdat = NODE_DATA(0);
+	unsigned long steal_before = vm_event_total(PGSTEAL_KSWAPD);
+	struct shrinker *s = cache_setup(4000, false);
+
+	/* Allocate without sleeping until every zone is below its low watermark. */
+	for (;;) {
+		bool all_low = true;
+		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+			struct zone *z = &pgdat->node_zones[zt];
+			if (managed_zone(z) && zone_ok(z, low_wmark_pages(z)))
+				all_low = false;
+		}
+		struct page *p = alloc_page(nr_held & 1 ? GFP_NOWAIT : GFP_ATOMIC);
+		cr_assert_not_null(p, "ran out before every zone was below low");
+		hold(p);
+		if (all_low)
+			break;	/* and that last one woke kswapd */
+	}
+
+	/* kswapd, not this thread, brings a zone back above high. */
+	bool balanced = false;
+	for (double start = now_ms(); !balanced && now_ms() - start < 2000.0;) {
+		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+			struct zone *z = &pgdat->node_zones[zt];
+			if (managed_zone(z) && zone_ok(z, high_wmark_pages(z)))
+				balanced = true;
+		}
+		if (!balanced)
+			usleep(1000);
+	}
+	cr_assert(balanced, "kswapd did not reach the high watermark (cache holds %d)", cache.nr);
+	pthread_mutex_lock(&cache.lock);
+	cr_assert_gt(cache.other_scans, 0, "the shrinker was not run by kswapd");
+	cr_assert_gt(cache.other_freed, 0);
+	cr_assert_eq(cache.owner_freed, 0, "this thread reclaimed: the test is void");
+	pthread_mutex_unlock(&cache.lock);
+	cr_assert_gt(vm_event_total(PGSTEAL_KSWAPD), steal_before);
+	cr_assert_gt(vm_event_total(PAGEOUTRUN), 0);
+
+	free_held();
+	cache_teardown(s);
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/* --- might_sleep --- */
+
+Test(reclaim, sleeping_allocation_in_atomic_context_is_reported)
+{
+	boot_or_die("mem=64M");
+
+	/* Preemptible: nothing to report. */
+	struct page *a = alloc_page(GFP_KERNEL);
+	cr_assert_not_null(a);
+	preempt_disable();
+	/* Allocations that never sleep are fine in atomic context. */
+	struct page *b = alloc_page(GFP_ATOMIC);
+	struct page *c = alloc_page(GFP_NOWAIT);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 0);
+	/* GFP_KERNEL may sleep: reported even when memory is plentiful. */
+	struct page *d = alloc_page(GFP_KERNEL);
+	preempt_enable();
+	cr_assert_not_null(b);
+	cr_assert_not_null(c);
+	cr_assert_not_null(d);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 1);
+	cr_assert(dmesg_has("BUG: sleeping function called from invalid context at"));
+	cr_assert(dmesg_has("preempt_count: 1, expected: 0"));
+	/* Inside a spinlock too. */
+	DEFINE_SPINLOCK(lock);
+	spin_lock(&lock);
+	struct page *e = alloc_pages(GFP_KERNEL, 2);
+	spin_unlock(&lock);
+	cr_assert_not_null(e);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 2);
+	/* And nothing once preemptible again. */
+	struct page *f = alloc_page(GFP_KERNEL);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 2);
+	__free_page(a);
+	__free_page(b);
+	__free_page(c);
+	__free_page(d);
+	__free_pages(e, 2);
+	__free_page(f);
+	check_and_shutdown();
+}
