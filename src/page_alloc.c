@@ -417,6 +417,52 @@ static inline void zone_statistics(struct zone *preferred, struct zone *z, int c
 	zs->vm_numa_event[zone_to_nid(z) == zone_to_nid(preferred) ? NUMA_LOCAL : NUMA_OTHER]++;
 }
 
+static void prep_compound_page(struct page *page, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+
+	__SetPageHead(page);
+	for (unsigned long i = 1; i < nr; i++) {
+		page[i].compound_head = (unsigned long)page | 1;
+	}
+	if (order)
+		page[1].compound_order = (unsigned char)order;
+}
+
+/*
+ * Make a page just taken off a list an allocation: its count, order and
+ * compound tails.  Done in the same section that took it off, so that
+ * kmm_check(), which owns every CPU, never sees an allocation half made.
+ */
+static inline void set_new_page(struct page *page, unsigned int order, gfp_t gfp,
+				int migratetype)
+{
+	page->private = 0;
+	INIT_LIST_HEAD(&page->lru);
+	set_page_count(page, 1);
+	page_set_alloc(page, order, migratetype);
+	if (order && (gfp & __GFP_COMP))
+		prep_compound_page(page, order);
+}
+
+/* Zeroing needs no section: the page is ours by now. */
+static inline void zero_new_page(struct page *page, unsigned int order, gfp_t gfp)
+{
+	if (gfp & __GFP_ZERO) {
+		if (!PageHighMem(page))
+			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
+		else
+			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
+	}
+}
+
+static inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,
+				 int migratetype)
+{
+	set_new_page(page, order, gfp, migratetype);
+	zero_new_page(page, order, gfp);
+}
+
 static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
 				    unsigned int order, int migratetype,
 				    unsigned int alloc_flags, gfp_t gfp)
@@ -444,6 +490,7 @@ static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
 		page = list_first_entry(list, struct page, pcp_list);
 	list_del(&page->pcp_list);
 	pcp->count -= 1 << order;
+	set_new_page(page, order, gfp, migratetype);
 	__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), 1L << order);
 	zone_statistics(preferred, zone, cpu);
 	__preempt_enable();
@@ -452,7 +499,7 @@ static struct page *rmqueue_pcplist(struct zone *preferred, struct zone *zone,
 
 static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone,
 				  unsigned int order, unsigned int alloc_flags,
-				  int migratetype)
+				  int migratetype, gfp_t gfp)
 {
 	struct page *page = NULL;
 
@@ -465,6 +512,7 @@ static struct page *rmqueue_buddy(struct zone *preferred, struct zone *zone,
 			page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
 	}
 	if (page) {
+		set_new_page(page, order, gfp, migratetype);
 		__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), 1L << order);
 		zone_statistics(preferred, zone, current->cpu);
 	}
@@ -560,36 +608,6 @@ static unsigned int alloc_flags_nofragment(struct zone *zone)
 	return 0;
 }
 
-static void prep_compound_page(struct page *page, unsigned int order)
-{
-	unsigned long nr = 1UL << order;
-
-	__SetPageHead(page);
-	for (unsigned long i = 1; i < nr; i++) {
-		page[i].compound_head = (unsigned long)page | 1;
-	}
-	if (order)
-		page[1].compound_order = (unsigned char)order;
-}
-
-static inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,
-				 unsigned int alloc_flags, int migratetype)
-{
-	(void)alloc_flags;
-	page->private = 0;
-	INIT_LIST_HEAD(&page->lru);
-	set_page_count(page, 1);
-	page_set_alloc(page, order, migratetype);
-	if (gfp & __GFP_ZERO) {
-		if (!PageHighMem(page))
-			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
-		else
-			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
-	}
-	if (order && (gfp & __GFP_COMP))
-		prep_compound_page(page, order);
-}
-
 static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order,
 					   unsigned int alloc_flags,
 					   const struct alloc_context *ac)
@@ -631,9 +649,9 @@ try_this_zone:
 			page = NULL;
 		if (!page)
 			page = rmqueue_buddy(ac->preferred_zoneref->zone, zone, order,
-					     alloc_flags, ac->migratetype);
+					     alloc_flags, ac->migratetype, gfp);
 		if (page) {
-			prep_new_page(page, order, gfp, alloc_flags, ac->migratetype);
+			zero_new_page(page, order, gfp);
 			if (unlikely(alloc_flags & ALLOC_HIGHATOMIC))
 				reserve_highatomic_pageblock(page, order, zone);
 			return page;
@@ -960,7 +978,7 @@ unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr_pages,
 			i++;
 		list_del(&page->pcp_list);
 		pcp->count--;
-		prep_new_page(page, 0, gfp, 0, ac.migratetype);
+		prep_new_page(page, 0, gfp, ac.migratetype);
 		page_array[i] = page;
 		nr++;
 		got++;
@@ -987,7 +1005,7 @@ unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr_pages,
 				for (unsigned long p = 0; p < take; p++) {
 					while (page_array[i])
 						i++;
-					prep_new_page(block + p, 0, gfp, 0, ac.migratetype);
+					prep_new_page(block + p, 0, gfp, ac.migratetype);
 					page_array[i] = block + p;
 					nr++;
 					got++;

@@ -137,8 +137,12 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	}
 }
 
-/* The page's count is zero and it passed the checks: give it back. */
-void __free_frozen_pages(struct page *page, unsigned int order)
+/*
+ * The page's count is zero and it passed the checks: give it back.
+ * Context: preemption disabled, since the last reference was dropped, so
+ * that kmm_check(), which owns every CPU, never sees a free half done.
+ */
+static void free_frozen_pages_cpu(struct page *page, unsigned int order)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct zone *zone = page_zone(page);
@@ -158,11 +162,16 @@ void __free_frozen_pages(struct page *page, unsigned int order)
 		/* HighAtomic pages ride the movable list; they go home on drain. */
 		mt = MIGRATE_MOVABLE;
 	}
-	__preempt_disable();
 	free_unref_page_commit(zone, &zone->per_cpu_pageset[current->cpu], page, mt, order);
-	__preempt_enable();
 	if (unlikely(READ_ONCE(kmm_free_waiters)))
 		kmm_pages_freed();
+}
+
+void __free_frozen_pages(struct page *page, unsigned int order)
+{
+	__preempt_disable();
+	free_frozen_pages_cpu(page, order);
+	__preempt_enable();
 }
 
 /*
@@ -206,10 +215,12 @@ static int free_pages_check_ref(struct page *page, unsigned int order, const cha
 
 void __free_pages(struct page *page, unsigned int order)
 {
+	__preempt_disable();
 	int o = free_pages_check_ref(page, order, "__free_pages");
 
 	if (o >= 0)
-		__free_frozen_pages(page, (unsigned int)o);
+		free_frozen_pages_cpu(page, (unsigned int)o);
+	__preempt_enable();
 }
 
 void free_pages(unsigned long addr, unsigned int order)
@@ -239,10 +250,12 @@ void put_page(struct page *page)
 	}
 	page = compound_head(page);
 	unsigned int order = page_is_alloc_head(page) ? page_alloc_order(page) : 0;
+	__preempt_disable();
 	int o = free_pages_check_ref(page, order, "put_page");
 
 	if (o >= 0)
-		__free_frozen_pages(page, (unsigned int)o);
+		free_frozen_pages_cpu(page, (unsigned int)o);
+	__preempt_enable();
 }
 
 void free_pages_bulk_list(struct list_head *list)
