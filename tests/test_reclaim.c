@@ -312,6 +312,17 @@ Test(reclaim, gfp_kernel_waits_for_another_thread_to_free)
 	double end = now_ms();
 	pthread_join(t, NULL);
 
+	if (!p && d.freed_at - start > 1.5 * d.delay_ms) {
+		/*
+		 * The host ran the freeing thread too late: the allocator's
+		 * retries (about 85 ms of waiting) ran out first, and failing
+		 * is then right.  Only an overloaded host does this.
+		 */
+		free_held();
+		kmm_shutdown();
+		cr_skip_test("the freeing thread woke after %.1f ms instead of %u",
+			     d.freed_at - start, d.delay_ms);
+	}
 	cr_assert_not_null(p, "GFP_KERNEL failed although pages were freed after %.1f ms",
 			   d.freed_at - start);
 	cr_assert_geq(end, d.freed_at, "got a page before any was freed (%.1f ms)", end - start);
