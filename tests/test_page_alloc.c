@@ -611,6 +611,51 @@ Test(page_alloc, alloc_pages_bulk_small_request)
 	bulk_keeps_large_blocks("arch=x86_32 mem=512M", GFP_KERNEL, 7);
 }
 
+static unsigned long list_blocks(struct zone *z, unsigned int order, int mt)
+{
+	unsigned long n = 0;
+	struct list_head *head = &z->free_area[order].free_list[mt], *pos;
+
+	for (pos = head->next; pos != head; pos = pos->next)
+		n++;
+	return n;
+}
+
+/* Exactly the blocks below pageblock size go, smallest first; the large ones stay whole. */
+Test(page_alloc, alloc_pages_bulk_consumes_the_smallest_blocks_exactly)
+{
+	boot_or_die("mem=1G");
+	struct zone *z = zone_of(ZONE_DMA32);
+	unsigned long before[NR_PAGE_ORDERS], small = 0;
+
+	/* One movable page held splits a block into buddies of every order. */
+	struct page *pin = alloc_page(GFP_HIGHUSER_MOVABLE);
+	cr_assert_not_null(pin);
+	drain_all_pages(NULL);
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
+		before[o] = list_blocks(z, o, MIGRATE_MOVABLE);
+		if (o < pageblock_order)
+			small += before[o] << o;
+	}
+	cr_assert_gt(small, 1, "no small free blocks to test with");
+	struct page **arr = calloc(small, sizeof(*arr));
+	cr_assert_eq(alloc_pages_bulk(GFP_HIGHUSER_MOVABLE, small, arr), small);
+	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
+		unsigned long now = list_blocks(z, o, MIGRATE_MOVABLE);
+		if (o < pageblock_order)
+			cr_assert_eq(now, 0, "order %u: %lu small blocks left, %lu before", o, now, before[o]);
+		else
+			cr_assert_eq(now, before[o], "order %u: %lu blocks, %lu before", o, now, before[o]);
+	}
+	for (unsigned long i = 0; i < small; i++) {
+		cr_assert_eq(page_zone(arr[i]), z);
+		__free_page(arr[i]);
+	}
+	free(arr);
+	__free_page(pin);
+	check_and_shutdown();
+}
+
 /* --- __GFP_ZERO, __GFP_COLD --- */
 
 Test(page_alloc, gfp_zero_on_higher_orders)
