@@ -174,6 +174,9 @@ unsigned long try_to_free_pages(struct zonelist *zonelist, int order, gfp_t gfp_
 	(void)order;
 	for (int priority = DEF_PRIORITY; priority >= 0 && !freed; priority -= 2)
 		freed += shrink_slab(gfp_mask, nid, priority);
+	/* As Linux's shrink_node(): progress puts a node kswapd gave up on back in its care. */
+	if (freed && READ_ONCE(NODE_DATA(nid)->kswapd_failures))
+		WRITE_ONCE(NODE_DATA(nid)->kswapd_failures, 0);
 	count_vm_events(PGSCAN_DIRECT, (long)freed);
 	count_vm_events(PGSTEAL_DIRECT, (long)freed);
 	return freed;
