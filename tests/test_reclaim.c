@@ -434,6 +434,38 @@ static bool zone_ok(struct zone *z, unsigned long mark)
 	return zone_watermark_ok_safe(z, 0, mark, ZONE_NORMAL);
 }
 
+static bool all_zones_below_low(void)
+{
+	for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+		struct zone *z = &NODE_DATA(0)->node_zones[zt];
+		if (managed_zone(z) && zone_ok(z, low_wmark_pages(z)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Allocate without sleeping until every zone is below its low watermark,
+ * counting the pages on the CPUs' lists as free (kswapd drains them), then
+ * once more: that allocation finds no zone above low and wakes kswapd.
+ */
+static void go_below_low(void)
+{
+	for (int i = 0;; i++) {
+		struct page *p = alloc_page(i & 1 ? GFP_NOWAIT : GFP_ATOMIC);
+		cr_assert_not_null(p, "ran out before every zone was below low");
+		hold(p);
+		if (all_zones_below_low()) {
+			drain_all_pages(NULL);
+			if (all_zones_below_low())
+				break;
+		}
+	}
+	struct page *p = alloc_page(GFP_NOWAIT);
+	if (p)
+		hold(p);
+}
+
 Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
 {
 	boot_or_die("mem=64M");
@@ -442,20 +474,7 @@ Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
 	unsigned long steal_before = vm_event_total(PGSTEAL_KSWAPD);
 	struct shrinker *s = cache_setup(4000, false);
 
-	/* Allocate without sleeping until every zone is below its low watermark. */
-	for (;;) {
-		bool all_low = true;
-		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
-			struct zone *z = &pgdat->node_zones[zt];
-			if (managed_zone(z) && zone_ok(z, low_wmark_pages(z)))
-				all_low = false;
-		}
-		struct page *p = alloc_page(nr_held & 1 ? GFP_NOWAIT : GFP_ATOMIC);
-		cr_assert_not_null(p, "ran out before every zone was below low");
-		hold(p);
-		if (all_low)
-			break;	/* and that last one woke kswapd */
-	}
+	go_below_low();
 
 	/* kswapd, not this thread, brings a zone back above high. */
 	bool balanced = false;
@@ -477,6 +496,54 @@ Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
 	cr_assert_gt(vm_event_total(PGSTEAL_KSWAPD), steal_before);
 	cr_assert_gt(vm_event_total(PAGEOUTRUN), 0);
 
+	free_held();
+	cache_teardown(s);
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
+/*
+ * A node where kswapd failed MAX_RECLAIM_RETRIES times is left to direct
+ * reclaim; once direct reclaim makes progress there, kswapd is back in
+ * service (Linux resets kswapd_failures when reclaim finds something).
+ */
+Test(reclaim, kswapd_returns_after_direct_reclaim_progress)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+	pg_data_t *pgdat = NODE_DATA(0);
+
+	/* Nothing reclaimable: kswapd tries, fails, and gives up on the node. */
+	exhaust(GFP_NOWAIT);
+	for (double start = now_ms(); pgdat->kswapd_failures < 16 && now_ms() - start < 1500.0;)
+		usleep(1000);
+	cr_assert_geq(pgdat->kswapd_failures, 16, "kswapd did not give up (%d failures)",
+		      pgdat->kswapd_failures);
+	free_held();
+
+	/* Direct reclaim that frees something. */
+	struct shrinker *s = cache_setup(4000, false);
+	unsigned long free_now = total_free();
+	for (unsigned long i = 0; i < free_now + 500; i++) {
+		struct page *p = alloc_page(GFP_KERNEL);
+		cr_assert_not_null(p);
+		hold(p);
+	}
+	cr_assert_gt(cache.owner_freed, 0, "direct reclaim did not use the cache");
+	cr_assert_lt(pgdat->kswapd_failures, 16, "kswapd still out of service after progress");
+	free_held();
+
+	/* And below the low watermark again, kswapd is the one that reclaims. */
+	unsigned long kswapd_freed = cache.other_freed;
+	go_below_low();
+	for (double start = now_ms(); now_ms() - start < 2000.0; usleep(1000)) {
+		pthread_mutex_lock(&cache.lock);
+		bool done = cache.other_freed > kswapd_freed;
+		pthread_mutex_unlock(&cache.lock);
+		if (done)
+			break;
+	}
+	cr_assert_gt(cache.other_freed, kswapd_freed, "kswapd did not come back (failures %d, cache %d, kswapd freed %lu before)", pgdat->kswapd_failures, cache.nr, kswapd_freed);
 	free_held();
 	cache_teardown(s);
 	cr_assert_eq(total_free(), boot_free);
