@@ -708,6 +708,20 @@ static void wake_all_kswapds(unsigned int order, gfp_t gfp, const struct alloc_c
 	}
 }
 
+/* True if some zone of the request is above its min watermark now. */
+static bool zonelist_above_min(unsigned int order, const struct alloc_context *ac,
+			       unsigned int alloc_flags)
+{
+	struct zoneref *z;
+	struct zone *zone;
+
+	for_each_zone_zonelist(zone, z, ac->zonelist, (int)ac->highest_zoneidx)
+		if (__zone_watermark_ok(zone, order, min_wmark_pages(zone), (int)ac->highest_zoneidx,
+					alloc_flags, (long)zone_page_state_snapshot(zone, NR_FREE_PAGES)))
+			return true;
+	return false;
+}
+
 static bool should_reclaim_retry(gfp_t gfp, unsigned int order,
 				 const struct alloc_context *ac, unsigned int alloc_flags,
 				 bool did_some_progress, int *no_progress_loops)
@@ -736,8 +750,16 @@ static bool should_reclaim_retry(gfp_t gfp, unsigned int order,
 			return true;
 		}
 	}
-	/* Nothing is close: wait for another thread to free, then look again. */
-	kmm_wait_for_free_pages(5000);
+	/*
+	 * Nothing is close: give other threads 5 ms to free.  Every free wakes
+	 * us, but only enough memory ends the wait early, so that a trickle of
+	 * frees does not use up the retries before it adds up.
+	 */
+	for (u64 deadline = plat_now_ns() + 5000000, now; (now = plat_now_ns()) < deadline;) {
+		kmm_wait_for_free_pages((unsigned int)((deadline - now) / 1000) + 1);
+		if (zonelist_above_min(order, ac, alloc_flags))
+			return true;
+	}
 	return *no_progress_loops <= MAX_RECLAIM_RETRIES;
 }
 
