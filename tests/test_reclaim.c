@@ -335,6 +335,49 @@ Test(reclaim, gfp_kernel_waits_for_another_thread_to_free)
 	check_and_shutdown();
 }
 
+struct trickle {
+	struct page **pages;
+	int nr;
+	unsigned int gap_us;
+};
+
+static void *free_trickle(void *arg)
+{
+	struct trickle *t = arg;
+
+	for (int i = 0; i < t->nr; i++) {
+		__free_page(t->pages[i]);
+		usleep(t->gap_us);
+	}
+	return NULL;
+}
+
+/*
+ * Memory that comes back a page at a time is progress: each free wakes the
+ * waiting allocator, and those wake-ups must not use up its retries before
+ * enough has come back.
+ */
+Test(reclaim, gfp_kernel_waits_through_a_trickle_of_frees)
+{
+	boot_or_die("mem=64M");
+	unsigned long boot_free = total_free();
+
+	cr_assert_gt(exhaust(GFP_ATOMIC | __GFP_NOWARN), 10000);
+	struct trickle tr = { .pages = held + nr_held - 1000, .nr = 1000, .gap_us = 100 };
+	nr_held -= 1000;
+
+	pthread_t t;
+	pthread_create(&t, NULL, free_trickle, &tr);
+	struct page *p = alloc_page(GFP_KERNEL);
+	pthread_join(t, NULL);
+	cr_assert_not_null(p, "GFP_KERNEL gave up while pages were coming back");
+	cr_assert_eq(kmm_report_count(KMM_REPORT_OOM), 0);
+	hold(p);
+	free_held();
+	cr_assert_eq(total_free(), boot_free);
+	check_and_shutdown();
+}
+
 /* --- out of memory --- */
 
 Test(reclaim, oom_with_nothing_reclaimable_fails_and_reports)
