@@ -44,3 +44,35 @@ unsigned long total_free(void)
 			sum += zone_page_state_snapshot(&NODE_DATA(nid)->node_zones[zt], NR_FREE_PAGES);
 	return sum;
 }
+
+struct page *held[MAX_HELD];
+int nr_held;
+
+void hold(struct page *p)
+{
+	cr_assert_lt(nr_held, MAX_HELD);
+	held[nr_held++] = p;
+}
+
+void free_held(void)
+{
+	while (nr_held > 0)
+		__free_page(held[--nr_held]);
+}
+
+int exhaust(gfp_t gfp)
+{
+	int before = nr_held;
+
+	for (;;) {
+		struct page *p;
+
+		while (nr_held < MAX_HELD && (p = alloc_page(gfp)))
+			hold(p);
+		drain_all_pages(NULL);
+		if (!(p = alloc_page(gfp)))
+			break;
+		hold(p);
+	}
+	return nr_held - before;
+}

@@ -17,4 +17,16 @@ bool dmesg_has(const char *needle);
 unsigned long zone_free(int nid, enum zone_type zt);
 unsigned long total_free(void);
 
+/*
+ * Pages a test holds: hold() keeps one, free_held() gives them all back,
+ * exhaust() takes order-0 pages with @gfp until none come even with the
+ * CPU lists drained, and says how many it took.
+ */
+#define MAX_HELD 32768
+extern struct page *held[MAX_HELD];
+extern int nr_held;
+void hold(struct page *p);
+void free_held(void);
+int exhaust(gfp_t gfp);
+
 #endif

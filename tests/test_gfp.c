@@ -83,7 +83,7 @@ Test(gfp, seeds_example_order3_is_8_contiguous_pages)
 }
 
 /* Take pages with @gfp until none come; return them on a list. */
-static unsigned long exhaust(gfp_t gfp, struct list_head *list)
+static unsigned long exhaust_list(gfp_t gfp, struct list_head *list)
 {
 	unsigned long n = 0;
 	struct page *p;
@@ -101,12 +101,12 @@ Test(gfp, atomic_dips_below_min_nowait_does_not)
 
 	boot_or_die("mem=64M");
 	struct zone *z = &NODE_DATA(0)->node_zones[ZONE_DMA32];
-	unsigned long got = exhaust(GFP_NOWAIT, &held);
+	unsigned long got = exhaust_list(GFP_NOWAIT, &held);
 	cr_assert_gt(got, 1000);
 	/* Pages left on per-CPU lists go back to the zone: take those too. */
 	do
 		drain_all_pages(NULL);
-	while (exhaust(GFP_NOWAIT, &held));
+	while (exhaust_list(GFP_NOWAIT, &held));
 	unsigned long free_now = zone_page_state_snapshot(z, NR_FREE_PAGES);
 	cr_assert_geq(free_now, min_wmark_pages(z) - 64,
 		      "GFP_NOWAIT must stop near the min watermark (free %lu, min %lu)",
@@ -158,7 +158,7 @@ Test(gfp, dma_request_never_falls_into_other_zones)
 	LIST_HEAD(held);
 
 	boot_or_die("mem=512M");
-	unsigned long n = exhaust(GFP_DMA | GFP_ATOMIC, &held);
+	unsigned long n = exhaust_list(GFP_DMA | GFP_ATOMIC, &held);
 	cr_assert_gt(n, 3000);
 	struct page *p;
 	list_for_each_entry(p, &held, lru)
@@ -231,7 +231,7 @@ Test(gfp, nofail_without_reclaim_warns_and_fails)
 	LIST_HEAD(held);
 
 	boot_or_die("mem=64M");
-	exhaust(GFP_ATOMIC, &held);
+	exhaust_list(GFP_ATOMIC, &held);
 	unsigned long warns = kmm_report_count(KMM_REPORT_WARN);
 	struct page *p = alloc_page(GFP_ATOMIC | __GFP_NOFAIL);
 	cr_assert_null(p, "NOFAIL without direct reclaim cannot wait: NULL");

@@ -258,12 +258,10 @@ Test(page_alloc, gfp_highuser_gets_highmem_on_x86_32)
 	check_and_shutdown();
 }
 
-#define MAX_HELD 32768
-static struct page *held[MAX_HELD];
+/* held[] (tests/helpers.c) with an order for each entry. */
 static unsigned int held_order[MAX_HELD];
-static int nr_held;
 
-static void free_held(void)
+static void free_held_orders(void)
 {
 	while (nr_held > 0) {
 		nr_held--;
@@ -299,7 +297,7 @@ Test(page_alloc, gfp_kernel_never_highmem_on_x86_32)
 		held_order[nr_held++] = 0;
 	}
 	cr_assert_eq(zone_free(0, ZONE_HIGHMEM), high_before, "HighMem was touched");
-	free_held();
+	free_held_orders();
 	cr_assert_eq(total_free(), total_before);
 	check_and_shutdown();
 }
@@ -798,7 +796,7 @@ Test(page_alloc, atomic_may_dip_below_min_where_nowait_may_not)
 	cr_assert_not_null(m, "nothing left below GFP_ATOMIC's share of the reserve");
 	__free_page(m);
 
-	free_held();
+	free_held_orders();
 	cr_assert_eq(total_free(), before);
 	/* With memory back, GFP_NOWAIT works again. */
 	struct page *p = alloc_page(GFP_NOWAIT);
@@ -873,7 +871,7 @@ Test(page_alloc, lowmem_reserve_protects_dma_from_normal_requests)
 	cr_assert_not_null(d);
 	cr_assert_eq(page_zonenum(d), ZONE_DMA);
 	__free_page(d);
-	free_held();
+	free_held_orders();
 	check_and_shutdown();
 }
 

@@ -13,40 +13,6 @@
 #include <unistd.h>
 #include "helpers.h"
 
-#define MAX_HELD 32768
-static struct page *held[MAX_HELD];
-static int nr_held;
-
-static void hold(struct page *p)
-{
-	cr_assert_lt(nr_held, MAX_HELD);
-	held[nr_held++] = p;
-}
-
-static void free_held(void)
-{
-	while (nr_held > 0)
-		__free_page(held[--nr_held]);
-}
-
-/* Take order-0 pages with @gfp until it fails even with the CPU lists drained. */
-static int exhaust(gfp_t gfp)
-{
-	int before = nr_held;
-
-	for (;;) {
-		struct page *p;
-
-		while (nr_held < MAX_HELD && (p = alloc_page(gfp)))
-			hold(p);
-		drain_all_pages(NULL);
-		if (!(p = alloc_page(gfp)))
-			break;
-		hold(p);
-	}
-	return nr_held - before;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
