@@ -291,7 +291,7 @@ int fragmentation_index(struct zone *zone, unsigned int order);
 unsigned long kmm_zone_nr_free(struct zone *zone, unsigned int order);
 
 /* --- show_mem.c: the memory dump after an allocation failure --- */
-void __show_mem(void);
+void __show_mem(int max_zone_idx);
 void warn_alloc(gfp_t gfp_mask, const char *fmt, ...) __printf(2, 3);
 
 /* --- check.c --- */

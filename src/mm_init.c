@@ -576,6 +576,12 @@ unsigned long memblock_free_all(void)
 		__mod_zone_freepage_blocks(zone, (long)deferred_block_pages(zone));
 		__spin_unlock(&zone->lock);
 		atomic_long_set(&zone->managed_pages, (long)(freed + zone->deferred_free_pages));
+		/*
+		 * Linux counts every page boot frees to the buddy allocator as
+		 * pgfree, deferred ones included (its deferred init finishes
+		 * during boot); so does kmm, once, here.
+		 */
+		count_vm_events(PGFREE, (long)(freed + zone->deferred_free_pages));
 		total += freed + zone->deferred_free_pages;
 		if (is_highmem(zone))
 			totalhigh_pages_count += freed + zone->deferred_free_pages;

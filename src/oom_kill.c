@@ -59,7 +59,7 @@ bool out_of_memory(gfp_t gfp_mask, int order)
 	pr_warn("%s invoked oom-killer: gfp_mask=%#x(%s), order=%d, oom_score_adj=0\n",
 		kmm_comm(), gfp_mask, flags, order);
 	dump_stack();
-	__show_mem();
+	__show_mem(gfp_zone(gfp_mask));
 	pr_err("Out of memory and no killable processes...\n");
 	plat_mutex_unlock(&oom_lock);
 	return false;

@@ -1082,5 +1082,5 @@ void warn_alloc(gfp_t gfp, const char *fmt, ...)
 	kmm_report_count_inc(KMM_REPORT_ALLOC_FAIL);
 	pr_warn("%s: %s, mode:%#x(%s), nodemask=(null)\n", kmm_comm(), msg, gfp, flags);
 	dump_stack();
-	__show_mem();
+	__show_mem(__gfp_zone(gfp));
 }

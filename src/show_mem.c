@@ -89,7 +89,7 @@ static void hugetlb_show_meminfo_node(int nid)
 		       nid, 0U, 0U, 0U, sizes[i]);
 }
 
-static void show_free_areas(void)
+static void show_free_areas(int max_zone_idx)
 {
 	unsigned long free_pcp = 0;
 	struct zone *zone;
@@ -163,6 +163,8 @@ static void show_free_areas(void)
 	for_each_populated_zone(zone) {
 		unsigned int cpu = (unsigned int)raw_smp_processor_id();
 
+		if (zone_idx(zone) > max_zone_idx)
+			continue;
 		/* Note Linux's "KB" in the two highatomic fields. */
 		printk("%s%s free:%lukB boost:%lukB min:%lukB low:%lukB high:%lukB "
 		       "reserved_highatomic:%luKB free_highatomic:%luKB active_anon:%lukB "
@@ -202,6 +204,8 @@ static void show_free_areas(void)
 		char line[1024], mts[MIGRATE_TYPES + 3];
 		size_t len = 0;
 
+		if (zone_idx(zone) > max_zone_idx)
+			continue;
 		__spin_lock(&zone->lock);
 		for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {
 			nr[o] = kmm_zone_nr_free(zone, o);
@@ -240,17 +244,14 @@ static void show_free_areas(void)
 	printk("Total swap = %lukB\n", 0UL);
 }
 
-/*
- * Linux's __show_mem() limits the zones to gfp_zone() of the failed
- * request; kmm's callers pass no mask, so every zone is shown.
- */
-void __show_mem(void)
+/* As Linux's: zones above @max_zone_idx (the failed request's gfp_zone()) are left out. */
+void __show_mem(int max_zone_idx)
 {
 	unsigned long total = 0, reserved = 0, highmem = 0;
 	struct zone *zone;
 
 	printk("Mem-Info:\n");
-	show_free_areas();
+	show_free_areas(max_zone_idx);
 
 	for_each_populated_zone(zone) {
 		total += zone->present_pages;
