@@ -44,8 +44,13 @@ void account_freepages(struct zone *zone, long nr_pages, int migratetype,
 		__mod_zone_freepage_blocks(zone, nr_pages);
 }
 
-static inline void add_to_free_list(struct page *page, struct zone *zone,
-				    unsigned int order, int migratetype, bool tail)
+/*
+ * The list operations come in two kinds: the plain ones account each
+ * change to the free-page counters; the __ ones do not, for a split or a
+ * merge that accounts its net change once at the end.
+ */
+static inline void __add_to_free_list(struct page *page, struct zone *zone,
+				      unsigned int order, int migratetype, bool tail)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -54,16 +59,43 @@ static inline void add_to_free_list(struct page *page, struct zone *zone,
 	else
 		list_add(&page->buddy_list, &area->free_list[migratetype]);
 	area->nr_free++;
+}
+
+static inline void __del_from_free_list(struct page *page, struct zone *zone,
+					unsigned int order)
+{
+	list_del(&page->buddy_list);
+	__ClearPageBuddy(page);
+	page->private = 0;
+	zone->free_area[order].nr_free--;
+}
+
+/* The pages a block of @order adds to NR_FREE_PAGES_BLOCKS. */
+static inline long block_pages(unsigned int order)
+{
+	return order >= pageblock_order ? 1L << order : 0;
+}
+
+static inline void account_net(struct zone *zone, long nr_pages, long blocks, int migratetype)
+{
+	if (migratetype == MIGRATE_ISOLATE)
+		return;
+	__mod_zone_freepage_state(zone, nr_pages, migratetype);
+	if (blocks)
+		__mod_zone_freepage_blocks(zone, blocks);
+}
+
+static inline void add_to_free_list(struct page *page, struct zone *zone,
+				    unsigned int order, int migratetype, bool tail)
+{
+	__add_to_free_list(page, zone, order, migratetype, tail);
 	account_freepages(zone, 1L << order, migratetype, order);
 }
 
 void del_page_from_free_list(struct page *page, struct zone *zone,
 			     unsigned int order, int migratetype)
 {
-	list_del(&page->buddy_list);
-	__ClearPageBuddy(page);
-	page->private = 0;
-	zone->free_area[order].nr_free--;
+	__del_from_free_list(page, zone, order);
 	account_freepages(zone, -(1L << order), migratetype, order);
 }
 
@@ -122,6 +154,8 @@ void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 		     unsigned int order, int migratetype, bool to_tail)
 {
 	unsigned long buddy_pfn = 0;
+	/* Buddies of our own type leave the counters as the merged block enters. */
+	long nr_same = 0, blocks_same = 0;
 
 	while (order < MAX_PAGE_ORDER) {
 		buddy_pfn = pfn ^ (1UL << order);
@@ -139,9 +173,14 @@ void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 			     !migratetype_is_mergeable(buddy_mt)))
 				break;
 		}
-		del_page_from_free_list(buddy, zone, order, buddy_mt);
-		if (unlikely(buddy_mt != migratetype))
+		if (likely(buddy_mt == migratetype)) {
+			__del_from_free_list(buddy, zone, order);
+			nr_same += 1L << order;
+			blocks_same += block_pages(order);
+		} else {
+			del_page_from_free_list(buddy, zone, order, buddy_mt);
 			change_pageblock_range(buddy, order, migratetype);
+		}
 		unsigned long combined = buddy_pfn & pfn;
 		page = page + ((long)combined - (long)pfn);
 		pfn = combined;
@@ -150,7 +189,8 @@ void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 	set_buddy_order(page, order);
 	if (!to_tail && buddy_pfn)
 		to_tail = buddy_merge_likely(pfn, pfn ^ (1UL << order), page, order);
-	add_to_free_list(page, zone, order, migratetype, to_tail);
+	__add_to_free_list(page, zone, order, migratetype, to_tail);
+	account_net(zone, (1L << order) - nr_same, block_pages(order) - blocks_same, migratetype);
 }
 
 /* Split a 2^high block down to 2^low, putting the unused halves back. */
@@ -167,11 +207,22 @@ static void expand(struct zone *zone, struct page *page, unsigned int low,
 	}
 }
 
+/* Take a free block and split it down to @low: net, 2^low pages leave the counters. */
 static void page_del_and_expand(struct zone *zone, struct page *page, unsigned int low,
 				unsigned int high, int migratetype)
 {
-	del_page_from_free_list(page, zone, high, migratetype);
-	expand(zone, page, low, high, migratetype);
+	unsigned long size = 1UL << high;
+	long blocks = -block_pages(high);
+
+	__del_from_free_list(page, zone, high);
+	while (high > low) {
+		high--;
+		size >>= 1;
+		set_buddy_order(&page[size], high);
+		__add_to_free_list(&page[size], zone, high, migratetype, false);
+		blocks += block_pages(high);
+	}
+	account_net(zone, -(1L << low), blocks, migratetype);
 }
 
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int migratetype)
