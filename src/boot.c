@@ -58,6 +58,7 @@ static void teardown(void)
 		if (node_data[nid])
 			kswapd_stop(nid);
 	kmm_machine_up = false;
+	kmem_cache_exit();
 	shrinkers_exit();
 	oom_exit();
 	mm_core_exit();
@@ -204,6 +205,7 @@ int kmm_boot(const char *cmdline)
 	for_each_zone(zone)
 		setup_zone_pageset(zone);
 	refresh_zone_stat_thresholds();
+	kmem_cache_init();
 	print_memory_line();
 	for (int nid = 0; nid < nr_online_nodes; nid++)
 		if ((err = kswapd_run(nid)))

@@ -232,7 +232,7 @@ int kmm_check(void)
 	t->cpu = 0;
 	problems = 0;
 	kmm_check_pages();
-	int found = problems;
+	int found = problems + kmm_check_slab();
 	t->preempt_count = 0;
 	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
 		kmm_cpu_put(t, (int)cpu);

@@ -166,6 +166,7 @@ static __always_inline void __count_vm_events(enum vm_event_item item, long delt
 /* --- reports: printk.c, report.c --- */
 enum { TAINT_BAD_PAGE = 5, TAINT_DIE = 7, TAINT_WARN = 9, KMM_TAINT_COUNT = 20 };
 void add_taint(unsigned int flag);
+const char *print_tainted(void);
 void kmm_taint_reset(void);
 void kmm_report_count_inc(enum kmm_report_kind kind);
 void kmm_log_init(int loglevel);
@@ -296,6 +297,12 @@ void warn_alloc(gfp_t gfp_mask, const char *fmt, ...) __printf(2, 3);
 
 /* --- check.c --- */
 int kmm_check_pages(void);
+
+/* --- the slab layer (slub.c, slab_common.c, slab_check.c; see slab.h) --- */
+void kmem_cache_init(void);
+void kmem_cache_exit(void);
+int kmm_check_slab(void);
+void show_slabinfo(FILE *f);
 
 /* --- views: proc.c (buddyinfo ...), meminfo.c --- */
 /* Figures the layers above the page allocator report into /proc/meminfo. */

@@ -153,6 +153,21 @@ void kmm_taint_reset(void)
 	__atomic_store_n(&taint_mask, 0, __ATOMIC_RELAXED);
 }
 
+/* Linux's print_tainted(): "Not tainted" or "Tainted: G    B   " (one buffer per thread). */
+const char *print_tainted(void)
+{
+	static __thread char buf[64];
+	unsigned long taint = __atomic_load_n(&taint_mask, __ATOMIC_RELAXED);
+
+	if (!taint)
+		return "Not tainted";
+	char *p = buf + sprintf(buf, "Tainted: ");
+	for (int i = 0; i < KMM_TAINT_COUNT; i++)
+		*p++ = (taint & (1UL << i)) ? taint_table[i].on : taint_table[i].off;
+	*p = '\0';
+	return buf;
+}
+
 /*
  * The header Linux's dump_stack() prints, then the host backtrace as the
  * call trace.  "6.18.0-kmm #1 VOLUNTARY" stands for release, version and

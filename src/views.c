@@ -32,6 +32,7 @@ static const struct kmm_view views[] = {
 	{ "vmstat", show_vmstat, true },
 	{ "extfrag_index", show_extfrag_index, true },
 	{ "unusable_index", show_unusable_index, true },
+	{ "slabinfo", show_slabinfo, true },
 	{ "dmesg", show_dmesg, false },
 };
 

@@ -29,6 +29,7 @@
 #include <kmm/shrinker.h>
 #include <kmm/oom.h>
 #include <kmm/vmstat.h>
+#include <kmm/slab.h>
 
 #ifdef __cplusplus
 extern "C" {

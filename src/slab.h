@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the slab layer (slub.c, slab_common.c, slab_check.c): the
+ * cache, its per-CPU and per-node parts, and struct slab, which overlays
+ * the struct page of a slab's first page as Linux's mm/slab.h does.
+ */
+#ifndef KMM_SLAB_PRIV_H
+#define KMM_SLAB_PRIV_H
+
+#include "internal.h"
+#include <kmm/slab.h>
+
+#define cache_line_size()	64
+#define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
+
+/*
+ * A slab: one or more pages (a compound page when more) cut into objects.
+ * The fields overlay struct page word for word (asserted below): slab_list
+ * on lru, slab_cache on mapping, freelist on index, the counters on
+ * private, and page_type says PGTY_slab so PageSlab() is true.  Tail pages
+ * keep their compound_head.
+ *
+ * States (see slub.c):
+ *   frozen   the slab of one CPU: on no list; its free objects are the
+ *            CPU's lockless freelist plus slab->freelist (frees from other
+ *            CPUs, taken under the node's list_lock); inuse counts every
+ *            object not on slab->freelist.
+ *   partial  on its node's partial list, some or all objects free.
+ *   full     no free object, on no list (as SLUB without debugging).
+ */
+struct slab {
+	unsigned long __page_flags;
+	struct list_head slab_list;
+	struct kmem_cache *slab_cache;
+	void *freelist;			/* first free object (not CPU-owned) */
+	union {
+		unsigned long counters;
+		struct {
+			unsigned int inuse:16;
+			unsigned int objects:15;
+			unsigned int frozen:1;
+			unsigned int colour;	/* byte offset of the first object */
+		};
+	};
+	unsigned int __page_type;
+	atomic_t __page_refcount;
+	unsigned long __page_virtual;	/* page->virtual: unused, lowmem only */
+};
+
+#define SLAB_MATCH(pg, sl)						\
+	_Static_assert(offsetof(struct page, pg) == offsetof(struct slab, sl), \
+		       "struct slab must overlay struct page: " #sl)
+SLAB_MATCH(flags, __page_flags);
+SLAB_MATCH(lru, slab_list);
+SLAB_MATCH(mapping, slab_cache);
+SLAB_MATCH(index, freelist);
+SLAB_MATCH(private, counters);
+SLAB_MATCH(page_type, __page_type);
+SLAB_MATCH(_refcount, __page_refcount);
+SLAB_MATCH(virtual, __page_virtual);
+_Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab is a struct page");
+#undef SLAB_MATCH
+
+/* The per-CPU part: touched only by the CPU that owns it (preemption off). */
+struct kmem_cache_cpu {
+	void *freelist;			/* next free object of @slab */
+	struct slab *slab;		/* the frozen CPU slab, or NULL */
+	unsigned long alloc_fast, alloc_slow, free_fast, free_slow;	/* stats */
+} ____cacheline_aligned;
+
+/* The per-node part: the partial list and the slab counts, under list_lock. */
+struct kmem_cache_node {
+	spinlock_t list_lock;
+	unsigned long nr_partial;
+	struct list_head partial;
+	atomic_long_t nr_slabs;		/* every slab of this node */
+	atomic_long_t total_objects;	/* and the objects in them */
+};
+
+struct kmem_cache {
+	struct kmem_cache_cpu *cpu_slab;
+	slab_flags_t flags;
+	unsigned long min_partial;
+	unsigned int size;		/* object stride: object + metadata, aligned */
+	unsigned int object_size;	/* what the user asked for */
+	unsigned int offset;		/* of the free pointer in an object */
+	unsigned int order;		/* preferred slab order and its objects */
+	unsigned int objects;
+	unsigned int min_order;		/* fallback when that order is not to be had */
+	unsigned int min_objects;
+	gfp_t allocflags;		/* added to every slab page allocation */
+	int refcount;			/* aliases; -1: never merge, never destroy */
+	void (*ctor)(void *);
+	unsigned int inuse;		/* offset to the metadata */
+	unsigned int align;
+	unsigned long random;		/* freelist pointer hardening */
+	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
+	unsigned int colour_next;	/* cycles the colour of new slabs */
+	const char *name;
+	struct list_head list;		/* slab_caches */
+	struct kmem_cache_node *node[MAX_NUMNODES];
+};
+
+/* --- slub.c --- */
+extern struct list_head slab_caches;
+extern struct plat_mutex slab_mutex;
+extern struct kmem_cache *kmem_cache;		/* the cache of struct kmem_cache */
+extern struct kmem_cache *kmem_cache_node;	/* the cache of struct kmem_cache_node */
+extern bool slab_nomerge;
+extern bool slab_is_up;
+
+int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags);
+int __kmem_cache_shutdown(struct kmem_cache *s);
+void __kmem_cache_release(struct kmem_cache *s);
+unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size);
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node);
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object);
+struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
+					const void *x);
+void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
+		 const char *fmt, ...) __printf(4, 5);
+size_t kmem_cache_cpu_offset(void);
+void kmem_cache_init(void);
+void kmem_cache_exit(void);
+
+struct slabinfo {
+	unsigned long active_objs, num_objs, active_slabs, num_slabs;
+	unsigned long nr_partial, nr_empty, nr_full, nr_cpu, nr_free;
+	unsigned int objects_per_slab, cache_order;
+};
+void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo);
+
+/* --- slab_common.c --- */
+void create_kmalloc_caches(void);
+void kmalloc_caches_exit(void);
+void show_slabinfo(FILE *f);
+struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
+				  slab_flags_t flags, const char *name, void (*ctor)(void *));
+
+/* --- slab_check.c: called by kmm_check() with every CPU owned --- */
+int kmm_check_slab(void);
+
+/* --- the kmalloc caches (slab_common.c makes them, slub.c uses them) --- */
+enum kmalloc_cache_type {
+	KMALLOC_NORMAL,
+	KMALLOC_RECLAIM,
+	KMALLOC_DMA,
+	NR_KMALLOC_TYPES
+};
+extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+extern const u8 kmalloc_size_index[24];
+
+static __always_inline enum kmalloc_cache_type kmalloc_type(gfp_t flags)
+{
+	if (likely(!(flags & (__GFP_DMA | __GFP_RECLAIMABLE))))
+		return KMALLOC_NORMAL;
+	return (flags & __GFP_DMA) ? KMALLOC_DMA : KMALLOC_RECLAIM;
+}
+
+/* The index in kmalloc_caches[] of the class for @size, 1..KMALLOC_MAX_CACHE_SIZE. */
+static __always_inline unsigned int kmalloc_index(size_t size)
+{
+	if (size <= 192)
+		return kmalloc_size_index[(size - 1) / 8];
+	return 64 - (unsigned int)__builtin_clzl(size - 1);
+}
+
+/* --- inline helpers --- */
+static inline struct kmem_cache_cpu *cpu_slab(struct kmem_cache *s, int cpu)
+{
+	return &s->cpu_slab[cpu];
+}
+
+static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)
+{
+	return s->node[node];
+}
+
+static inline struct page *slab_page(const struct slab *slab)
+{
+	return (struct page *)slab;
+}
+
+static inline struct slab *page_slab(const struct page *page)
+{
+	return (struct slab *)page;
+}
+
+static inline int slab_nid(const struct slab *slab)
+{
+	return page_to_nid(slab_page(slab));
+}
+
+static inline void *slab_address(const struct slab *slab)
+{
+	return lowmem_page_address(slab_page(slab));
+}
+
+static inline unsigned int slab_order(const struct slab *slab)
+{
+	return compound_order(slab_page(slab));
+}
+
+static inline size_t slab_size(const struct slab *slab)
+{
+	return PAGE_SIZE << slab_order(slab);
+}
+
+/* The first object of @slab: after its colour. */
+static inline void *slab_objects(const struct slab *slab)
+{
+	return (char *)slab_address(slab) + slab->colour;
+}
+
+/*
+ * The slab that holds @x, a direct-map address, or NULL if its page is no
+ * slab (only the first page of a slab has the slab type).
+ */
+static inline struct slab *virt_to_slab(const void *x)
+{
+	struct page *page = compound_head(virt_to_page(x));
+
+	return PageSlab(page) ? page_slab(page) : NULL;
+}
+
+/*
+ * The index of the object at byte @offset from the first, without a
+ * division: offset * ceil(2^64 / size) / 2^64 is exact while
+ * offset * size < 2^64, true of any slab.
+ */
+static inline unsigned int __obj_index(const struct kmem_cache *s, unsigned long offset)
+{
+	return (unsigned int)(((unsigned __int128)offset * s->reciprocal_size) >> 64);
+}
+
+/*
+ * Free pointers are stored hardened, as CONFIG_SLAB_FREELIST_HARDENED: the
+ * pointer XOR the cache's random XOR the byte-swapped address it is stored
+ * at, so an overwrite by a stray user write decodes to garbage, not to an
+ * address of the attacker's choosing.
+ */
+static __always_inline unsigned long freelist_ptr_encode(const struct kmem_cache *s,
+							 void *ptr, unsigned long ptr_addr)
+{
+	return (unsigned long)ptr ^ s->random ^ __builtin_bswap64(ptr_addr);
+}
+
+static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
+						 unsigned long val, unsigned long ptr_addr)
+{
+	return (void *)(val ^ s->random ^ __builtin_bswap64(ptr_addr));
+}
+
+static __always_inline void *get_freepointer(const struct kmem_cache *s, void *object)
+{
+	unsigned long addr = (unsigned long)object + s->offset;
+
+	return freelist_ptr_decode(s, *(unsigned long *)addr, addr);
+}
+
+static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
+{
+	unsigned long addr = (unsigned long)object + s->offset;
+
+	*(unsigned long *)addr = freelist_ptr_encode(s, fp, addr);
+}
+
+#endif /* KMM_SLAB_PRIV_H */

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmm_check_slab(): the slab layer's part of kmm_check().
+ *
+ * Called with every CPU owned, so no allocation, free or list change is
+ * under way (they all happen inside CPU sections), and no lock is held.
+ * It checks, for every cache on slab_caches:
+ *  - each CPU slab: a PageSlab slab of this cache, frozen; the CPU freelist
+ *    and the slab's remote freelist are objects of it, without cycles or
+ *    duplicates, and inuse = objects - (remote frees);
+ *  - each node's partial list: slabs of this cache and node, not frozen,
+ *    with free objects, freelists sound and inuse = objects - free;
+ *    nr_partial is the list's length;
+ * and by a walk of every initialised pfn, each slab's first page: its
+ * cache is a live cache, its tails point at it, order and object count are
+ * the cache's (preferred or fallback), a slab that is neither frozen nor
+ * partial is full; per cache and node the slabs and objects found equal
+ * nr_slabs and total_objects, the frozen slabs equal the CPU slabs, the
+ * slabs with free objects equal the partial lists.  Per node, the slab
+ * pages plus the large kmalloc pages equal NR_SLAB_(UN)RECLAIMABLE_B.
+ * Slab pages are allocated pages to the page allocator, which checks them
+ * as such (check.c).  Returns the number of problems; each is printed.
+ */
+#include "slab.h"
+#include "page_alloc.h"
+#include <kmm/vmstat.h>
+
+static int problems;
+
+#define CHECK(cond, fmt, ...) do {					\
+	if (unlikely(!(cond))) {					\
+		problems++;						\
+		pr_err("kmm_check: slab: " fmt "\n", ##__VA_ARGS__);	\
+	}								\
+} while (0)
+
+/* One bit per object of the slab being checked. */
+static unsigned long seen[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG];
+
+/* Walk a freelist of @slab, marking objects in seen[]; returns its length or -1. */
+static long walk_freelist(struct kmem_cache *s, struct slab *slab, void *head, const char *what)
+{
+	char *base = slab_objects(slab);
+	long n = 0;
+
+	for (void *p = head; p; p = get_freepointer(s, p)) {
+		unsigned long off = (unsigned long)((char *)p - base);
+		unsigned int idx = __obj_index(s, off);
+
+		if ((char *)p < base || idx >= slab->objects || (unsigned long)idx * s->size != off) {
+			CHECK(0, "%s: slab %#lx %s freelist holds %#lx, not an object of it",
+			      s->name, page_to_pfn(slab_page(slab)), what, (unsigned long)p);
+			return -1;
+		}
+		if (test_bit((int)(idx % BITS_PER_LONG), &seen[idx / BITS_PER_LONG])) {
+			CHECK(0, "%s: slab %#lx %s freelist has object %u twice (a cycle or a double free)",
+			      s->name, page_to_pfn(slab_page(slab)), what, idx);
+			return -1;
+		}
+		__set_bit((int)(idx % BITS_PER_LONG), &seen[idx / BITS_PER_LONG]);
+		n++;
+	}
+	return n;
+}
+
+static bool slab_sane(struct kmem_cache *s, struct slab *slab, int nid, const char *where)
+{
+	struct page *page = slab_page(slab);
+
+	if (!kmm_page_ptr_valid(page) || !PageSlab(page) || slab->slab_cache != s) {
+		CHECK(0, "%s: %s holds %p, not a slab of this cache", s->name, where, slab);
+		return false;
+	}
+	if (nid >= 0)
+		CHECK(slab_nid(slab) == nid, "%s: slab %#lx of node %d on node %d's %s",
+		      s->name, page_to_pfn(page), slab_nid(slab), nid, where);
+	return true;
+}
+
+static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
+{
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
+		struct slab *slab = c->slab;
+
+		if (!slab) {
+			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);
+			continue;
+		}
+		if (!slab_sane(s, slab, -1, "a CPU slab"))
+			continue;
+		nr_cpu_slabs[slab_nid(slab)]++;
+		CHECK(slab->frozen, "%s: cpu %u slab %#lx is not frozen", s->name, cpu,
+		      page_to_pfn(slab_page(slab)));
+		memset(seen, 0, sizeof(seen));
+		long local = walk_freelist(s, slab, c->freelist, "CPU");
+		long remote = walk_freelist(s, slab, slab->freelist, "remote");
+		if (local < 0 || remote < 0)
+			continue;
+		CHECK(slab->inuse == slab->objects - remote,
+		      "%s: cpu %u slab %#lx inuse %u, objects %u, remote frees %ld", s->name, cpu,
+		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, remote);
+	}
+}
+
+static void check_partial(struct kmem_cache *s, int nid, struct kmem_cache_node *n,
+			  unsigned long *nr_listed)
+{
+	struct list_head *pos;
+	unsigned long count = 0;
+
+	for (pos = n->partial.next; pos != &n->partial; pos = pos->next) {
+		struct slab *slab = list_entry(pos, struct slab, slab_list);
+
+		if (++count > max_pfn) {
+			CHECK(0, "%s: node %d partial list is circular", s->name, nid);
+			break;
+		}
+		if (!slab_sane(s, slab, nid, "partial list"))
+			break;
+		CHECK(!slab->frozen, "%s: frozen slab %#lx on the partial list", s->name,
+		      page_to_pfn(slab_page(slab)));
+		memset(seen, 0, sizeof(seen));
+		long nr_free = walk_freelist(s, slab, slab->freelist, "partial");
+		if (nr_free < 0)
+			continue;
+		CHECK(nr_free > 0, "%s: slab %#lx on the partial list has no free object", s->name,
+		      page_to_pfn(slab_page(slab)));
+		CHECK(slab->inuse == slab->objects - nr_free,
+		      "%s: partial slab %#lx inuse %u, objects %u, free %ld", s->name,
+		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, nr_free);
+	}
+	CHECK(count == n->nr_partial, "%s: node %d nr_partial %lu but the list holds %lu",
+	      s->name, nid, n->nr_partial, count);
+	*nr_listed = count;
+}
+
+/* Per cache and node, what the pfn walk found. */
+struct slab_tally {
+	unsigned long slabs, objects, frozen, with_free;
+};
+
+static struct kmem_cache *tally_caches[4096];
+static unsigned int nr_tally_caches;
+static struct slab_tally *tally;	/* [cache][node] */
+static unsigned long stat_pages[MAX_NUMNODES][2];	/* [node][reclaimable] */
+
+static int cache_index(struct kmem_cache *s)
+{
+	for (unsigned int i = 0; i < nr_tally_caches; i++)
+		if (tally_caches[i] == s)
+			return (int)i;
+	return -1;
+}
+
+static void walk_slab(struct page *page, unsigned long pfn)
+{
+	struct slab *slab = page_slab(page);
+	struct kmem_cache *s = slab->slab_cache;
+	int ci = cache_index(s);
+	int nid = page_to_nid(page);
+
+	if (ci < 0) {
+		CHECK(0, "slab at pfn %#lx points at %p, which is no cache", pfn, s);
+		return;
+	}
+	unsigned int order = compound_order(page);
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		CHECK(compound_head(page + i) == page, "%s: slab %#lx tail %lu does not point at it",
+		      s->name, pfn, i);
+	CHECK((order == s->order && slab->objects == s->objects) ||
+	      (order == s->min_order && slab->objects == s->min_objects),
+	      "%s: slab %#lx has order %u and %u objects; the cache makes %u/%u or %u/%u",
+	      s->name, pfn, order, slab->objects, s->order, s->objects, s->min_order, s->min_objects);
+	CHECK(slab->inuse <= slab->objects, "%s: slab %#lx inuse %u > objects %u", s->name, pfn,
+	      slab->inuse, slab->objects);
+	struct slab_tally *t = &tally[(unsigned long)ci * (unsigned long)nr_online_nodes + (unsigned long)nid];
+	t->slabs++;
+	t->objects += slab->objects;
+	if (slab->frozen)
+		t->frozen++;
+	else if (slab->freelist || slab->inuse < slab->objects)
+		t->with_free++;
+	stat_pages[nid][!!(s->flags & SLAB_RECLAIM_ACCOUNT)] += 1UL << order;
+}
+
+static void walk_pfns(void)
+{
+	struct zone *zone;
+
+	for_each_zone(zone) {
+		if (!zone->spanned_pages)
+			continue;
+		for (unsigned long pfn = zone->zone_start_pfn; pfn < zone->deferred_pfn;) {
+			struct page *page = pfn_to_page(pfn);
+
+			if (PageSlab(page)) {
+				walk_slab(page, pfn);
+				pfn += 1UL << min(compound_order(page), (unsigned int)MAX_PAGE_ORDER);
+			} else if (PageLargeKmalloc(page)) {
+				unsigned int order = compound_order(page);
+				stat_pages[page_to_nid(page)][0] += 1UL << order;
+				pfn += 1UL << order;
+			} else {
+				pfn++;
+			}
+		}
+	}
+}
+
+int kmm_check_slab(void)
+{
+	struct kmem_cache *s;
+	bool big = false;
+
+	problems = 0;
+	if (!slab_is_up)
+		return 0;
+	nr_tally_caches = 0;
+	list_for_each_entry(s, &slab_caches, list) {
+		if (nr_tally_caches == ARRAY_SIZE(tally_caches)) {
+			big = true;
+			break;
+		}
+		tally_caches[nr_tally_caches++] = s;
+	}
+	size_t need = sizeof(struct slab_tally) * (nr_tally_caches + 1) * (size_t)nr_online_nodes;
+	tally = plat_host_zalloc(need);
+	if (!tally)
+		return 0;
+	memset(stat_pages, 0, sizeof(stat_pages));
+	walk_pfns();
+
+	for (unsigned int ci = 0; ci < nr_tally_caches; ci++) {
+		unsigned long nr_cpu[MAX_NUMNODES] = { 0 };
+
+		s = tally_caches[ci];
+		check_cpu_slabs(s, nr_cpu);
+		for (int nid = 0; nid < nr_online_nodes; nid++) {
+			struct kmem_cache_node *n = get_node(s, nid);
+			struct slab_tally *t = &tally[(unsigned long)ci * (unsigned long)nr_online_nodes + (unsigned long)nid];
+			unsigned long listed = 0;
+
+			if (!n) {
+				CHECK(0, "%s: no node %d", s->name, nid);
+				continue;
+			}
+			check_partial(s, nid, n, &listed);
+			CHECK(t->slabs == (unsigned long)atomic_long_read(&n->nr_slabs),
+			      "%s: node %d counts %ld slabs, %lu found", s->name, nid,
+			      atomic_long_read(&n->nr_slabs), t->slabs);
+			CHECK(t->objects == (unsigned long)atomic_long_read(&n->total_objects),
+			      "%s: node %d counts %ld objects, %lu found", s->name, nid,
+			      atomic_long_read(&n->total_objects), t->objects);
+			CHECK(t->frozen == nr_cpu[nid], "%s: node %d has %lu frozen slabs but %lu CPU slabs",
+			      s->name, nid, t->frozen, nr_cpu[nid]);
+			CHECK(t->with_free == listed,
+			      "%s: node %d has %lu unfrozen slabs with free objects, %lu on the partial list",
+			      s->name, nid, t->with_free, listed);
+		}
+	}
+	if (!big) {
+		for (int nid = 0; nid < nr_online_nodes; nid++) {
+			pg_data_t *pgdat = NODE_DATA(nid);
+			long rcl = atomic_long_read(&pgdat->vm_stat[NR_SLAB_RECLAIMABLE_B]);
+			long unrcl = atomic_long_read(&pgdat->vm_stat[NR_SLAB_UNRECLAIMABLE_B]);
+
+			CHECK(rcl == (long)stat_pages[nid][1],
+			      "node %d: NR_SLAB_RECLAIMABLE_B %ld pages, slabs hold %lu", nid, rcl,
+			      stat_pages[nid][1]);
+			CHECK(unrcl == (long)stat_pages[nid][0],
+			      "node %d: NR_SLAB_UNRECLAIMABLE_B %ld pages, slabs and large kmallocs hold %lu",
+			      nid, unrcl, stat_pages[nid][0]);
+		}
+	}
+	plat_host_free(tally, need);
+	tally = NULL;
+	return problems;
+}

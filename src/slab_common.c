@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What Linux keeps in mm/slab_common.c: creating and destroying caches,
+ * merging compatible ones, the kmalloc caches and their size classes,
+ * /proc/slabinfo, and the kmalloc helpers built on kmalloc and kfree
+ * (krealloc, kfree_sensitive, kstrdup, kmemdup).  The allocation and free
+ * paths themselves are in slub.c.
+ *
+ * Merging: a new cache with no ctor, no debugging and no SLAB_NO_MERGE is
+ * an alias of the oldest existing cache whose objects are at most a
+ * pointer larger, suitably aligned, with the same DMA and reclaim flags
+ * (Linux's find_mergeable()).  The alias shares the cache and its
+ * refcount; slabinfo shows the cache under its first name only.  The
+ * slab_nomerge boot parameter turns merging off.
+ *
+ * The kmalloc caches are made at boot in Linux's order (per type: 96, 192,
+ * then 8 .. 8k), so /proc/slabinfo lists them as Linux does: the newest
+ * cache first.  kmalloc-N of a power of two is aligned to N.
+ *
+ * Lock order: slab_mutex, then everything in slub.c.  The cache list is
+ * changed inside a CPU section too, so kmm_check() can walk it.
+ */
+#include "slab.h"
+#include <kmm/vmstat.h>
+
+struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+
+/* Sizes 1..192 by (size - 1) / 8: the index of their cache, as Linux's kmalloc_size_index. */
+const u8 kmalloc_size_index[24] = {
+	3,	/* 8 */
+	4,	/* 16 */
+	5,	/* 24 */
+	5,	/* 32 */
+	6,	/* 40 */
+	6,	/* 48 */
+	6,	/* 56 */
+	6,	/* 64 */
+	1,	/* 72 */
+	1,	/* 80 */
+	1,	/* 88 */
+	1,	/* 96 */
+	7,	/* 104 */
+	7,	/* 112 */
+	7,	/* 120 */
+	7,	/* 128 */
+	2,	/* 136 */
+	2,	/* 144 */
+	2,	/* 152 */
+	2,	/* 160 */
+	2,	/* 168 */
+	2,	/* 176 */
+	2,	/* 184 */
+	2,	/* 192 */
+};
+
+#define KMALLOC_INFO(sz, short_sz)					\
+	{ { "kmalloc-" #short_sz, "kmalloc-rcl-" #short_sz, "dma-kmalloc-" #short_sz }, sz }
+
+static const struct {
+	const char *name[NR_KMALLOC_TYPES];
+	unsigned int size;
+} kmalloc_info[KMALLOC_SHIFT_HIGH + 1] = {
+	{ { NULL, NULL, NULL }, 0 },
+	KMALLOC_INFO(96, 96),
+	KMALLOC_INFO(192, 192),
+	KMALLOC_INFO(8, 8),
+	KMALLOC_INFO(16, 16),
+	KMALLOC_INFO(32, 32),
+	KMALLOC_INFO(64, 64),
+	KMALLOC_INFO(128, 128),
+	KMALLOC_INFO(256, 256),
+	KMALLOC_INFO(512, 512),
+	KMALLOC_INFO(1024, 1k),
+	KMALLOC_INFO(2048, 2k),
+	KMALLOC_INFO(4096, 4k),
+	KMALLOC_INFO(8192, 8k),
+};
+
+/* Flags that forbid merging, and flags both caches must agree on (Linux's). */
+#define SLAB_NEVER_MERGE (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | \
+			  SLAB_TYPESAFE_BY_RCU | SLAB_NOLEAKTRACE | SLAB_FAILSLAB | \
+			  SLAB_NO_MERGE)
+#define SLAB_MERGE_SAME (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32 | SLAB_ACCOUNT)
+
+/* What a caller may pass to kmem_cache_create(). */
+#define SLAB_FLAGS_PERMITTED (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
+			      SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA | SLAB_CACHE_DMA32 | \
+			      SLAB_STORE_USER | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | \
+			      SLAB_TRACE | SLAB_NOLEAKTRACE | SLAB_NO_MERGE | SLAB_FAILSLAB | \
+			      SLAB_ACCOUNT | SLAB_NO_USER_FLAGS | SLAB_SKIP_KFENCE | \
+			      SLAB_RECLAIM_ACCOUNT)
+
+/* The cache list changes inside a section, so kmm_check() sees it whole. */
+static void slab_caches_add(struct kmem_cache *s)
+{
+	__preempt_disable();
+	list_add(&s->list, &slab_caches);
+	__preempt_enable();
+}
+
+static void slab_caches_del(struct kmem_cache *s)
+{
+	__preempt_disable();
+	list_del(&s->list);
+	__preempt_enable();
+}
+
+static int slab_unmergeable(struct kmem_cache *s)
+{
+	if (slab_nomerge || (s->flags & SLAB_NEVER_MERGE))
+		return 1;
+	if (s->ctor)
+		return 1;
+	if (s->refcount < 0)
+		return 1;
+	return 0;
+}
+
+struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
+				  slab_flags_t flags, const char *name, void (*ctor)(void *))
+{
+	struct kmem_cache *s;
+
+	(void)name;
+	if (slab_nomerge || ctor)
+		return NULL;
+	size = ALIGN(size, (unsigned int)sizeof(void *));
+	align = calculate_alignment(flags, align, size);
+	size = ALIGN(size, align);
+	/* debug: slab_debug= flags for @name are added here. */
+	if (flags & SLAB_NEVER_MERGE)
+		return NULL;
+	/* The oldest first: the list has the newest at its head. */
+	for (s = list_last_entry(&slab_caches, struct kmem_cache, list);
+	     &s->list != &slab_caches; s = list_entry(s->list.prev, struct kmem_cache, list)) {
+		if (slab_unmergeable(s))
+			continue;
+		if (size > s->size)
+			continue;
+		if ((flags & SLAB_MERGE_SAME) != (s->flags & SLAB_MERGE_SAME))
+			continue;
+		if ((s->size & ~(align - 1)) != s->size)
+			continue;
+		if (s->size - size >= sizeof(void *))
+			continue;
+		return s;
+	}
+	return NULL;
+}
+
+static struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size,
+					     unsigned int align, slab_flags_t flags,
+					     void (*ctor)(void *))
+{
+	struct kmem_cache *s = find_mergeable(size, align, flags, name, ctor);
+
+	if (s) {
+		s->refcount++;
+		s->object_size = max(s->object_size, size);
+		s->inuse = max(s->inuse, ALIGN(size, (unsigned int)sizeof(void *)));
+	}
+	return s;
+}
+
+/* A new cache object: its per-CPU parts are its tail (see slub.c). */
+static struct kmem_cache *kmem_cache_new(gfp_t gfp)
+{
+	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, gfp);
+
+	if (s)
+		s->cpu_slab = (struct kmem_cache_cpu *)((char *)s + kmem_cache_cpu_offset());
+	return s;
+}
+
+static struct kmem_cache *create_cache(const char *name, unsigned int object_size,
+				       unsigned int align, slab_flags_t flags,
+				       void (*ctor)(void *), int *errp)
+{
+	char *cache_name = kstrdup(name, GFP_KERNEL);
+	struct kmem_cache *s = NULL;
+	int err = -ENOMEM;
+
+	if (!cache_name)
+		goto out;
+	s = kmem_cache_new(GFP_KERNEL);
+	if (!s)
+		goto out_free_name;
+	s->name = cache_name;
+	s->size = s->object_size = object_size;
+	s->align = align;
+	s->ctor = ctor;
+	err = __kmem_cache_create(s, flags);
+	if (err)
+		goto out_free_cache;
+	s->refcount = 1;
+	slab_caches_add(s);
+	return s;
+
+out_free_cache:
+	kmem_cache_free(kmem_cache, s);
+	s = NULL;
+out_free_name:
+	kfree(cache_name);
+out:
+	*errp = err;
+	return NULL;
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+				     slab_flags_t flags, void (*ctor)(void *))
+{
+	struct kmem_cache *s = NULL;
+	int err = 0;
+
+	might_sleep();
+	plat_mutex_lock(&slab_mutex);
+	if (!slab_is_up)
+		err = -ENODEV;
+	else if (!name || !*name || !size || size > KMALLOC_MAX_SIZE || (align & (align - 1)))
+		err = -EINVAL;
+	else if (flags & ~SLAB_FLAGS_PERMITTED)
+		err = -EINVAL;
+	if (!err) {
+		s = __kmem_cache_alias(name, size, align, flags, ctor);
+		if (!s)
+			s = create_cache(name, size, calculate_alignment(flags, align, size),
+					 flags, ctor, &err);
+	}
+	plat_mutex_unlock(&slab_mutex);
+	if (err) {
+		if (flags & SLAB_PANIC)
+			panic("%s: Failed to create slab '%s'. Error %d\n", __func__,
+			      name ? name : "(null)", err);
+		pr_warn("%s(%s) failed with error %d\n", __func__, name ? name : "(null)", err);
+		dump_stack();
+		return NULL;
+	}
+	return s;
+}
+
+int kmem_cache_destroy(struct kmem_cache *s)
+{
+	void *caller = __builtin_return_address(0);
+	int err;
+
+	if (unlikely(!s))
+		return 0;
+	plat_mutex_lock(&slab_mutex);
+	if (WARN_ON(s->refcount < 0 || ((s->flags & SLAB_KMALLOC) && s->refcount <= 1))) {
+		/* The boot caches and the kmalloc caches are the machine's own. */
+		plat_mutex_unlock(&slab_mutex);
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		return -EINVAL;
+	}
+	if (--s->refcount) {
+		plat_mutex_unlock(&slab_mutex);
+		return 0;
+	}
+	err = __kmem_cache_shutdown(s);
+	if (err) {
+		s->refcount++;	/* still usable, and destroyable again */
+		plat_mutex_unlock(&slab_mutex);
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "kmem_cache_destroy %s: Slab cache still has objects when called from %p\n",
+		     s->name, caller);
+		return err;
+	}
+	slab_caches_del(s);
+	plat_mutex_unlock(&slab_mutex);
+	__kmem_cache_release(s);
+	kfree(s->name);
+	kmem_cache_free(kmem_cache, s);
+	return 0;
+}
+
+/* --- the kmalloc caches --- */
+
+static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int size,
+					       slab_flags_t flags)
+{
+	struct kmem_cache *s = kmem_cache_new(GFP_NOWAIT);
+	unsigned int align = ARCH_KMALLOC_MINALIGN;
+	int err;
+
+	if (!s)
+		panic("Out of memory when creating slab %s\n", name);
+	/* Power-of-two sizes are naturally aligned, whatever else is on. */
+	if (!(size & (size - 1)))
+		align = max(align, size);
+	s->name = name;
+	s->size = s->object_size = size;
+	s->align = calculate_alignment(flags, align, size);
+	err = __kmem_cache_create(s, flags | SLAB_KMALLOC);
+	if (err)
+		panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n", name, size, err);
+	s->refcount = 1;
+	slab_caches_add(s);
+	return s;
+}
+
+static void new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
+{
+	slab_flags_t flags = 0;
+
+	if (type == KMALLOC_RECLAIM)
+		flags |= SLAB_RECLAIM_ACCOUNT;
+	else if (type == KMALLOC_DMA)
+		flags |= SLAB_CACHE_DMA;
+	kmalloc_caches[type][idx] = create_kmalloc_cache(kmalloc_info[idx].name[type],
+							 kmalloc_info[idx].size, flags);
+}
+
+void create_kmalloc_caches(void)
+{
+	for (int type = KMALLOC_NORMAL; type < NR_KMALLOC_TYPES; type++) {
+		new_kmalloc_cache(1, (enum kmalloc_cache_type)type);
+		new_kmalloc_cache(2, (enum kmalloc_cache_type)type);
+		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++)
+			new_kmalloc_cache(i, (enum kmalloc_cache_type)type);
+	}
+}
+
+void kmalloc_caches_exit(void)
+{
+	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
+}
+
+size_t kmalloc_size_roundup(size_t size)
+{
+	if (size && size <= KMALLOC_MAX_CACHE_SIZE)
+		return kmalloc_info[kmalloc_index(size)].size;
+	if (size && size <= KMALLOC_MAX_SIZE)
+		return PAGE_SIZE << get_order(size);
+	return size;
+}
+
+/* --- helpers on kmalloc --- */
+
+void *krealloc(const void *p, size_t new_size, gfp_t flags)
+{
+	size_t ks = 0;
+	void *ret;
+
+	if (unlikely(!new_size)) {
+		kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	if (likely(!ZERO_OR_NULL_PTR(p)))
+		ks = ksize(p);
+	if (ks >= new_size) {
+		/* It still fits: the same object, its spare bytes zeroed if asked. */
+		if (flags & __GFP_ZERO)
+			memset((char *)p + new_size, 0, ks - new_size);
+		return (void *)p;
+	}
+	ret = kmalloc(new_size, flags);
+	if (ret && !ZERO_OR_NULL_PTR(p)) {
+		memcpy(ret, p, ks);
+		kfree(p);
+	}
+	return ret;
+}
+
+void kfree_sensitive(const void *p)
+{
+	size_t ks = ksize(p);
+
+	if (ks) {
+		memset((void *)p, 0, ks);
+		__asm__ __volatile__("" : : "r"(p) : "memory");	/* memzero_explicit */
+	}
+	kfree(p);
+}
+
+void *kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = kmalloc(len, gfp);
+
+	if (p && !ZERO_OR_NULL_PTR(p))
+		memcpy(p, src, len);
+	return p;
+}
+
+char *kstrdup(const char *s, gfp_t gfp)
+{
+	if (!s)
+		return NULL;
+	return kmemdup(s, strlen(s) + 1, gfp);
+}
+
+char *kstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	if (!s)
+		return NULL;
+	size_t len = strnlen(s, max);
+	char *buf = kmalloc(len + 1, gfp);
+
+	if (buf) {
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+	}
+	return buf;
+}
+
+/* --- /proc/slabinfo --- */
+
+void show_slabinfo(FILE *f)
+{
+	struct kmem_cache *s;
+	struct slabinfo sinfo;
+
+	plat_mutex_lock(&slab_mutex);
+	fputs("slabinfo - version: 2.1\n", f);
+	fputs("# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+	      " : tunables <limit> <batchcount> <sharedfactor>"
+	      " : slabdata <active_slabs> <num_slabs> <sharedavail>\n", f);
+	list_for_each_entry(s, &slab_caches, list) {
+		get_slabinfo(s, &sinfo);
+		fprintf(f, "%-17s %6lu %6lu %6u %4u %4d", s->name, sinfo.active_objs,
+			sinfo.num_objs, s->size, sinfo.objects_per_slab, 1 << sinfo.cache_order);
+		fprintf(f, " : tunables %4u %4u %4u", 0u, 0u, 0u);
+		fprintf(f, " : slabdata %6lu %6lu %6lu", sinfo.active_slabs, sinfo.num_slabs, 0UL);
+		fputc('\n', f);
+	}
+	plat_mutex_unlock(&slab_mutex);
+}

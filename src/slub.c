@@ -1,0 +1,1203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SLUB: the slab allocator of Linux 6.x (mm/slub.c), without its debugging
+ * (which comes later and hooks in where the comments say "debug").
+ *
+ * A cache cuts slabs (one page, or a compound page of 2^order pages, the
+ * order chosen as Linux's calculate_order() with slub_min_order=,
+ * slub_max_order= and slub_min_objects=) into objects of s->size bytes.
+ * A free object holds the pointer to the next free one at s->offset (the
+ * middle of the object, or just past it when a ctor, RCU or poisoning
+ * needs the object intact), stored hardened (see slab.h).
+ *
+ *   slab (2^order pages)
+ *   +--------+----------+----------+-- ... --+----------+-----------+
+ *   | colour | object 0 | object 1 |         | object N | leftover  |
+ *   +--------+----------+----------+-- ... --+----------+-----------+
+ *
+ * Colouring is SLAB's idea, not SLUB's: each new slab of a cache starts its
+ * objects one cache line (or one alignment unit, if larger) further than
+ * the previous slab did, cycling within the slab's leftover space, so that
+ * the first objects of different slabs do not all compete for the same
+ * cache sets.  The offset is slab->colour; a slab with no leftover has none.
+ *
+ * The life of a slab (struct slab overlays its first struct page):
+ *   - new: pages from the page allocator, objects laid out and their ctor
+ *     run, all outside any lock and before the pages are marked PageSlab;
+ *   - frozen: it becomes one CPU's slab (c->slab).  That CPU allocates from
+ *     c->freelist and frees to it with preemption disabled and no lock at
+ *     all.  Frees from other CPUs go to slab->freelist under the node's
+ *     list_lock; the owner takes them over when its own list runs dry;
+ *   - partial: when the CPU moves on, a slab with free objects goes on its
+ *     node's partial list, where the next CPU that needs a slab finds it;
+ *   - full: no free object; on no list, found again by its first free;
+ *   - empty: all objects free; kept on the partial list while the node has
+ *     fewer than min_partial partial slabs (Linux's ilog2(size)/2 in
+ *     [5, 10]), else given back to the page allocator.  The shrinker and
+ *     kmem_cache_shrink() give back the empty ones that were kept.
+ * The node keeps nr_slabs and total_objects; slabinfo and kmm_check() get
+ * full/partial/empty from them and the lists.
+ *
+ * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
+ * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
+ * (above 8 KiB: a compound page of the page allocator, PageLargeKmalloc).
+ *
+ * Bad frees are checked before anything changes (slab_validate_object):
+ * a pointer that is no slab object start, an object of another cache, or
+ * the head of the freelist it would be pushed on (a double free; found
+ * always once debugging exists) is reported in Linux's words, counted as
+ * KMM_REPORT_SLAB and not freed.
+ *
+ * Lock order: slab_mutex (sleeping; cache list, create and destroy)
+ *   -> CPU (preemption disabled) -> n->list_lock -> zone->lock.
+ * A slab changes state, and the node counts change, within one CPU
+ * section, so kmm_check(), which owns every CPU, never sees it half done.
+ */
+#include "slab.h"
+#include "param.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <kmm/vmstat.h>
+
+LIST_HEAD(slab_caches);
+struct plat_mutex slab_mutex;
+struct kmem_cache *kmem_cache;
+struct kmem_cache *kmem_cache_node;
+bool slab_nomerge;
+bool slab_is_up;
+
+#define MIN_PARTIAL 5
+#define MAX_PARTIAL 10
+
+/* --- boot parameters: slub_min_order=, slub_max_order=, slub_min_objects= --- */
+
+static unsigned int slub_min_order;
+static unsigned int slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
+static unsigned int slub_min_objects;
+
+static int parse_uint(const char *val, unsigned long max, unsigned int *out)
+{
+	char *end;
+
+	if (!val || !*val)
+		return -EINVAL;
+	unsigned long v = strtoul(val, &end, 0);
+	if (*end || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int setup_slub_min_order(const char *val)
+{
+	if (parse_uint(val, MAX_PAGE_ORDER, &slub_min_order))
+		return -EINVAL;
+	if (slub_min_order > slub_max_order)
+		slub_max_order = slub_min_order;
+	return 0;
+}
+
+static int setup_slub_max_order(const char *val)
+{
+	if (parse_uint(val, 1UL << 30, &slub_max_order))
+		return -EINVAL;
+	slub_max_order = min(slub_max_order, (unsigned int)MAX_PAGE_ORDER);
+	if (slub_min_order > slub_max_order)
+		slub_min_order = slub_max_order;
+	return 0;
+}
+
+static int setup_slub_min_objects(const char *val)
+{
+	return parse_uint(val, MAX_OBJS_PER_PAGE, &slub_min_objects);
+}
+
+static int setup_slab_nomerge(const char *val)
+{
+	(void)val;
+	slab_nomerge = true;
+	return 0;
+}
+
+static int setup_slab_merge(const char *val)
+{
+	(void)val;
+	slab_nomerge = false;
+	return 0;
+}
+
+static void slub_params_reset(void)
+{
+	slub_min_order = 0;
+	slub_max_order = PAGE_ALLOC_COSTLY_ORDER;
+	slub_min_objects = 0;
+	slab_nomerge = false;	/* CONFIG_SLAB_MERGE_DEFAULT=y */
+}
+
+/* Linux 6.x's names, and the slub_ ones it keeps as aliases. */
+static int setup_slab_min_order(const char *v) { return setup_slub_min_order(v); }
+static int setup_slab_max_order(const char *v) { return setup_slub_max_order(v); }
+static int setup_slab_min_objects(const char *v) { return setup_slub_min_objects(v); }
+static int setup_slub_nomerge(const char *v) { return setup_slab_nomerge(v); }
+kmm_param("slub_min_order", setup_slub_min_order, slub_params_reset);
+kmm_param("slub_max_order", setup_slub_max_order, NULL);
+kmm_param("slub_min_objects", setup_slub_min_objects, NULL);
+kmm_param("slab_min_order", setup_slab_min_order, NULL);
+kmm_param("slab_max_order", setup_slab_max_order, NULL);
+kmm_param("slab_min_objects", setup_slab_min_objects, NULL);
+kmm_param("slab_nomerge", setup_slab_nomerge, NULL);
+kmm_param("slub_nomerge", setup_slub_nomerge, NULL);
+kmm_param("slab_merge", setup_slab_merge, NULL);
+
+/* --- sizes and orders --- */
+
+static inline unsigned int fls32(unsigned int x)
+{
+	return x ? 32 - (unsigned int)__builtin_clz(x) : 0;
+}
+
+static inline unsigned int order_objects(unsigned int order, unsigned int size)
+{
+	return (unsigned int)((PAGE_SIZE << order) / size);
+}
+
+/* The lowest order in [min_order, max_order] wasting at most 1/fract of the slab. */
+static unsigned int calc_slab_order(unsigned int size, unsigned int min_order,
+				    unsigned int max_order, unsigned int fract_leftover)
+{
+	unsigned int order;
+
+	for (order = min_order; order <= max_order; order++) {
+		unsigned int slab_size = (unsigned int)PAGE_SIZE << order;
+
+		if (slab_size % size <= slab_size / fract_leftover)
+			break;
+	}
+	return order;
+}
+
+/* Linux's calculate_order(): enough objects per slab, little waste, low order. */
+static int calculate_order(unsigned int size)
+{
+	unsigned int min_objects = slub_min_objects, max_objects, min_order, order;
+
+	if (!min_objects)
+		min_objects = 4 * (fls32(nr_cpu_ids) + 1);
+	max_objects = max(order_objects(slub_max_order, size), 1U);
+	min_objects = min(min_objects, max_objects);
+	min_order = max(slub_min_order, get_order((unsigned long)min_objects * size));
+	if (order_objects(min_order, size) > MAX_OBJS_PER_PAGE)
+		return (int)get_order((unsigned long)size * MAX_OBJS_PER_PAGE) - 1;
+	for (unsigned int fraction = 16; fraction > 1; fraction /= 2) {
+		order = calc_slab_order(size, min_order, slub_max_order, fraction);
+		if (order <= slub_max_order)
+			return (int)order;
+	}
+	order = get_order(size);
+	if (order <= MAX_PAGE_ORDER)
+		return (int)order;
+	return -ENOSYS;
+}
+
+unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size)
+{
+	if (flags & SLAB_HWCACHE_ALIGN) {
+		unsigned int ralign = cache_line_size();
+
+		while (size <= ralign / 2)
+			ralign /= 2;
+		align = max(align, ralign);
+	}
+	align = max(align, (unsigned int)ARCH_SLAB_MINALIGN);
+	return ALIGN(align, (unsigned int)sizeof(void *));
+}
+
+/* Where the free pointer goes, the stride, and the slab order: Linux's calculate_sizes(). */
+static bool calculate_sizes(struct kmem_cache *s)
+{
+	slab_flags_t flags = s->flags;
+	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
+	int order;
+
+	s->inuse = size;
+	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor ||
+	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *))) {
+		/* The object must stay intact while free: the pointer goes after it. */
+		s->offset = size;
+		size += sizeof(void *);
+	} else {
+		/* In the middle, where an overflow from the previous object rarely reaches. */
+		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
+	}
+	/* debug: red zones and the track records go here. */
+	size = ALIGN(size, s->align);
+	s->size = size;
+	s->reciprocal_size = ~0ULL / size + 1;
+	order = calculate_order(size);
+	if (order < 0)
+		return false;
+	s->allocflags = 0;
+	if (order)
+		s->allocflags |= __GFP_COMP;
+	if (flags & SLAB_CACHE_DMA)
+		s->allocflags |= GFP_DMA;
+	if (flags & SLAB_CACHE_DMA32)
+		s->allocflags |= GFP_DMA32;
+	if (flags & SLAB_RECLAIM_ACCOUNT)
+		s->allocflags |= __GFP_RECLAIMABLE;
+	s->order = (unsigned int)order;
+	s->objects = order_objects(s->order, size);
+	s->min_order = get_order(size);
+	s->min_objects = order_objects(s->min_order, size);
+	if (s->min_order > s->order) {
+		s->min_order = s->order;
+		s->min_objects = s->objects;
+	}
+	return s->objects != 0;
+}
+
+static void set_min_partial(struct kmem_cache *s, unsigned long min)
+{
+	s->min_partial = clamp(min, (unsigned long)MIN_PARTIAL, (unsigned long)MAX_PARTIAL);
+}
+
+/* A per-cache secret for the freelist hardening (not cryptographic). */
+static unsigned long get_random_long(void)
+{
+	static unsigned long seq;
+	u64 z = plat_now_ns() ^ (__atomic_add_fetch(&seq, 0x9e3779b97f4a7c15ULL, __ATOMIC_RELAXED));
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (unsigned long)(z ^ (z >> 31));
+}
+
+static void init_kmem_cache_node(struct kmem_cache_node *n)
+{
+	spin_lock_init(&n->list_lock);
+	n->nr_partial = 0;
+	INIT_LIST_HEAD(&n->partial);
+	atomic_long_set(&n->nr_slabs, 0);
+	atomic_long_set(&n->total_objects, 0);
+}
+
+static void free_kmem_cache_nodes(struct kmem_cache *s)
+{
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		if (s->node[nid] && kmem_cache_node)
+			kmem_cache_free(kmem_cache_node, s->node[nid]);
+		s->node[nid] = NULL;
+	}
+}
+
+static int init_kmem_cache_nodes(struct kmem_cache *s)
+{
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		struct kmem_cache_node *n = kmem_cache_alloc_node(kmem_cache_node, GFP_KERNEL, nid);
+
+		if (!n) {
+			free_kmem_cache_nodes(s);
+			return -ENOMEM;
+		}
+		init_kmem_cache_node(n);
+		s->node[nid] = n;
+	}
+	return 0;
+}
+
+/* Lay out @s for its flags and size; nodes come from kmem_cache_node unless set. */
+int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
+{
+	s->flags = flags;	/* debug: slab_debug= adds its flags here */
+	s->random = get_random_long();
+	if (!calculate_sizes(s))
+		return -EINVAL;
+	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
+	if (!s->node[0])
+		return init_kmem_cache_nodes(s);
+	return 0;
+}
+
+void __kmem_cache_release(struct kmem_cache *s)
+{
+	free_kmem_cache_nodes(s);
+}
+
+/* --- reports --- */
+
+void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
+		 const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kmm_report_count_inc(KMM_REPORT_SLAB);
+	pr_err("=============================================================================\n");
+	pr_err("BUG %s (%s): %s\n", s ? s->name : "<unknown>", print_tainted(), buf);
+	pr_err("-----------------------------------------------------------------------------\n\n");
+	if (slab)
+		pr_err("Slab 0x%lx objects=%u used=%u fp=0x%lx flags=%#lx\n", (unsigned long)slab,
+		       slab->objects, slab->inuse, (unsigned long)slab->freelist,
+		       slab->__page_flags & ((1UL << __NR_PAGEFLAGS) - 1));
+	if (object && slab && s)
+		pr_err("Object 0x%lx @offset=%lu\n", (unsigned long)object,
+		       (unsigned long)((const char *)object - (const char *)slab_address(slab)));
+	add_taint(TAINT_BAD_PAGE);
+	dump_stack();
+	if (kmm_panic_on_warn)
+		panic("slab: panic_on_warn set ...\n");
+}
+
+static void slab_fix(struct kmem_cache *s, const char *what, const void *object)
+{
+	pr_err("FIX %s: %s 0x%lx not freed\n", s ? s->name : "<unknown>", what,
+	       (unsigned long)object);
+}
+
+static void report_double_free(struct kmem_cache *s, struct slab *slab, void *object)
+{
+	slab_report(s, slab, object, "Object already free");
+	slab_fix(s, "Object at", object);
+}
+
+/*
+ * Is @x the start of an object of @slab?  Returns the cache to free it
+ * into, or NULL after a report.  @s is the cache the caller named (NULL for
+ * kfree); another cache is reported as Linux's cache_from_obj() does, and
+ * the object goes back to the cache it came from.
+ */
+struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab, const void *x)
+{
+	struct kmem_cache *cachep = READ_ONCE(slab->slab_cache);
+
+	if (unlikely(s && cachep != s)) {
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "cache_from_obj: Wrong slab cache. %s but object is from %s\n",
+		     s->name, cachep ? cachep->name : "(null)");
+	}
+	if (unlikely(!cachep))
+		return NULL;
+	unsigned long base = (unsigned long)slab_objects(slab);
+	unsigned long off = (unsigned long)x - base;
+	unsigned int idx = __obj_index(cachep, off);
+
+	if (unlikely((unsigned long)x < base || idx >= slab->objects ||
+		     (unsigned long)idx * cachep->size != off)) {
+		slab_report(cachep, slab, NULL, "Invalid object pointer 0x%lx", (unsigned long)x);
+		slab_fix(cachep, "Object at", x);
+		return NULL;
+	}
+	return cachep;
+}
+
+/* --- slabs: allocating, committing, discarding --- */
+
+static inline enum node_stat_item cache_vmstat_idx(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_RECLAIM_ACCOUNT) ? NR_SLAB_RECLAIMABLE_B : NR_SLAB_UNRECLAIMABLE_B;
+}
+
+#define GFP_SLAB_BUG_MASK (__GFP_DMA32 | __GFP_HIGHMEM | ~__GFP_BITS_MASK)
+#define GFP_RECLAIM_MASK (__GFP_RECLAIM | __GFP_HIGH | __GFP_IO | __GFP_FS | \
+			  __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | \
+			  __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC)
+#define GFP_CONSTRAINT_MASK (__GFP_HARDWALL | __GFP_THISNODE)
+
+static gfp_t kmalloc_fix_flags(gfp_t flags)
+{
+	gfp_t invalid = flags & GFP_SLAB_BUG_MASK;
+	char a[128], b[128];
+
+	flags &= ~GFP_SLAB_BUG_MASK;
+	kmm_format_gfp(a, sizeof(a), invalid);
+	kmm_format_gfp(b, sizeof(b), flags);
+	pr_warn("Unexpected gfp: %#x (%s). Fixing up to gfp: %#x (%s). Fix your code!\n",
+		invalid, a, flags, b);
+	dump_stack();
+	return flags;
+}
+
+static struct page *alloc_slab_page(gfp_t flags, int node, unsigned int order)
+{
+	return __alloc_pages(flags, order, node < 0 ? 0 : node, NULL);
+}
+
+/*
+ * Allocate and lay out a new slab: pages, colour, freelist, ctors.  The
+ * pages are still plain allocated pages: slab_commit() makes them a slab.
+ * Context: preemptible if @flags allow blocking.
+ */
+static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
+{
+	unsigned int order = s->order, objects = s->objects;
+	struct page *page = NULL;
+	gfp_t alloc_gfp;
+
+	if (unlikely(flags & GFP_SLAB_BUG_MASK))
+		flags = kmalloc_fix_flags(flags);
+	flags = (flags & (GFP_RECLAIM_MASK | GFP_CONSTRAINT_MASK)) | s->allocflags;
+	/* The preferred order only if it comes easily; then the smallest that fits. */
+	alloc_gfp = (flags | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+	if (order > s->min_order)
+		page = alloc_slab_page(alloc_gfp, node, order);
+	if (!page) {
+		order = s->min_order;
+		objects = s->min_objects;
+		if (order)
+			flags |= __GFP_COMP;
+		else
+			flags &= ~__GFP_COMP;
+		page = alloc_slab_page(flags, node, order);
+		if (!page)
+			return NULL;
+	}
+
+	struct slab *slab = page_slab(page);
+	unsigned int leftover = (unsigned int)((PAGE_SIZE << order) - (unsigned long)objects * s->size);
+	unsigned int step = max((unsigned int)cache_line_size(), s->align);
+	unsigned int colours = leftover / step + 1;
+
+	slab->counters = 0;
+	slab->objects = objects;
+	slab->colour = colours > 1 ?
+		(__atomic_fetch_add(&s->colour_next, 1, __ATOMIC_RELAXED) % colours) * step : 0;
+
+	char *start = slab_objects(slab), *p = start;
+	for (unsigned int i = 0; i < objects; i++, p += s->size) {
+		/* debug: poison and red zones are laid here. */
+		if (s->ctor)
+			s->ctor(p);
+		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
+	}
+	slab->freelist = start;
+	return slab;
+}
+
+/* Make the laid-out @slab a slab of @s, frozen for the calling CPU.  In a section. */
+static void *slab_commit(struct kmem_cache *s, struct slab *slab)
+{
+	struct page *page = slab_page(slab);
+	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
+	void *freelist = slab->freelist;
+
+	slab->slab_cache = s;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	slab->frozen = 1;
+	__SetPageSlab(page);
+	atomic_long_inc(&n->nr_slabs);
+	atomic_long_add(slab->objects, &n->total_objects);
+	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), 1L << slab_order(slab));
+	return freelist;
+}
+
+/* Give an empty slab, on no list, back to the page allocator.  In a section. */
+static void discard_slab(struct kmem_cache *s, struct slab *slab)
+{
+	struct page *page = slab_page(slab);
+	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
+	unsigned int order = slab_order(slab);
+
+	atomic_long_dec(&n->nr_slabs);
+	atomic_long_sub(slab->objects, &n->total_objects);
+	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), -(1L << order));
+	slab->slab_cache = NULL;
+	slab->freelist = NULL;
+	slab->counters = 0;
+	INIT_LIST_HEAD(&slab->slab_list);
+	__ClearPageSlab(page);
+	__free_pages(page, order);
+}
+
+static inline void add_partial(struct kmem_cache_node *n, struct slab *slab, bool tail)
+{
+	n->nr_partial++;
+	if (tail)
+		list_add_tail(&slab->slab_list, &n->partial);
+	else
+		list_add(&slab->slab_list, &n->partial);
+}
+
+static inline void remove_partial(struct kmem_cache_node *n, struct slab *slab)
+{
+	list_del(&slab->slab_list);
+	n->nr_partial--;
+}
+
+/* --- the CPU slab --- */
+
+/*
+ * Hand the CPU slab back to its node: its CPU freelist joins the slab's,
+ * and the slab goes on the partial list, or nowhere when full, or back to
+ * the page allocator when empty and the node has enough partial slabs.
+ * Context: owns the CPU of @c.
+ */
+static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *slab = c->slab;
+	void *freelist = c->freelist, *tail = NULL;
+	unsigned int nr_free = 0;
+
+	c->slab = NULL;
+	c->freelist = NULL;
+	if (!slab)
+		return;
+	for (void *p = freelist; p; p = get_freepointer(s, p)) {
+		if (unlikely(nr_free >= slab->objects)) {
+			/* A cycle: some object was freed twice.  Keep what was counted. */
+			slab_report(s, slab, p, "Freelist cycle detected");
+			set_freepointer(s, tail, NULL);
+			break;
+		}
+		tail = p;
+		nr_free++;
+	}
+
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	__spin_lock(&n->list_lock);
+	if (tail) {
+		set_freepointer(s, tail, slab->freelist);
+		slab->freelist = freelist;
+	}
+	slab->inuse -= nr_free;
+	slab->frozen = 0;
+	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+		__spin_unlock(&n->list_lock);
+		discard_slab(s, slab);
+		return;
+	}
+	if (slab->freelist)
+		add_partial(n, slab, tail != NULL);
+	__spin_unlock(&n->list_lock);
+}
+
+/* Take the frees other CPUs made to our slab; unfreeze it (full) if none. */
+static void *get_freelist(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	void *freelist;
+
+	__spin_lock(&n->list_lock);
+	freelist = slab->freelist;
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	slab->frozen = freelist != NULL;
+	__spin_unlock(&n->list_lock);
+	return freelist;
+}
+
+/* Take a slab off @n's partial list and freeze it for this CPU. */
+static struct slab *get_partial_node(struct kmem_cache_node *n, void **freelist)
+{
+	struct slab *slab = NULL;
+
+	if (!n || !READ_ONCE(n->nr_partial))
+		return NULL;
+	__spin_lock(&n->list_lock);
+	if (!list_empty(&n->partial)) {
+		slab = list_first_entry(&n->partial, struct slab, slab_list);
+		remove_partial(n, slab);
+		*freelist = slab->freelist;
+		slab->freelist = NULL;
+		slab->inuse = slab->objects;
+		slab->frozen = 1;
+	}
+	__spin_unlock(&n->list_lock);
+	return slab;
+}
+
+static struct slab *get_partial(struct kmem_cache *s, int node, void **freelist)
+{
+	int searchnode = node < 0 ? 0 : node;
+	struct slab *slab = get_partial_node(get_node(s, searchnode), freelist);
+
+	if (slab || node != NUMA_NO_NODE)
+		return slab;
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		if (nid == searchnode)
+			continue;
+		if ((slab = get_partial_node(get_node(s, nid), freelist)))
+			return slab;
+	}
+	return NULL;
+}
+
+static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	if (gfp & __GFP_NOWARN)
+		return;
+	char buf[128];
+	kmm_format_gfp(buf, sizeof(buf), gfp);
+	pr_warn("SLUB: Unable to allocate memory on node %d, gfp=%#x(%s)\n", node, gfp, buf);
+	pr_warn("  cache: %s, object size: %u, buffer size: %u, default order: %u, min order: %u\n",
+		s->name, s->object_size, s->size, s->order, s->min_order);
+}
+
+/*
+ * The slow path: the CPU freelist is empty (or on the wrong node).  Take
+ * the remote frees of the CPU slab, else a partial slab, else a new one.
+ * Called and returns with preemption disabled; drops it to allocate pages.
+ */
+static void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node)
+{
+	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
+	struct slab *slab = c->slab;
+	void *freelist;
+
+	if (slab) {
+		if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
+			deactivate_slab(s, c);
+			goto new_slab;
+		}
+		freelist = c->freelist;
+		if (freelist)
+			goto load_freelist;
+		freelist = get_freelist(s, slab);
+		if (freelist)
+			goto load_freelist;
+		c->slab = NULL;		/* full now: on no list */
+	}
+new_slab:
+	slab = get_partial(s, node, &freelist);
+	if (slab) {
+		c->slab = slab;
+		goto load_freelist;
+	}
+	__preempt_enable();
+	slab = new_slab(s, gfpflags, node);
+	__preempt_disable();
+	if (unlikely(!slab)) {
+		slab_out_of_memory(s, gfpflags, node);
+		return NULL;
+	}
+	/* We may run on another CPU now, and it may have a slab meanwhile. */
+	c = cpu_slab(s, current->cpu);
+	freelist = slab_commit(s, slab);
+	if (c->slab)
+		deactivate_slab(s, c);
+	c->slab = slab;
+load_freelist:
+	c->freelist = get_freepointer(s, freelist);
+	c->alloc_slow++;
+	return freelist;
+}
+
+/**
+ * slab_alloc_node - the allocation fast path: pop the CPU's freelist
+ * Context: any; may sleep if @gfpflags allow.
+ */
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)
+{
+	void *object;
+
+	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfpflags))
+		might_sleep();
+	__preempt_disable();
+	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
+	object = c->freelist;
+	if (likely(object && (node == NUMA_NO_NODE || slab_nid(c->slab) == node))) {
+		c->freelist = get_freepointer(s, object);
+		c->alloc_fast++;
+	} else {
+		object = ___slab_alloc(s, gfpflags, node);
+	}
+	__preempt_enable();
+	if (unlikely(gfpflags & __GFP_ZERO) && object)
+		memset(object, 0, s->object_size);
+	return object;
+}
+
+/*
+ * A free to a slab that is not this CPU's: push on slab->freelist under the
+ * node lock, and move the slab between lists as its state changes.
+ * Context: in a section (preemption disabled).
+ */
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	void *prior;
+
+	__spin_lock(&n->list_lock);
+	prior = slab->freelist;
+	if (unlikely(object == prior || !slab->inuse)) {
+		__spin_unlock(&n->list_lock);
+		report_double_free(s, slab, object);
+		return;
+	}
+	set_freepointer(s, object, prior);
+	slab->freelist = object;
+	slab->inuse--;
+	if (slab->frozen) {
+		/* Another CPU's slab: it takes this free over when it runs dry. */
+		__spin_unlock(&n->list_lock);
+		return;
+	}
+	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+		if (prior)
+			remove_partial(n, slab);
+		__spin_unlock(&n->list_lock);
+		discard_slab(s, slab);
+		return;
+	}
+	if (!prior)
+		add_partial(n, slab, true);	/* it was full */
+	__spin_unlock(&n->list_lock);
+}
+
+/* The free fast path: push on the CPU freelist if the object is of the CPU slab. */
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object)
+{
+	__preempt_disable();
+	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
+
+	if (likely(slab == c->slab)) {
+		if (unlikely(object == c->freelist)) {
+			__preempt_enable();
+			report_double_free(s, slab, object);
+			return;
+		}
+		set_freepointer(s, object, c->freelist);
+		c->freelist = object;
+		c->free_fast++;
+	} else {
+		c->free_slow++;
+		__slab_free(s, slab, object);
+	}
+	__preempt_enable();
+}
+
+/* --- the API of one cache --- */
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
+{
+	return slab_alloc_node(s, flags, NUMA_NO_NODE);
+}
+
+void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
+{
+	if (node >= nr_online_nodes)
+		node = NUMA_NO_NODE;
+	return slab_alloc_node(s, flags, node);
+}
+
+static void report_not_slab(const char *who, const void *x)
+{
+	kmm_report_count_inc(KMM_REPORT_SLAB);
+	WARN(1, "%s: Object is not a Slab page!\n", who);
+	(void)x;
+}
+
+void kmem_cache_free(struct kmem_cache *s, void *x)
+{
+	struct slab *slab;
+
+	if (unlikely(!x))
+		return;
+	if (unlikely(!virt_addr_valid(x) || !(slab = virt_to_slab(x)))) {
+		report_not_slab("kmem_cache_free", x);
+		return;
+	}
+	s = slab_validate_object(s, slab, x);
+	if (likely(s))
+		slab_free(s, slab, x);
+}
+
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		p[i] = slab_alloc_node(s, flags, NUMA_NO_NODE);
+		if (unlikely(!p[i])) {
+			kmem_cache_free_bulk(s, i, p);
+			return 0;
+		}
+	}
+	return (int)i;
+}
+
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
+{
+	for (size_t i = 0; i < size; i++)
+		kmem_cache_free(s, p[i]);
+}
+
+unsigned int kmem_cache_size(struct kmem_cache *s)
+{
+	return s->object_size;
+}
+
+/* --- kmalloc --- */
+
+/* Above KMALLOC_MAX_CACHE_SIZE: a compound page of the page allocator. */
+static void *kmalloc_large_node(size_t size, gfp_t flags, int node)
+{
+	unsigned int order = get_order(size);
+	struct page *page;
+
+	if (unlikely(size > KMALLOC_MAX_SIZE))
+		kmm_report_count_inc(KMM_REPORT_SLAB);	/* the page allocator warns */
+	if (unlikely(flags & GFP_SLAB_BUG_MASK))
+		flags = kmalloc_fix_flags(flags);
+	page = __alloc_pages(flags | __GFP_COMP, order, node < 0 ? 0 : node, NULL);
+	if (unlikely(!page))
+		return NULL;
+	__preempt_disable();
+	__SetPageLargeKmalloc(page);
+	mod_node_page_state(page_pgdat(page), NR_SLAB_UNRECLAIMABLE_B, 1L << order);
+	__preempt_enable();
+	return page_address(page);
+}
+
+void *kmalloc_node(size_t size, gfp_t flags, int node)
+{
+	struct kmem_cache *s;
+
+	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
+		return kmalloc_large_node(size, flags, node);
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	s = kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)];
+	if (unlikely(!s))
+		return NULL;	/* no machine */
+	if (node >= nr_online_nodes)
+		node = NUMA_NO_NODE;
+	return slab_alloc_node(s, flags, node);
+}
+
+void *kmalloc(size_t size, gfp_t flags)
+{
+	return kmalloc_node(size, flags, NUMA_NO_NODE);
+}
+
+static void free_large_kmalloc(struct page *page, const void *object)
+{
+	if (unlikely(!PageLargeKmalloc(page))) {
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "kfree: object 0x%lx is neither a slab object nor a large kmalloc\n",
+		     (unsigned long)object);
+		dump_page(page, "Not a kmalloc allocation");
+		return;
+	}
+	if (unlikely(object != page_address(page))) {
+		slab_report(NULL, NULL, NULL, "Invalid object pointer 0x%lx", (unsigned long)object);
+		slab_fix(NULL, "Object at", object);
+		return;
+	}
+	unsigned int order = compound_order(page);
+	__preempt_disable();
+	__ClearPageLargeKmalloc(page);
+	mod_node_page_state(page_pgdat(page), NR_SLAB_UNRECLAIMABLE_B, -(1L << order));
+	__free_pages(page, order);
+	__preempt_enable();
+}
+
+void kfree(const void *x)
+{
+	struct page *page;
+
+	if (unlikely(ZERO_OR_NULL_PTR(x)))
+		return;
+	if (unlikely(!virt_addr_valid(x))) {
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "kfree: invalid address 0x%lx: not in the direct map\n", (unsigned long)x);
+		return;
+	}
+	page = compound_head(virt_to_page(x));
+	if (unlikely(!PageSlab(page))) {
+		free_large_kmalloc(page, x);
+		return;
+	}
+	struct slab *slab = page_slab(page);
+	struct kmem_cache *s = slab_validate_object(NULL, slab, x);
+	if (likely(s))
+		slab_free(s, slab, (void *)x);
+}
+
+/* Linux's slab_ksize(): what of an object may be used without trampling metadata. */
+static size_t slab_ksize(const struct kmem_cache *s)
+{
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
+		return s->object_size;
+	if (s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER))
+		return s->inuse;
+	return s->size;
+}
+
+size_t ksize(const void *x)
+{
+	struct page *page;
+
+	if (unlikely(ZERO_OR_NULL_PTR(x)))
+		return 0;
+	if (WARN_ON(!virt_addr_valid(x)))
+		return 0;
+	page = compound_head(virt_to_page(x));
+	if (likely(PageSlab(page)))
+		return slab_ksize(page_slab(page)->slab_cache);
+	if (WARN_ON(!PageLargeKmalloc(page)))
+		return 0;
+	if (WARN_ON(x != page_address(page)))
+		return 0;
+	return PAGE_SIZE << compound_order(page);
+}
+
+/* --- flushing, shrinking, shutting down --- */
+
+/* Deactivate every CPU's slab of @s, owning each CPU in turn (or only ours in atomic context). */
+static void flush_all(struct kmem_cache *s)
+{
+	struct task_struct *t = current;
+
+	if (t->preempt_count) {
+		deactivate_slab(s, cpu_slab(s, t->cpu));
+		return;
+	}
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (!READ_ONCE(cpu_slab(s, (int)cpu)->slab))
+			continue;
+		kmm_cpu_grab(t, (int)cpu);
+		t->preempt_count = 1;
+		deactivate_slab(s, cpu_slab(s, (int)cpu));
+		t->preempt_count = 0;
+		kmm_cpu_put(t, (int)cpu);
+	}
+}
+
+/*
+ * Free the empty slabs on @n's partial list, at most @max pages' worth
+ * (all for ~0UL).  With @report, name the slabs that still hold objects.
+ * Returns the pages freed.
+ */
+static unsigned long free_empty_partials(struct kmem_cache *s, struct kmem_cache_node *n,
+					 unsigned long max, bool report)
+{
+	LIST_HEAD(discard);
+	struct slab *slab, *next, *busy[4];
+	unsigned long pages = 0;
+	unsigned int nr_busy = 0;
+
+	__preempt_disable();
+	__spin_lock(&n->list_lock);
+	list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
+		if (slab->inuse) {
+			if (nr_busy < ARRAY_SIZE(busy))
+				busy[nr_busy++] = slab;
+			continue;
+		}
+		if (pages >= max)
+			continue;
+		remove_partial(n, slab);
+		list_add(&slab->slab_list, &discard);
+		pages += 1UL << slab_order(slab);
+	}
+	__spin_unlock(&n->list_lock);
+	list_for_each_entry_safe(slab, next, &discard, slab_list)
+		discard_slab(s, slab);
+	__preempt_enable();
+	for (unsigned int i = 0; report && i < nr_busy; i++)
+		slab_report(s, busy[i], NULL, "Objects remaining in %s on __kmem_cache_shutdown()",
+			    s->name);
+	return pages;
+}
+
+static unsigned long nr_slabs_total(struct kmem_cache *s)
+{
+	unsigned long nr = 0;
+
+	for (int nid = 0; nid < nr_online_nodes; nid++)
+		nr += (unsigned long)atomic_long_read(&get_node(s, nid)->nr_slabs);
+	return nr;
+}
+
+int kmem_cache_shrink(struct kmem_cache *s)
+{
+	if (!s)
+		return 0;
+	flush_all(s);
+	for (int nid = 0; nid < nr_online_nodes; nid++)
+		free_empty_partials(s, get_node(s, nid), ~0UL, false);
+	return nr_slabs_total(s) ? 1 : 0;
+}
+
+/* Free everything of @s; -EBUSY (and the cache usable) if objects remain. */
+int __kmem_cache_shutdown(struct kmem_cache *s)
+{
+	flush_all(s);
+	for (int nid = 0; nid < nr_online_nodes; nid++)
+		free_empty_partials(s, get_node(s, nid), ~0UL, true);
+	return nr_slabs_total(s) ? -EBUSY : 0;
+}
+
+/* --- the shrinker: empty slabs back to the page allocator under pressure --- */
+
+static struct shrinker *slab_shrinker;
+
+/* slab_mutex may be held by whoever is allocating and now reclaiming: never wait for it. */
+static bool slab_mutex_trylock(void)
+{
+	unsigned int zero = 0;
+
+	return __atomic_compare_exchange_n(&slab_mutex.state, &zero, 1, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static unsigned long empty_pages(struct kmem_cache_node *n)
+{
+	struct slab *slab;
+	unsigned long pages = 0;
+
+	if (!READ_ONCE(n->nr_partial))
+		return 0;
+	spin_lock(&n->list_lock);
+	list_for_each_entry(slab, &n->partial, slab_list)
+		if (!slab->inuse)
+			pages += 1UL << slab_order(slab);
+	spin_unlock(&n->list_lock);
+	return pages;
+}
+
+static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_control *sc)
+{
+	struct kmem_cache *s;
+	unsigned long pages = 0;
+
+	(void)sh;
+	(void)sc;
+	if (!slab_mutex_trylock())
+		return 0;
+	list_for_each_entry(s, &slab_caches, list)
+		for (int nid = 0; nid < nr_online_nodes; nid++)
+			pages += empty_pages(get_node(s, nid));
+	plat_mutex_unlock(&slab_mutex);
+	return pages;
+}
+
+static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
+{
+	struct kmem_cache *s;
+	unsigned long freed = 0;
+
+	(void)sh;
+	if (!slab_mutex_trylock())
+		return SHRINK_STOP;
+	list_for_each_entry(s, &slab_caches, list) {
+		for (int nid = 0; nid < nr_online_nodes && freed < sc->nr_to_scan; nid++)
+			freed += free_empty_partials(s, get_node(s, nid), sc->nr_to_scan - freed, false);
+		if (freed >= sc->nr_to_scan)
+			break;
+	}
+	plat_mutex_unlock(&slab_mutex);
+	return freed;
+}
+
+/* --- statistics --- */
+
+void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
+{
+	memset(sinfo, 0, sizeof(*sinfo));
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct slab *slab;
+		unsigned long nr_free = 0;
+
+		spin_lock(&n->list_lock);
+		list_for_each_entry(slab, &n->partial, slab_list) {
+			nr_free += slab->objects - slab->inuse;
+			if (!slab->inuse)
+				sinfo->nr_empty++;
+		}
+		sinfo->nr_partial += n->nr_partial;
+		sinfo->num_slabs += (unsigned long)atomic_long_read(&n->nr_slabs);
+		sinfo->num_objs += (unsigned long)atomic_long_read(&n->total_objects);
+		spin_unlock(&n->list_lock);
+		sinfo->nr_free += nr_free;
+	}
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (READ_ONCE(cpu_slab(s, (int)cpu)->slab))
+			sinfo->nr_cpu++;
+	sinfo->active_objs = sinfo->num_objs - sinfo->nr_free;
+	sinfo->active_slabs = sinfo->num_slabs;
+	sinfo->nr_full = sinfo->num_slabs - min(sinfo->num_slabs, sinfo->nr_partial + sinfo->nr_cpu);
+	sinfo->objects_per_slab = s->objects;
+	sinfo->cache_order = s->order;
+}
+
+/* --- boot --- */
+
+/*
+ * The two caches the others are made of come first, from static storage,
+ * as Linux's boot_kmem_cache and boot_kmem_cache_node: their nodes and
+ * per-CPU parts are static too.  Every later cache is an object of
+ * "kmem_cache" whose tail holds its per-CPU parts (kmm has no per-CPU
+ * allocator yet), and its nodes are objects of "kmem_cache_node".
+ */
+static struct kmem_cache boot_kmem_cache, boot_kmem_cache_node;
+static struct kmem_cache_node boot_nodes[2][MAX_NUMNODES];
+static struct kmem_cache_cpu boot_cpu_slab[2][NR_CPUS];
+
+/* Where a cache object's per-CPU parts start, and the whole object's size. */
+size_t kmem_cache_cpu_offset(void)
+{
+	return ALIGN(offsetof(struct kmem_cache, node) + sizeof(void *) * (size_t)nr_online_nodes,
+		     (size_t)cache_line_size());
+}
+
+static size_t kmem_cache_object_size(void)
+{
+	return kmem_cache_cpu_offset() + sizeof(struct kmem_cache_cpu) * nr_cpu_ids;
+}
+
+static void create_boot_cache(struct kmem_cache *s, int i, const char *name, size_t size)
+{
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->size = s->object_size = (unsigned int)size;
+	s->align = calculate_alignment(SLAB_HWCACHE_ALIGN, ARCH_KMALLOC_MINALIGN, s->size);
+	s->cpu_slab = boot_cpu_slab[i];
+	memset(boot_cpu_slab[i], 0, sizeof(boot_cpu_slab[i]));
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		init_kmem_cache_node(&boot_nodes[i][nid]);
+		s->node[nid] = &boot_nodes[i][nid];
+	}
+	if (__kmem_cache_create(s, SLAB_HWCACHE_ALIGN))
+		panic("Creation of kmalloc slab %s size=%zu failed.\n", name, size);
+	s->refcount = -1;	/* never merged, never destroyed */
+}
+
+void kmem_cache_init(void)
+{
+	INIT_LIST_HEAD(&slab_caches);
+	create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size());
+	create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",
+			  sizeof(struct kmem_cache_node));
+	kmem_cache = &boot_kmem_cache;
+	kmem_cache_node = &boot_kmem_cache_node;
+	list_add(&kmem_cache->list, &slab_caches);
+	list_add(&kmem_cache_node->list, &slab_caches);
+	create_kmalloc_caches();
+	slab_is_up = true;
+
+	slab_shrinker = shrinker_alloc(0, "slab-empty");
+	if (slab_shrinker) {
+		slab_shrinker->count_objects = slab_shrink_count;
+		slab_shrinker->scan_objects = slab_shrink_scan;
+		slab_shrinker->seeks = DEFAULT_SEEKS;
+		shrinker_register(slab_shrinker);
+	}
+}
+
+/* The machine goes away with every slab in it: forget the caches. */
+void kmem_cache_exit(void)
+{
+	shrinker_free(slab_shrinker);
+	slab_shrinker = NULL;
+	slab_is_up = false;
+	kmalloc_caches_exit();
+	INIT_LIST_HEAD(&slab_caches);
+	kmem_cache = NULL;
+	kmem_cache_node = NULL;
+}
