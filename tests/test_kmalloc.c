@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmalloc and friends: size classes and ksize for every size, alignment,
+ * large allocations, the DMA and reclaimable classes, krealloc and the
+ * helpers, bad frees, and ksize() against Linux's bytes_alloc for every
+ * kmalloc in a real Linux 6.18 trace.
+ */
+#if __has_include(<lzma.h>) && defined(KMM_HAVE_LZMA)
+#include <lzma.h>
+#define HAVE_LZMA 1
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "helpers.h"
+#include "slab.h"
+
+#define TRACE_XZ "/work/shared/data/traces/linux-6.18-build/trace.txt.xz"
+
+/* Linux's kmalloc size class of @size (x86-64). */
+static size_t linux_class(size_t size)
+{
+	if (size <= 8)
+		return 8;
+	if (size <= 16)
+		return 16;
+	if (size <= 32)
+		return 32;
+	if (size <= 64)
+		return 64;
+	if (size <= 96)
+		return 96;
+	if (size <= 128)
+		return 128;
+	if (size <= 192)
+		return 192;
+	size_t c = 256;
+	while (c < size)
+		c <<= 1;
+	return c;
+}
+
+struct dog {
+	char name[20];
+	int age;
+	struct dog *friend;
+};
+
+Test(kmalloc, seeds_example_dog_and_kfree_null)
+{
+	boot_or_die(NULL);
+	struct dog *d = kmalloc(sizeof(struct dog), GFP_KERNEL);
+	cr_assert_not_null(d);
+	strcpy(d->name, "Rex");
+	d->age = 3;
+	cr_assert_eq(ksize(d), linux_class(sizeof(struct dog)));
+	kfree(d);
+	kfree(NULL);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(kmalloc, every_size_to_8k_has_linux_class_and_alignment)
+{
+	boot_or_die(NULL);
+	for (size_t size = 1; size <= 8192; size++) {
+		void *p = kmalloc(size, GFP_KERNEL);
+		size_t c = linux_class(size);
+
+		cr_assert_not_null(p, "kmalloc(%zu)", size);
+		cr_assert_eq(ksize(p), c, "ksize(kmalloc(%zu)) = %zu, Linux %zu", size, ksize(p), c);
+		cr_assert_eq(kmalloc_size_roundup(size), c);
+		size_t align = (c & (c - 1)) ? 8 : c;
+		cr_assert_eq((unsigned long)p % align, 0, "kmalloc(%zu) = %p not %zu-aligned", size, p, align);
+		memset(p, 0xa5, size);
+		kfree(p);
+	}
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(kmalloc, large_sizes_are_compound_pages)
+{
+	size_t sizes[] = { 8193, 12288, 16384, 16385, 100000, 1 << 20, KMALLOC_MAX_SIZE };
+
+	boot_or_die(NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		kmm_vmstat_fold_all();
+		unsigned long before = global_node_page_state(NR_SLAB_UNRECLAIMABLE_B);
+		void *p = kmalloc(sizes[i], GFP_KERNEL);
+		size_t want = PAGE_SIZE << get_order(sizes[i]);
+
+		cr_assert_not_null(p, "kmalloc(%zu)", sizes[i]);
+		cr_assert_eq(ksize(p), want, "ksize(kmalloc(%zu)) = %zu", sizes[i], ksize(p));
+		cr_assert(PageLargeKmalloc(virt_to_page(p)));
+		cr_assert(PAGE_ALIGNED(p));
+		memset(p, 1, sizes[i]);
+		cr_assert_eq(kmm_check(), 0);
+		kmm_vmstat_fold_all();
+		cr_assert_eq(global_node_page_state(NR_SLAB_UNRECLAIMABLE_B) - before, want >> PAGE_SHIFT);
+		kfree(p);
+		kmm_vmstat_fold_all();
+		cr_assert_eq(global_node_page_state(NR_SLAB_UNRECLAIMABLE_B), before);
+	}
+	check_and_shutdown();
+}
+
+Test(kmalloc, zero_size_and_overflow)
+{
+	boot_or_die(NULL);
+	void *z = kmalloc(0, GFP_KERNEL);
+	cr_assert_eq(z, ZERO_SIZE_PTR);
+	cr_assert_eq(ksize(z), 0);
+	kfree(z);
+	cr_assert_null(kmalloc_array(SIZE_MAX / 2, 3, GFP_KERNEL));
+	cr_assert_null(kcalloc(1UL << 62, 8, GFP_KERNEL));
+	int *a = kcalloc(100, sizeof(int), GFP_KERNEL);
+	cr_assert_not_null(a);
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(a[i], 0);
+	kfree(a);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(kmalloc, above_max_size_fails_with_a_warning)
+{
+	boot_or_die(NULL);
+	cr_assert_null(kmalloc(KMALLOC_MAX_SIZE + 1, GFP_KERNEL));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_geq(kmm_report_count(KMM_REPORT_WARN), 1);
+	check_and_shutdown();
+}
+
+Test(kmalloc, zeroed_and_dma_and_reclaimable_classes)
+{
+	boot_or_die(NULL);
+	char *p = kzalloc(200, GFP_KERNEL);
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(p[i], 0);
+	kfree(p);
+
+	void *d = kmalloc(100, GFP_KERNEL | GFP_DMA);
+	cr_assert_not_null(d);
+	cr_assert_eq(page_zonenum(virt_to_page(d)), ZONE_DMA);
+	cr_assert_str_eq(virt_to_slab(d)->slab_cache->name, "dma-kmalloc-128");
+
+	unsigned long rcl = global_node_page_state(NR_SLAB_RECLAIMABLE_B);
+	void *r = kmalloc(100, GFP_KERNEL | __GFP_RECLAIMABLE);
+	cr_assert_str_eq(virt_to_slab(r)->slab_cache->name, "kmalloc-rcl-128");
+	kmm_vmstat_fold_all();
+	cr_assert_gt(global_node_page_state(NR_SLAB_RECLAIMABLE_B), rcl);
+	kfree(d);
+	kfree(r);
+	check_and_shutdown();
+}
+
+Test(kmalloc, krealloc_and_helpers)
+{
+	boot_or_die(NULL);
+	char *p = krealloc(NULL, 10, GFP_KERNEL);
+	cr_assert_not_null(p);
+	strcpy(p, "123456789");
+	cr_assert_eq(krealloc(p, 16, GFP_KERNEL), p, "still fits: same object");
+	char *q = krealloc(p, 100, GFP_KERNEL);
+	cr_assert_str_eq(q, "123456789");
+	cr_assert_eq(ksize(q), 128);
+	char *big = krealloc(q, 20000, GFP_KERNEL);
+	cr_assert_str_eq(big, "123456789");
+	cr_assert_eq(ksize(big), 32768);
+	cr_assert_eq(krealloc(big, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+
+	char *s = kstrdup("kmm", GFP_KERNEL);
+	cr_assert_str_eq(s, "kmm");
+	cr_assert_eq(ksize(s), 8);
+	char *n = kstrndup("abcdef", 3, GFP_KERNEL);
+	cr_assert_str_eq(n, "abc");
+	int v[4] = { 1, 2, 3, 4 };
+	int *m = kmemdup(v, sizeof(v), GFP_KERNEL);
+	cr_assert_eq(memcmp(m, v, sizeof(v)), 0);
+	cr_assert_null(kstrdup(NULL, GFP_KERNEL));
+	kfree(s);
+	kfree(n);
+	kfree_sensitive(m);
+	kfree_sensitive(NULL);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(kmalloc, double_free_is_reported_and_refused)
+{
+	boot_or_die(NULL);
+	void *keep = kmalloc(64, GFP_KERNEL);
+	void *p = kmalloc(64, GFP_KERNEL);
+	kfree(p);
+	kfree(p);
+	cr_assert(dmesg_has("BUG kmalloc-64 (Not tainted): Object already free"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(kmm_check(), 0);
+	/* The object is handed out once, not twice. */
+	void *a = kmalloc(64, GFP_KERNEL), *b = kmalloc(64, GFP_KERNEL);
+	cr_assert_neq(a, b);
+	kfree(a);
+	kfree(b);
+	kfree(keep);
+	check_and_shutdown();
+}
+
+Test(kmalloc, double_free_on_another_cpu_is_reported)
+{
+	boot_or_die("cpus=2");
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	void *p = kmalloc(64, GFP_KERNEL);
+	cr_assert_eq(kmm_bind_cpu(1), 0);
+	kfree(p);		/* remote: the head of the slab's freelist */
+	kfree(p);
+	cr_assert(dmesg_has("Object already free"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	check_and_shutdown();
+}
+
+Test(kmalloc, interior_and_foreign_pointers_are_refused)
+{
+	boot_or_die(NULL);
+	char *p = kmalloc(64, GFP_KERNEL);
+	kfree(p + 8);
+	cr_assert(dmesg_has("Invalid object pointer 0x"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(kmm_check(), 0);
+
+	struct page *page = alloc_page(GFP_KERNEL);
+	kfree(page_address(page));
+	cr_assert(dmesg_has("Not a kmalloc allocation"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 2);
+	__free_page(page);
+
+	int on_stack;
+	kfree(&on_stack);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 3);
+
+	char *big = kmalloc(20000, GFP_KERNEL);
+	kfree(big + 64);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 4);
+	cr_assert_eq(kmm_check(), 0);
+	kfree(big);
+	kfree(p);
+	check_and_shutdown();
+}
+
+/*
+ * Every "kmalloc:" event of the Linux 6.18 trace: ksize(kmalloc(bytes_req))
+ * must be the bytes_alloc Linux reported.
+ */
+#ifdef HAVE_LZMA
+Test(kmalloc, ksize_matches_linux_trace)
+{
+	FILE *f = fopen(TRACE_XZ, "rb");
+	if (!f)
+		cr_skip_test("no trace at %s", TRACE_XZ);
+	boot_or_die(NULL);
+
+	lzma_stream strm = LZMA_STREAM_INIT;
+	cr_assert_eq(lzma_stream_decoder(&strm, UINT64_MAX, 0), LZMA_OK);
+	static uint8_t in[1 << 16], out[1 << 16];
+	char line[4096];
+	size_t used = 0;
+	unsigned long events = 0;
+	lzma_ret ret = LZMA_OK;
+
+	strm.next_in = NULL;
+	strm.avail_in = 0;
+	while (ret == LZMA_OK) {
+		if (!strm.avail_in && !feof(f)) {
+			strm.next_in = in;
+			strm.avail_in = fread(in, 1, sizeof(in), f);
+		}
+		strm.next_out = out;
+		strm.avail_out = sizeof(out);
+		ret = lzma_code(&strm, feof(f) && !strm.avail_in ? LZMA_FINISH : LZMA_RUN);
+		cr_assert(ret == LZMA_OK || ret == LZMA_STREAM_END, "xz: %d", ret);
+		for (size_t i = 0; i < sizeof(out) - strm.avail_out; i++) {
+			char ch = (char)out[i];
+			if (ch != '\n') {
+				if (used < sizeof(line) - 1)
+					line[used++] = ch;
+				continue;
+			}
+			line[used] = '\0';
+			used = 0;
+			if (!strstr(line, " kmalloc: "))
+				continue;
+			const char *r = strstr(line, "bytes_req="), *a = strstr(line, "bytes_alloc=");
+			cr_assert(r && a, "unparsed: %s", line);
+			size_t req = strtoul(r + 10, NULL, 10), alloc = strtoul(a + 12, NULL, 10);
+			void *p = kmalloc(req, GFP_KERNEL);
+			cr_assert_not_null(p);
+			cr_assert_eq(ksize(p), alloc, "kmalloc(%zu): ksize %zu, Linux %zu", req, ksize(p),
+				     alloc);
+			kfree(p);
+			events++;
+		}
+	}
+	lzma_end(&strm);
+	fclose(f);
+	cr_assert_gt(events, 1000, "only %lu kmalloc events", events);
+	check_and_shutdown();
+}
+#endif
