@@ -325,18 +325,11 @@ void __kmem_cache_release(struct kmem_cache *s)
 
 /* --- reports --- */
 
-void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
-		 const char *fmt, ...)
+static void __slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
+			  const char *msg)
 {
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	kmm_report_count_inc(KMM_REPORT_SLAB);
 	pr_err("=============================================================================\n");
-	pr_err("BUG %s (%s): %s\n", s ? s->name : "<unknown>", print_tainted(), buf);
+	pr_err("BUG %s (%s): %s\n", s ? s->name : "<unknown>", print_tainted(), msg);
 	pr_err("-----------------------------------------------------------------------------\n\n");
 	if (slab)
 		pr_err("Slab 0x%lx objects=%u used=%u fp=0x%lx flags=%#lx\n", (unsigned long)slab,
@@ -347,6 +340,20 @@ void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
 		       (unsigned long)((const char *)object - (const char *)slab_address(slab)));
 	add_taint(TAINT_BAD_PAGE);
 	dump_stack();
+}
+
+/* A misuse: printed as Linux's slab_err(), counted, panics with panic_on_warn. */
+void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
+		 const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kmm_report_count_inc(KMM_REPORT_SLAB);
+	__slab_report(s, slab, object, buf);
 	if (kmm_panic_on_warn)
 		panic("slab: panic_on_warn set ...\n");
 }
@@ -998,9 +1005,13 @@ static unsigned long free_empty_partials(struct kmem_cache *s, struct kmem_cache
 	list_for_each_entry_safe(slab, next, &discard, slab_list)
 		discard_slab(s, slab);
 	__preempt_enable();
-	for (unsigned int i = 0; report && i < nr_busy; i++)
-		slab_report(s, busy[i], NULL, "Objects remaining in %s on __kmem_cache_shutdown()",
-			    s->name);
+	/* Details of the one misuse kmem_cache_destroy() reports and counts. */
+	for (unsigned int i = 0; report && i < nr_busy; i++) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Objects remaining in %s on __kmem_cache_shutdown()",
+			 s->name);
+		__slab_report(s, busy[i], NULL, msg);
+	}
 	return pages;
 }
 

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Slab caches: creation (and its failures), layout (order, objects,
+ * alignment, colour) as Linux computes it, ctors, merging, shrinking and
+ * the shrinker, destroy with live objects, wrong-cache frees, slabinfo,
+ * cross-CPU stress, and reboots that leave nothing behind.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "helpers.h"
+#include "slab.h"
+
+#define SLABINFO_REF "/work/shared/data/traces/linux-6.18-build/before.slabinfo"
+
+/* The seeds' example: the task_struct cache, created at boot with SLAB_PANIC. */
+struct task_struct_like {
+	char data[4288];
+};
+
+Test(slab, seeds_task_struct_cache)
+{
+	boot_or_die("cpus=4");
+	struct kmem_cache *c = kmem_cache_create("task_struct", sizeof(struct task_struct_like),
+						 64, SLAB_PANIC, NULL);
+	cr_assert_not_null(c);
+	/* Linux 6.18 on 4 CPUs: "task_struct ... 4288 7 8" in /proc/slabinfo. */
+	cr_assert_eq(c->size, 4288);
+	cr_assert_eq(c->objects, 7);
+	cr_assert_eq(c->order, 3);
+	void *t[20];
+	for (int i = 0; i < 20; i++) {
+		t[i] = kmem_cache_alloc(c, GFP_KERNEL);
+		cr_assert_not_null(t[i]);
+		cr_assert_eq((unsigned long)t[i] % 64, 0);
+		memset(t[i], i, sizeof(struct task_struct_like));
+	}
+	cr_assert_eq(kmm_check(), 0);
+	for (int i = 0; i < 20; i++)
+		kmem_cache_free(c, t[i]);
+	cr_assert_eq(kmem_cache_destroy(c), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+/* The kmalloc caches' layout equals Linux's on the reference machine. */
+Test(slab, kmalloc_layout_matches_linux_slabinfo)
+{
+	FILE *ref = fopen(SLABINFO_REF, "r");
+	char line[512];
+	int compared = 0;
+
+	if (!ref)
+		cr_skip_test("no %s", SLABINFO_REF);
+	boot_or_die("cpus=4");
+	while (fgets(line, sizeof(line), ref)) {
+		char name[64];
+		unsigned long active, num;
+		unsigned int objsize, perslab, pages;
+
+		if (sscanf(line, "%63s %lu %lu %u %u %u", name, &active, &num, &objsize, &perslab,
+			   &pages) != 6 || (strncmp(name, "kmalloc-", 8) && strncmp(name, "dma-kmalloc-", 12)) ||
+		    !strncmp(name, "kmalloc-cg-", 11))
+			continue;
+		struct kmem_cache *s;
+		bool found = false;
+		list_for_each_entry(s, &slab_caches, list) {
+			if (strcmp(s->name, name))
+				continue;
+			found = true;
+			cr_assert_eq(s->size, objsize, "%s size", name);
+			cr_assert_eq(s->objects, perslab, "%s objects per slab", name);
+			cr_assert_eq(1u << s->order, pages, "%s pages per slab", name);
+		}
+		cr_assert(found, "no cache %s", name);
+		compared++;
+	}
+	fclose(ref);
+	cr_assert_eq(compared, 39);
+	check_and_shutdown();
+}
+
+Test(slab, slabinfo_format_is_linux)
+{
+	boot_or_die(NULL);
+	void *p = kmalloc(100, GFP_KERNEL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(kmm_show("slabinfo", f), 0);
+	fclose(f);
+	FILE *ref = fopen("/work/shared/data/traces/linux-6.18-build/before.slabinfo", "r");
+	if (ref) {
+		char head[512];
+		size_t n = fread(head, 1, sizeof(head) - 1, ref);
+		head[n] = '\0';
+		*strchr(strchr(head, '\n') + 1, '\n') = '\0';
+		cr_assert(!strncmp(buf, head, strlen(head)), "header differs from Linux's");
+		fclose(ref);
+	}
+	cr_assert(strstr(buf, "\nkmalloc-128           32     32    128   32    1 : tunables    0    0    0 : slabdata      1      1      0\n"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\nkmalloc-96             0      0     96   42    1 : tunables    0    0    0 : slabdata      0      0      0\n"));
+	cr_assert(strstr(buf, "\nkmem_cache "));
+	free(buf);
+	kfree(p);
+	check_and_shutdown();
+}
+
+Test(slab, alignment_rules)
+{
+	boot_or_die(NULL);
+	struct { unsigned int size, align; slab_flags_t flags; unsigned int want_align, want_size; } c[] = {
+		{ 20, 0, SLAB_HWCACHE_ALIGN, 32, 32 },	/* a line halved while the object fits in half */
+		{ 100, 0, SLAB_HWCACHE_ALIGN, 64, 128 },
+		{ 10, 0, SLAB_HWCACHE_ALIGN, 16, 16 },
+		{ 24, 256, SLAB_NO_MERGE, 256, 256 },
+		{ 24, 0, SLAB_NO_MERGE, 8, 24 },
+		{ 3, 0, SLAB_NO_MERGE, 8, 8 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "align%zu", i);
+		struct kmem_cache *s = kmem_cache_create(name, c[i].size, c[i].align,
+							 c[i].flags | SLAB_NO_MERGE, NULL);
+		cr_assert_not_null(s);
+		cr_assert_eq(s->align, c[i].want_align, "%s align %u", name, s->align);
+		cr_assert_eq(s->size, c[i].want_size, "%s size %u", name, s->size);
+		void *objs[300];
+		for (int j = 0; j < 300; j++) {
+			objs[j] = kmem_cache_alloc(s, GFP_KERNEL);
+			cr_assert_eq((unsigned long)objs[j] % c[i].want_align, 0);
+		}
+		for (int j = 0; j < 300; j++)
+			kmem_cache_free(s, objs[j]);
+		cr_assert_eq(kmem_cache_destroy(s), 0);
+	}
+	check_and_shutdown();
+}
+
+Test(slab, bad_arguments_return_null)
+{
+	boot_or_die(NULL);
+	cr_assert_null(kmem_cache_create(NULL, 32, 0, 0, NULL));
+	cr_assert_null(kmem_cache_create("zero", 0, 0, 0, NULL));
+	cr_assert_null(kmem_cache_create("huge", KMALLOC_MAX_SIZE + 1, 0, 0, NULL));
+	cr_assert_null(kmem_cache_create("align3", 32, 3, 0, NULL));
+	cr_assert_null(kmem_cache_create("flags", 32, 0, SLAB_OBJECT_POISON, NULL));
+	cr_assert(dmesg_has("kmem_cache_create(zero) failed with error -22"));
+	check_and_shutdown();
+}
+
+Test(slab, panic_flag_panics_on_failure, .signal = SIGABRT)
+{
+	boot_or_die(NULL);
+	kmm_set_console(stderr);
+	kmem_cache_create("broken", 0, 0, SLAB_PANIC, NULL);
+}
+
+static atomic_t ctor_calls;
+
+static void count_ctor(void *obj)
+{
+	atomic_inc(&ctor_calls);
+	memset(obj, 0x5a, 40);
+}
+
+Test(slab, ctor_runs_once_per_object_per_slab)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *s = kmem_cache_create("ctor40", 40, 0, 0, count_ctor);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->offset, 40, "the free pointer stays out of a ctor'ed object");
+	int n = (int)s->objects * 3;
+	void **objs = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		cr_assert_eq(((unsigned char *)objs[i])[39], 0x5a);
+	}
+	cr_assert_eq(atomic_read(&ctor_calls), n, "3 slabs: %d ctor calls", atomic_read(&ctor_calls));
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	for (int i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_eq(atomic_read(&ctor_calls), n, "no ctor on reuse");
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	free(objs);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
+Test(slab, compatible_caches_merge)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *dog = kmem_cache_create("dog", 60, 0, 0, NULL);
+	cr_assert_eq(dog, kmalloc_caches[KMALLOC_NORMAL][6], "dog is an alias of kmalloc-64");
+	void *p = kmem_cache_alloc(dog, GFP_KERNEL);
+	cr_assert_eq(ksize(p), 64);
+	kfree(p);	/* the same cache: no report */
+	struct kmem_cache *cat = kmem_cache_create("cat", 60, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_neq(cat, dog);
+	struct kmem_cache *rcl = kmem_cache_create("rcl", 60, 0, SLAB_RECLAIM_ACCOUNT, NULL);
+	cr_assert_eq(rcl, kmalloc_caches[KMALLOC_RECLAIM][6]);
+	struct kmem_cache *odd = kmem_cache_create("odd", 56, 0, 0, NULL);
+	cr_assert_neq(odd, dog, "a pointer's worth smaller does not merge");
+	cr_assert_eq(kmem_cache_destroy(dog), 0);
+	cr_assert_eq(kmem_cache_destroy(rcl), 0);
+	cr_assert_eq(kmem_cache_destroy(cat), 0);
+	cr_assert_eq(kmem_cache_destroy(odd), 0);
+	cr_assert_not_null(kmalloc(64, GFP_KERNEL));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(slab, slab_nomerge_parameter)
+{
+	boot_or_die("slab_nomerge");
+	struct kmem_cache *dog = kmem_cache_create("dog", 64, 0, 0, NULL);
+	cr_assert_neq(dog, kmalloc_caches[KMALLOC_NORMAL][6]);
+	cr_assert_eq(kmem_cache_destroy(dog), 0);
+	check_and_shutdown();
+}
+
+Test(slab, order_parameters)
+{
+	boot_or_die("slub_min_objects=4 slub_max_order=1");
+	struct kmem_cache *k8 = kmalloc_caches[KMALLOC_NORMAL][13];
+	cr_assert_eq(k8->order, 1);
+	cr_assert_eq(k8->objects, 1);
+	check_and_shutdown();
+	boot_or_die("slub_min_order=2");
+	cr_assert_eq(kmalloc_caches[KMALLOC_NORMAL][3]->order, 2);
+	cr_assert_eq(kmalloc_caches[KMALLOC_NORMAL][3]->objects, 2048);
+	check_and_shutdown();
+	kmm_set_console(NULL);
+	cr_assert_eq(kmm_boot("slub_min_order=11"), -EINVAL);
+	boot_or_die(NULL);
+	cr_assert_eq(kmalloc_caches[KMALLOC_NORMAL][3]->order, 0, "parameters reset at boot");
+	check_and_shutdown();
+}
+
+Test(slab, dma_and_reclaimable_caches)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *d = kmem_cache_create("dmabuf", 300, 0, SLAB_CACHE_DMA, NULL);
+	void *p = kmem_cache_alloc(d, GFP_KERNEL);
+	cr_assert_eq(page_zonenum(virt_to_page(p)), ZONE_DMA);
+	struct kmem_cache *d32 = kmem_cache_create("dma32buf", 300, 0, SLAB_CACHE_DMA32, NULL);
+	void *q = kmem_cache_alloc(d32, GFP_KERNEL);
+	cr_assert_leq(page_zonenum(virt_to_page(q)), ZONE_DMA32);
+	kmm_vmstat_fold_all();
+	unsigned long rcl = global_node_page_state(NR_SLAB_RECLAIMABLE_B);
+	struct kmem_cache *r = kmem_cache_create("dentry_like", 192, 0,
+						 SLAB_RECLAIM_ACCOUNT | SLAB_NO_MERGE, NULL);
+	void *o = kmem_cache_alloc(r, GFP_KERNEL);
+	kmm_vmstat_fold_all();
+	cr_assert_eq(global_node_page_state(NR_SLAB_RECLAIMABLE_B), rcl + (1UL << r->order));
+	kmem_cache_free(d, p);
+	kmem_cache_free(d32, q);
+	kmem_cache_free(r, o);
+	cr_assert_eq(kmem_cache_destroy(d), 0);
+	cr_assert_eq(kmem_cache_destroy(d32), 0);
+	cr_assert_eq(kmem_cache_destroy(r), 0);
+	kmm_vmstat_fold_all();
+	cr_assert_eq(global_node_page_state(NR_SLAB_RECLAIMABLE_B), rcl);
+	check_and_shutdown();
+}
+
+Test(slab, new_slabs_cycle_their_colour)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *s = kmem_cache_create("coloured", 1000, 0, SLAB_NO_MERGE, NULL);
+	unsigned int leftover = (unsigned int)(PAGE_SIZE << s->order) - s->objects * s->size;
+	cr_assert_gt(leftover, 64);
+	int n = (int)s->objects * 4;
+	void **objs = calloc((size_t)n, sizeof(void *));
+	unsigned int colours = 0;
+	for (int i = 0; i < n; i++) {
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+		struct slab *slab = virt_to_slab(objs[i]);
+		cr_assert_eq(slab->colour % 64, 0);
+		cr_assert_leq(slab->colour, leftover);
+		colours |= 1u << (slab->colour / 64);
+	}
+	cr_assert_gt(__builtin_popcount(colours), 1, "slabs all start at the same offset");
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	free(objs);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
+Test(slab, shrink_and_shrinker_give_back_empty_slabs)
+{
+	boot_or_die(NULL);
+	/* A first cache warms up kmalloc-16 (its name) and kmem_cache. */
+	cr_assert_eq(kmem_cache_destroy(kmem_cache_create("shrinkme", 512, 0, SLAB_NO_MERGE, NULL)), 0);
+	unsigned long free0 = total_free();
+	struct kmem_cache *s = kmem_cache_create("shrinkme", 512, 0, SLAB_NO_MERGE, NULL);
+	int n = (int)s->objects * 40;
+	void **objs = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++)
+		objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_lt(total_free(), free0);
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, objs[i]);
+	struct slabinfo si;
+	get_slabinfo(s, &si);
+	cr_assert_leq(si.num_slabs, s->min_partial + 1, "empty slabs beyond min_partial are freed");
+	cr_assert_eq(kmm_check(), 0);
+	drop_slab();
+	get_slabinfo(s, &si);
+	cr_assert_leq(si.nr_empty, 0, "the shrinker took the empty partial slabs");
+	cr_assert_eq(kmem_cache_shrink(s), 0, "no slab left after shrinking");
+	get_slabinfo(s, &si);
+	cr_assert_eq(si.num_slabs, 0);
+	free(objs);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(total_free(), free0);
+	check_and_shutdown();
+}
+
+Test(slab, destroy_with_objects_warns_and_keeps_the_cache)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *s = kmem_cache_create("leaky", 128, 0, SLAB_NO_MERGE, NULL);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL), *b = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_neq(kmem_cache_destroy(s), 0);
+	cr_assert(dmesg_has("kmem_cache_destroy leaky: Slab cache still has objects when called from"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(kmm_check(), 0);
+	void *c = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_not_null(c);
+	kmem_cache_free(s, a);
+	kmem_cache_free(s, b);
+	kmem_cache_free(s, c);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
+Test(slab, free_into_the_wrong_cache)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *a = kmem_cache_create("cache_a", 100, 0, SLAB_NO_MERGE, NULL);
+	struct kmem_cache *b = kmem_cache_create("cache_b", 100, 0, SLAB_NO_MERGE, NULL);
+	void *o = kmem_cache_alloc(b, GFP_KERNEL);
+	kmem_cache_free(a, o);
+	cr_assert(dmesg_has("cache_from_obj: Wrong slab cache. cache_a but object is from cache_b"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(kmm_check(), 0);
+	/* As Linux, the object went back to its own cache: both are empty now. */
+	cr_assert_eq(kmem_cache_destroy(b), 0);
+	cr_assert_eq(kmem_cache_destroy(a), 0);
+	check_and_shutdown();
+}
+
+Test(slab, bulk_alloc_and_free)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *s = kmem_cache_create("bulk", 48, 0, SLAB_NO_MERGE, NULL);
+	void *objs[1000];
+	cr_assert_eq(kmem_cache_alloc_bulk(s, GFP_KERNEL, 1000, objs), 1000);
+	for (int i = 0; i < 1000; i++)
+		memset(objs[i], i, 48);
+	cr_assert_eq(kmm_check(), 0);
+	kmem_cache_free_bulk(s, 1000, objs);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
+/* --- cross-CPU stress: each thread frees what its neighbour allocated --- */
+
+#define STRESS_THREADS 4
+#define STRESS_OBJS 2000
+#define STRESS_ROUNDS 30
+
+static struct kmem_cache *stress_cache;
+static void *stress_objs[STRESS_THREADS][STRESS_OBJS];
+static pthread_barrier_t stress_barrier;
+
+static void *stress_thread(void *arg)
+{
+	int id = (int)(long)arg;
+
+	kmm_bind_cpu(id % (int)nr_cpu_ids);
+	for (int round = 0; round < STRESS_ROUNDS; round++) {
+		for (int i = 0; i < STRESS_OBJS; i++) {
+			size_t sz = (size_t)(i * 37 + round) % 700 + 1;
+			void *p = (i & 1) ? kmem_cache_alloc(stress_cache, GFP_KERNEL)
+					  : kmalloc(sz, GFP_KERNEL);
+			if (!p)
+				abort();
+			memset(p, id, (i & 1) ? 200 : sz);
+			stress_objs[id][i] = p;
+		}
+		pthread_barrier_wait(&stress_barrier);
+		int victim = (id + 1 + round) % STRESS_THREADS;
+		for (int i = 0; i < STRESS_OBJS; i++) {
+			if (i & 1)
+				kmem_cache_free(stress_cache, stress_objs[victim][i]);
+			else
+				kfree(stress_objs[victim][i]);
+		}
+		pthread_barrier_wait(&stress_barrier);
+	}
+	return NULL;
+}
+
+Test(slab, stress_with_frees_on_other_cpus, .timeout = 120)
+{
+	pthread_t th[STRESS_THREADS];
+
+	boot_or_die("cpus=4 mem=512M");
+	stress_cache = kmem_cache_create("stress", 200, 0, SLAB_NO_MERGE, NULL);
+	pthread_barrier_init(&stress_barrier, NULL, STRESS_THREADS);
+	for (long i = 0; i < STRESS_THREADS; i++)
+		pthread_create(&th[i], NULL, stress_thread, (void *)i);
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(kmm_check(), 0, "kmm_check during the stress");
+		usleep(2000);
+	}
+	for (int i = 0; i < STRESS_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&stress_barrier);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_destroy(stress_cache), 0);
+	check_and_shutdown();
+}
+
+Test(slab, destroy_then_reboot_leaks_nothing)
+{
+	unsigned long first = 0;
+
+	for (int boot = 0; boot < 3; boot++) {
+		boot_or_die("mem=256M");
+		unsigned long now = total_free();
+		if (!boot)
+			first = now;
+		cr_assert_eq(now, first, "boot %d starts with %lu free pages, the first had %lu",
+			     boot, now, first);
+		struct kmem_cache *s = kmem_cache_create("reboot", 333, 0, SLAB_NO_MERGE, NULL);
+		void *objs[500];
+		for (int i = 0; i < 500; i++) {
+			objs[i] = kmem_cache_alloc(s, GFP_KERNEL);
+			kfree(kmalloc((size_t)i * 17 + 1, GFP_KERNEL));
+		}
+		for (int i = 0; i < 500; i++)
+			kmem_cache_free(s, objs[i]);
+		cr_assert_eq(kmem_cache_destroy(s), 0);
+		check_and_shutdown();
+	}
+}
