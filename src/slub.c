@@ -1047,15 +1047,6 @@ int __kmem_cache_shutdown(struct kmem_cache *s)
 
 static struct shrinker *slab_shrinker;
 
-/* slab_mutex may be held by whoever is allocating and now reclaiming: never wait for it. */
-static bool slab_mutex_trylock(void)
-{
-	unsigned int zero = 0;
-
-	return __atomic_compare_exchange_n(&slab_mutex.state, &zero, 1, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-}
-
 static unsigned long empty_pages(struct kmem_cache_node *n)
 {
 	struct slab *slab;
@@ -1078,7 +1069,7 @@ static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_contro
 
 	(void)sh;
 	(void)sc;
-	if (!slab_mutex_trylock())
+	if (!plat_mutex_trylock(&slab_mutex))
 		return 0;
 	list_for_each_entry(s, &slab_caches, list)
 		for (int nid = 0; nid < nr_online_nodes; nid++)
@@ -1093,7 +1084,7 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
 	unsigned long freed = 0;
 
 	(void)sh;
-	if (!slab_mutex_trylock())
+	if (!plat_mutex_trylock(&slab_mutex))
 		return SHRINK_STOP;
 	list_for_each_entry(s, &slab_caches, list) {
 		for (int nid = 0; nid < nr_online_nodes && freed < sc->nr_to_scan; nid++)

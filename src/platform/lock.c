@@ -43,6 +43,14 @@ void plat_mutex_lock(struct plat_mutex *m)
 	}
 }
 
+bool plat_mutex_trylock(struct plat_mutex *m)
+{
+	unsigned int c = 0;
+
+	return __atomic_compare_exchange_n(&m->state, &c, 1, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 void plat_mutex_unlock(struct plat_mutex *m)
 {
 	if (__atomic_exchange_n(&m->state, 0, __ATOMIC_RELEASE) == 2)

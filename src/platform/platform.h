@@ -94,6 +94,8 @@ static __always_inline void plat_unlock(spinlock_t *lock)
 struct plat_mutex { unsigned int state; };
 void plat_mutex_lock(struct plat_mutex *m);
 void plat_mutex_unlock(struct plat_mutex *m);
+/* Take the mutex only if it is free; true if taken. */
+bool plat_mutex_trylock(struct plat_mutex *m);
 /* Wait until *@seq changes from @seen or @timeout_us passes. */
 void plat_event_wait(unsigned int *seq, unsigned int seen, unsigned int timeout_us);
 void plat_event_signal(unsigned int *seq);
