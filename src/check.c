@@ -20,14 +20,8 @@
 #include "page_alloc.h"
 #include <kmm/vmstat.h>
 
-static int problems;
-
-#define CHECK(cond, fmt, ...) do {					\
-	if (unlikely(!(cond))) {					\
-		problems++;						\
-		pr_err("kmm_check: " fmt "\n", ##__VA_ARGS__);		\
-	}								\
-} while (0)
+int kmm_check_problems;
+#define CHECK(cond, fmt, ...) KMM_CHECK(cond, fmt, ##__VA_ARGS__)
 
 struct zone_tally {
 	unsigned long list_free, pcp, walk_buddy, walk_plain, walk_alloc, walk_reserved;
@@ -230,9 +224,10 @@ int kmm_check(void)
 	}
 	t->preempt_count = 1;
 	t->cpu = 0;
-	problems = 0;
+	kmm_check_problems = 0;
 	kmm_check_pages();
-	int found = problems + kmm_check_slab();
+	kmm_check_slab();
+	int found = kmm_check_problems;
 	t->preempt_count = 0;
 	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
 		kmm_cpu_put(t, (int)cpu);

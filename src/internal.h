@@ -296,6 +296,14 @@ void __show_mem(int max_zone_idx);
 void warn_alloc(gfp_t gfp_mask, const char *fmt, ...) __printf(2, 3);
 
 /* --- check.c --- */
+/* The validators' report: each failed condition is printed and counted. */
+extern int kmm_check_problems;
+#define KMM_CHECK(cond, fmt, ...) do {					\
+	if (unlikely(!(cond))) {					\
+		kmm_check_problems++;					\
+		pr_err("kmm_check: " fmt "\n", ##__VA_ARGS__);		\
+	}								\
+} while (0)
 int kmm_check_pages(void);
 
 /* --- the slab layer (slub.c, slab_common.c, slab_check.c; see slab.h) --- */

@@ -25,14 +25,7 @@
 #include "page_alloc.h"
 #include <kmm/vmstat.h>
 
-static int problems;
-
-#define CHECK(cond, fmt, ...) do {					\
-	if (unlikely(!(cond))) {					\
-		problems++;						\
-		pr_err("kmm_check: slab: " fmt "\n", ##__VA_ARGS__);	\
-	}								\
-} while (0)
+#define CHECK(cond, fmt, ...) KMM_CHECK(cond, "slab: " fmt, ##__VA_ARGS__)
 
 /* One bit per object of the slab being checked. */
 static unsigned long seen[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG];
@@ -213,7 +206,6 @@ int kmm_check_slab(void)
 	struct kmem_cache *s;
 	bool big = false;
 
-	problems = 0;
 	if (!slab_is_up)
 		return 0;
 	nr_tally_caches = 0;
@@ -275,5 +267,5 @@ int kmm_check_slab(void)
 	}
 	plat_host_free(tally, need);
 	tally = NULL;
-	return problems;
+	return kmm_check_problems;
 }
