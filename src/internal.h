@@ -139,6 +139,20 @@ static __always_inline void __preempt_enable(void)
 	}
 }
 
+/* current_gfp_context() for the allocator's own fast path. */
+static __always_inline gfp_t __current_gfp_context(gfp_t flags)
+{
+	unsigned int pf = current->flags;
+
+	if (unlikely(pf & (PF_MEMALLOC_NOIO | PF_MEMALLOC_NOFS))) {
+		if (pf & PF_MEMALLOC_NOIO)
+			flags &= ~(__GFP_IO | __GFP_FS);
+		else
+			flags &= ~__GFP_FS;
+	}
+	return flags;
+}
+
 static __always_inline int __smp_processor_id(void)
 {
 	return current->cpu;

@@ -912,7 +912,7 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
 	if (unlikely(!kmm_machine_up))
 		return NULL;
 	gfp &= __GFP_BITS_MASK;
-	gfp = current_gfp_context(gfp);
+	gfp = __current_gfp_context(gfp);
 	if (!prepare_alloc_pages(gfp, order, preferred_nid, &ac)) {
 		if (!(gfp & __GFP_NOWARN))
 			warn_alloc(gfp, "page allocation failure: order:%u", order);
@@ -977,7 +977,7 @@ unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr_pages,
 	need = nr_pages - nr;
 	if (!need || !kmm_machine_up)
 		return nr;
-	gfp = current_gfp_context(gfp & __GFP_BITS_MASK);
+	gfp = __current_gfp_context(gfp & __GFP_BITS_MASK);
 	if (!prepare_alloc_pages(gfp, 0, nid, &ac))
 		goto fallback;
 

@@ -128,6 +128,13 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
 		pcp->free_count += 1 << order;
+	/*
+	 * Below high, with the zone neither short nor reclaiming, nr_pcp_high()
+	 * would change nothing and return high: skip it on this common path.
+	 */
+	if (likely(!free_high && pcp->count < pcp->high &&
+		   !(READ_ONCE(zone->flags) & (BIT(ZONE_BELOW_HIGH) | BIT(ZONE_RECLAIM_ACTIVE)))))
+		return;
 	int high = nr_pcp_high(pcp, zone, batch, free_high);
 	if (pcp->count >= high) {
 		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
