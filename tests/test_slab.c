@@ -297,7 +297,11 @@ Test(slab, new_slabs_cycle_their_colour)
 Test(slab, shrink_and_shrinker_give_back_empty_slabs)
 {
 	boot_or_die(NULL);
-	/* A first cache warms up kmalloc-16 (its name) and kmem_cache. */
+	/*
+	 * A first cache warms up kmalloc-16 (its name) and kmem_cache on this
+	 * CPU; stay on it, or the second create may start another CPU's slab.
+	 */
+	kmm_bind_cpu(0);
 	cr_assert_eq(kmem_cache_destroy(kmem_cache_create("shrinkme", 512, 0, SLAB_NO_MERGE, NULL)), 0);
 	unsigned long free0 = total_free();
 	struct kmem_cache *s = kmem_cache_create("shrinkme", 512, 0, SLAB_NO_MERGE, NULL);
