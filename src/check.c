@@ -209,6 +209,14 @@ int kmm_check_pages(void)
 }
 
 /* Other layers register their validators here as they arrive. */
+static void check_all(void *arg)
+{
+	(void)arg;
+	kmm_check_problems = 0;
+	kmm_check_pages();
+	kmm_check_slab();
+}
+
 int kmm_check(void)
 {
 	struct task_struct *t = current;
@@ -217,20 +225,9 @@ int kmm_check(void)
 		return 0;
 	if (WARN_ON_ONCE(t->preempt_count))
 		return 1;
-	/* Own every CPU at once: nothing allocates or frees while we look. */
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		kmm_cpu_grab(t, (int)cpu);
-		t->owned_cpu = -1;
-	}
-	t->preempt_count = 1;
-	t->cpu = 0;
-	kmm_check_problems = 0;
-	kmm_check_pages();
-	kmm_check_slab();
+	/* Own every CPU: nothing allocates or frees while we look. */
+	kmm_stop_machine(check_all, NULL);
 	int found = kmm_check_problems;
-	t->preempt_count = 0;
-	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
-		kmm_cpu_put(t, (int)cpu);
 	for (int i = 0; i < found; i++)
 		kmm_report_count_inc(KMM_REPORT_CHECK);
 	return found;

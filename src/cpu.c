@@ -252,17 +252,53 @@ void kmm_cpu_leave_slow(struct task_struct *t)
 	cpu_release(t);
 }
 
-void kmm_cpu_grab(struct task_struct *t, int cpu)
+static void kmm_cpu_grab(struct task_struct *t, int cpu)
 {
 	cpu_drop_held(t);
 	cpu_grab(t, &kmm_cpus[cpu]);
 }
 
-void kmm_cpu_put(struct task_struct *t, int cpu)
+static void kmm_cpu_put(struct task_struct *t, int cpu)
 {
 	WRITE_ONCE(*t->active, 0);
 	t->owned_cpu = cpu;
 	cpu_release(t);
+}
+
+/*
+ * Run @fn on simulated CPU @cpu, owning it, as Linux's work queued on a
+ * CPU runs there.  Called preemptible: the caller holds no CPU while it
+ * waits for this one.
+ */
+void kmm_run_on_cpu(int cpu, void (*fn)(int cpu, void *arg), void *arg)
+{
+	struct task_struct *t = current;
+
+	kmm_cpu_grab(t, cpu);
+	t->preempt_count = 1;
+	fn(cpu, arg);
+	t->preempt_count = 0;
+	kmm_cpu_put(t, cpu);
+}
+
+/*
+ * Run @fn with every CPU owned by this thread, so nothing else in the
+ * machine runs meanwhile (Linux's stop_machine()).  Called preemptible.
+ */
+void kmm_stop_machine(void (*fn)(void *arg), void *arg)
+{
+	struct task_struct *t = current;
+
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		kmm_cpu_grab(t, (int)cpu);
+		t->owned_cpu = -1;	/* keep it while grabbing the next */
+	}
+	t->preempt_count = 1;
+	t->cpu = 0;
+	fn(arg);
+	t->preempt_count = 0;
+	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
+		kmm_cpu_put(t, (int)cpu);
 }
 
 void preempt_disable(void)

@@ -91,9 +91,8 @@ int kmm_cpus_init(unsigned int nr);
 void kmm_cpus_exit(void);
 void kmm_cpu_enter_slow(struct task_struct *t);
 void kmm_cpu_leave_slow(struct task_struct *t);
-/* Run on @cpu from preemptible context (drain, check); undo with kmm_cpu_put(). */
-void kmm_cpu_grab(struct task_struct *t, int cpu);
-void kmm_cpu_put(struct task_struct *t, int cpu);
+void kmm_run_on_cpu(int cpu, void (*fn)(int cpu, void *arg), void *arg);
+void kmm_stop_machine(void (*fn)(void *arg), void *arg);
 
 /*
  * The fast path of entering a section: the thread still holds the CPU it

@@ -380,6 +380,11 @@ void drain_local_pages(struct zone *zone)
  * Linux's drain work runs on each CPU.  Called preemptible, so this
  * thread never holds one CPU while it waits for another.
  */
+static void drain_pages_on(int cpu, void *zone)
+{
+	drain_pages_cpu((unsigned int)cpu, zone);
+}
+
 void drain_all_pages(struct zone *zone)
 {
 	struct task_struct *t = current;
@@ -388,13 +393,8 @@ void drain_all_pages(struct zone *zone)
 		drain_local_pages(zone);
 		return;
 	}
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		kmm_cpu_grab(t, (int)cpu);
-		t->preempt_count = 1;
-		drain_pages_cpu(cpu, zone);
-		t->preempt_count = 0;
-		kmm_cpu_put(t, (int)cpu);
-	}
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		kmm_run_on_cpu((int)cpu, drain_pages_on, zone);
 }
 
 /* --- allocation --- */

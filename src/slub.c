@@ -581,6 +581,13 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	__spin_unlock(&n->list_lock);
 }
 
+static void deactivate_slab_on(int cpu, void *cache)
+{
+	struct kmem_cache *s = cache;
+
+	deactivate_slab(s, cpu_slab(s, cpu));
+}
+
 /* Take the frees other CPUs made to our slab; unfreeze it (full) if none. */
 static void *get_freelist(struct kmem_cache *s, struct slab *slab)
 {
@@ -966,11 +973,7 @@ static void flush_all(struct kmem_cache *s)
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		if (!READ_ONCE(cpu_slab(s, (int)cpu)->slab))
 			continue;
-		kmm_cpu_grab(t, (int)cpu);
-		t->preempt_count = 1;
-		deactivate_slab(s, cpu_slab(s, (int)cpu));
-		t->preempt_count = 0;
-		kmm_cpu_put(t, (int)cpu);
+		kmm_run_on_cpu((int)cpu, deactivate_slab_on, s);
 	}
 }
 

@@ -171,46 +171,47 @@ void all_vm_events(unsigned long *ret)
  * Fold every CPU's differences into the globals, owning each CPU in turn
  * (preemptible callers only, as drain_all_pages()).
  */
+/* Fold @cpu's differences into the globals; the caller owns @cpu. */
+static void vmstat_fold_cpu(int cpu, void *arg)
+{
+	(void)arg;
+	for (int nid = 0; nid < nr_online_nodes; nid++) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+		struct per_cpu_nodestat *pcn = &pgdat->per_cpu_nodestats[cpu];
+
+		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++) {
+			long x = pcn->vm_node_stat_diff[i];
+			if (x) {
+				pcn->vm_node_stat_diff[i] = 0;
+				atomic_long_add(x, &pgdat->vm_stat[i]);
+				atomic_long_add(x, &vm_node_stat[i]);
+			}
+		}
+		for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+			struct zone *zone = &pgdat->node_zones[zt];
+			struct per_cpu_zonestat *pcz = &zone->per_cpu_zonestats[cpu];
+
+			for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
+				long x = pcz->vm_stat_diff[i];
+				if (x) {
+					pcz->vm_stat_diff[i] = 0;
+					atomic_long_add(x, &zone->vm_stat[i]);
+					atomic_long_add(x, &vm_zone_stat[i]);
+				}
+			}
+		}
+	}
+}
+
 void kmm_vmstat_fold_all(void)
 {
-	struct task_struct *t = current;
-	bool own = t->preempt_count == 0;
+	bool own = current->preempt_count == 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		if (own) {
-			kmm_cpu_grab(t, (int)cpu);
-			t->preempt_count = 1;
-		}
-		for (int nid = 0; nid < nr_online_nodes; nid++) {
-			pg_data_t *pgdat = NODE_DATA(nid);
-			struct per_cpu_nodestat *pcn = &pgdat->per_cpu_nodestats[cpu];
-
-			for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++) {
-				long x = pcn->vm_node_stat_diff[i];
-				if (x) {
-					pcn->vm_node_stat_diff[i] = 0;
-					atomic_long_add(x, &pgdat->vm_stat[i]);
-					atomic_long_add(x, &vm_node_stat[i]);
-				}
-			}
-			for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
-				struct zone *zone = &pgdat->node_zones[zt];
-				struct per_cpu_zonestat *pcz = &zone->per_cpu_zonestats[cpu];
-
-				for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
-					long x = pcz->vm_stat_diff[i];
-					if (x) {
-						pcz->vm_stat_diff[i] = 0;
-						atomic_long_add(x, &zone->vm_stat[i]);
-						atomic_long_add(x, &vm_zone_stat[i]);
-					}
-				}
-			}
-		}
-		if (own) {
-			t->preempt_count = 0;
-			kmm_cpu_put(t, (int)cpu);
-		}
+		if (own)
+			kmm_run_on_cpu((int)cpu, vmstat_fold_cpu, NULL);
+		else
+			vmstat_fold_cpu((int)cpu, NULL);
 	}
 }
 
