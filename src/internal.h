@@ -152,11 +152,6 @@ static __always_inline gfp_t __current_gfp_context(gfp_t flags)
 	return flags;
 }
 
-static __always_inline int __smp_processor_id(void)
-{
-	return current->cpu;
-}
-
 static __always_inline void __spin_lock(spinlock_t *lock)
 {
 	__preempt_disable();
@@ -183,7 +178,6 @@ const char *print_tainted(void);
 void kmm_taint_reset(void);
 void kmm_report_count_inc(enum kmm_report_kind kind);
 void kmm_log_init(int loglevel);
-void kmm_log_exit(void);
 const char *kmm_comm(void);
 void bad_page(struct page *page, const char *reason);
 extern int kmm_loglevel;
@@ -204,7 +198,6 @@ void e820_print_map(const char *who);
 u64 e820_end_of_ram(void);
 
 /* --- mm_init.c: mem_map, nodes, zones, deferred init --- */
-extern pg_data_t *node_data[MAX_NUMNODES];
 extern u8 *pageblock_flags;
 extern unsigned long arch_zone_lowest_possible_pfn[MAX_NR_ZONES];
 extern unsigned long arch_zone_highest_possible_pfn[MAX_NR_ZONES];
@@ -228,7 +221,6 @@ void calculate_totalreserve_pages(void);
 void setup_zone_pageset(struct zone *zone);
 void __free_pages_core(struct page *page, unsigned int order);
 unsigned long nr_free_pagecache_pages(void);
-void free_area_init_core_zone(struct zone *zone);
 extern int watermark_scale_factor;
 extern int min_free_kbytes;
 extern int user_min_free_kbytes;

@@ -184,7 +184,7 @@ static phys_addr_t memblock_find_in_range(phys_addr_t size, phys_addr_t align,
 	phys_addr_t s, e;
 	int rnid;
 
-	/* Walk all free ranges and keep the highest fit: top-down. */
+	/* Walk all free ranges and keep the highest fit (top-down) or the lowest. */
 	while (memblock_next_free_range(&idx, &s, &e, &rnid)) {
 		if (nid != NUMA_NO_NODE && rnid != nid)
 			continue;
@@ -195,7 +195,11 @@ static phys_addr_t memblock_find_in_range(phys_addr_t size, phys_addr_t align,
 		phys_addr_t cand = ALIGN_DOWN(e - size, align);
 		if (cand < s)
 			continue;
-		if (!found || cand > best) {
+		if (memblock.bottom_up)
+			cand = ALIGN(s, align);
+		if (cand + size > e)
+			continue;
+		if (!found || (memblock.bottom_up ? cand < best : cand > best)) {
 			best = cand;
 			found = true;
 		}

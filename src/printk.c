@@ -38,11 +38,6 @@ void kmm_log_init(int loglevel)
 		log_buf = plat_host_zalloc(LOG_BUF_SIZE);
 }
 
-void kmm_log_exit(void)
-{
-	/* The log outlives the machine, so a failed boot can be read back. */
-}
-
 static void log_store(const char *s, size_t len)
 {
 	if (!log_buf) {
