@@ -62,6 +62,7 @@ static void teardown(void)
 	shrinkers_exit();
 	oom_exit();
 	mm_core_exit();
+	stack_depot_exit();
 	memblock_reset();
 	if (window_base)
 		plat_window_release(window_base, window_size);

@@ -34,7 +34,7 @@ static const char *page_type_name(unsigned int type)
 }
 
 /* %pGp: "0x2000000000000c0(referenced|uptodate|node=0|zone=2)" */
-static void format_page_flags(char *buf, size_t size, unsigned long flags)
+void kmm_format_page_flags(char *buf, size_t size, unsigned long flags)
 {
 	unsigned long f = flags & ~KMM_ALLOC_BITS;
 	size_t len = (size_t)snprintf(buf, size, "0x%lx(", f);
@@ -66,7 +66,7 @@ void dump_page(const struct page *page, const char *reason)
 	if (PageHead(head))
 		pr_warn("head: order:%u mapcount:0 entire_mapcount:0 nr_pages_mapped:0 pincount:0\n",
 			compound_order(head));
-	format_page_flags(flags, sizeof(flags), page->flags);
+	kmm_format_page_flags(flags, sizeof(flags), page->flags);
 	pr_warn("flags: %s\n", flags);
 	if (page_has_type(page))
 		pr_warn("page_type: %x(%s)\n", page->page_type >> 24, page_type_name(page->page_type));

@@ -180,7 +180,24 @@ void kmm_report_count_inc(enum kmm_report_kind kind);
 void kmm_log_init(int loglevel);
 const char *kmm_comm(void);
 void bad_page(struct page *page, const char *reason);
+/* %pGp: "0x240(workingset|head|node=0|zone=1)" (debug.c) */
+void kmm_format_page_flags(char *buf, size_t size, unsigned long flags);
 extern int kmm_loglevel;
+
+/* Time in jiffies, for the ages reports print (Debian's CONFIG_HZ). */
+#define HZ 250
+static inline unsigned long kmm_jiffies(void)
+{
+	return (unsigned long)(plat_now_ns() / (1000000000ULL / HZ));
+}
+
+/* --- stackdepot.c: backtraces stored once, by handle --- */
+typedef u32 depot_stack_handle_t;
+depot_stack_handle_t stack_depot_save(const unsigned long *entries, unsigned int nr);
+depot_stack_handle_t stack_depot_save_current(unsigned int skip);
+unsigned int stack_depot_fetch(depot_stack_handle_t handle, const unsigned long **entries);
+void stack_depot_print(depot_stack_handle_t handle);
+void stack_depot_exit(void);
 extern bool kmm_panic_on_warn;
 
 /* --- memblock.c --- */

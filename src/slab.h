@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include <kmm/slab.h>
+#include <kmm/poison.h>
 
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
@@ -68,11 +69,16 @@ struct kmem_cache_cpu {
 	unsigned long alloc_fast, alloc_slow, free_fast, free_slow;	/* stats */
 } ____cacheline_aligned;
 
-/* The per-node part: the partial list and the slab counts, under list_lock. */
+/*
+ * The per-node part: the partial list and the slab counts, under list_lock.
+ * Caches with SLAB_STORE_USER also keep their full slabs listed, so that
+ * validation and leak reports can reach every object.
+ */
 struct kmem_cache_node {
 	spinlock_t list_lock;
 	unsigned long nr_partial;
 	struct list_head partial;
+	struct list_head full;
 	atomic_long_t nr_slabs;		/* every slab of this node */
 	atomic_long_t total_objects;	/* and the objects in them */
 };
@@ -93,6 +99,7 @@ struct kmem_cache {
 	void (*ctor)(void *);
 	unsigned int inuse;		/* offset to the metadata */
 	unsigned int align;
+	unsigned int red_left_pad;	/* SLAB_RED_ZONE: bytes of red zone before each object */
 	unsigned long random;		/* freelist pointer hardening */
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
 	unsigned int colour_next;	/* cycles the colour of new slabs */
@@ -100,6 +107,23 @@ struct kmem_cache {
 	struct list_head list;		/* slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];
 };
+
+/* What SLAB_STORE_USER keeps per object, twice: where it was last allocated and freed. */
+struct track {
+	unsigned long addr;		/* the caller of the allocator */
+	depot_stack_handle_t handle;	/* its whole backtrace */
+	int cpu;
+	int pid;
+	unsigned long when;		/* jiffies */
+};
+enum track_item { TRACK_ALLOC, TRACK_FREE };
+
+/* Flags that take a cache off the per-CPU fast path (Linux's SLAB_DEBUG_FLAGS). */
+#define SLAB_DEBUG_FLAGS (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE | \
+			  SLAB_CONSISTENCY_CHECKS)
+#define DEBUG_DEFAULT_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | \
+			     SLAB_STORE_USER)
+#define __OBJECT_POISON SLAB_OBJECT_POISON
 
 /* --- slub.c --- */
 extern struct list_head slab_caches;
@@ -113,12 +137,12 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags);
 int __kmem_cache_shutdown(struct kmem_cache *s);
 void __kmem_cache_release(struct kmem_cache *s);
 unsigned int calculate_alignment(slab_flags_t flags, unsigned int align, unsigned int size);
-void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node);
-void slab_free(struct kmem_cache *s, struct slab *slab, void *object);
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+		      unsigned int orig_size);
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr);
 struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
 					const void *x);
-void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
-		 const char *fmt, ...) __printf(4, 5);
+void flush_all(struct kmem_cache *s);
 size_t kmem_cache_cpu_offset(void);
 void kmem_cache_init(void);
 void kmem_cache_exit(void);
@@ -129,6 +153,31 @@ struct slabinfo {
 	unsigned int objects_per_slab, cache_order;
 };
 void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo);
+
+/* --- slub_debug.c: SLUB's debugging, apart from the core --- */
+slab_flags_t kmem_cache_flags(slab_flags_t flags, const char *name);
+bool slab_add_kunit_errors(void);
+bool slab_in_kunit_test(void);
+void slab_bug(struct kmem_cache *s, const char *fmt, ...) __printf(2, 3);
+void slab_fix(struct kmem_cache *s, const char *fmt, ...) __printf(2, 3);
+void slab_err(struct kmem_cache *s, struct slab *slab, const char *fmt, ...) __printf(3, 4);
+void object_err(struct kmem_cache *s, struct slab *slab, void *object, const char *reason);
+void __slab_err(struct slab *slab);
+void print_tracking(struct kmem_cache *s, void *object);
+void setup_slab_debug(struct kmem_cache *s, struct slab *slab);
+void setup_object_debug(struct kmem_cache *s, void *object);
+bool alloc_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
+			    unsigned int orig_size);
+bool free_debug_processing(struct kmem_cache *s, struct slab *slab, void *object,
+			   unsigned long addr, depot_stack_handle_t handle);
+void set_track(struct kmem_cache *s, void *object, enum track_item alloc, unsigned long addr);
+void set_track_update(struct kmem_cache *s, void *object, enum track_item alloc,
+		      unsigned long addr, depot_stack_handle_t handle);
+void init_tracking(struct kmem_cache *s, void *object);
+void list_slab_objects(struct kmem_cache *s, struct slab *slab);
+unsigned int get_orig_size(struct kmem_cache *s, void *object);
+void set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size);
+void init_object(struct kmem_cache *s, void *object, u8 val);
 
 /* --- slab_common.c --- */
 void create_kmalloc_caches(void);
@@ -206,10 +255,54 @@ static inline size_t slab_size(const struct slab *slab)
 	return PAGE_SIZE << slab_order(slab);
 }
 
-/* The first object of @slab: after its colour. */
+/* The first object slot of @slab: after its colour. */
 static inline void *slab_objects(const struct slab *slab)
 {
 	return (char *)slab_address(slab) + slab->colour;
+}
+
+static inline bool kmem_cache_debug(const struct kmem_cache *s)
+{
+	return unlikely(s->flags & SLAB_DEBUG_FLAGS);
+}
+
+/* An object starts after its left red zone; its slot starts at the red zone. */
+static inline void *fixup_red_left(const struct kmem_cache *s, void *p)
+{
+	return (s->flags & SLAB_RED_ZONE) ? (char *)p + s->red_left_pad : p;
+}
+
+static inline void *restore_red_left(const struct kmem_cache *s, void *p)
+{
+	return (s->flags & SLAB_RED_ZONE) ? (char *)p - s->red_left_pad : p;
+}
+
+/* The first object of @slab. */
+static inline void *slab_first_object(const struct kmem_cache *s, const struct slab *slab)
+{
+	return fixup_red_left(s, slab_objects(slab));
+}
+
+#define for_each_object(p, s, slab)					\
+	for (p = slab_first_object(s, slab);				\
+	     (char *)p < (char *)slab_first_object(s, slab) + (slab)->objects * (s)->size; \
+	     p = (char *)p + (s)->size)
+
+static inline bool freeptr_outside_object(const struct kmem_cache *s)
+{
+	return s->offset >= s->inuse;
+}
+
+/* Where the metadata after an object (tracks, original size) begins. */
+static inline unsigned int get_info_end(const struct kmem_cache *s)
+{
+	return freeptr_outside_object(s) ? s->inuse + (unsigned int)sizeof(void *) : s->inuse;
+}
+
+/* kmalloc caches that keep each object's requested size (for the kmalloc red zone). */
+static inline bool slub_debug_orig_size(const struct kmem_cache *s)
+{
+	return (s->flags & SLAB_STORE_USER) && (s->flags & SLAB_KMALLOC);
 }
 
 /*
@@ -224,13 +317,33 @@ static inline struct slab *virt_to_slab(const void *x)
 }
 
 /*
- * The index of the object at byte @offset from the first, without a
+ * The index of the object at byte @offset from the first object, without a
  * division: offset * ceil(2^64 / size) / 2^64 is exact while
  * offset * size < 2^64, true of any slab.
  */
 static inline unsigned int __obj_index(const struct kmem_cache *s, unsigned long offset)
 {
 	return (unsigned int)(((unsigned __int128)offset * s->reciprocal_size) >> 64);
+}
+
+static inline unsigned int obj_to_index(const struct kmem_cache *s, const struct slab *slab,
+					const void *obj)
+{
+	return __obj_index(s, (unsigned long)((const char *)obj -
+					      (const char *)slab_first_object(s, slab)));
+}
+
+/* Is @object (or NULL) an object of @slab?  Linux's check_valid_pointer(). */
+static inline bool check_valid_pointer(const struct kmem_cache *s, const struct slab *slab,
+				       const void *object)
+{
+	const char *base = slab_first_object(s, slab);
+	unsigned long off = (unsigned long)((const char *)object - base);
+
+	if (!object)
+		return true;
+	return (const char *)object >= base && off < (unsigned long)slab->objects * s->size &&
+	       (unsigned long)__obj_index(s, off) * s->size == off;
 }
 
 /*

@@ -11,12 +11,15 @@
  *  - each node's partial list: slabs of this cache and node, not frozen,
  *    with free objects, freelists sound and inuse = objects - free;
  *    nr_partial is the list's length;
+ *  - with SLAB_STORE_USER, each node's full list: slabs with no free object;
  * and by a walk of every initialised pfn, each slab's first page: its
  * cache is a live cache, its tails point at it, order and object count are
  * the cache's (preferred or fallback), a slab that is neither frozen nor
  * partial is full; per cache and node the slabs and objects found equal
- * nr_slabs and total_objects, the frozen slabs equal the CPU slabs, the
- * slabs with free objects equal the partial lists.  Per node, the slab
+ * nr_slabs and total_objects, the frozen slabs equal the CPU slabs (in a
+ * debug cache, which has none, a frozen slab is one that failed its
+ * consistency checks and was taken out of use), the slabs with free
+ * objects equal the partial lists.  Per node, the slab
  * pages plus the large kmalloc pages equal NR_SLAB_(UN)RECLAIMABLE_B.
  * Slab pages are allocated pages to the page allocator, which checks them
  * as such (check.c).  Returns the number of problems; each is printed.
@@ -33,7 +36,7 @@ static unsigned long seen[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG];
 /* Walk a freelist of @slab, marking objects in seen[]; returns its length or -1. */
 static long walk_freelist(struct kmem_cache *s, struct slab *slab, void *head, const char *what)
 {
-	char *base = slab_objects(slab);
+	char *base = slab_first_object(s, slab);
 	long n = 0;
 
 	for (void *p = head; p; p = get_freepointer(s, p)) {
@@ -126,6 +129,30 @@ static void check_partial(struct kmem_cache *s, int nid, struct kmem_cache_node 
 	CHECK(count == n->nr_partial, "%s: node %d nr_partial %lu but the list holds %lu",
 	      s->name, nid, n->nr_partial, count);
 	*nr_listed = count;
+}
+
+static void check_full(struct kmem_cache *s, int nid, struct kmem_cache_node *n)
+{
+	unsigned long count = 0;
+	struct slab *slab;
+
+	if (!(s->flags & SLAB_STORE_USER)) {
+		CHECK(list_empty(&n->full), "%s: node %d lists full slabs without SLAB_STORE_USER",
+		      s->name, nid);
+		return;
+	}
+	list_for_each_entry(slab, &n->full, slab_list) {
+		if (++count > max_pfn) {
+			CHECK(0, "%s: node %d full list is circular", s->name, nid);
+			break;
+		}
+		if (!slab_sane(s, slab, nid, "full list"))
+			break;
+		CHECK(!slab->freelist && slab->inuse == slab->objects && !slab->frozen,
+		      "%s: slab %#lx on the full list has inuse %u of %u, freelist %p%s", s->name,
+		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, slab->freelist,
+		      slab->frozen ? ", frozen" : "");
+	}
 }
 
 /* Per cache and node, what the pfn walk found. */
@@ -238,13 +265,15 @@ int kmm_check_slab(void)
 				continue;
 			}
 			check_partial(s, nid, n, &listed);
+			check_full(s, nid, n);
 			CHECK(t->slabs == (unsigned long)atomic_long_read(&n->nr_slabs),
 			      "%s: node %d counts %ld slabs, %lu found", s->name, nid,
 			      atomic_long_read(&n->nr_slabs), t->slabs);
 			CHECK(t->objects == (unsigned long)atomic_long_read(&n->total_objects),
 			      "%s: node %d counts %ld objects, %lu found", s->name, nid,
 			      atomic_long_read(&n->total_objects), t->objects);
-			CHECK(t->frozen == nr_cpu[nid], "%s: node %d has %lu frozen slabs but %lu CPU slabs",
+			CHECK(t->frozen == nr_cpu[nid] || kmem_cache_debug(s),
+			      "%s: node %d has %lu frozen slabs but %lu CPU slabs",
 			      s->name, nid, t->frozen, nr_cpu[nid]);
 			CHECK(t->with_free == listed,
 			      "%s: node %d has %lu unfrozen slabs with free objects, %lu on the partial list",

@@ -121,13 +121,12 @@ struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
 {
 	struct kmem_cache *s;
 
-	(void)name;
 	if (slab_nomerge || ctor)
 		return NULL;
 	size = ALIGN(size, (unsigned int)sizeof(void *));
 	align = calculate_alignment(flags, align, size);
 	size = ALIGN(size, align);
-	/* debug: slab_debug= flags for @name are added here. */
+	flags = kmem_cache_flags(flags, name);
 	if (flags & SLAB_NEVER_MERGE)
 		return NULL;
 	/* The oldest first: the list has the newest at its head. */
@@ -336,8 +335,17 @@ size_t kmalloc_size_roundup(size_t size)
 
 /* --- helpers on kmalloc --- */
 
+/*
+ * Resize in place while the object's size (the cache's object size, or the
+ * large kmalloc's pages) holds @new_size; else a new object and a copy.
+ * Where the cache keeps the requested size (kmalloc red zone), that size
+ * is updated, the spare bytes are zeroed precisely, and the bytes past the
+ * new size become red zone again, as Linux 6.18's __do_krealloc().
+ */
 void *krealloc(const void *p, size_t new_size, gfp_t flags)
 {
+	struct kmem_cache *s = NULL;
+	unsigned int orig_size = 0;
 	size_t ks = 0;
 	void *ret;
 
@@ -345,17 +353,47 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		kfree(p);
 		return ZERO_SIZE_PTR;
 	}
-	if (likely(!ZERO_OR_NULL_PTR(p)))
-		ks = ksize(p);
-	if (ks >= new_size) {
-		/* It still fits: the same object, its spare bytes zeroed if asked. */
-		if (flags & __GFP_ZERO)
-			memset((char *)p + new_size, 0, ks - new_size);
-		return (void *)p;
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		goto alloc_new;
+	if (unlikely(!virt_addr_valid(p))) {
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "krealloc: invalid address 0x%016lx\n", (unsigned long)p);
+		return NULL;
 	}
-	ret = kmalloc(new_size, flags);
+	struct page *page = compound_head(virt_to_page(p));
+	if (PageSlab(page)) {
+		s = page_slab(page)->slab_cache;
+		if (!s || !check_valid_pointer(s, page_slab(page), p)) {
+			kfree(p);	/* reports it */
+			return NULL;
+		}
+		orig_size = get_orig_size(s, (void *)p);
+		ks = s->object_size;
+	} else {
+		ks = ksize(p);
+		if (!ks)
+			return NULL;
+	}
+	if (new_size > ks)
+		goto alloc_new;
+	if (flags & __GFP_ZERO) {
+		if (orig_size && orig_size < new_size)
+			memset((char *)p + orig_size, 0, new_size - orig_size);
+		else
+			memset((char *)p + new_size, 0, ks - new_size);
+	}
+	if (s && slub_debug_orig_size(s)) {
+		set_orig_size(s, (void *)p, (unsigned int)new_size);
+		if ((s->flags & SLAB_RED_ZONE) && new_size < ks)
+			memset((char *)p + new_size, SLUB_RED_ACTIVE, ks - new_size);
+	}
+	return (void *)p;
+
+alloc_new:
+	ret = kmalloc_node_track_caller(new_size, flags, NUMA_NO_NODE,
+					(unsigned long)__builtin_return_address(0));
 	if (ret && !ZERO_OR_NULL_PTR(p)) {
-		memcpy(ret, p, ks);
+		memcpy(ret, p, orig_size ? orig_size : ks);
 		kfree(p);
 	}
 	return ret;

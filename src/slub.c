@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SLUB: the slab allocator of Linux 6.x (mm/slub.c), without its debugging
- * (which comes later and hooks in where the comments say "debug").
+ * SLUB: the slab allocator of Linux 6.x (mm/slub.c).  Its debugging
+ * (slab_debug=, red zones, poisoning, tracking, validation) is in
+ * slub_debug.c; a cache with debug flags never uses the per-CPU fast path.
  *
  * A cache cuts slabs (one page, or a compound page of 2^order pages, the
  * order chosen as Linux's calculate_order() with slub_min_order=,
@@ -45,8 +46,14 @@
  * Bad frees are checked before anything changes (slab_validate_object):
  * a pointer that is no slab object start, an object of another cache, or
  * the head of the freelist it would be pushed on (a double free; found
- * always once debugging exists) is reported in Linux's words, counted as
- * KMM_REPORT_SLAB and not freed.
+ * anywhere on the slab's freelist in caches with SLAB_CONSISTENCY_CHECKS)
+ * is reported in Linux's words, counted as KMM_REPORT_SLAB and not freed.
+ *
+ * Debug caches (slub_debug.c) allocate one object at a time from the
+ * partial list, under the node's list_lock, as Linux's
+ * alloc_single_from_partial(), and free to it (free_to_partial_list()):
+ * every object passes alloc_debug_processing() and free_debug_processing().
+ * With SLAB_STORE_USER their full slabs are on the node's full list.
  *
  * Lock order: slab_mutex (sleeping; cache list, create and destroy)
  *   -> CPU (preemption disabled) -> n->list_lock -> zone->lock.
@@ -219,9 +226,18 @@ static bool calculate_sizes(struct kmem_cache *s)
 	unsigned int size = ALIGN(s->object_size, (unsigned int)sizeof(void *));
 	int order;
 
+	/* Poison the object itself only if nobody may touch it while free. */
+	if ((flags & SLAB_POISON) && !(flags & SLAB_TYPESAFE_BY_RCU) && !s->ctor)
+		s->flags |= __OBJECT_POISON;
+	else
+		s->flags &= ~__OBJECT_POISON;
+	/* A right red zone needs at least a word past the object. */
+	if ((flags & SLAB_RED_ZONE) && size == s->object_size)
+		size += sizeof(void *);
 	s->inuse = size;
 	if ((flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)) || s->ctor ||
-	    ((flags & SLAB_RED_ZONE) && s->object_size < sizeof(void *))) {
+	    ((flags & SLAB_RED_ZONE) &&
+	     (s->object_size < sizeof(void *) || slub_debug_orig_size(s)))) {
 		/* The object must stay intact while free: the pointer goes after it. */
 		s->offset = size;
 		size += sizeof(void *);
@@ -229,7 +245,18 @@ static bool calculate_sizes(struct kmem_cache *s)
 		/* In the middle, where an overflow from the previous object rarely reaches. */
 		s->offset = ALIGN_DOWN(s->object_size / 2, (unsigned int)sizeof(void *));
 	}
-	/* debug: red zones and the track records go here. */
+	if (flags & SLAB_STORE_USER) {
+		size += 2 * sizeof(struct track);
+		if (flags & SLAB_KMALLOC)
+			size += sizeof(unsigned int);	/* the requested size */
+	}
+	s->red_left_pad = 0;
+	if (flags & SLAB_RED_ZONE) {
+		/* A word of padding after the metadata, and a left red zone. */
+		size += sizeof(void *);
+		s->red_left_pad = ALIGN((unsigned int)sizeof(void *), s->align);
+		size += s->red_left_pad;
+	}
 	size = ALIGN(size, s->align);
 	s->size = size;
 	s->reciprocal_size = ~0ULL / size + 1;
@@ -277,6 +304,7 @@ static void init_kmem_cache_node(struct kmem_cache_node *n)
 	spin_lock_init(&n->list_lock);
 	n->nr_partial = 0;
 	INIT_LIST_HEAD(&n->partial);
+	INIT_LIST_HEAD(&n->full);
 	atomic_long_set(&n->nr_slabs, 0);
 	atomic_long_set(&n->total_objects, 0);
 }
@@ -308,7 +336,7 @@ static int init_kmem_cache_nodes(struct kmem_cache *s)
 /* Lay out @s for its flags and size; nodes come from kmem_cache_node unless set. */
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 {
-	s->flags = flags;	/* debug: slab_debug= adds its flags here */
+	s->flags = kmem_cache_flags(flags, s->name);
 	s->random = get_random_long();
 	if (!calculate_sizes(s))
 		return -EINVAL;
@@ -325,49 +353,11 @@ void __kmem_cache_release(struct kmem_cache *s)
 
 /* --- reports --- */
 
-static void __slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
-			  const char *msg)
-{
-	pr_err("=============================================================================\n");
-	pr_err("BUG %s (%s): %s\n", s ? s->name : "<unknown>", print_tainted(), msg);
-	pr_err("-----------------------------------------------------------------------------\n\n");
-	if (slab)
-		pr_err("Slab 0x%lx objects=%u used=%u fp=0x%lx flags=%#lx\n", (unsigned long)slab,
-		       slab->objects, slab->inuse, (unsigned long)slab->freelist,
-		       slab->__page_flags & ((1UL << __NR_PAGEFLAGS) - 1));
-	if (object && slab && s)
-		pr_err("Object 0x%lx @offset=%lu\n", (unsigned long)object,
-		       (unsigned long)((const char *)object - (const char *)slab_address(slab)));
-	add_taint(TAINT_BAD_PAGE);
-	dump_stack();
-}
-
-/* A misuse: printed as Linux's slab_err(), counted, panics with panic_on_warn. */
-void slab_report(struct kmem_cache *s, struct slab *slab, const void *object,
-		 const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	kmm_report_count_inc(KMM_REPORT_SLAB);
-	__slab_report(s, slab, object, buf);
-	if (kmm_panic_on_warn)
-		panic("slab: panic_on_warn set ...\n");
-}
-
-static void slab_fix(struct kmem_cache *s, const char *what, const void *object)
-{
-	pr_err("FIX %s: %s 0x%lx not freed\n", s ? s->name : "<unknown>", what,
-	       (unsigned long)object);
-}
-
+/* A free of an object already free: refused. */
 static void report_double_free(struct kmem_cache *s, struct slab *slab, void *object)
 {
-	slab_report(s, slab, object, "Object already free");
-	slab_fix(s, "Object at", object);
+	object_err(s, slab, object, "Object already free");
+	slab_fix(s, "Object at 0x%016lx not freed", (unsigned long)object);
 }
 
 /*
@@ -387,14 +377,9 @@ struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
 	}
 	if (unlikely(!cachep))
 		return NULL;
-	unsigned long base = (unsigned long)slab_objects(slab);
-	unsigned long off = (unsigned long)x - base;
-	unsigned int idx = __obj_index(cachep, off);
-
-	if (unlikely((unsigned long)x < base || idx >= slab->objects ||
-		     (unsigned long)idx * cachep->size != off)) {
-		slab_report(cachep, slab, NULL, "Invalid object pointer 0x%lx", (unsigned long)x);
-		slab_fix(cachep, "Object at", x);
+	if (unlikely(!check_valid_pointer(cachep, slab, x))) {
+		slab_err(cachep, slab, "Invalid object pointer 0x%016lx", (unsigned long)x);
+		slab_fix(cachep, "Object at 0x%016lx not freed", (unsigned long)x);
 		return NULL;
 	}
 	return cachep;
@@ -472,9 +457,12 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	slab->colour = colours > 1 ?
 		(__atomic_fetch_add(&s->colour_next, 1, __ATOMIC_RELAXED) % colours) * step : 0;
 
-	char *start = slab_objects(slab), *p = start;
+	if (kmem_cache_debug(s))
+		setup_slab_debug(s, slab);
+	char *start = slab_first_object(s, slab), *p = start;
 	for (unsigned int i = 0; i < objects; i++, p += s->size) {
-		/* debug: poison and red zones are laid here. */
+		if (kmem_cache_debug(s))
+			setup_object_debug(s, p);
 		if (s->ctor)
 			s->ctor(p);
 		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
@@ -483,21 +471,30 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	return slab;
 }
 
-/* Make the laid-out @slab a slab of @s, frozen for the calling CPU.  In a section. */
-static void *slab_commit(struct kmem_cache *s, struct slab *slab)
+/* Make the laid-out @slab a slab of @s, on no list, all free.  In a section. */
+static void slab_account(struct kmem_cache *s, struct slab *slab)
 {
 	struct page *page = slab_page(slab);
 	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
-	void *freelist = slab->freelist;
 
 	slab->slab_cache = s;
-	slab->freelist = NULL;
-	slab->inuse = slab->objects;
-	slab->frozen = 1;
+	slab->inuse = 0;
+	slab->frozen = 0;
 	__SetPageSlab(page);
 	atomic_long_inc(&n->nr_slabs);
 	atomic_long_add(slab->objects, &n->total_objects);
 	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), 1L << slab_order(slab));
+}
+
+/* ... and frozen for the calling CPU: returns its freelist.  In a section. */
+static void *slab_commit(struct kmem_cache *s, struct slab *slab)
+{
+	void *freelist = slab->freelist;
+
+	slab_account(s, slab);
+	slab->freelist = NULL;
+	slab->inuse = slab->objects;
+	slab->frozen = 1;
 	return freelist;
 }
 
@@ -534,6 +531,164 @@ static inline void remove_partial(struct kmem_cache_node *n, struct slab *slab)
 	n->nr_partial--;
 }
 
+/* Full slabs are listed only where leak reports and validation need them. */
+static inline void add_full(struct kmem_cache *s, struct kmem_cache_node *n, struct slab *slab)
+{
+	if (s->flags & SLAB_STORE_USER)
+		list_add(&slab->slab_list, &n->full);
+}
+
+static inline void remove_full(struct kmem_cache *s, struct slab *slab)
+{
+	if (s->flags & SLAB_STORE_USER)
+		list_del_init(&slab->slab_list);
+}
+
+/* --- debug caches: one object at a time, under the list lock --- */
+
+static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node);
+
+/* Take one object from partial @slab; moves it to full when that was the last. */
+static void *alloc_single_from_partial(struct kmem_cache *s, struct kmem_cache_node *n,
+				       struct slab *slab, unsigned int orig_size)
+{
+	void *object = slab->freelist;
+
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) && !PageSlab(slab_page(slab))) {
+		slab_err(s, slab, "Not a valid slab page");
+		return NULL;
+	}
+	slab->freelist = get_freepointer(s, object);
+	slab->inuse++;
+	if (!alloc_debug_processing(s, slab, object, orig_size)) {
+		remove_partial(n, slab);
+		return NULL;
+	}
+	if (slab->inuse == slab->objects) {
+		remove_partial(n, slab);
+		add_full(s, n, slab);
+	}
+	return object;
+}
+
+/* Take the first object of a new @slab and list the slab.  In a section. */
+static void *alloc_single_from_new_slab(struct kmem_cache *s, struct slab *slab,
+					unsigned int orig_size)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	void *object;
+
+	slab_account(s, slab);
+	__spin_lock(&n->list_lock);
+	object = slab->freelist;
+	slab->freelist = get_freepointer(s, object);
+	slab->inuse = 1;
+	if (!alloc_debug_processing(s, slab, object, orig_size)) {
+		/* Corrupted already (by a stray writer?): the slab stays out of use. */
+		__spin_unlock(&n->list_lock);
+		return NULL;
+	}
+	if (slab->inuse == slab->objects)
+		add_full(s, n, slab);
+	else
+		add_partial(n, slab, false);
+	__spin_unlock(&n->list_lock);
+	return object;
+}
+
+static void *alloc_debug_from_partial(struct kmem_cache *s, int node, unsigned int orig_size)
+{
+	int first = node < 0 ? 0 : node;
+
+	for (int i = 0; i < nr_online_nodes; i++) {
+		int nid = (first + i) % nr_online_nodes;
+		struct kmem_cache_node *n = get_node(s, nid);
+		struct slab *slab, *next;
+		void *object = NULL;
+
+		if (i && node != NUMA_NO_NODE)
+			break;
+		if (!n || !READ_ONCE(n->nr_partial))
+			continue;
+		__spin_lock(&n->list_lock);
+		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
+			object = alloc_single_from_partial(s, n, slab, orig_size);
+			if (object)
+				break;
+		}
+		__spin_unlock(&n->list_lock);
+		if (object)
+			return object;
+	}
+	return NULL;
+}
+
+/*
+ * The allocation path of a debug cache.  Called and returns with
+ * preemption disabled; drops it to allocate pages.
+ */
+static void *debug_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+			      unsigned long addr, unsigned int orig_size)
+{
+	void *object = alloc_debug_from_partial(s, node, orig_size);
+
+	if (!object) {
+		struct slab *slab;
+
+		__preempt_enable();
+		slab = new_slab(s, gfpflags, node);
+		__preempt_disable();
+		if (unlikely(!slab)) {
+			slab_out_of_memory(s, gfpflags, node);
+			return NULL;
+		}
+		object = alloc_single_from_new_slab(s, slab, orig_size);
+	}
+	if (object && (s->flags & SLAB_STORE_USER))
+		set_track(s, object, TRACK_ALLOC, addr);
+	return object;
+}
+
+/* The free path of a debug cache.  In a section. */
+static void free_to_partial_list(struct kmem_cache *s, struct slab *slab, void *object,
+				 unsigned long addr)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	depot_stack_handle_t handle = 0;
+	struct slab *slab_free = NULL;
+	void *prior;
+
+	if (s->flags & SLAB_STORE_USER)
+		handle = stack_depot_save_current(2);
+	__spin_lock(&n->list_lock);
+	prior = slab->freelist;
+	if (unlikely(object == prior)) {
+		__spin_unlock(&n->list_lock);
+		report_double_free(s, slab, object);
+		return;
+	}
+	if (!free_debug_processing(s, slab, object, addr, handle))
+		goto out;
+	set_freepointer(s, object, prior);
+	slab->freelist = object;
+	slab->inuse--;
+	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+		slab_free = slab;
+		if (prior)
+			remove_partial(n, slab);
+		else
+			remove_full(s, slab);
+	} else if (!prior) {
+		/* It was full. */
+		remove_full(s, slab);
+		add_partial(n, slab, true);
+	}
+out:
+	__spin_unlock(&n->list_lock);
+	if (slab_free)
+		discard_slab(s, slab_free);
+}
+
 /* --- the CPU slab --- */
 
 /*
@@ -555,7 +710,7 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	for (void *p = freelist; p; p = get_freepointer(s, p)) {
 		if (unlikely(nr_free >= slab->objects)) {
 			/* A cycle: some object was freed twice.  Keep what was counted. */
-			slab_report(s, slab, p, "Freelist cycle detected");
+			slab_err(s, slab, "Freelist cycle detected");
 			set_freepointer(s, tail, NULL);
 			break;
 		}
@@ -655,11 +810,15 @@ static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
  * the remote frees of the CPU slab, else a partial slab, else a new one.
  * Called and returns with preemption disabled; drops it to allocate pages.
  */
-static void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node)
+static void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+			   unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
 	struct slab *slab = c->slab;
 	void *freelist;
+
+	if (kmem_cache_debug(s))
+		return debug_slab_alloc(s, gfpflags, node, addr, orig_size);
 
 	if (slab) {
 		if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
@@ -701,9 +860,12 @@ load_freelist:
 
 /**
  * slab_alloc_node - the allocation fast path: pop the CPU's freelist
+ * @addr: the caller, for SLAB_STORE_USER
+ * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
  * Context: any; may sleep if @gfpflags allow.
  */
-void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+		      unsigned int orig_size)
 {
 	void *object;
 
@@ -716,11 +878,17 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)
 		c->freelist = get_freepointer(s, object);
 		c->alloc_fast++;
 	} else {
-		object = ___slab_alloc(s, gfpflags, node);
+		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	}
 	__preempt_enable();
-	if (unlikely(gfpflags & __GFP_ZERO) && object)
-		memset(object, 0, s->object_size);
+	if (unlikely(gfpflags & __GFP_ZERO) && object) {
+		/* A kmalloc red zone past the request stays red. */
+		unsigned int zero_size = s->object_size;
+
+		if ((s->flags & (SLAB_STORE_USER | SLAB_RED_ZONE)) && (s->flags & SLAB_KMALLOC))
+			zero_size = orig_size;
+		memset(object, 0, zero_size);
+	}
 	return object;
 }
 
@@ -729,10 +897,16 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)
  * node lock, and move the slab between lists as its state changes.
  * Context: in a section (preemption disabled).
  */
-static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object)
+static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
+			unsigned long addr)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	void *prior;
+
+	if (kmem_cache_debug(s)) {
+		free_to_partial_list(s, slab, object, addr);
+		return;
+	}
 
 	__spin_lock(&n->list_lock);
 	prior = slab->freelist;
@@ -762,7 +936,7 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object)
 }
 
 /* The free fast path: push on the CPU freelist if the object is of the CPU slab. */
-void slab_free(struct kmem_cache *s, struct slab *slab, void *object)
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr)
 {
 	__preempt_disable();
 	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
@@ -778,23 +952,32 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object)
 		c->free_fast++;
 	} else {
 		c->free_slow++;
-		__slab_free(s, slab, object);
+		__slab_free(s, slab, object, addr);
 	}
 	__preempt_enable();
 }
 
 /* --- the API of one cache --- */
 
+#define _RET_IP_ ((unsigned long)__builtin_return_address(0))
+
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return slab_alloc_node(s, flags, NUMA_NO_NODE);
+	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
 {
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return slab_alloc_node(s, flags, node);
+	return slab_alloc_node(s, flags, node, _RET_IP_, s->object_size);
+}
+
+void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size)
+{
+	if (unlikely(size > s->object_size))
+		return NULL;
+	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, (unsigned int)size);
 }
 
 static void report_not_slab(const char *who, const void *x)
@@ -804,7 +987,7 @@ static void report_not_slab(const char *who, const void *x)
 	(void)x;
 }
 
-void kmem_cache_free(struct kmem_cache *s, void *x)
+static void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	struct slab *slab;
 
@@ -816,7 +999,12 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 	}
 	s = slab_validate_object(s, slab, x);
 	if (likely(s))
-		slab_free(s, slab, x);
+		slab_free(s, slab, x, addr);
+}
+
+void kmem_cache_free(struct kmem_cache *s, void *x)
+{
+	__kmem_cache_free(s, x, _RET_IP_);
 }
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p)
@@ -824,7 +1012,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void *
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		p[i] = slab_alloc_node(s, flags, NUMA_NO_NODE);
+		p[i] = slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
 		if (unlikely(!p[i])) {
 			kmem_cache_free_bulk(s, i, p);
 			return 0;
@@ -836,7 +1024,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void *
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
 {
 	for (size_t i = 0; i < size; i++)
-		kmem_cache_free(s, p[i]);
+		__kmem_cache_free(s, p[i], _RET_IP_);
 }
 
 unsigned int kmem_cache_size(struct kmem_cache *s)
@@ -866,7 +1054,8 @@ static void *kmalloc_large_node(size_t size, gfp_t flags, int node)
 	return page_address(page);
 }
 
-void *kmalloc_node(size_t size, gfp_t flags, int node)
+static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
+					     unsigned long caller)
 {
 	struct kmem_cache *s;
 
@@ -879,12 +1068,22 @@ void *kmalloc_node(size_t size, gfp_t flags, int node)
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return slab_alloc_node(s, flags, node);
+	return slab_alloc_node(s, flags, node, caller, (unsigned int)size);
+}
+
+void *kmalloc_node(size_t size, gfp_t flags, int node)
+{
+	return __kmalloc_node(size, flags, node, _RET_IP_);
 }
 
 void *kmalloc(size_t size, gfp_t flags)
 {
-	return kmalloc_node(size, flags, NUMA_NO_NODE);
+	return __kmalloc_node(size, flags, NUMA_NO_NODE, _RET_IP_);
+}
+
+void *kmalloc_node_track_caller(size_t size, gfp_t flags, int node, unsigned long caller)
+{
+	return __kmalloc_node(size, flags, node, caller);
 }
 
 static void free_large_kmalloc(struct page *page, const void *object)
@@ -897,8 +1096,9 @@ static void free_large_kmalloc(struct page *page, const void *object)
 		return;
 	}
 	if (unlikely(object != page_address(page))) {
-		slab_report(NULL, NULL, NULL, "Invalid object pointer 0x%lx", (unsigned long)object);
-		slab_fix(NULL, "Object at", object);
+		kmm_report_count_inc(KMM_REPORT_SLAB);
+		WARN(1, "kfree: invalid pointer 0x%016lx inside a large kmalloc at 0x%016lx\n",
+		     (unsigned long)object, (unsigned long)page_address(page));
 		return;
 	}
 	unsigned int order = compound_order(page);
@@ -928,7 +1128,7 @@ void kfree(const void *x)
 	struct slab *slab = page_slab(page);
 	struct kmem_cache *s = slab_validate_object(NULL, slab, x);
 	if (likely(s))
-		slab_free(s, slab, (void *)x);
+		slab_free(s, slab, (void *)x, _RET_IP_);
 }
 
 /* Linux's slab_ksize(): what of an object may be used without trampling metadata. */
@@ -950,8 +1150,14 @@ size_t ksize(const void *x)
 	if (WARN_ON(!virt_addr_valid(x)))
 		return 0;
 	page = compound_head(virt_to_page(x));
-	if (likely(PageSlab(page)))
-		return slab_ksize(page_slab(page)->slab_cache);
+	if (likely(PageSlab(page))) {
+		struct kmem_cache *s = page_slab(page)->slab_cache;
+
+		/* The caller may now use all of it: no kmalloc red zone any more. */
+		if (check_valid_pointer(s, page_slab(page), x))
+			set_orig_size(s, (void *)x, s->object_size);
+		return slab_ksize(s);
+	}
 	if (WARN_ON(!PageLargeKmalloc(page)))
 		return 0;
 	if (WARN_ON(x != page_address(page)))
@@ -962,7 +1168,7 @@ size_t ksize(const void *x)
 /* --- flushing, shrinking, shutting down --- */
 
 /* Deactivate every CPU's slab of @s, owning each CPU in turn (or only ours in atomic context). */
-static void flush_all(struct kmem_cache *s)
+void flush_all(struct kmem_cache *s)
 {
 	struct task_struct *t = current;
 
@@ -986,7 +1192,7 @@ static unsigned long free_empty_partials(struct kmem_cache *s, struct kmem_cache
 					 unsigned long max, bool report)
 {
 	LIST_HEAD(discard);
-	struct slab *slab, *next, *busy[4];
+	struct slab *slab, *next, *busy[16];
 	unsigned long pages = 0;
 	unsigned int nr_busy = 0;
 
@@ -1008,13 +1214,9 @@ static unsigned long free_empty_partials(struct kmem_cache *s, struct kmem_cache
 	list_for_each_entry_safe(slab, next, &discard, slab_list)
 		discard_slab(s, slab);
 	__preempt_enable();
-	/* Details of the one misuse kmem_cache_destroy() reports and counts. */
-	for (unsigned int i = 0; report && i < nr_busy; i++) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "Objects remaining in %s on __kmem_cache_shutdown()",
-			 s->name);
-		__slab_report(s, busy[i], NULL, msg);
-	}
+	/* The objects kmem_cache_destroy() finds still allocated. */
+	for (unsigned int i = 0; report && i < nr_busy; i++)
+		list_slab_objects(s, busy[i]);
 	return pages;
 }
 

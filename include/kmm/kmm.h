@@ -30,6 +30,7 @@
 #include <kmm/oom.h>
 #include <kmm/vmstat.h>
 #include <kmm/slab.h>
+#include <kmm/poison.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,9 +16,9 @@
  *  - kmem_cache_destroy() returns 0 when the cache is gone (or was an alias
  *    whose reference was dropped), else -EBUSY with the cache intact and
  *    usable (Linux returns nothing and leaves the cache half alive).
- *  - SLAB_POISON, SLAB_RED_ZONE and SLAB_STORE_USER are accepted and lay
- *    objects out as Linux does (free pointer outside the object, no
- *    merging) but do not check anything yet: SLUB debugging comes later.
+ *  - Reports print addresses unhashed (%px, not %p) and backtraces as
+ *    host symbols ("function+0xoff", or "object+0xoff" where the object
+ *    exports no symbol: addr2line finds the line).
  *  - No memcg: SLAB_ACCOUNT and __GFP_ACCOUNT are accepted and ignored, so
  *    there are no kmalloc-cg-* caches.
  */
@@ -161,9 +161,30 @@ void kfree_sensitive(const void *objp);
 size_t ksize(const void *objp);
 /* The size kmalloc(@size) really allocates. */
 size_t kmalloc_size_roundup(size_t size);
+/* kmalloc from a given kmalloc-like cache, @size bytes of it (Linux's kmalloc_trace). */
+void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size);
+/* kmalloc_node, with @caller recorded as the allocating site (SLAB_STORE_USER). */
+void *kmalloc_node_track_caller(size_t size, gfp_t flags, int node, unsigned long caller);
 char *kstrdup(const char *s, gfp_t gfp);
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
 void *kmemdup(const void *src, size_t len, gfp_t gfp);
+
+/*
+ * Debugging (slab_debug=, or the SLAB_* debug flags on a cache).
+ *
+ * validate_slab_cache - check every listed slab of @s and each object in it
+ * (red zones, poison, padding, free pointers, object counts), reporting and
+ * repairing what is wrong.  Full slabs are listed only with SLAB_STORE_USER.
+ * Return: the number of slabs checked.
+ */
+long validate_slab_cache(struct kmem_cache *s);
+
+/*
+ * kmm_slab_errors_capture - count this thread's slab errors into *@counter
+ * instead of printing them, as Linux's slub_kunit does (each place Linux
+ * calls slab_add_kunit_errors() adds one); NULL stops.  For tests.
+ */
+void kmm_slab_errors_capture(int *counter);
 
 #ifdef __cplusplus
 }

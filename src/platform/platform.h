@@ -103,6 +103,10 @@ void plat_event_signal(unsigned int *seq);
 /* --- reports (host.c) --- */
 /* Write the calling thread's backtrace, one frame a line, to @emit. */
 void plat_backtrace(void (*emit)(const char *line, void *arg), void *arg, int skip);
+/* Save up to @max return addresses of the calling thread, the first @skip dropped. */
+unsigned int plat_stack_save(unsigned long *entries, unsigned int max, unsigned int skip);
+/* "symbol+0xoff" or "object+0xoff" for a code address, as Linux's %pS; never allocates. */
+void plat_symbolize(unsigned long addr, char *buf, size_t size);
 __attribute__((noreturn)) void plat_abort(void);
 void plat_console_write(const char *s, size_t len);
 
