@@ -88,7 +88,7 @@ static const struct {
 			      SLAB_STORE_USER | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU | \
 			      SLAB_TRACE | SLAB_NOLEAKTRACE | SLAB_NO_MERGE | SLAB_FAILSLAB | \
 			      SLAB_ACCOUNT | SLAB_NO_USER_FLAGS | SLAB_SKIP_KFENCE | \
-			      SLAB_RECLAIM_ACCOUNT)
+			      SLAB_RECLAIM_ACCOUNT | SLAB_KMALLOC)
 
 /* The cache list changes inside a section, so kmm_check() sees it whole. */
 static void slab_caches_add(struct kmem_cache *s)
@@ -237,6 +237,19 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 	return s;
 }
 
+/* One of the machine's own kmalloc caches (a user may make kmalloc-like ones). */
+static bool is_kmalloc_cache(struct kmem_cache *s)
+{
+	unsigned int i = (s->flags & SLAB_KMALLOC) ? kmalloc_index(s->object_size) : 0;
+
+	if (!(s->flags & SLAB_KMALLOC) || s->object_size > KMALLOC_MAX_CACHE_SIZE)
+		return false;
+	for (int type = 0; type < NR_KMALLOC_TYPES; type++)
+		if (kmalloc_caches[type][i] == s)
+			return true;
+	return false;
+}
+
 int kmem_cache_destroy(struct kmem_cache *s)
 {
 	void *caller = __builtin_return_address(0);
@@ -245,7 +258,7 @@ int kmem_cache_destroy(struct kmem_cache *s)
 	if (unlikely(!s))
 		return 0;
 	plat_mutex_lock(&slab_mutex);
-	if (WARN_ON(s->refcount < 0 || ((s->flags & SLAB_KMALLOC) && s->refcount <= 1))) {
+	if (WARN_ON(s->refcount < 0 || (is_kmalloc_cache(s) && s->refcount <= 1))) {
 		/* The boot caches and the kmalloc caches are the machine's own. */
 		plat_mutex_unlock(&slab_mutex);
 		kmm_report_count_inc(KMM_REPORT_SLAB);

@@ -659,7 +659,7 @@ static void free_to_partial_list(struct kmem_cache *s, struct slab *slab, void *
 	void *prior;
 
 	if (s->flags & SLAB_STORE_USER)
-		handle = stack_depot_save_current(2);
+		handle = stack_depot_save_current(0);
 	__spin_lock(&n->list_lock);
 	prior = slab->freelist;
 	if (unlikely(object == prior)) {

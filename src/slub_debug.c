@@ -219,7 +219,7 @@ void set_track_update(struct kmem_cache *s, void *object, enum track_item alloc,
 
 void set_track(struct kmem_cache *s, void *object, enum track_item alloc, unsigned long addr)
 {
-	set_track_update(s, object, alloc, addr, stack_depot_save_current(2));
+	set_track_update(s, object, alloc, addr, stack_depot_save_current(0));
 }
 
 void init_tracking(struct kmem_cache *s, void *object)
