@@ -195,6 +195,7 @@ int kmm_boot(const char *cmdline)
 	memblock_free_all();
 	kmm_machine_up = true;
 	build_all_zonelists();
+	report_meminit();
 
 	user_min_free_kbytes = (int)kmm_cfg.min_free_kbytes;
 	watermark_scale_factor = (int)kmm_cfg.watermark_scale_factor;
@@ -206,8 +207,8 @@ int kmm_boot(const char *cmdline)
 	for_each_zone(zone)
 		setup_zone_pageset(zone);
 	refresh_zone_stat_thresholds();
-	kmem_cache_init();
 	print_memory_line();
+	kmem_cache_init();
 	for (int nid = 0; nid < nr_online_nodes; nid++)
 		if ((err = kswapd_run(nid)))
 			goto fail;

@@ -229,6 +229,20 @@ extern const char *const zone_names[MAX_NR_ZONES];
 void init_reserved_page_range(unsigned long start, unsigned long end, int nid,
 			      enum zone_type zt);
 
+/* --- meminit.c: init_on_alloc= / init_on_free= --- */
+extern bool init_on_alloc;
+extern bool init_on_free;
+static inline bool want_init_on_alloc(gfp_t flags)
+{
+	return unlikely(init_on_alloc) || (flags & __GFP_ZERO);
+}
+static inline bool want_init_on_free(void)
+{
+	return unlikely(init_on_free);
+}
+void report_meminit(void);
+void kernel_init_pages(struct page *page, unsigned long nr);
+
 /* --- page_alloc.c --- */
 void kmm_calculate_min_free_kbytes(void);
 void gfp_zone_init(void);

@@ -445,15 +445,15 @@ static inline void set_new_page(struct page *page, unsigned int order, gfp_t gfp
 		prep_compound_page(page, order);
 }
 
-/* Zeroing needs no section: the page is ours by now. */
+/*
+ * Zeroing needs no section: the page is ours by now.  With init_on_free
+ * pages are zeroed as they are freed; __GFP_ZERO still zeroes, because
+ * pages that never went through a free (boot memory) are not known clean.
+ */
 static inline void zero_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
-	if (gfp & __GFP_ZERO) {
-		if (!PageHighMem(page))
-			memset(lowmem_page_address(page), 0, PAGE_SIZE << order);
-		else
-			plat_ram_zero(page_to_phys(page), PAGE_SIZE << order);
-	}
+	if ((gfp & __GFP_ZERO) || (want_init_on_alloc(gfp) && !want_init_on_free()))
+		kernel_init_pages(page, 1UL << order);
 }
 
 static inline void prep_new_page(struct page *page, unsigned int order, gfp_t gfp,

@@ -87,6 +87,8 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 	page_clear_alloc(page);
 	page->flags &= ~((1UL << __NR_PAGEFLAGS) - 1);
 	page->private = 0;
+	if (want_init_on_free())
+		kernel_init_pages(page, 1UL << order);
 	return true;
 }
 

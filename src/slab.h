@@ -156,6 +156,7 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo);
 
 /* --- slub_debug.c: SLUB's debugging, apart from the core --- */
 slab_flags_t kmem_cache_flags(slab_flags_t flags, const char *name);
+void slub_debug_boot_report(void);
 bool slab_add_kunit_errors(void);
 bool slab_in_kunit_test(void);
 void slab_bug(struct kmem_cache *s, const char *fmt, ...) __printf(2, 3);
@@ -297,6 +298,29 @@ static inline bool freeptr_outside_object(const struct kmem_cache *s)
 static inline unsigned int get_info_end(const struct kmem_cache *s)
 {
 	return freeptr_outside_object(s) ? s->inuse + (unsigned int)sizeof(void *) : s->inuse;
+}
+
+/*
+ * init_on_alloc / init_on_free for slab objects: not for caches whose free
+ * objects must stay intact (a ctor's state, RCU readers, the poison).
+ */
+static inline bool slab_want_init_on_alloc(gfp_t flags, const struct kmem_cache *c)
+{
+	if (unlikely(init_on_alloc)) {
+		if (c->ctor)
+			return false;
+		if (c->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON))
+			return flags & __GFP_ZERO;
+		return true;
+	}
+	return flags & __GFP_ZERO;
+}
+
+static inline bool slab_want_init_on_free(const struct kmem_cache *c)
+{
+	if (unlikely(init_on_free))
+		return !(c->ctor || (c->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_POISON)));
+	return false;
 }
 
 /* kmalloc caches that keep each object's requested size (for the kmalloc red zone). */

@@ -351,6 +351,21 @@ void __kmem_cache_release(struct kmem_cache *s)
 	free_kmem_cache_nodes(s);
 }
 
+/*
+ * init_on_free: zero what the user had (the requested size of a kmalloc
+ * object that keeps it) and the metadata after the object, not the red
+ * zone before it.  Before the object goes on a freelist.
+ */
+static void slab_init_on_free(struct kmem_cache *s, void *x)
+{
+	unsigned int inuse = get_info_end(s), orig_size = get_orig_size(s, x);
+	unsigned int rsize = (s->flags & SLAB_RED_ZONE) ? s->red_left_pad : 0;
+
+	memset(x, 0, orig_size);
+	memset((char *)x + inuse, 0, s->size - inuse - rsize);
+	set_orig_size(s, x, orig_size);
+}
+
 /* --- reports --- */
 
 /* A free of an object already free: refused. */
@@ -669,6 +684,8 @@ static void free_to_partial_list(struct kmem_cache *s, struct slab *slab, void *
 	}
 	if (!free_debug_processing(s, slab, object, addr, handle))
 		goto out;
+	if (unlikely(slab_want_init_on_free(s)))
+		slab_init_on_free(s, object);
 	set_freepointer(s, object, prior);
 	slab->freelist = object;
 	slab->inuse--;
@@ -881,7 +898,10 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	}
 	__preempt_enable();
-	if (unlikely(gfpflags & __GFP_ZERO) && object) {
+	/* init_on_free zeroed the object, but the free pointer was written after. */
+	if (unlikely(slab_want_init_on_free(s)) && object && !freeptr_outside_object(s))
+		memset((char *)object + s->offset, 0, sizeof(void *));
+	if (unlikely(slab_want_init_on_alloc(gfpflags, s)) && object) {
 		/* A kmalloc red zone past the request stays red. */
 		unsigned int zero_size = s->object_size;
 
@@ -915,6 +935,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
 		report_double_free(s, slab, object);
 		return;
 	}
+	if (unlikely(slab_want_init_on_free(s)))
+		slab_init_on_free(s, object);
 	set_freepointer(s, object, prior);
 	slab->freelist = object;
 	slab->inuse--;
@@ -947,6 +969,8 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 			report_double_free(s, slab, object);
 			return;
 		}
+		if (unlikely(slab_want_init_on_free(s)))
+			slab_init_on_free(s, object);
 		set_freepointer(s, object, c->freelist);
 		c->freelist = object;
 		c->free_fast++;
@@ -1378,6 +1402,7 @@ static void create_boot_cache(struct kmem_cache *s, int i, const char *name, siz
 void kmem_cache_init(void)
 {
 	INIT_LIST_HEAD(&slab_caches);
+	slub_debug_boot_report();
 	create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size());
 	create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",
 			  sizeof(struct kmem_cache_node));
@@ -1387,6 +1412,9 @@ void kmem_cache_init(void)
 	list_add(&kmem_cache_node->list, &slab_caches);
 	create_kmalloc_caches();
 	slab_is_up = true;
+	pr_info("SLUB: HWalign=%d, Order=%u-%u, MinObjects=%u, CPUs=%u, Nodes=%d\n",
+		cache_line_size(), slub_min_order, slub_max_order, slub_min_objects, nr_cpu_ids,
+		nr_online_nodes);
 
 	slab_shrinker = shrinker_alloc(0, "slab-empty");
 	if (slab_shrinker) {

@@ -117,6 +117,13 @@ static void slub_debug_reset(void)
 }
 
 kmm_param("slab_debug", setup_slub_debug, slub_debug_reset);
+
+/* What Linux says at boot about debugging that meets auto-init. */
+void slub_debug_boot_report(void)
+{
+	if ((init_on_alloc || init_on_free) && (slub_debug & SLAB_POISON))
+		pr_info("mem auto-init: SLAB_POISON will take precedence over init_on_alloc/init_on_free\n");
+}
 static int setup_slub_debug_alias(const char *str) { return setup_slub_debug(str); }
 kmm_param("slub_debug", setup_slub_debug_alias, NULL);
 

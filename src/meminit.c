@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * init_on_alloc= and init_on_free=: zero every page and slab object as it
+ * is allocated, or as it is freed, as Linux's memory auto-initialisation.
+ * Both are off by default (Linux's Kconfig default; distributions that turn
+ * CONFIG_INIT_ON_ALLOC_DEFAULT_ON on get "init_on_alloc=1").  Caches whose
+ * objects must stay intact while free (a constructor, SLAB_TYPESAFE_BY_RCU,
+ * SLAB_POISON) are exempt, as in Linux; see slab.h.
+ */
+#include "internal.h"
+#include "param.h"
+#include <strings.h>
+
+bool init_on_alloc;
+bool init_on_free;
+
+/* kstrtobool: 1/0, y/n, on/off. */
+static int parse_bool(const char *val, bool *out)
+{
+	if (!val)
+		return -EINVAL;
+	if (!strcmp(val, "1") || !strcasecmp(val, "y") || !strcasecmp(val, "yes") ||
+	    !strcasecmp(val, "on"))
+		*out = true;
+	else if (!strcmp(val, "0") || !strcasecmp(val, "n") || !strcasecmp(val, "no") ||
+		 !strcasecmp(val, "off"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int setup_init_on_alloc(const char *val)
+{
+	return parse_bool(val, &init_on_alloc);
+}
+
+static int setup_init_on_free(const char *val)
+{
+	return parse_bool(val, &init_on_free);
+}
+
+static void meminit_reset(void)
+{
+	init_on_alloc = false;
+	init_on_free = false;
+}
+
+kmm_param("init_on_alloc", setup_init_on_alloc, meminit_reset);
+kmm_param("init_on_free", setup_init_on_free, NULL);
+
+/* The boot line Linux's report_meminit() prints. */
+void report_meminit(void)
+{
+	pr_info("mem auto-init: stack:off, heap alloc:%s, heap free:%s\n",
+		want_init_on_alloc(GFP_KERNEL) ? "on" : "off", want_init_on_free() ? "on" : "off");
+	if (want_init_on_free())
+		pr_info("mem auto-init: clearing system memory may take some time...\n");
+}
+
+/* Zero @nr pages from @page on, high or low. */
+void kernel_init_pages(struct page *page, unsigned long nr)
+{
+	if (!PageHighMem(page))
+		memset(lowmem_page_address(page), 0, PAGE_SIZE * nr);
+	else
+		plat_ram_zero(page_to_phys(page), PAGE_SIZE * nr);
+}
