@@ -6,8 +6,9 @@
  * command line and the e820 map, create the RAM and map lowmem at
  * PAGE_OFFSET, let memblock place the boot structures, build nodes, zones
  * and mem_map, free the rest into the buddy allocator, compute watermarks,
- * reserves and per-CPU batches, and start kswapd.  Any failure undoes what
- * was done; kmm_shutdown() undoes all of it, so a process can boot again.
+ * reserves and per-CPU batches, and start the rcu_sched thread and kswapd.
+ * Any failure undoes what was done; kmm_shutdown() undoes all of it (after
+ * running the RCU callbacks still queued), so a process can boot again.
  *
  * The kernel window, per arch (addresses are host addresses; "PAGE_OFFSET"
  * is the window's start):
@@ -54,6 +55,8 @@ static u64 x86_32_lowmem_limit(void)
 
 static void teardown(void)
 {
+	/* Pending callbacks free into the machine: run them while it is whole. */
+	rcu_exit();
 	for (int nid = 0; nid < MAX_NUMNODES; nid++)
 		if (node_data[nid])
 			kswapd_stop(nid);
@@ -209,6 +212,8 @@ int kmm_boot(const char *cmdline)
 	refresh_zone_stat_thresholds();
 	print_memory_line();
 	kmem_cache_init();
+	if ((err = rcu_init()))
+		goto fail;
 	for (int nid = 0; nid < nr_online_nodes; nid++)
 		if ((err = kswapd_run(nid)))
 			goto fail;

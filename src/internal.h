@@ -296,6 +296,10 @@ void kmm_pages_freed(void);
 bool out_of_memory(gfp_t gfp_mask, int order);
 void oom_exit(void);
 
+/* --- rcu.c: grace periods and the rcu_sched thread --- */
+int rcu_init(void);
+void rcu_exit(void);
+
 /* --- vmstat.c --- */
 void vmstat_init(void);
 /*

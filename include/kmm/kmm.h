@@ -31,6 +31,7 @@
 #include <kmm/vmstat.h>
 #include <kmm/slab.h>
 #include <kmm/poison.h>
+#include <kmm/rcupdate.h>
 
 #ifdef __cplusplus
 extern "C" {

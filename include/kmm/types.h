@@ -49,6 +49,17 @@ typedef unsigned int gfp_t;
 #define BIT(n) (1UL << (n))
 #define BITS_PER_LONG 64
 
+/*
+ * What call_rcu() and kfree_rcu() queue: embedded in the object whose
+ * freeing waits for a grace period (Linux's <linux/types.h>).
+ */
+struct callback_head {
+	struct callback_head *next;
+	void (*func)(struct callback_head *head);
+} __attribute__((aligned(sizeof(void *))));
+#define rcu_head callback_head
+typedef void (*rcu_callback_t)(struct rcu_head *head);
+
 /* Atomics: Linux's types, sequentially consistent unless named _relaxed. */
 typedef struct { int counter; } atomic_t;
 typedef struct { long counter; } atomic_long_t;
