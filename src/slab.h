@@ -28,10 +28,17 @@
  *            object not on slab->freelist.
  *   partial  on its node's partial list, some or all objects free.
  *   full     no free object, on no list (as SLUB without debugging).
+ *   RCU      emptied slab of a SLAB_TYPESAFE_BY_RCU cache, waiting for a
+ *            grace period in call_rcu() (rcu_head.func is rcu_free_slab):
+ *            still PageSlab of its cache and in NR_SLAB_*, no longer in
+ *            the node's counts, its objects as they were.
  */
 struct slab {
 	unsigned long __page_flags;
-	struct list_head slab_list;
+	union {
+		struct list_head slab_list;
+		struct rcu_head rcu_head;	/* emptied, waiting for a grace period */
+	};
 	struct kmem_cache *slab_cache;
 	void *freelist;			/* first free object (not CPU-owned) */
 	union {
@@ -153,6 +160,13 @@ struct slabinfo {
 	unsigned int objects_per_slab, cache_order;
 };
 void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo);
+
+void rcu_free_slab(struct rcu_head *head);
+
+static inline bool slab_rcu_pending(const struct slab *slab)
+{
+	return slab->rcu_head.func == rcu_free_slab;
+}
 
 /* --- slub_debug.c: SLUB's debugging, apart from the core --- */
 slab_flags_t kmem_cache_flags(slab_flags_t flags, const char *name);

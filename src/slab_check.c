@@ -15,12 +15,12 @@
  * and by a walk of every initialised pfn, each slab's first page: its
  * cache is a live cache, its tails point at it, order and object count are
  * the cache's (preferred or fallback), a slab that is neither frozen nor
- * partial is full; per cache and node the slabs and objects found equal
- * nr_slabs and total_objects, the frozen slabs equal the CPU slabs (in a
- * debug cache, which has none, a frozen slab is one that failed its
- * consistency checks and was taken out of use), the slabs with free
- * objects equal the partial lists.  Per node, the slab
- * pages plus the large kmalloc pages equal NR_SLAB_(UN)RECLAIMABLE_B.
+ * partial is full (or emptied and waiting for RCU); per cache and node the
+ * slabs and objects found equal nr_slabs and total_objects, the frozen
+ * slabs equal the CPU slabs (in a debug cache, which has none, a frozen
+ * slab is one that failed its consistency checks and was taken out of
+ * use), the slabs with free objects equal the partial lists.  Per node,
+ * the slab pages plus the large kmalloc pages equal NR_SLAB_(UN)RECLAIMABLE_B.
  * Slab pages are allocated pages to the page allocator, which checks them
  * as such (check.c).  Returns the number of problems; each is printed.
  */
@@ -194,6 +194,16 @@ static void walk_slab(struct page *page, unsigned long pfn)
 	      s->name, pfn, order, slab->objects, s->order, s->objects, s->min_order, s->min_objects);
 	CHECK(slab->inuse <= slab->objects, "%s: slab %#lx inuse %u > objects %u", s->name, pfn,
 	      slab->inuse, slab->objects);
+	stat_pages[nid][!!(s->flags & SLAB_RECLAIM_ACCOUNT)] += 1UL << order;
+	if (slab_rcu_pending(slab)) {
+		/* Emptied and waiting for its grace period: out of the node's counts. */
+		CHECK(s->flags & SLAB_TYPESAFE_BY_RCU,
+		      "%s: slab %#lx waits for RCU but the cache is not TYPESAFE_BY_RCU", s->name, pfn);
+		CHECK(!slab->inuse && !slab->frozen,
+		      "%s: slab %#lx waits for RCU with inuse %u, frozen %u", s->name, pfn,
+		      slab->inuse, slab->frozen);
+		return;
+	}
 	struct slab_tally *t = &tally[(unsigned long)ci * (unsigned long)nr_online_nodes + (unsigned long)nid];
 	t->slabs++;
 	t->objects += slab->objects;
@@ -201,7 +211,6 @@ static void walk_slab(struct page *page, unsigned long pfn)
 		t->frozen++;
 	else if (slab->freelist || slab->inuse < slab->objects)
 		t->with_free++;
-	stat_pages[nid][!!(s->flags & SLAB_RECLAIM_ACCOUNT)] += 1UL << order;
 }
 
 static void walk_pfns(void)

@@ -257,6 +257,8 @@ int kmem_cache_destroy(struct kmem_cache *s)
 
 	if (unlikely(!s))
 		return 0;
+	/* kfree_rcu()s still in flight may hold objects of this cache. */
+	kvfree_rcu_barrier();
 	plat_mutex_lock(&slab_mutex);
 	if (WARN_ON(s->refcount < 0 || (is_kmalloc_cache(s) && s->refcount <= 1))) {
 		/* The boot caches and the kmalloc caches are the machine's own. */
@@ -277,6 +279,9 @@ int kmem_cache_destroy(struct kmem_cache *s)
 		     s->name, caller);
 		return err;
 	}
+	/* Its last slabs wait for a grace period, and keep pointing at it till then. */
+	if (s->flags & SLAB_TYPESAFE_BY_RCU)
+		rcu_barrier();
 	slab_caches_del(s);
 	plat_mutex_unlock(&slab_mutex);
 	__kmem_cache_release(s);

@@ -513,15 +513,12 @@ static void *slab_commit(struct kmem_cache *s, struct slab *slab)
 	return freelist;
 }
 
-/* Give an empty slab, on no list, back to the page allocator.  In a section. */
-static void discard_slab(struct kmem_cache *s, struct slab *slab)
+/* Give a slab's pages back to the page allocator.  In a section. */
+static void free_slab(struct kmem_cache *s, struct slab *slab)
 {
 	struct page *page = slab_page(slab);
-	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
 	unsigned int order = slab_order(slab);
 
-	atomic_long_dec(&n->nr_slabs);
-	atomic_long_sub(slab->objects, &n->total_objects);
 	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), -(1L << order));
 	slab->slab_cache = NULL;
 	slab->freelist = NULL;
@@ -529,6 +526,31 @@ static void discard_slab(struct kmem_cache *s, struct slab *slab)
 	INIT_LIST_HEAD(&slab->slab_list);
 	__ClearPageSlab(page);
 	__free_pages(page, order);
+}
+
+/* A SLAB_TYPESAFE_BY_RCU slab's grace period is over.  Callbacks run in a section. */
+void rcu_free_slab(struct rcu_head *head)
+{
+	struct slab *slab = container_of(head, struct slab, rcu_head);
+
+	free_slab(slab->slab_cache, slab);
+}
+
+/*
+ * Discard an empty slab, on no list.  A SLAB_TYPESAFE_BY_RCU slab stays a
+ * slab of its cache until a grace period has passed, for readers that may
+ * still look at its objects.  In a section.
+ */
+static void discard_slab(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+
+	atomic_long_dec(&n->nr_slabs);
+	atomic_long_sub(slab->objects, &n->total_objects);
+	if (unlikely(s->flags & SLAB_TYPESAFE_BY_RCU))
+		call_rcu(&slab->rcu_head, rcu_free_slab);
+	else
+		free_slab(s, slab);
 }
 
 static inline void add_partial(struct kmem_cache_node *n, struct slab *slab, bool tail)

@@ -51,7 +51,7 @@ typedef unsigned int slab_flags_t;
 #define SLAB_CACHE_DMA32	((slab_flags_t)1U << 6)	/* slab pages from ZONE_DMA32 */
 #define SLAB_STORE_USER		((slab_flags_t)1U << 7)	/* DEBUG: store the last owner */
 #define SLAB_PANIC		((slab_flags_t)1U << 8)	/* panic if kmem_cache_create() fails */
-#define SLAB_TYPESAFE_BY_RCU	((slab_flags_t)1U << 9)	/* defer freeing slabs to RCU */
+#define SLAB_TYPESAFE_BY_RCU	((slab_flags_t)1U << 9)	/* slabs freed a grace period late */
 #define SLAB_TRACE		((slab_flags_t)1U << 10)	/* DEBUG: trace allocations and frees */
 #define SLAB_NOLEAKTRACE	((slab_flags_t)1U << 11)	/* avoid kmemleak tracing */
 #define SLAB_NO_MERGE		((slab_flags_t)1U << 12)	/* never merge with another cache */
@@ -101,6 +101,10 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 
 /**
  * kmem_cache_destroy - drop a reference to a cache; the last one frees it
+ *
+ * Waits first for the kfree_rcu()s in flight (kvfree_rcu_barrier), and for
+ * a SLAB_TYPESAFE_BY_RCU cache, for the grace period of its last slabs.
+ * Context: sleepable.
  * Return: 0 when the reference is gone; -EBUSY, with a warning, if objects
  * are still allocated (the cache stays, usable; destroy it again later).
  */
