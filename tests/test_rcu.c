@@ -4,9 +4,11 @@
  * free what a reader still holds (real threads); rcu_barrier(); callbacks
  * run in atomic context, in order; might_sleep() in a reader section is
  * reported; SLAB_TYPESAFE_BY_RCU memory stays an object of its cache until
- * a grace period after its slab was emptied; the slub_kunit cases
- * test_kfree_rcu and test_kfree_rcu_wq_destroy; shutdown drains and reboots
- * leave nothing behind.
+ * a grace period after its slab was emptied (with and without SLUB
+ * debugging); the slub_kunit cases test_kfree_rcu and
+ * test_kfree_rcu_wq_destroy, and a deterministic form of them (a reader
+ * holds the grace period while the cache is destroyed); shutdown drains
+ * and reboots leave nothing behind.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -255,13 +257,13 @@ static unsigned long slab_pages(void)
 	return n;
 }
 
-Test(rcu, typesafe_object_stays_until_grace_period)
+static void typesafe_object_stays(const char *cmdline)
 {
 	enum { N = 512 };
 	struct tobj *objs[N];
 	pthread_t t;
 
-	boot_or_die("cpus=4");
+	boot_or_die(cmdline);
 	tcache = kmem_cache_create("tobj", sizeof(struct tobj), 0, SLAB_TYPESAFE_BY_RCU, tobj_ctor);
 	cr_assert_not_null(tcache);
 	unsigned long base = slab_pages();
@@ -311,10 +313,21 @@ Test(rcu, typesafe_object_stays_until_grace_period)
 	check_and_shutdown();
 }
 
-/* The destroy of a TYPESAFE_BY_RCU cache waits for its slabs' grace period. */
-Test(rcu, typesafe_destroy_waits)
+Test(rcu, typesafe_object_stays_until_grace_period)
 {
-	boot_or_die("cpus=2");
+	typesafe_object_stays("cpus=4");
+}
+
+/* With SLUB debugging on the cache (no poisoning: the objects must stay intact). */
+Test(rcu, typesafe_object_stays_with_slub_debug)
+{
+	typesafe_object_stays("cpus=4 slub_debug=FZPU");
+}
+
+/* The destroy of a TYPESAFE_BY_RCU cache waits for its slabs' grace period. */
+static void typesafe_destroy_waits(const char *cmdline)
+{
+	boot_or_die(cmdline);
 	kmm_bind_cpu(0);	/* the caches of caches and names keep one CPU slab each */
 	unsigned long base = 0;
 	for (int round = 0; round < 6; round++) {
@@ -334,6 +347,16 @@ Test(rcu, typesafe_destroy_waits)
 	cr_assert_eq(slab_pages(), base);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
 	check_and_shutdown();
+}
+
+Test(rcu, typesafe_destroy_waits)
+{
+	typesafe_destroy_waits("cpus=2");
+}
+
+Test(rcu, typesafe_destroy_waits_with_slub_debug)
+{
+	typesafe_destroy_waits("cpus=2 slub_debug=FZPU");
 }
 
 /*
@@ -438,9 +461,13 @@ static struct kmem_cache *test_kmem_cache_create(const char *name, unsigned int 
 	return s;
 }
 
+static int slab_errors;
+
 Test(rcu, kunit_test_kfree_rcu)
 {
 	boot_or_die("cpus=4");
+	slab_errors = 0;
+	kmm_slab_errors_capture(&slab_errors);
 	struct kmem_cache *s = test_kmem_cache_create("TestSlub_kfree_rcu",
 						      sizeof(struct test_kfree_rcu_struct),
 						      SLAB_NO_MERGE);
@@ -448,7 +475,9 @@ Test(rcu, kunit_test_kfree_rcu)
 
 	kfree_rcu(p, rcu);
 	cr_assert_eq(kmem_cache_destroy(s), 0);
-	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);	/* slab_errors */
+	kmm_slab_errors_capture(NULL);
+	cr_assert_eq(slab_errors, 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
 	cr_assert(!dmesg_has("Slab cache still has objects"));
 	check_and_shutdown();
 }
@@ -462,7 +491,10 @@ static void *cache_destroy_workfn(void *arg)
 {
 	struct cache_destroy_work *cdw = arg;
 
+	/* Stricter than kunit, which counts the test thread's errors only. */
+	kmm_slab_errors_capture(&slab_errors);
 	cdw->ret = kmem_cache_destroy(cdw->s);
+	kmm_slab_errors_capture(NULL);
 	return NULL;
 }
 
@@ -474,6 +506,8 @@ Test(rcu, kunit_test_kfree_rcu_wq_destroy, .timeout = 60)
 	unsigned int seed = 18;
 
 	boot_or_die("cpus=4");
+	slab_errors = 0;
+	kmm_slab_errors_capture(&slab_errors);
 	for (int i = 0; i < KMEM_CACHE_DESTROY_NR; i++) {
 		struct kmem_cache *s = test_kmem_cache_create("TestSlub_kfree_rcu_wq_destroy",
 							      sizeof(struct test_kfree_rcu_struct),
@@ -492,7 +526,50 @@ Test(rcu, kunit_test_kfree_rcu_wq_destroy, .timeout = 60)
 		pthread_join(worker, NULL);
 		cr_assert_eq(cdw.ret, 0);
 	}
-	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);	/* slab_errors */
+	kmm_slab_errors_capture(NULL);
+	cr_assert_eq(slab_errors, 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+/*
+ * Deterministically: while a reader holds the grace period up, the destroy
+ * of a cache with a kfree_rcu() in flight waits, then succeeds cleanly.
+ */
+static volatile int destroy_done;
+
+static void *destroy_worker(void *arg)
+{
+	struct cache_destroy_work *cdw = arg;
+
+	cdw->ret = kmem_cache_destroy(cdw->s);
+	__atomic_store_n(&destroy_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+Test(rcu, destroy_waits_for_kfree_rcu_behind_a_reader)
+{
+	struct cache_destroy_work cdw = { .ret = -1 };
+	pthread_t reader_t, worker;
+
+	boot_or_die("cpus=4");
+	cdw.s = test_kmem_cache_create("TestSlub_kfree_rcu", sizeof(struct test_kfree_rcu_struct),
+				       SLAB_NO_MERGE);
+	struct test_kfree_rcu_struct *p = kmem_cache_alloc(cdw.s, GFP_KERNEL);
+	hold_in = hold_release = 0;
+	destroy_done = 0;
+	pthread_create(&reader_t, NULL, hold_reader, NULL);
+	wait_flag(&hold_in);
+	kfree_rcu(p, rcu);
+	pthread_create(&worker, NULL, destroy_worker, &cdw);
+	usleep(50 * 1000);
+	cr_assert_eq(__atomic_load_n(&destroy_done, __ATOMIC_ACQUIRE), 0,
+		     "kmem_cache_destroy() did not wait for the kfree_rcu() in flight");
+	__atomic_store_n(&hold_release, 1, __ATOMIC_RELEASE);
+	pthread_join(reader_t, NULL);
+	pthread_join(worker, NULL);
+	cr_assert_eq(cdw.ret, 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
 	check_and_shutdown();
 }
 
