@@ -15,9 +15,10 @@
  *
  *   x86_32: the 1 GiB of a 32-bit kernel's fourth gigabyte
  *           [PAGE_OFFSET, high_memory)   lowmem, at most 896 MiB
- *           [high_memory, +1 GiB)        vmalloc, pkmap, fixmap (later)
+ *           [high_memory, +1 GiB)        vmalloc, pkmap, fixmap
  *   x86_64: [PAGE_OFFSET, +RAM)          the direct map of all RAM
- *           then a 1 GiB hole and the vmalloc area (later)
+ *           then a 1 GiB hole and the vmalloc area
+ * (pgtable.c draws the whole picture).
  */
 #include "internal.h"
 #include <kmm/vmstat.h>
@@ -61,12 +62,14 @@ static void teardown(void)
 		if (node_data[nid])
 			kswapd_stop(nid);
 	kmm_machine_up = false;
+	vmalloc_exit();
 	kmem_cache_exit();
 	shrinkers_exit();
 	oom_exit();
 	mm_core_exit();
 	stack_depot_exit();
 	memblock_reset();
+	pgtable_exit();
 	if (window_base)
 		plat_window_release(window_base, window_size);
 	window_base = NULL;
@@ -86,11 +89,9 @@ static int setup_window(u64 ram_end)
 {
 	u64 direct = kmm_cfg.arch == KMM_ARCH_X86_32 ? PFN_PHYS(max_low_pfn) : ram_end;
 
-	if (kmm_cfg.arch == KMM_ARCH_X86_32)
-		window_size = X86_32_WINDOW;
-	else
-		window_size = ALIGN(ram_end, (u64)SZ_1G) + SZ_1G;
-	window_base = plat_window_reserve(window_size, 4 * SZ_1M);
+	window_size = kmm_window_size(ram_end);
+	/* VMALLOC_OFFSET alignment keeps the arch's alignments of the layout. */
+	window_base = plat_window_reserve(window_size, VMALLOC_OFFSET);
 	if (!window_base) {
 		pr_err("kmm: cannot reserve %zu MiB of address space for the kernel window\n",
 		       window_size >> 20);
@@ -103,7 +104,23 @@ static int setup_window(u64 ram_end)
 		return err;
 	}
 	high_memory = (char *)window_base + PFN_PHYS(max_low_pfn);
-	return 0;
+	return pgtable_init((unsigned long)window_base, window_size, ram_end);
+}
+
+/* Linux's mem_init_print_info() layout lines, in 32-bit addresses. */
+static void print_x86_32_layout(void)
+{
+	unsigned long base = PAGE_OFFSET, va = 0xC0000000UL;
+#define V(x) ((unsigned long)(x) - base + va)
+#define LINE(name, s, e, unit, sh) pr_info("    " name " : 0x%08lx - 0x%08lx   (%4ld " unit ")\n", \
+				       V(s), V(e), (long)(((e) - (s)) >> (sh)))
+	pr_info("virtual kernel memory layout:\n");
+	LINE("fixmap ", FIXADDR_START, FIXADDR_TOP, "kB", 10);
+	LINE("pkmap  ", PKMAP_BASE, PKMAP_ADDR(LAST_PKMAP), "kB", 10);
+	LINE("vmalloc", VMALLOC_START, VMALLOC_END, "MB", 20);
+	LINE("lowmem ", base, (unsigned long)high_memory, "MB", 20);
+#undef LINE
+#undef V
 }
 
 static void print_memory_line(void)
@@ -214,6 +231,11 @@ int kmm_boot(const char *cmdline)
 	kmem_cache_init();
 	if ((err = rcu_init()))
 		goto fail;
+	if ((err = pgtable_late_init()))
+		goto fail;
+	vmalloc_init();
+	if (kmm_cfg.arch == KMM_ARCH_X86_32)
+		print_x86_32_layout();
 	for (int nid = 0; nid < nr_online_nodes; nid++)
 		if ((err = kswapd_run(nid)))
 			goto fail;

@@ -215,6 +215,8 @@ static void check_all(void *arg)
 	kmm_check_problems = 0;
 	kmm_check_pages();
 	kmm_check_slab();
+	kmm_check_vmalloc();
+	kmm_check_pgtable();
 }
 
 int kmm_check(void)

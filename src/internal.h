@@ -352,6 +352,39 @@ void kmem_cache_exit(void);
 int kmm_check_slab(void);
 void show_slabinfo(FILE *f);
 
+/* --- pgtable.c: the kernel address space's layout, page table, host MMU --- */
+#include <kmm/pgtable.h>
+u64 kmm_window_size(u64 ram_end);
+u64 kmm_vmalloc_default_size(void);
+int pgtable_init(unsigned long base, u64 size, u64 ram_end);
+int pgtable_late_init(void);
+void pgtable_exit(void);
+int kmm_pgtable_populate(unsigned long start, unsigned long end);
+/*
+ * Write the entries for [addr, end) and map them in the host, one call per
+ * run of contiguous pfns.  Return: the host calls made, -ENOSPC if the
+ * host's mapping bound (vm.max_map_count) is near, -ENOMEM; on failure
+ * nothing is left mapped.
+ */
+long vmap_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
+		      struct page **pages);
+long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pgprot_t prot);
+/* Clear the entries; the host keeps its (now stale) mappings until a flush. */
+void vunmap_range_noflush(unsigned long start, unsigned long end);
+/* Remove the host mappings of [start, end), made by @nr_maps plat_map() calls. */
+void kmm_flush_kernel_range(unsigned long start, unsigned long end, long nr_maps);
+int kmm_map_one(unsigned long addr, unsigned long pfn, pgprot_t prot, unsigned long host_pfn);
+bool kmm_host_maps_available(long nr_maps);
+/* Owners of stale host mappings say which they are, for kmm_check. */
+void kmm_pgtable_register_stale(bool (*fn)(unsigned long addr, unsigned long pfn));
+void kmm_check_pgtable(void);
+
+/* --- vmalloc.c, vmalloc_info.c, vmap_area.c (see vmalloc.h) --- */
+void vmalloc_init(void);
+void vmalloc_exit(void);
+int kmm_check_vmalloc(void);
+void show_vmallocinfo(FILE *f);
+
 /* --- views: proc.c (buddyinfo ...), meminfo.c --- */
 /* Figures the layers above the page allocator report into /proc/meminfo. */
 struct kmm_meminfo {

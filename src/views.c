@@ -33,6 +33,7 @@ static const struct kmm_view views[] = {
 	{ "extfrag_index", show_extfrag_index, true },
 	{ "unusable_index", show_unusable_index, true },
 	{ "slabinfo", show_slabinfo, true },
+	{ "vmallocinfo", show_vmallocinfo, true },
 	{ "dmesg", show_dmesg, false },
 };
 

@@ -62,6 +62,11 @@ Test(views, every_view_prints)
 	for (; names[n]; n++) {
 		char *text = show_ok(names[n]);
 		cr_assert_not_null(text);
+		/* A machine that has vmalloc()ed nothing has no vmalloc areas. */
+		if (!strcmp(names[n], "vmallocinfo") && !*text) {
+			free(text);
+			continue;
+		}
 		cr_assert_gt(strlen(text), 0, "view %s is empty", names[n]);
 		cr_assert_eq(text[strlen(text) - 1], '\n', "view %s does not end its line", names[n]);
 		free(text);

@@ -32,6 +32,8 @@
 #include <kmm/slab.h>
 #include <kmm/poison.h>
 #include <kmm/rcupdate.h>
+#include <kmm/pgtable.h>
+#include <kmm/vmalloc.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +78,12 @@ int kmm_check(void);
  * Return: 0, or -ENOENT for an unknown view name.
  */
 int kmm_show(const char *view, FILE *out);
+
+/*
+ * Wait until every vfree() deferred from atomic context is done (Linux's
+ * flush of the free work).  Context: may sleep.
+ */
+void kmm_flush_deferred_vfree(void);
 
 /* The names kmm_show() knows, NULL-terminated. */
 const char *const *kmm_view_names(void);

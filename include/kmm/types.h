@@ -38,6 +38,9 @@ typedef unsigned int gfp_t;
 #ifndef __percpu
 #define __percpu
 #endif
+#ifndef __iomem
+#define __iomem
+#endif
 
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))

@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,4 +60,17 @@ void plat_abort(void)
 void plat_console_write(const char *s, size_t len)
 {
 	(void)!write(STDERR_FILENO, s, len);
+}
+
+void plat_symbol(const void *addr, char *buf, size_t size)
+{
+	Dl_info info;
+	ElfW(Sym) *sym = NULL;
+
+	if (dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) && info.dli_sname && sym)
+		snprintf(buf, size, "%s+0x%lx/0x%lx", info.dli_sname,
+			 (unsigned long)((const char *)addr - (const char *)info.dli_saddr),
+			 (unsigned long)sym->st_size);
+	else
+		snprintf(buf, size, "0x%lx", (unsigned long)addr);
 }

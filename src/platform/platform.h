@@ -30,14 +30,35 @@ void plat_window_release(void *base, size_t size);
 
 #define PLAT_PROT_READ	1
 #define PLAT_PROT_WRITE	2
-/* Map RAM [phys, phys+len) at @addr (inside the window) with @prot. */
+/*
+ * Map RAM [phys, phys+len) at @addr (inside the window) with @prot.  Each
+ * call is counted as two host mappings (the mapping and the split of the
+ * reservation around it), the worst case.
+ */
 int plat_map(void *addr, phys_addr_t phys, size_t len, int prot);
-/* Make [addr, addr+len) inaccessible again (still reserved). */
-int plat_unmap(void *addr, size_t len);
+/* Replace a mapping made by plat_map() of the same range: no new count. */
+int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot);
+/*
+ * Make [addr, addr+len) inaccessible again (still reserved); @nr_maps is
+ * how many plat_map() calls this undoes, for the count.
+ */
+int plat_unmap(void *addr, size_t len, long nr_maps);
 int plat_protect(void *addr, size_t len, int prot);
 /* Host mappings kmm holds now, and the host's bound (vm.max_map_count). */
 long plat_nr_mappings(void);
 long plat_max_mappings(void);
+/*
+ * Walk the host's mappings that overlap [lo, hi), in address order, from
+ * /proc/self/maps: @phys is the offset into RAM for a mapping of the RAM
+ * file, -1 for anything else.  Return: 0, or -errno if the table cannot be
+ * read.  For validators only: it is slow.
+ */
+int plat_walk_mappings(unsigned long lo, unsigned long hi,
+		       void (*fn)(unsigned long start, unsigned long end, s64 phys,
+				  int prot, void *arg), void *arg);
+
+/* A symbol for a code address, as %pS prints it ("name+0x1c/0x80"). */
+void plat_symbol(const void *addr, char *buf, size_t size);
 
 /* --- host memory for kmm's own bookkeeping, not part of the machine --- */
 void *plat_host_zalloc(size_t size);

@@ -120,14 +120,22 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 	return 0;
 }
 
-int plat_unmap(void *addr, size_t len)
+int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
+{
+	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
+		       ram_fd, (off_t)phys);
+
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int plat_unmap(void *addr, size_t len, long nr_maps)
 {
 	void *p = mmap(addr, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 
 	if (p == MAP_FAILED)
 		return -errno;
-	__atomic_sub_fetch(&nr_mappings, 2, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&nr_mappings, 2 * nr_maps, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -152,6 +160,38 @@ long plat_max_mappings(void)
 		fclose(f);
 	}
 	return max;
+}
+
+/*
+ * /proc/self/maps is the host's own account of what is mapped where: the
+ * validators compare it with the kernel page table.  The RAM file shows as
+ * "/memfd:kmm-ram (deleted)"; its offset column is the physical address.
+ */
+int plat_walk_mappings(unsigned long lo, unsigned long hi,
+		       void (*fn)(unsigned long start, unsigned long end, s64 phys,
+				  int prot, void *arg), void *arg)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end, off;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s%n", &start, &end, perms, &off, &pos) < 4)
+			continue;
+		if (end <= lo || start >= hi)
+			continue;
+		int prot = (perms[0] == 'r' ? PLAT_PROT_READ : 0) |
+			   (perms[1] == 'w' ? PLAT_PROT_WRITE : 0);
+		s64 phys = strstr(line + pos, "/memfd:kmm-ram") ? (s64)off : -1;
+		fn(start, end, phys, prot, arg);
+	}
+	fclose(f);
+	return 0;
 }
 
 void *plat_host_zalloc(size_t size)

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmalloc, vmap and the vm_struct API, as Linux's mm/vmalloc.c.
+ *
+ * An allocation goes through these states:
+ *
+ *   __get_vm_area_node   descriptor (kmalloc) + address range (vmap_area.c),
+ *                        VM_UNINITIALIZED: in the busy tree, not yet mapped
+ *   __vmalloc_area_node  page array (kmalloc, or vmalloc itself when it is
+ *                        bigger than a page: "vpages"), pages from
+ *                        alloc_pages_bulk (high memory allowed), page-table
+ *                        entries and host mappings; VM_UNINITIALIZED cleared
+ *   vfree                entries cleared, area lazy (still host mapped),
+ *                        pages and descriptor freed at once; the host
+ *                        mapping goes at the next purge
+ *
+ * Any failure on the way unwinds through vfree(), so nothing is left half
+ * made.  A vfree() that may not sleep (preemption disabled) marks the area
+ * VA_DEFERRED and hands it to a worker thread, as Linux hands it to a work
+ * item; the area stays busy until then, so a second free is still caught.
+ *
+ * Bad frees are validated before anything changes and reported in Linux's
+ * words ("Trying to vfree() bad address", "... nonexistent vm area").
+ */
+#include "vmalloc.h"
+#include <kmm/vmstat.h>
+
+#define IOREMAP_MAX_ORDER	(7 + PAGE_SHIFT)
+
+/* The deferred frees and the worker that does them. */
+static struct vmap_area *deferred_list;
+static struct {
+	struct plat_thread *thread;
+	struct plat_mutex mutex;
+	unsigned int seq;
+	bool stop;
+} vfree_worker;
+
+static void vmalloc_report(void)
+{
+	kmm_report_count_inc(KMM_REPORT_VMALLOC);
+}
+
+bool is_vmalloc_addr(const void *x)
+{
+	unsigned long a = (unsigned long)x;
+
+	return a >= VMALLOC_START && a < VMALLOC_END;
+}
+
+unsigned long vmalloc_nr_pages(void)
+{
+	return (unsigned long)atomic_long_read(&kmm_meminfo.vmalloc_pages);
+}
+
+struct page *vmalloc_to_page(const void *addr)
+{
+	pte_t *ptep = kmm_lookup_pte((unsigned long)addr);
+
+	if (!ptep)
+		return NULL;
+	pte_t pte = ptep_get(ptep);
+	if (!pte_present(pte) || !pfn_valid(pte_pfn(pte)))
+		return NULL;
+	return pte_page(pte);
+}
+
+unsigned long vmalloc_to_pfn(const void *addr)
+{
+	pte_t *ptep = kmm_lookup_pte((unsigned long)addr);
+
+	return ptep && pte_present(ptep_get(ptep)) ? pte_pfn(ptep_get(ptep)) : 0;
+}
+
+/* --- areas --- */
+
+static struct vm_struct *__get_vm_area_node(unsigned long size, unsigned long align,
+					    unsigned long flags, unsigned long start,
+					    unsigned long end, int node, gfp_t gfp,
+					    const void *caller, struct vmap_area **vap)
+{
+	struct vm_struct *area;
+	struct vmap_area *va;
+
+	size = PAGE_ALIGN(size);
+	if (unlikely(!size))
+		return NULL;
+	if (flags & VM_IOREMAP) {
+		unsigned int shift = 64 - (unsigned int)__builtin_clzl(size);
+		align = 1UL << clamp(shift, (unsigned int)PAGE_SHIFT, (unsigned int)IOREMAP_MAX_ORDER);
+	}
+	if (!(flags & VM_NO_GUARD)) {
+		if (size + PAGE_SIZE < size)
+			return NULL;
+		size += PAGE_SIZE;
+	}
+	area = kzalloc_node(sizeof(*area), gfp & GFP_RECLAIM_MASK, node);
+	if (unlikely(!area))
+		return NULL;
+	area->flags = flags;
+	area->caller = caller;
+	va = alloc_vmap_area(size, align, start, end, gfp, area, 0);
+	if (!va) {
+		kfree(area);
+		return NULL;
+	}
+	if (vap)
+		*vap = va;
+	return area;
+}
+
+struct vm_struct *__get_vm_area_caller(unsigned long size, unsigned long flags,
+				       unsigned long start, unsigned long end,
+				       const void *caller)
+{
+	return __get_vm_area_node(size, 1, flags, start, end, NUMA_NO_NODE, GFP_KERNEL,
+				  caller, NULL);
+}
+
+struct vm_struct *get_vm_area_caller(unsigned long size, unsigned long flags,
+				     const void *caller)
+{
+	return __get_vm_area_caller(size, flags, VMALLOC_START, VMALLOC_END, caller);
+}
+
+struct vm_struct *get_vm_area(unsigned long size, unsigned long flags)
+{
+	return get_vm_area_caller(size, flags, __builtin_return_address(0));
+}
+
+struct vm_struct *find_vm_area(const void *addr)
+{
+	struct vm_struct *vm = NULL;
+
+	spin_lock(&vmap_area_lock);
+	struct vmap_area *va = __find_vmap_area((unsigned long)addr, false);
+	if (va && !(va->flags & VA_FREEING))
+		vm = va->vm;
+	spin_unlock(&vmap_area_lock);
+	return vm;
+}
+
+static struct vm_struct *__remove_vm_area(const void *addr, bool deferred)
+{
+	struct vm_struct *vm;
+
+	if (WARN(!PAGE_ALIGNED(addr), "Trying to vfree() bad address (%p)\n", addr)) {
+		vmalloc_report();
+		return NULL;
+	}
+	if (!unmap_vmap_area((unsigned long)addr, deferred, false, &vm))
+		return NULL;
+	return vm;
+}
+
+struct vm_struct *remove_vm_area(const void *addr)
+{
+	might_sleep();
+	return __remove_vm_area(addr, false);
+}
+
+void free_vm_area(struct vm_struct *area)
+{
+	struct vm_struct *ret = remove_vm_area(area->addr);
+
+	if (WARN(ret != area, "free_vm_area: %p is not a live vm area\n", area->addr)) {
+		vmalloc_report();
+		return;
+	}
+	kfree(area);
+}
+
+/*
+ * Map @nr pages at the area's start.  Host mappings are bounded by
+ * vm.max_map_count: near it, lazy areas are purged first, and if that does
+ * not make room the request fails with a report naming the sysctl.
+ */
+static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
+			unsigned long nr, phys_addr_t phys)
+{
+	unsigned long end = addr + nr * PAGE_SIZE;
+	long runs;
+
+	for (int attempt = 0;; attempt++) {
+		runs = pages ? vmap_pages_range(addr, end, prot, pages)
+			     : vmap_range_phys(addr, end, phys, prot);
+		if (runs != -ENOSPC)
+			break;
+		if (attempt) {
+			pr_err("vmalloc: %ld host mappings, near vm.max_map_count (%ld): raise sysctl vm.max_map_count\n",
+			       plat_nr_mappings(), plat_max_mappings());
+			vmalloc_report();
+			return -ENOMEM;
+		}
+		purge_vmap_area_lazy();
+	}
+	if (runs < 0)
+		return (int)runs;
+	spin_lock(&vmap_area_lock);
+	struct vmap_area *va = __find_vmap_area(addr, false);
+	if (!WARN_ON_ONCE(!va))
+		va->host_maps += runs;
+	spin_unlock(&vmap_area_lock);
+	return 0;
+}
+
+int map_vm_area(struct vm_struct *area, pgprot_t prot)
+{
+	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0);
+}
+
+/* --- vmalloc --- */
+
+static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t prot, int node)
+{
+	unsigned long nr = get_vm_area_size(area) >> PAGE_SHIFT;
+	unsigned long array_size = nr * sizeof(struct page *);
+	gfp_t nested_gfp = (gfp & GFP_RECLAIM_MASK) | __GFP_ZERO;
+	unsigned long got = 0;
+
+	if (!(gfp & (__GFP_DMA | __GFP_DMA32)))
+		gfp |= __GFP_HIGHMEM;
+	/* The recursion stops: each level's array is 512 times smaller. */
+	if (array_size > PAGE_SIZE)
+		area->pages = __vmalloc_node(array_size, 1, nested_gfp, node, area->caller);
+	else
+		area->pages = kmalloc_node(array_size, nested_gfp, node);
+	if (!area->pages) {
+		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocated page array size %lu",
+			   nr * PAGE_SIZE, array_size);
+		free_vm_area(area);
+		return NULL;
+	}
+	got = node == NUMA_NO_NODE ? alloc_pages_bulk(gfp | __GFP_NOWARN, nr, area->pages)
+				   : alloc_pages_bulk_node(gfp | __GFP_NOWARN, node, nr, area->pages);
+	while (got < nr) {
+		struct page *page = node == NUMA_NO_NODE ? alloc_pages(gfp | __GFP_NOWARN, 0)
+							 : alloc_pages_node(node, gfp | __GFP_NOWARN, 0);
+		if (!page)
+			break;
+		area->pages[got++] = page;
+	}
+	area->nr_pages = (unsigned int)got;
+	atomic_long_add((long)got, &kmm_meminfo.vmalloc_pages);
+	if (got != nr) {
+		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages", got * PAGE_SIZE);
+		goto fail;
+	}
+	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0)) {
+		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages", nr * PAGE_SIZE);
+		goto fail;
+	}
+	return area->addr;
+fail:
+	vfree(area->addr);
+	return NULL;
+}
+
+void *__vmalloc_node_range(unsigned long size, unsigned long align, unsigned long start,
+			   unsigned long end, gfp_t gfp_mask, pgprot_t prot,
+			   unsigned long vm_flags, int node, const void *caller)
+{
+	struct vm_struct *area;
+	void *addr;
+
+	if (WARN_ON_ONCE(!size))
+		return NULL;
+	if ((size >> PAGE_SHIFT) > totalram_pages()) {
+		warn_alloc(gfp_mask, "vmalloc error: size %lu, exceeds total pages", size);
+		return NULL;
+	}
+	if (!align || (align & (align - 1))) {
+		WARN(1, "vmalloc: alignment %#lx is not a power of two\n", align);
+		vmalloc_report();
+		return NULL;
+	}
+	might_sleep();
+	for (;;) {
+		area = __get_vm_area_node(size, align, VM_ALLOC | VM_UNINITIALIZED | vm_flags,
+					  start, end, node, gfp_mask, caller, NULL);
+		if (area)
+			break;
+		bool nofail = gfp_mask & __GFP_NOFAIL;
+		warn_alloc(gfp_mask, "vmalloc error: size %lu, vm_struct allocation failed%s",
+			   size, nofail ? ". Retrying." : "");
+		if (!nofail)
+			return NULL;
+		msleep(1);
+	}
+	addr = __vmalloc_area_node(area, gfp_mask, prot, node);
+	if (!addr)
+		return NULL;
+	/* Published: vmallocinfo and kmm_check may look at it now. */
+	__atomic_and_fetch(&area->flags, ~(unsigned long)VM_UNINITIALIZED, __ATOMIC_RELEASE);
+	return addr;
+}
+
+void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask, int node,
+		     const void *caller)
+{
+	return __vmalloc_node_range(size, align, VMALLOC_START, VMALLOC_END, gfp_mask,
+				    PAGE_KERNEL, 0, node, caller);
+}
+
+void *__vmalloc(unsigned long size, gfp_t gfp_mask)
+{
+	return __vmalloc_node(size, 1, gfp_mask, NUMA_NO_NODE, __builtin_return_address(0));
+}
+
+void *vmalloc(unsigned long size)
+{
+	return __vmalloc_node(size, 1, GFP_KERNEL, NUMA_NO_NODE, __builtin_return_address(0));
+}
+
+void *vzalloc(unsigned long size)
+{
+	return __vmalloc_node(size, 1, GFP_KERNEL | __GFP_ZERO, NUMA_NO_NODE,
+			      __builtin_return_address(0));
+}
+
+void *vmalloc_node(unsigned long size, int node)
+{
+	return __vmalloc_node(size, 1, GFP_KERNEL, node, __builtin_return_address(0));
+}
+
+void *vzalloc_node(unsigned long size, int node)
+{
+	return __vmalloc_node(size, 1, GFP_KERNEL | __GFP_ZERO, node,
+			      __builtin_return_address(0));
+}
+
+void *vmalloc_32(unsigned long size)
+{
+	/* Linux's GFP_VMALLOC32: below 4 GiB on x86_64, lowmem on x86_32. */
+	return __vmalloc_node(size, 1, GFP_KERNEL | __GFP_DMA32, NUMA_NO_NODE,
+			      __builtin_return_address(0));
+}
+
+/* --- freeing --- */
+
+static void __vfree(const void *addr, bool deferred)
+{
+	struct vm_struct *vm = __remove_vm_area(addr, deferred);
+
+	if (unlikely(!vm)) {
+		if (PAGE_ALIGNED(addr)) {
+			WARN(1, KERN_ERR "Trying to vfree() nonexistent vm area (%p)\n", addr);
+			vmalloc_report();
+		}
+		return;
+	}
+	for (unsigned int i = 0; i < vm->nr_pages; i++)
+		__free_page(vm->pages[i]);
+	atomic_long_sub(vm->nr_pages, &kmm_meminfo.vmalloc_pages);
+	if (vm->pages && is_vmalloc_addr(vm->pages))
+		vfree(vm->pages);
+	else
+		kfree(vm->pages);
+	kfree(vm);
+}
+
+void vfree(const void *addr)
+{
+	if (!addr)
+		return;
+	if (in_atomic()) {
+		vfree_atomic(addr);
+		return;
+	}
+	__vfree(addr, false);
+}
+
+void vfree_atomic(const void *addr)
+{
+	struct vmap_area *va;
+
+	if (!addr)
+		return;
+	if (WARN(!PAGE_ALIGNED(addr), "Trying to vfree() bad address (%p)\n", addr)) {
+		vmalloc_report();
+		return;
+	}
+	spin_lock(&vmap_area_lock);
+	va = __find_vmap_area((unsigned long)addr, true);
+	if (va && (!va->vm || (va->flags & (VA_FREEING | VA_DEFERRED))))
+		va = NULL;
+	if (va) {
+		va->flags |= VA_DEFERRED;
+		va->deferred_next = deferred_list;
+		deferred_list = va;
+	}
+	spin_unlock(&vmap_area_lock);
+	if (!va) {
+		WARN(1, KERN_ERR "Trying to vfree() nonexistent vm area (%p)\n", addr);
+		vmalloc_report();
+		return;
+	}
+	plat_event_signal(&vfree_worker.seq);
+}
+
+/*
+ * Free what vfree() deferred.  The mutex makes a caller wait for a drain
+ * the worker is in the middle of, so afterwards nothing deferred before
+ * the call is left.
+ */
+static void drain_deferred(void)
+{
+	struct vmap_area *list;
+
+	plat_mutex_lock(&vfree_worker.mutex);
+	spin_lock(&vmap_area_lock);
+	list = deferred_list;
+	deferred_list = NULL;
+	spin_unlock(&vmap_area_lock);
+	while (list) {
+		struct vmap_area *va = list;
+		/* The area is busy and ours until __vfree() moves it. */
+		list = va->deferred_next;
+		__vfree((void *)va->va_start, true);
+	}
+	plat_mutex_unlock(&vfree_worker.mutex);
+}
+
+static void *vfree_worker_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		unsigned int seen = __atomic_load_n(&vfree_worker.seq, __ATOMIC_ACQUIRE);
+
+		drain_deferred();
+		if (__atomic_load_n(&vfree_worker.stop, __ATOMIC_ACQUIRE))
+			break;
+		plat_event_wait(&vfree_worker.seq, seen, 0);
+	}
+	return NULL;
+}
+
+void kmm_flush_deferred_vfree(void)
+{
+	might_sleep();
+	drain_deferred();
+}
+
+/* --- vmap --- */
+
+void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_t prot)
+{
+	struct vm_struct *area;
+
+	might_sleep();
+	if (!count || count > totalram_pages())
+		return NULL;
+	area = get_vm_area_caller((unsigned long)count << PAGE_SHIFT, flags | VM_MAP,
+				  __builtin_return_address(0));
+	if (!area)
+		return NULL;
+	if (vm_map_pages((unsigned long)area->addr, prot, pages, count, 0)) {
+		vunmap(area->addr);
+		return NULL;
+	}
+	if (flags & VM_MAP_PUT_PAGES) {
+		area->pages = pages;
+		area->nr_pages = count;
+	}
+	return area->addr;
+}
+
+void vunmap(const void *addr)
+{
+	struct vm_struct *vm;
+
+	might_sleep();
+	if (!addr)
+		return;
+	vm = __remove_vm_area(addr, false);
+	if (unlikely(!vm)) {
+		if (PAGE_ALIGNED(addr)) {
+			WARN(1, KERN_ERR "Trying to vunmap() nonexistent vm area (%p)\n", addr);
+			vmalloc_report();
+		}
+		return;
+	}
+	kfree(vm);
+}
+
+/* --- boot, shutdown --- */
+
+static bool vmap_stale_ok(unsigned long addr, unsigned long pfn)
+{
+	struct rb_node *n = vmap_lazy_root.rb_node;
+
+	(void)pfn;
+	while (n) {
+		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+		if (addr < va->va_start)
+			n = n->rb_left;
+		else if (addr >= va->va_end)
+			n = n->rb_right;
+		else
+			return true;
+	}
+	struct vmap_area *va = __find_vmap_area(addr, false);
+	return va && (va->flags & VA_FREEING);
+}
+
+void vmalloc_init(void)
+{
+	kmm_meminfo.vmalloc_total = VMALLOC_TOTAL;
+	atomic_long_set(&kmm_meminfo.vmalloc_pages, 0);
+	deferred_list = NULL;
+	if (vmap_init(VMALLOC_START, VMALLOC_END))
+		panic("vmalloc_init: no memory for the vmap area descriptors");
+	kmm_pgtable_register_stale(vmap_stale_ok);
+	memset(&vfree_worker, 0, sizeof(vfree_worker));
+	if (plat_thread_start(&vfree_worker.thread, vfree_worker_main, NULL, "kworker/vfree"))
+		panic("vmalloc_init: cannot start the deferred vfree worker");
+}
+
+void vmalloc_exit(void)
+{
+	if (vfree_worker.thread) {
+		__atomic_store_n(&vfree_worker.stop, true, __ATOMIC_RELEASE);
+		plat_event_signal(&vfree_worker.seq);
+		plat_thread_join(vfree_worker.thread);
+		vfree_worker.thread = NULL;
+	}
+	vmap_exit();
+	kmm_meminfo.vmalloc_total = 0;
+}

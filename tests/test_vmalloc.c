@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel address space: the layouts, the page table and its host
+ * mirror, vmalloc/vfree/vmap/vunmap, the vm_struct API, guard pages, lazy
+ * purging, /proc/vmallocinfo and meminfo, and the bad-input cases.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "helpers.h"
+#include "vmalloc.h"
+#include "platform/platform.h"
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *view(const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(kmm_show(name, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static unsigned long meminfo_kb(const char *key)
+{
+	char *m = view("meminfo");
+	char *p = strstr(m, key);
+	cr_assert_not_null(p, "meminfo has no %s", key);
+	unsigned long v = strtoul(p + strlen(key), NULL, 10);
+	free(m);
+	return v;
+}
+
+Test(vmalloc, layout_x86_32)
+{
+	boot_or_die("arch=x86_32 mem=2G cpus=2");
+	unsigned long lowmem = (unsigned long)high_memory - PAGE_OFFSET;
+	cr_assert_eq(lowmem, 896UL << 20);
+	cr_assert_eq(VMALLOC_START, PAGE_OFFSET + (904UL << 20));
+	cr_assert_lt(VMALLOC_END, PKMAP_BASE);
+	cr_assert_eq(VMALLOC_END, PKMAP_BASE - 2 * PAGE_SIZE);
+	cr_assert_eq((PKMAP_BASE - PAGE_OFFSET) % PMD_SIZE, 0);
+	cr_assert_leq(PKMAP_ADDR(LAST_PKMAP), FIXADDR_START);
+	cr_assert_eq(FIXADDR_TOP, PAGE_OFFSET + (1UL << 30) - PAGE_SIZE);
+	cr_assert_eq(fix_to_virt(FIX_KMAP_END), FIXADDR_START + PAGE_SIZE);
+	cr_assert_eq(kmm_pgtable_levels, 2);
+	cr_assert_eq(meminfo_kb("VmallocTotal:"), (VMALLOC_END - VMALLOC_START) >> 10);
+	/* The kmap slots' tables exist from boot, counted as PageTables. */
+	cr_assert_geq(meminfo_kb("PageTables:"), 3 * 4);
+	cr_assert(dmesg_has("virtual kernel memory layout:"));
+	cr_assert(dmesg_has("    vmalloc : 0xf8800000 - "));
+	check_and_shutdown();
+}
+
+/* vmalloc= sizes the area and lowmem shrinks to make room, as Linux's MAXMEM. */
+Test(vmalloc, vmalloc_option_shrinks_lowmem)
+{
+	boot_or_die("arch=x86_32 mem=2G vmalloc=256M");
+	cr_assert_eq((unsigned long)high_memory - PAGE_OFFSET, 760UL << 20);
+	cr_assert_eq(VMALLOC_START, PAGE_OFFSET + (768UL << 20));
+	cr_assert_geq(VMALLOC_END - VMALLOC_START, 240UL << 20);
+	void *p = vmalloc(200UL << 20);
+	cr_assert_not_null(p);
+	vfree(p);
+	check_and_shutdown();
+}
+
+Test(vmalloc, layout_x86_64)
+{
+	boot_or_die("mem=1G");
+	cr_assert_eq(kmm_pgtable_levels, 4);
+	cr_assert_eq(VMALLOC_START, PAGE_OFFSET + (2UL << 30));
+	cr_assert_eq(VMALLOC_END - VMALLOC_START, (32UL << 30) - 1);
+	cr_assert_eq(meminfo_kb("VmallocTotal:"), ((32UL << 30) - 1) >> 10);
+	cr_assert(!dmesg_has("virtual kernel memory layout"));
+	check_and_shutdown();
+}
+
+static void basic(const char *cmdline, bool expect_high)
+{
+	boot_or_die(cmdline);
+	unsigned long pt0 = meminfo_kb("PageTables:");
+	char *p = vmalloc(3 * PAGE_SIZE + 1);
+	cr_assert_not_null(p);
+	cr_assert(is_vmalloc_addr(p));
+	cr_assert(!is_vmalloc_addr(page_address(alloc_page(GFP_KERNEL))));
+	struct vm_struct *vm = find_vm_area(p + PAGE_SIZE);
+	cr_assert_not_null(vm);
+	cr_assert_eq(vm->addr, p);
+	cr_assert_eq(vm->size, 5 * PAGE_SIZE, "4 pages and the guard page");
+	cr_assert_eq(vm->nr_pages, 4);
+	cr_assert(vm->flags & VM_ALLOC);
+	memset(p, 0x5a, 4 * PAGE_SIZE);
+	for (int i = 0; i < 4; i++) {
+		struct page *pg = vmalloc_to_page(p + i * PAGE_SIZE);
+		cr_assert_eq(pg, vm->pages[i]);
+		cr_assert_eq(vmalloc_to_pfn(p + i * PAGE_SIZE), page_to_pfn(pg));
+		cr_assert_eq(PageHighMem(pg), expect_high);
+		/* The same bytes through the other mapping of the page. */
+		unsigned char b;
+		cr_assert_eq(plat_ram_read(page_to_phys(pg), &b, 1), 0);
+		cr_assert_eq(b, 0x5a);
+	}
+	cr_assert_null(vmalloc_to_page(p + 4 * PAGE_SIZE), "the guard page is not mapped");
+	cr_assert_eq(meminfo_kb("VmallocUsed:"), 16);
+	cr_assert_gt(meminfo_kb("PageTables:"), pt0);
+	cr_assert_eq(kmm_check(), 0);
+	vfree(p);
+	cr_assert_eq(meminfo_kb("VmallocUsed:"), 0);
+	cr_assert_null(find_vm_area(p));
+	check_and_shutdown();
+}
+
+Test(vmalloc, basic_x86_64) { basic("mem=1G", false); }
+Test(vmalloc, basic_x86_32_pages_are_high) { basic("arch=x86_32 mem=2G", true); }
+
+Test(vmalloc, vmalloc_32_stays_low)
+{
+	boot_or_die("arch=x86_32 mem=2G");
+	char *p = vmalloc_32(8 * PAGE_SIZE);
+	cr_assert_not_null(p);
+	for (int i = 0; i < 8; i++)
+		cr_assert(!PageHighMem(vmalloc_to_page(p + i * PAGE_SIZE)));
+	vfree(p);
+	kmm_shutdown();
+	boot_or_die("mem=8G");
+	p = vmalloc_32(8 * PAGE_SIZE);
+	cr_assert_not_null(p);
+	for (int i = 0; i < 8; i++)
+		cr_assert_lt(vmalloc_to_pfn(p + i * PAGE_SIZE), (4UL << 30) >> PAGE_SHIFT);
+	vfree(p);
+	check_and_shutdown();
+}
+
+Test(vmalloc, vzalloc_zeroes_reused_pages)
+{
+	boot_or_die("arch=x86_32 mem=1G");
+	for (int round = 0; round < 3; round++) {
+		unsigned char *p = vmalloc(64 * PAGE_SIZE);
+		cr_assert_not_null(p);
+		memset(p, 0xff, 64 * PAGE_SIZE);
+		vfree(p);
+		p = vzalloc(64 * PAGE_SIZE);
+		cr_assert_not_null(p);
+		for (unsigned long i = 0; i < 64 * PAGE_SIZE; i++)
+			if (p[i])
+				cr_assert_fail("byte %lu is %#x", i, p[i]);
+		vfree(p);
+	}
+	check_and_shutdown();
+}
+
+/* Each run of contiguous pfns is one host call, counted as such. */
+Test(vmalloc, host_maps_runs_of_contiguous_pfns)
+{
+	boot_or_die("mem=1G");
+	long before = plat_nr_mappings();
+	char *p = vmalloc(64 * PAGE_SIZE);
+	cr_assert_not_null(p);
+	long runs = 1;
+	for (int i = 1; i < 64; i++)
+		if (vmalloc_to_pfn(p + i * PAGE_SIZE) != vmalloc_to_pfn(p + (i - 1) * PAGE_SIZE) + 1)
+			runs++;
+	cr_assert_lt(runs, 64, "the bulk allocator hands out runs");
+	cr_assert_eq(plat_nr_mappings() - before, 2 * runs);
+	vfree(p);
+	vm_unmap_aliases();
+	cr_assert_eq(plat_nr_mappings(), before);
+	check_and_shutdown();
+}
+
+/* Lowest address first; one guard page apart. */
+Test(vmalloc, areas_are_packed_lowest_first)
+{
+	boot_or_die("mem=1G");
+	char *a = vmalloc(PAGE_SIZE), *b = vmalloc(2 * PAGE_SIZE), *c = vmalloc(PAGE_SIZE);
+	cr_assert_eq((unsigned long)a, VMALLOC_START);
+	cr_assert_eq(b, a + 2 * PAGE_SIZE);
+	cr_assert_eq(c, b + 3 * PAGE_SIZE);
+	vfree(b);
+	vm_unmap_aliases();
+	char *d = vmalloc(PAGE_SIZE);
+	cr_assert_eq(d, b, "the freed hole is the lowest fit");
+	char *e = __vmalloc_node(PAGE_SIZE, 1UL << 20, GFP_KERNEL, NUMA_NO_NODE, NULL);
+	cr_assert_not_null(e);
+	cr_assert_eq((unsigned long)e % (1UL << 20), 0);
+	vfree(a); vfree(c); vfree(d); vfree(e);
+	check_and_shutdown();
+}
+
+Test(vmalloc, lazy_purge_and_vmallocinfo)
+{
+	boot_or_die("mem=1G cpus=2");
+	cr_assert_eq(lazy_max_pages(), 2 * (32UL << 20) / PAGE_SIZE);
+	void *p = vmalloc(5 * PAGE_SIZE);
+	char *info = view("vmallocinfo");
+	char want[128];
+	snprintf(want, sizeof(want), "0x%016lx-0x%016lx   24576 ", (unsigned long)p,
+		 (unsigned long)p + 6 * PAGE_SIZE);
+	cr_assert(strstr(info, want), "%s", info);
+	cr_assert(strstr(info, " pages=5 vmalloc N0=5\n"), "%s", info);
+	free(info);
+	vfree(p);
+	info = view("vmallocinfo");
+	cr_assert(strstr(info, "   24576 unpurged vm_area\n"), "%s", info);
+	free(info);
+	cr_assert_eq(kmm_check(), 0, "a lazy area's host mapping is a known stale one");
+	vm_unmap_aliases();
+	info = view("vmallocinfo");
+	cr_assert_eq(strlen(info), 0, "%s", info);
+	free(info);
+	/* Past lazy_max_pages, a free purges by itself. */
+	void *big = vmalloc((lazy_max_pages() + 1) * PAGE_SIZE);
+	cr_assert_not_null(big);
+	vfree(big);
+	/* Only the big area's page array (itself vmalloc()ed, 33 pages) is left lazy. */
+	cr_assert_lt(atomic_long_read(&vmap_lazy_nr), 64);
+	check_and_shutdown();
+}
+
+Test(vmalloc, vmap_keeps_the_pages)
+{
+	boot_or_die("arch=x86_32 mem=2G");
+	struct page *pages[3];
+	for (int i = 0; i < 3; i++) {
+		pages[i] = alloc_page(i == 1 ? GFP_HIGHUSER : GFP_KERNEL);
+		cr_assert_not_null(pages[i]);
+	}
+	struct page *order[3] = { pages[2], pages[0], pages[1] };
+	char *v = vmap(order, 3, VM_MAP, PAGE_KERNEL);
+	cr_assert_not_null(v);
+	strcpy(v, "first");
+	strcpy(v + PAGE_SIZE, "second");
+	cr_assert_str_eq((char *)page_address(pages[2]), "first");
+	cr_assert_str_eq((char *)page_address(pages[0]), "second");
+	char *info = view("vmallocinfo");
+	cr_assert(strstr(info, "   16384 ") && strstr(info, " vmap\n"), "%s", info);
+	free(info);
+	vunmap(v);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(page_count(pages[i]), 1, "vunmap leaves the pages allocated");
+		__free_page(pages[i]);
+	}
+	check_and_shutdown();
+}
+
+Test(vmalloc, read_only_mapping_faults_on_write)
+{
+	boot_or_die("mem=1G");
+	char *p = __vmalloc_node_range(PAGE_SIZE, 1, VMALLOC_START, VMALLOC_END, GFP_KERNEL | __GFP_ZERO,
+				       PAGE_KERNEL_RO, 0, NUMA_NO_NODE, NULL);
+	cr_assert_not_null(p);
+	cr_assert_eq(p[10], 0);
+	cr_assert_eq(kmm_check(), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL);	/* not ASan's: the host's own verdict */
+		p[10] = 1;
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+	vfree(p);
+	check_and_shutdown();
+}
+
+Test(vmalloc, vm_area_api)
+{
+	boot_or_die("mem=1G");
+	struct vm_struct *area = get_vm_area(3 * PAGE_SIZE, VM_IOREMAP);
+	cr_assert_not_null(area);
+	cr_assert_eq(area->size, 4 * PAGE_SIZE);
+	cr_assert_eq(get_vm_area_size(area), 3 * PAGE_SIZE);
+	cr_assert_eq(find_vm_area((char *)area->addr + 2 * PAGE_SIZE), area);
+	cr_assert_null(vmalloc_to_page(area->addr), "get_vm_area maps nothing");
+	struct page *pages[3];
+	for (int i = 0; i < 3; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	area->pages = pages;
+	area->nr_pages = 3;
+	cr_assert_eq(map_vm_area(area, PAGE_KERNEL), 0);
+	cr_assert_eq(vmalloc_to_page((char *)area->addr + PAGE_SIZE), pages[1]);
+	cr_assert_eq(kmm_check(), 0);
+	area->pages = NULL;
+	area->nr_pages = 0;
+	free_vm_area(area);
+	for (int i = 0; i < 3; i++)
+		__free_page(pages[i]);
+	struct vm_struct *b = get_vm_area(PAGE_SIZE, VM_NO_GUARD);
+	cr_assert_eq(b->size, PAGE_SIZE);
+	struct vm_struct *r = remove_vm_area(b->addr);
+	cr_assert_eq(r, b);
+	cr_assert_null(find_vm_area(b->addr));
+	kfree(r);
+	check_and_shutdown();
+}
+
+/* --- bad input --- */
+
+Test(vmalloc_bad, vfree_bad_and_nonexistent_and_double)
+{
+	boot_or_die("mem=1G");
+	char *p = vmalloc(2 * PAGE_SIZE);
+	char msg[128];
+
+	vfree(p + 1);
+	snprintf(msg, sizeof(msg), "Trying to vfree() bad address (%p)", p + 1);
+	cr_assert(dmesg_has(msg));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_VMALLOC), 1);
+	vfree(p + PAGE_SIZE);
+	snprintf(msg, sizeof(msg), "Trying to vfree() nonexistent vm area (%p)", p + PAGE_SIZE);
+	cr_assert(dmesg_has(msg));
+	void *k = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	vfree(k);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_VMALLOC), 3);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(vmalloc_nr_pages(), 2, "the area survived the bad frees");
+	vfree(p);
+	vfree(p);
+	snprintf(msg, sizeof(msg), "Trying to vfree() nonexistent vm area (%p)", p);
+	cr_assert(dmesg_has(msg));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_VMALLOC), 4);
+	vfree(NULL);
+	vunmap(p);
+	cr_assert(dmesg_has("Trying to vunmap() nonexistent vm area"));
+	kfree(k);
+	check_and_shutdown();
+}
+
+Test(vmalloc_bad, zero_and_too_big)
+{
+	boot_or_die("mem=512M");
+	cr_assert_null(vmalloc(0));
+	long maps = plat_nr_mappings();
+	cr_assert_null(vmalloc(1UL << 30));
+	cr_assert(dmesg_has("vmalloc error: size 1073741824, exceeds total pages"));
+	/* Below RAM's size but above what is free: the partial work is undone. */
+	cr_assert_null(vmalloc(totalram_pages() * PAGE_SIZE - PAGE_SIZE));
+	cr_assert(dmesg_has("vmalloc error: size "));
+	cr_assert_eq(vmalloc_nr_pages(), 0);
+	vm_unmap_aliases();
+	cr_assert_eq(plat_nr_mappings(), maps, "no host mapping left behind");
+	cr_assert_eq(kmm_check(), 0);
+	char *info = view("vmallocinfo");
+	cr_assert_eq(strlen(info), 0, "%s", info);
+	free(info);
+	check_and_shutdown();
+}
+
+Test(vmalloc_bad, absurd_alignments_fail_cleanly)
+{
+	boot_or_die("mem=1G");
+	int failed_at = -1;
+	for (int i = 0; i < BITS_PER_LONG; i++) {
+		void *p = __vmalloc_node(PAGE_SIZE, 1UL << i, GFP_KERNEL | __GFP_ZERO, 0, NULL);
+		if (!p) {
+			failed_at = i;
+			break;
+		}
+		vfree(p);
+	}
+	cr_assert_gt(failed_at, 30, "alignments the area can hold succeed");
+	cr_assert_eq(vmalloc_nr_pages(), 0);
+	cr_assert_null(__vmalloc_node(PAGE_SIZE, 3 * PAGE_SIZE, GFP_KERNEL, 0, NULL));
+	check_and_shutdown();
+}
+
+/* Random allocations and frees: the trees stay valid and tile the range. */
+Test(vmalloc, random_alloc_free_keeps_trees_valid)
+{
+	boot_or_die("mem=1G");
+	enum { N = 512 };
+	void *live[N] = { 0 };
+	unsigned int seed = 12345;
+
+	for (int step = 0; step < 6000; step++) {
+		int i = rand_r(&seed) % N;
+		if (live[i]) {
+			vfree(live[i]);
+			live[i] = NULL;
+		} else {
+			unsigned long size = (1 + rand_r(&seed) % 16) * PAGE_SIZE;
+			unsigned long align = 1UL << (rand_r(&seed) % 20);
+			live[i] = __vmalloc_node(size, align, GFP_KERNEL, NUMA_NO_NODE, NULL);
+			cr_assert_not_null(live[i]);
+			cr_assert_eq((unsigned long)live[i] % max(align, PAGE_SIZE), 0);
+		}
+		if (step % 1000 == 999) {
+			if (step % 2000 == 1999)
+				vm_unmap_aliases();
+			cr_assert_eq(kmm_check(), 0, "step %d", step);
+		}
+	}
+	for (int i = 0; i < N; i++)
+		vfree(live[i]);
+	vm_unmap_aliases();
+	/* Everything merged back: one free block, the whole range. */
+	cr_assert_eq(rb_validate(&vmap_free_root), 1);
+	check_and_shutdown();
+}
