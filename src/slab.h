@@ -10,6 +10,7 @@
 #include "internal.h"
 #include <kmm/slab.h>
 #include <kmm/poison.h>
+#include "annotate.h"
 
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
@@ -107,6 +108,7 @@ struct kmem_cache {
 	unsigned int inuse;		/* offset to the metadata */
 	unsigned int align;
 	unsigned int red_left_pad;	/* SLAB_RED_ZONE: bytes of red zone before each object */
+	bool annotated;			/* ASan/Valgrind see its objects (annotate.h) */
 	unsigned long random;		/* freelist pointer hardening */
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
 	unsigned int colour_next;	/* cycles the colour of new slabs */
@@ -405,15 +407,24 @@ static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
 static __always_inline void *get_freepointer(const struct kmem_cache *s, void *object)
 {
 	unsigned long addr = (unsigned long)object + s->offset;
+	unsigned long val;
 
-	return freelist_ptr_decode(s, *(unsigned long *)addr, addr);
+	if (KMM_ANNOTATE_ON && s->annotated)
+		val = annot_load_word((const unsigned long *)addr);
+	else
+		val = *(unsigned long *)addr;
+	return freelist_ptr_decode(s, val, addr);
 }
 
 static __always_inline void set_freepointer(const struct kmem_cache *s, void *object, void *fp)
 {
 	unsigned long addr = (unsigned long)object + s->offset;
+	unsigned long val = freelist_ptr_encode(s, fp, addr);
 
-	*(unsigned long *)addr = freelist_ptr_encode(s, fp, addr);
+	if (KMM_ANNOTATE_ON && s->annotated)
+		annot_store_word((unsigned long *)addr, val);
+	else
+		*(unsigned long *)addr = val;
 }
 
 #endif /* KMM_SLAB_PRIV_H */

@@ -387,6 +387,8 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		}
 		orig_size = get_orig_size(s, (void *)p);
 		ks = s->object_size;
+		if (s->annotated)
+			annot_obj_grow(s, p, ks);	/* all of it is ours to read and zero */
 	} else {
 		ks = ksize(p);
 		if (!ks)
@@ -405,6 +407,8 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		if ((s->flags & SLAB_RED_ZONE) && new_size < ks)
 			memset((char *)p + new_size, SLUB_RED_ACTIVE, ks - new_size);
 	}
+	if (s && s->annotated)
+		annot_obj_shrink(s, p, new_size, ks);
 	return (void *)p;
 
 alloc_new:

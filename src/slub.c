@@ -340,6 +340,11 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	s->random = get_random_long();
 	if (!calculate_sizes(s))
 		return -EINVAL;
+	/* Debug caches check their own bytes; RCU readers may read free objects. */
+	s->annotated = KMM_ANNOTATE_ON && !kmem_cache_debug(s) &&
+		       !(s->flags & SLAB_TYPESAFE_BY_RCU);
+	if (s->annotated)
+		annot_pool_create(s);
 	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
 	if (!s->node[0])
 		return init_kmem_cache_nodes(s);
@@ -348,6 +353,8 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 
 void __kmem_cache_release(struct kmem_cache *s)
 {
+	if (s->annotated)
+		annot_pool_destroy(s);
 	free_kmem_cache_nodes(s);
 }
 
@@ -361,6 +368,8 @@ static void slab_init_on_free(struct kmem_cache *s, void *x)
 	unsigned int inuse = get_info_end(s), orig_size = get_orig_size(s, x);
 	unsigned int rsize = (s->flags & SLAB_RED_ZONE) ? s->red_left_pad : 0;
 
+	if (s->annotated)	/* all of it is zeroed, past a kmalloc request too */
+		annot_obj_grow(s, x, s->object_size);
 	memset(x, 0, orig_size);
 	memset((char *)x + inuse, 0, s->size - inuse - rsize);
 	set_orig_size(s, x, orig_size);
@@ -483,6 +492,8 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
 	}
 	slab->freelist = start;
+	if (s->annotated)
+		annot_noaccess(slab_address(slab), slab_size(slab));
 	return slab;
 }
 
@@ -525,6 +536,8 @@ static void free_slab(struct kmem_cache *s, struct slab *slab)
 	slab->counters = 0;
 	INIT_LIST_HEAD(&slab->slab_list);
 	__ClearPageSlab(page);
+	if (s->annotated)
+		annot_plain(slab_address(slab), PAGE_SIZE << order);
 	__free_pages(page, order);
 }
 
@@ -920,6 +933,8 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	}
 	__preempt_enable();
+	if (s->annotated && object)
+		annot_obj_alloc(s, object, s->object_size);
 	/* init_on_free zeroed the object, but the free pointer was written after. */
 	if (unlikely(slab_want_init_on_free(s)) && object && !freeptr_outside_object(s))
 		memset((char *)object + s->offset, 0, sizeof(void *));
@@ -931,6 +946,9 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 			zero_size = orig_size;
 		memset(object, 0, zero_size);
 	}
+	/* A kmalloc object is as long as asked, to the tools. */
+	if (s->annotated && object && orig_size < s->object_size)
+		annot_obj_shrink(s, object, orig_size, s->object_size);
 	return object;
 }
 
@@ -959,6 +977,8 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
 	}
 	if (unlikely(slab_want_init_on_free(s)))
 		slab_init_on_free(s, object);
+	if (s->annotated)
+		annot_obj_free(s, object, s->object_size);
 	set_freepointer(s, object, prior);
 	slab->freelist = object;
 	slab->inuse--;
@@ -993,6 +1013,8 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 		}
 		if (unlikely(slab_want_init_on_free(s)))
 			slab_init_on_free(s, object);
+		if (s->annotated)
+			annot_obj_free(s, object, s->object_size);
 		set_freepointer(s, object, c->freelist);
 		c->freelist = object;
 		c->free_fast++;
@@ -1200,8 +1222,11 @@ size_t ksize(const void *x)
 		struct kmem_cache *s = page_slab(page)->slab_cache;
 
 		/* The caller may now use all of it: no kmalloc red zone any more. */
-		if (check_valid_pointer(s, page_slab(page), x))
+		if (check_valid_pointer(s, page_slab(page), x)) {
 			set_orig_size(s, (void *)x, s->object_size);
+			if (s->annotated)
+				annot_obj_grow(s, x, slab_ksize(s));
+		}
 		return slab_ksize(s);
 	}
 	if (WARN_ON(!PageLargeKmalloc(page)))
@@ -1448,8 +1473,38 @@ void kmem_cache_init(void)
 }
 
 /* The machine goes away with every slab in it: forget the caches. */
+/*
+ * The machine goes away with live slabs in it: make their memory plain
+ * again for ASan, whose shadow outlives the mapping.  Only in annotated
+ * builds; a walk of the initialised struct pages.
+ */
+static void annot_exit(void)
+{
+	struct kmem_cache *s;
+	struct zone *zone;
+
+	if (!KMM_ANNOTATE_ON)
+		return;
+	list_for_each_entry(s, &slab_caches, list)
+		if (s->annotated)
+			annot_pool_destroy(s);
+	for_each_zone(zone) {
+		for (unsigned long pfn = zone->zone_start_pfn; pfn < zone->deferred_pfn; pfn++) {
+			struct page *page = pfn_to_page(pfn);
+
+			if (!PageSlab(page))
+				continue;
+			struct slab *slab = page_slab(page);
+			if (slab->slab_cache && slab->slab_cache->annotated)
+				annot_plain(slab_address(slab), slab_size(slab));
+			pfn += (1UL << compound_order(page)) - 1;
+		}
+	}
+}
+
 void kmem_cache_exit(void)
 {
+	annot_exit();
 	shrinker_free(slab_shrinker);
 	slab_shrinker = NULL;
 	slab_is_up = false;

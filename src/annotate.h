@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Telling ASan and Valgrind about slab objects, in one place (as mimalloc
+ * keeps its annotations in one header).
+ *
+ * The slab layer carves objects out of pages the tools know nothing about,
+ * so without help a user's overflow past an object, or a use after free,
+ * reads and writes memory the tools consider valid.  With these hooks:
+ *  - a new slab is inaccessible as a whole;
+ *  - an allocated object is accessible for the size asked (a kmalloc of 20
+ *    bytes is 20 bytes to the tools, not 32; ksize() widens it);
+ *  - a freed object is inaccessible again, until it is allocated again;
+ *  - a slab given back to the page allocator is plain memory again.
+ * Valgrind sees each cache as a memory pool (VALGRIND_CREATE_MEMPOOL), so
+ * its objects are allocations with their own backtraces, and destroying
+ * the cache (or the machine) drops them all at once.
+ *
+ * The allocator's own accesses to a free object (its free pointer) go
+ * around the tools: an uninstrumented load or store for ASan, a moment of
+ * "defined" for Valgrind.  Debug caches (slab_debug) are not annotated:
+ * SLUB debugging checks their bytes itself.  SLAB_TYPESAFE_BY_RCU objects
+ * stay accessible while free, since RCU readers may still look at them.
+ *
+ * The hooks are compiled in only for those tools: ASan builds
+ * (-fsanitize=address) and -Dvalgrind=true builds.  Elsewhere they are
+ * empty inlines and the fast path pays nothing.
+ */
+#ifndef KMM_ANNOTATE_H
+#define KMM_ANNOTATE_H
+
+#include <stddef.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KMM_ANNOTATE_ASAN 1
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(KMM_VALGRIND)
+#define KMM_ANNOTATE_VALGRIND 1
+#include <valgrind/memcheck.h>
+#endif
+#if defined(KMM_ANNOTATE_ASAN) || defined(KMM_ANNOTATE_VALGRIND)
+#define KMM_ANNOTATE 1
+#define KMM_ANNOTATE_ON 1
+#else
+#define KMM_ANNOTATE_ON 0
+#endif
+
+#ifdef KMM_ANNOTATE
+/* A word of a free object, read or written by the allocator itself. */
+static inline unsigned long annot_load_word(const unsigned long *addr)
+{
+	unsigned long v;
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_DEFINED(addr, sizeof(*addr));
+#endif
+#if defined(KMM_ANNOTATE_ASAN) && defined(__x86_64__)
+	__asm__ __volatile__("movq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+#else
+	v = *(volatile const unsigned long *)addr;
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_NOACCESS(addr, sizeof(*addr));
+#endif
+	return v;
+}
+
+static inline void annot_store_word(unsigned long *addr, unsigned long v)
+{
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_UNDEFINED(addr, sizeof(*addr));
+#endif
+#if defined(KMM_ANNOTATE_ASAN) && defined(__x86_64__)
+	__asm__ __volatile__("movq %1, (%0)" : : "r"(addr), "r"(v) : "memory");
+#else
+	*(volatile unsigned long *)addr = v;
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_NOACCESS(addr, sizeof(*addr));
+#endif
+}
+
+static inline void annot_pool_create(const void *pool)
+{
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_CREATE_MEMPOOL(pool, 0, 0);
+#endif
+	(void)pool;
+}
+
+static inline void annot_pool_destroy(const void *pool)
+{
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_DESTROY_MEMPOOL(pool);
+#endif
+	(void)pool;
+}
+
+/* Memory that is the allocator's own until handed out. */
+static inline void annot_noaccess(const void *addr, size_t size)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_POISON_MEMORY_REGION(addr, size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_NOACCESS(addr, size);
+#endif
+	(void)addr, (void)size;
+}
+
+/* Memory that is plain memory again (back to the page allocator). */
+static inline void annot_plain(const void *addr, size_t size)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(addr, size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MAKE_MEM_DEFINED(addr, size);
+#endif
+	(void)addr, (void)size;
+}
+
+static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(obj, size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MEMPOOL_ALLOC(pool, obj, size);
+#endif
+	(void)pool, (void)obj, (void)size;
+}
+
+/* The object (of @full bytes) stays in use, now only @size bytes long. */
+static inline void annot_obj_shrink(const void *pool, const void *obj, size_t size, size_t full)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_POISON_MEMORY_REGION((const char *)obj + size, full - size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MEMPOOL_CHANGE(pool, obj, obj, size);
+	VALGRIND_MAKE_MEM_NOACCESS((const char *)obj + size, full - size);
+#endif
+	(void)pool, (void)obj, (void)size, (void)full;
+}
+
+/*
+ * The object stays in use, now @size bytes long (ksize, krealloc).  For
+ * Valgrind the bytes gained count as defined: which of them were written
+ * before the object last shrank is not known, and a false report is worse.
+ */
+static inline void annot_obj_grow(const void *pool, const void *obj, size_t size)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(obj, size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MEMPOOL_CHANGE(pool, obj, obj, size);
+	VALGRIND_MAKE_MEM_DEFINED(obj, size);
+#endif
+	(void)pool, (void)obj, (void)size;
+}
+
+static inline void annot_obj_free(const void *pool, const void *obj, size_t size)
+{
+#ifdef KMM_ANNOTATE_ASAN
+	ASAN_POISON_MEMORY_REGION(obj, size);
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_MEMPOOL_FREE(pool, obj);
+#endif
+	(void)pool, (void)obj, (void)size;
+}
+#else
+static inline unsigned long annot_load_word(const unsigned long *addr) { return *addr; }
+static inline void annot_store_word(unsigned long *addr, unsigned long v) { *addr = v; }
+static inline void annot_pool_create(const void *pool) { (void)pool; }
+static inline void annot_pool_destroy(const void *pool) { (void)pool; }
+static inline void annot_noaccess(const void *addr, size_t size) { (void)addr, (void)size; }
+static inline void annot_plain(const void *addr, size_t size) { (void)addr, (void)size; }
+static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size)
+{
+	(void)pool, (void)obj, (void)size;
+}
+static inline void annot_obj_shrink(const void *pool, const void *obj, size_t size, size_t full)
+{
+	(void)pool, (void)obj, (void)size, (void)full;
+}
+static inline void annot_obj_grow(const void *pool, const void *obj, size_t size)
+{
+	(void)pool, (void)obj, (void)size;
+}
+static inline void annot_obj_free(const void *pool, const void *obj, size_t size)
+{
+	(void)pool, (void)obj, (void)size;
+}
+#endif
+
+#endif /* KMM_ANNOTATE_H */
