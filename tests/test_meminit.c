@@ -144,12 +144,17 @@ static bool do_kmem_cache_size(size_t size, bool want_ctor, bool want_rcu, bool 
 			continue;
 		}
 		/* A TYPESAFE_BY_RCU object is not wiped by its free: readers may still look. */
+		rcu_read_lock();
 		void *copy = kmalloc(size, GFP_ATOMIC);
-		memcpy(copy, buf, size);
+		if (copy)
+			memcpy(copy, buf, size);
 		kmem_cache_free(c, buf);
 		fail |= check_buf(buf, size, want_ctor, want_rcu, false);
-		fail |= memcmp(buf, copy, size) != 0;
-		kfree(copy);
+		if (copy) {
+			fail |= memcmp(buf, copy, size) != 0;
+			kfree(copy);
+		}
+		rcu_read_unlock();
 	}
 	cr_assert_eq(kmem_cache_destroy(c), 0);
 	return fail;
