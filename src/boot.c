@@ -62,6 +62,7 @@ static void teardown(void)
 		if (node_data[nid])
 			kswapd_stop(nid);
 	kmm_machine_up = false;
+	percpu_exit();
 	vmalloc_exit();
 	kmem_cache_exit();
 	shrinkers_exit();
@@ -234,6 +235,8 @@ int kmm_boot(const char *cmdline)
 	if ((err = pgtable_late_init()))
 		goto fail;
 	vmalloc_init();
+	if ((err = setup_per_cpu_areas()))
+		goto fail;
 	if (kmm_cfg.arch == KMM_ARCH_X86_32)
 		print_x86_32_layout();
 	for (int nid = 0; nid < nr_online_nodes; nid++)

@@ -217,6 +217,7 @@ static void check_all(void *arg)
 	kmm_check_slab();
 	kmm_check_vmalloc();
 	kmm_check_pgtable();
+	kmm_check_percpu();
 }
 
 int kmm_check(void)

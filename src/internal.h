@@ -384,6 +384,11 @@ void vmalloc_init(void);
 void vmalloc_exit(void);
 int kmm_check_vmalloc(void);
 void show_vmallocinfo(FILE *f);
+/* --- per-CPU data (percpu*.c; see percpu_internal.h) --- */
+int setup_per_cpu_areas(void);
+void percpu_exit(void);
+int kmm_check_percpu(void);
+void show_percpu_stats(FILE *f);
 
 /* --- views: proc.c (buddyinfo ...), meminfo.c --- */
 /* Figures the layers above the page allocator report into /proc/meminfo. */

@@ -34,6 +34,7 @@ static const struct kmm_view views[] = {
 	{ "unusable_index", show_unusable_index, true },
 	{ "slabinfo", show_slabinfo, true },
 	{ "vmallocinfo", show_vmallocinfo, true },
+	{ "percpu_stats", show_percpu_stats, true },
 	{ "dmesg", show_dmesg, false },
 };
 

@@ -34,6 +34,8 @@
 #include <kmm/rcupdate.h>
 #include <kmm/pgtable.h>
 #include <kmm/vmalloc.h>
+#include <kmm/percpu.h>
+#include <kmm/percpu_counter.h>
 
 #ifdef __cplusplus
 extern "C" {
