@@ -62,6 +62,7 @@ static void teardown(void)
 		if (node_data[nid])
 			kswapd_stop(nid);
 	kmm_machine_up = false;
+	kmm_fault_exit();
 	percpu_exit();
 	vmalloc_exit();
 	kmem_cache_exit();
@@ -235,6 +236,7 @@ int kmm_boot(const char *cmdline)
 	if ((err = pgtable_late_init()))
 		goto fail;
 	vmalloc_init();
+	kmm_fault_init();
 	if ((err = setup_per_cpu_areas()))
 		goto fail;
 	if (kmm_cfg.arch == KMM_ARCH_X86_32)

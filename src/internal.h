@@ -390,6 +390,10 @@ void percpu_exit(void);
 int kmm_check_percpu(void);
 void show_percpu_stats(FILE *f);
 
+/* --- fault.c: kernel page faults in the window --- */
+void kmm_fault_init(void);
+void kmm_fault_exit(void);
+
 /* --- views: proc.c (buddyinfo ...), meminfo.c --- */
 /* Figures the layers above the page allocator report into /proc/meminfo. */
 struct kmm_meminfo {

@@ -10,6 +10,7 @@
 #include "helpers.h"
 #include "vmalloc.h"
 #include "platform/platform.h"
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -402,5 +403,132 @@ Test(vmalloc, random_alloc_free_keeps_trees_valid)
 	vm_unmap_aliases();
 	/* Everything merged back: one free block, the whole range. */
 	cr_assert_eq(rb_validate(&vmap_free_root), 1);
+	check_and_shutdown();
+}
+
+/* --- faults: each in a child process, its console captured --- */
+
+static char *fault_in_child(void (*touch)(void *), void *arg, int *sig)
+{
+	FILE *out = tmpfile();
+	setvbuf(out, NULL, _IONBF, 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kmm_set_console(out);
+		touch(arg);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
+	long n = ftell(out);
+	char *text = calloc(1, (size_t)n + 1);
+	rewind(out);
+	cr_assert_eq(fread(text, 1, (size_t)n, out), (size_t)n);
+	fclose(out);
+	return text;
+}
+
+static void write_byte(void *p) { *(volatile char *)p = 1; }
+static void read_byte(void *p) { (void)*(volatile char *)p; }
+
+/* The host's verdict is SIGSEGV; under ASan its handler reports and exits instead. */
+#define cr_assert_died(sig) cr_assert((sig) == SIGSEGV || (sig) == SIGABRT || \
+				      (KMM_ASAN && (sig) == -1), "signal %d", sig)
+#ifdef __SANITIZE_ADDRESS__
+#define KMM_ASAN 1
+#else
+#define KMM_ASAN 0
+#endif
+
+Test(vmalloc_fault, guard_page)
+{
+	boot_or_die("mem=1G");
+	char *p = vmalloc(2 * PAGE_SIZE);
+	int sig;
+	char *r = fault_in_child(write_byte, p + 2 * PAGE_SIZE, &sig);
+	cr_assert_died(sig);
+	char want[96];
+	snprintf(want, sizeof(want), "BUG: unable to handle page fault for address: %016lx\n",
+		 (unsigned long)p + 2 * PAGE_SIZE);
+	cr_assert(strstr(r, want), "%s", r);
+	cr_assert(strstr(r, "#PF: supervisor write access in kernel mode\n"), "%s", r);
+	cr_assert(strstr(r, "#PF: error_code(0x0002) - not-present page\n"), "%s", r);
+	cr_assert(strstr(r, "The address is in the guard page of vm area"), "%s", r);
+	cr_assert(strstr(r, "Oops: 0002 [#1]"), "%s", r);
+	free(r);
+	vfree(p);
+	check_and_shutdown();
+}
+
+Test(vmalloc_fault, hole_and_unmapped_and_read_only_x86_32)
+{
+	boot_or_die("arch=x86_32 mem=2G");
+	int sig;
+	char *r = fault_in_child(read_byte, (char *)high_memory + 4096, &sig);
+	cr_assert_died(sig);
+	cr_assert(strstr(r, "BUG: unable to handle page fault for address: f8001000\n"), "%s", r);
+	cr_assert(strstr(r, "#PF: supervisor read access in kernel mode\n"), "%s", r);
+	cr_assert(strstr(r, "between high_memory and VMALLOC_START"), "%s", r);
+	free(r);
+
+	char *p = vmalloc(PAGE_SIZE);
+	r = fault_in_child(read_byte, p + 64 * PAGE_SIZE, &sig);
+	cr_assert_died(sig);
+	cr_assert(strstr(r, "The address is in no vm area; the one below it is vm area 0xf8800000-0xf8802000"), "%s", r);
+	free(r);
+
+	char *ro = __vmalloc_node_range(PAGE_SIZE, 1, VMALLOC_START, VMALLOC_END, GFP_KERNEL,
+					PAGE_KERNEL_RO, 0, NUMA_NO_NODE, NULL);
+	r = fault_in_child(write_byte, ro, &sig);
+	cr_assert_died(sig);
+	cr_assert(strstr(r, "#PF: error_code(0x0003) - permissions violation\n"), "%s", r);
+	free(r);
+	vfree(p);
+	vfree(ro);
+	check_and_shutdown();
+}
+
+static sigjmp_buf own_jmp;
+static volatile unsigned long own_addr;
+static void own_handler(int sig, siginfo_t *info, void *uc)
+{
+	(void)sig; (void)uc;
+	own_addr = (unsigned long)info->si_addr;
+	siglongjmp(own_jmp, 1);
+}
+
+static void touch_with_own_handler(void *p)
+{
+	if (sigsetjmp(own_jmp, 1) == 0)
+		write_byte(p);
+	_exit(own_addr == (unsigned long)p ? 42 : 1);
+}
+
+/* A program's own SIGSEGV handler still gets the fault, after the report. */
+Test(vmalloc_fault, program_keeps_its_handler)
+{
+	struct sigaction sa = { .sa_sigaction = own_handler, .sa_flags = SA_SIGINFO | SA_NODEFER };
+	sigaction(SIGSEGV, &sa, NULL);
+	boot_or_die("mem=1G");
+	char *v = vmalloc(PAGE_SIZE);
+	FILE *out = tmpfile();
+	setvbuf(out, NULL, _IONBF, 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kmm_set_console(out);
+		touch_with_own_handler(v + PAGE_SIZE);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 42, "status %#x", status);
+	char buf[4096] = "";
+	rewind(out);
+	cr_assert_gt(fread(buf, 1, sizeof(buf) - 1, out), 0);
+	cr_assert(strstr(buf, "BUG: unable to handle page fault"), "%s", buf);
+	fclose(out);
+	vfree(v);
 	check_and_shutdown();
 }

@@ -57,6 +57,18 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 		       void (*fn)(unsigned long start, unsigned long end, s64 phys,
 				  int prot, void *arg), void *arg);
 
+/*
+ * Faults in the window (fault.c).  The handler runs on the faulting thread
+ * with the address and whether it was a write (-1: unknown); then the fault
+ * goes on to the handler that was there before (the program's, or the
+ * default action: the process dies of SIGSEGV).
+ */
+typedef void (*plat_fault_fn)(unsigned long addr, int write, void *ucontext);
+int plat_fault_install(plat_fault_fn fn, unsigned long lo, unsigned long hi);
+void plat_fault_remove(void);
+/* Give the calling thread a stack for signals (a fault on a full stack). */
+int plat_altstack_install(void *stack, size_t size);
+
 /* A symbol for a code address, as %pS prints it ("name+0x1c/0x80"). */
 void plat_symbol(const void *addr, char *buf, size_t size);
 
