@@ -30,7 +30,7 @@
  *   queued --(the thread takes the batch)--> waiting --(grace period)--> run
  *
  * kfree_rcu(ptr, field) stores @ptr in the rcu_head's func word (as Linux's
- * batched kvfree_call_rcu does) on the second queue; the thread kfree()s it.
+ * batched kvfree_call_rcu does) on the second queue; the thread kvfree()s it.
  * The head-less kfree_rcu_mightsleep(ptr) waits for a grace period in the
  * caller and frees there (Linux's fallback when it cannot queue).
  *
@@ -147,7 +147,7 @@ void kvfree_call_rcu(struct rcu_head *head, void *ptr)
 		/* Nowhere to queue it: wait here, so only where sleeping is allowed. */
 		might_sleep();
 		synchronize_rcu();
-		kfree(ptr);
+		kvfree(ptr);
 		return;
 	}
 	head->func = (rcu_callback_t)ptr;
@@ -170,7 +170,7 @@ static void rcu_do_batch(struct rcu_head *cbs, struct rcu_head *frees)
 		struct rcu_head *next = frees->next;
 
 		__preempt_disable();
-		kfree((void *)frees->func);
+		kvfree((void *)frees->func);
 		__preempt_enable();
 		frees = next;
 	}

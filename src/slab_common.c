@@ -21,7 +21,9 @@
  * changed inside a CPU section too, so kmm_check() can walk it.
  */
 #include "slab.h"
+#include <limits.h>
 #include <kmm/vmstat.h>
+#include <kmm/vmalloc.h>
 
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
 
@@ -419,6 +421,87 @@ alloc_new:
 		kfree(p);
 	}
 	return ret;
+}
+
+/* --- kvmalloc: kmalloc, falling back to vmalloc for big sizes --- */
+
+/* A big kmalloc attempt must fail fast and quietly: vmalloc is the plan B. */
+static gfp_t kmalloc_gfp_adjust(gfp_t flags, size_t size)
+{
+	if (size > PAGE_SIZE) {
+		flags |= __GFP_NOWARN;
+		if (!(flags & __GFP_RETRY_MAYFAIL))
+			flags |= __GFP_NORETRY;
+		flags &= ~__GFP_NOFAIL;
+	}
+	return flags;
+}
+
+void *kvmalloc_node(size_t size, gfp_t flags, int node)
+{
+	void *ret = kmalloc_node_track_caller(size, kmalloc_gfp_adjust(flags, size), node,
+					      (unsigned long)__builtin_return_address(0));
+
+	if (ret || size <= PAGE_SIZE)
+		return ret;
+	/* vmalloc may sleep: an atomic caller gets the kmalloc result only. */
+	if (!gfpflags_allow_blocking(flags))
+		return NULL;
+	if (unlikely(size > INT_MAX)) {
+		WARN_ON_ONCE(!(flags & __GFP_NOWARN));
+		return NULL;
+	}
+	return __vmalloc_node(size, 1, flags, node, __builtin_return_address(0));
+}
+
+void *kvmalloc(size_t size, gfp_t flags)
+{
+	return kvmalloc_node(size, flags, NUMA_NO_NODE);
+}
+
+void kvfree(const void *addr)
+{
+	if (is_vmalloc_addr(addr))
+		vfree(addr);
+	else
+		kfree(addr);
+}
+
+void kvfree_sensitive(const void *addr, size_t len)
+{
+	if (likely(!ZERO_OR_NULL_PTR(addr))) {
+		memset((void *)addr, 0, len);
+		__asm__ __volatile__("" : : "r"(addr) : "memory");
+		kvfree(addr);
+	}
+}
+
+/* Linux 6.18's kvrealloc: the contents kept up to the smaller size. */
+void *kvrealloc(const void *p, size_t size, gfp_t flags)
+{
+	size_t old = 0;
+	void *n;
+
+	if (p && is_vmalloc_addr(p)) {
+		struct vm_struct *area = find_vm_area(p);
+
+		old = area ? get_vm_area_size(area) : 0;
+	} else if (!ZERO_OR_NULL_PTR(p)) {
+		n = krealloc(p, size, kmalloc_gfp_adjust(flags, size) | __GFP_NOWARN);
+		if (n)
+			return n;
+		old = ksize(p);
+	}
+	if (p && old >= size && is_vmalloc_addr(p))
+		return (void *)p;
+	n = kvmalloc(size, flags);
+	if (!n)
+		return NULL;
+	if (p) {
+		memcpy(n, p, min(size, old));
+		kvfree(p);
+	}
+	return n;
 }
 
 void kfree_sensitive(const void *p)

@@ -251,6 +251,63 @@ Test(kmalloc, interior_and_foreign_pointers_are_refused)
  * Every "kmalloc:" event of the Linux 6.18 trace: ksize(kmalloc(bytes_req))
  * must be the bytes_alloc Linux reported.
  */
+/* --- kvmalloc: kmalloc first, vmalloc when that fails above a page --- */
+
+Test(kvmalloc, small_is_kmalloc_big_is_vmalloc)
+{
+	boot_or_die("cpus=2 mem=256M");
+	char *s = kvmalloc(100, GFP_KERNEL);
+	cr_assert_not_null(s);
+	cr_assert(!is_vmalloc_addr(s));
+	cr_assert_eq(ksize(s), 128);
+	kvfree(s);
+
+	size_t big = 16UL << 20;	/* above KMALLOC_MAX_SIZE: only vmalloc can */
+	char *b = kvzalloc(big, GFP_KERNEL);
+	cr_assert_not_null(b);
+	cr_assert(is_vmalloc_addr(b));
+	for (size_t i = 0; i < big; i += 4096)
+		cr_assert_eq(b[i], 0);
+	memset(b, 0x5c, big);
+	cr_assert_eq(kmm_check(), 0);
+	kvfree(b);
+	kvfree(NULL);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_WARN), 0, "the failed kmalloc attempt is quiet");
+	check_and_shutdown();
+}
+
+Test(kvmalloc, atomic_gets_no_vmalloc_fallback)
+{
+	boot_or_die("cpus=2 mem=256M");
+	cr_assert_null(kvmalloc(16UL << 20, GFP_ATOMIC));
+	void *p = kvmalloc(8192, GFP_ATOMIC);
+	cr_assert_not_null(p);
+	cr_assert(!is_vmalloc_addr(p));
+	kvfree(p);
+	check_and_shutdown();
+}
+
+Test(kvmalloc, array_overflow_and_realloc_keep_contents)
+{
+	boot_or_die("cpus=2 mem=256M");
+	cr_assert_null(kvcalloc(SIZE_MAX / 2, 4, GFP_KERNEL));
+	cr_assert_null(kvmalloc_array(SIZE_MAX, 2, GFP_KERNEL));
+	unsigned int *a = kvcalloc(1000, sizeof(*a), GFP_KERNEL);
+	for (unsigned int i = 0; i < 1000; i++) {
+		cr_assert_eq(a[i], 0);
+		a[i] = i;
+	}
+	a = kvrealloc(a, 8UL << 20, GFP_KERNEL);	/* into vmalloc */
+	cr_assert(is_vmalloc_addr(a));
+	for (unsigned int i = 0; i < 1000; i++)
+		cr_assert_eq(a[i], i);
+	a = kvrealloc(a, 2000, GFP_KERNEL);
+	for (unsigned int i = 0; i < 500; i++)
+		cr_assert_eq(a[i], i);
+	kvfree_sensitive(a, 2000);
+	check_and_shutdown();
+}
+
 #ifdef HAVE_LZMA
 Test(kmalloc, ksize_matches_linux_trace)
 {

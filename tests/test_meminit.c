@@ -67,7 +67,27 @@ static int test_pages(int *failures)
 	return n;
 }
 
-/* kmalloc of 2^0 .. 2^19 bytes. */
+/* vmalloc of @size: garbage, free, allocate again. */
+static void do_vmalloc_size(size_t size, int *failures)
+{
+	void *buf = vmalloc(size);
+
+	if (!buf) {
+		(*failures)++;
+		return;
+	}
+	fill_with_garbage(buf, size);
+	vfree(buf);
+	buf = vmalloc(size);
+	if (!buf || count_nonzero_bytes(buf, size))
+		(*failures)++;
+	if (buf) {
+		fill_with_garbage(buf, size);
+		vfree(buf);
+	}
+}
+
+/* kmalloc (and vmalloc) of 2^0 .. 2^19 bytes. */
 static int test_kmalloc(int *failures)
 {
 	int n = 0;
@@ -89,6 +109,8 @@ static int test_kmalloc(int *failures)
 			fill_with_garbage(buf, size);
 			kfree(buf);
 		}
+		do_vmalloc_size(size, failures);
+		n++;
 	}
 	return n;
 }

@@ -165,6 +165,40 @@ void kfree_sensitive(const void *objp);
 size_t ksize(const void *objp);
 /* The size kmalloc(@size) really allocates. */
 size_t kmalloc_size_roundup(size_t size);
+/**
+ * kvmalloc - kmalloc, or vmalloc when that fails for a size above a page
+ * The kmalloc attempt does not retry hard or warn; the vmalloc fallback
+ * needs a blocking @flags.  Free with kvfree().
+ */
+void *kvmalloc(size_t size, gfp_t flags);
+void *kvmalloc_node(size_t size, gfp_t flags, int node);
+static inline void *kvzalloc(size_t size, gfp_t flags)
+{
+	return kvmalloc(size, flags | __GFP_ZERO);
+}
+static inline void *kvzalloc_node(size_t size, gfp_t flags, int node)
+{
+	return kvmalloc_node(size, flags | __GFP_ZERO, node);
+}
+static inline void *kvmalloc_array(size_t n, size_t size, gfp_t flags)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return NULL;
+	return kvmalloc(bytes, flags);
+}
+static inline void *kvcalloc(size_t n, size_t size, gfp_t flags)
+{
+	return kvmalloc_array(n, size, flags | __GFP_ZERO);
+}
+/* Resize a kvmalloc'ed object: contents kept up to the smaller size. */
+void *kvrealloc(const void *p, size_t size, gfp_t flags);
+/* Free what kvmalloc (or kmalloc, or vmalloc) gave; NULL is fine. */
+void kvfree(const void *addr);
+/* Zero @len bytes first. */
+void kvfree_sensitive(const void *addr, size_t len);
+
 /* kmalloc from a given kmalloc-like cache, @size bytes of it (Linux's kmalloc_trace). */
 void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size);
 /* kmalloc_node, with @caller recorded as the allocating site (SLAB_STORE_USER). */
