@@ -405,6 +405,41 @@ static bool pcpu_area_valid(struct pcpu_chunk *chunk, long off)
 	return pcpu_test_bit(chunk->alloc_map, bit) && pcpu_test_bit(chunk->bound_map, bit);
 }
 
+/*
+ * The free run around the just freed [bit, end): the bitmap inside the
+ * blocks at its ends, the blocks' edge hints beyond (a free in the worst
+ * order would otherwise scan most of the chunk each time).
+ */
+static void pcpu_chunk_free_run(struct pcpu_chunk *chunk, int bit, int end, int *rsp, int *rep)
+{
+	int i = bit / PCPU_BLOCK_BITS, bs = i * PCPU_BLOCK_BITS;
+	int rs = pcpu_find_last_bit(chunk->alloc_map, bs, bit) + 1;
+
+	if (rs == bs) {
+		for (int j = i - 1; j >= 0; j--) {
+			struct pcpu_block_md *b = &chunk->md_blocks[j];
+
+			rs -= b->contig_hint == PCPU_BLOCK_BITS ? PCPU_BLOCK_BITS : b->right_free;
+			if (b->contig_hint != PCPU_BLOCK_BITS)
+				break;
+		}
+	}
+	int ie = (end - 1) / PCPU_BLOCK_BITS, be = (ie + 1) * PCPU_BLOCK_BITS;
+	int re = pcpu_find_next_bit(chunk->alloc_map, be, end);
+
+	if (re == be) {
+		for (int j = ie + 1; j < pcpu_chunk_nr_blocks(chunk); j++) {
+			struct pcpu_block_md *b = &chunk->md_blocks[j];
+
+			re += b->contig_hint == PCPU_BLOCK_BITS ? PCPU_BLOCK_BITS : b->left_free;
+			if (b->contig_hint != PCPU_BLOCK_BITS)
+				break;
+		}
+	}
+	*rsp = rs;
+	*rep = re;
+}
+
 /* Free the allocation at @off; returns its size.  pcpu_lock held. */
 static int pcpu_free_area(struct pcpu_chunk *chunk, int off)
 {
@@ -418,7 +453,11 @@ static int pcpu_free_area(struct pcpu_chunk *chunk, int off)
 	pcpu_bitmap_clear(chunk->alloc_map, bit, bits);
 	chunk->free_bytes += bits * PCPU_MIN_ALLOC_SIZE;
 	pcpu_for_each_block(chunk, bit, bits, pcpu_block_update_free);
-	pcpu_chunk_refresh_hint(chunk);
+	/* A free only merges one run: the chunk's hints follow without a scan. */
+	int rs, re;
+	pcpu_chunk_free_run(chunk, bit, end, &rs, &re);
+	chunk->contig_bits = max(chunk->contig_bits, re - rs);
+	chunk->first_free = min(chunk->first_free, rs);
 	pcpu_chunk_relocate(chunk, oslot);
 	return bits * PCPU_MIN_ALLOC_SIZE;
 }
@@ -606,7 +645,7 @@ void __percpu *pcpu_alloc(size_t size, size_t align, bool reserved, gfp_t gfp)
 		might_sleep();
 		plat_mutex_lock(&pcpu_alloc_mutex);
 	}
-	spin_lock(&pcpu_lock);
+	__spin_lock(&pcpu_lock);
 	if (reserved && pcpu_reserved_chunk) {
 		chunk = pcpu_reserved_chunk;
 		bit = pcpu_find_block_fit(chunk, bits, bit_align, is_atomic);
@@ -628,7 +667,7 @@ restart:
 			}
 		}
 	}
-	spin_unlock(&pcpu_lock);
+	__spin_unlock(&pcpu_lock);
 	if (is_atomic) {
 		err = "atomic alloc failed, no space left";
 		goto fail;
@@ -639,10 +678,10 @@ restart:
 			err = "failed to allocate new chunk";
 			goto fail;
 		}
-		spin_lock(&pcpu_lock);
+		__spin_lock(&pcpu_lock);
 		pcpu_chunk_relocate(chunk, -1);
 	} else {
-		spin_lock(&pcpu_lock);
+		__spin_lock(&pcpu_lock);
 	}
 	goto restart;
 
@@ -655,10 +694,10 @@ area_found:
 	pcpu_stats.max_alloc_size = max(pcpu_stats.max_alloc_size, size);
 	chunk->nr_alloc++;
 	chunk->max_alloc_size = max(chunk->max_alloc_size, (int)size);
-	spin_unlock(&pcpu_lock);
+	__spin_unlock(&pcpu_lock);
 	if (!is_atomic) {
 		if (pcpu_populate_area(chunk, off, (int)size, gfp)) {
-			spin_lock(&pcpu_lock);
+			__spin_lock(&pcpu_lock);
 			pcpu_free_area(chunk, off);
 			err = "failed to populate";
 			goto fail_unlock;
@@ -670,7 +709,7 @@ area_found:
 	return (char *)chunk->base_addr + off;
 
 fail_unlock:
-	spin_unlock(&pcpu_lock);
+	__spin_unlock(&pcpu_lock);
 fail:
 	if (!is_atomic && pcpu_first_chunk)
 		plat_mutex_unlock(&pcpu_alloc_mutex);
@@ -724,10 +763,10 @@ void free_percpu(void __percpu *ptr)
 
 	if (!ptr)
 		return;
-	spin_lock(&pcpu_lock);
+	__spin_lock(&pcpu_lock);
 	chunk = pcpu_first_chunk ? pcpu_free_lookup(ptr, &off) : NULL;
 	if (!chunk) {
-		spin_unlock(&pcpu_lock);
+		__spin_unlock(&pcpu_lock);
 		if (!pcpu_first_chunk)
 			pr_err("percpu: free_percpu(%p) without a machine\n", ptr);
 		return;
@@ -745,7 +784,7 @@ void free_percpu(void __percpu *ptr)
 			}
 		}
 	}
-	spin_unlock(&pcpu_lock);
+	__spin_unlock(&pcpu_lock);
 	if (spare)
 		pcpu_destroy_chunk(spare);
 }
