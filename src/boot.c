@@ -65,6 +65,7 @@ static void teardown(void)
 	kmm_fault_exit();
 	percpu_exit();
 	vmalloc_exit();
+	highmem_exit();
 	kmem_cache_exit();
 	shrinkers_exit();
 	oom_exit();
@@ -234,6 +235,8 @@ int kmm_boot(const char *cmdline)
 	if ((err = rcu_init()))
 		goto fail;
 	if ((err = pgtable_late_init()))
+		goto fail;
+	if ((err = highmem_init()))
 		goto fail;
 	vmalloc_init();
 	kmm_fault_init();

@@ -216,6 +216,7 @@ static void check_all(void *arg)
 	kmm_check_pages();
 	kmm_check_slab();
 	kmm_check_vmalloc();
+	kmm_check_highmem();
 	kmm_check_pgtable();
 	kmm_check_percpu();
 }

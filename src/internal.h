@@ -390,6 +390,11 @@ void percpu_exit(void);
 int kmm_check_percpu(void);
 void show_percpu_stats(FILE *f);
 
+/* --- highmem.c --- */
+int highmem_init(void);
+void highmem_exit(void);
+void kmm_check_highmem(void);
+
 /* --- fault.c: kernel page faults in the window --- */
 void kmm_fault_init(void);
 void kmm_fault_exit(void);

@@ -34,6 +34,7 @@
 #include <kmm/rcupdate.h>
 #include <kmm/pgtable.h>
 #include <kmm/vmalloc.h>
+#include <kmm/highmem.h>
 #include <kmm/percpu.h>
 #include <kmm/percpu_counter.h>
 

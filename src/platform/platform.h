@@ -47,6 +47,8 @@ int plat_protect(void *addr, size_t len, int prot);
 /* Host mappings kmm holds now, and the host's bound (vm.max_map_count). */
 long plat_nr_mappings(void);
 long plat_max_mappings(void);
+/* Host mapping calls (map, remap, unmap, protect) made since the start. */
+unsigned long plat_host_calls(void);
 /*
  * Walk the host's mappings that overlap [lo, hi), in address order, from
  * /proc/self/maps: @phys is the offset into RAM for a mapping of the RAM

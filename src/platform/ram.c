@@ -23,6 +23,7 @@
 static int ram_fd = -1;
 static u64 ram_size;
 static long nr_mappings;
+static unsigned long nr_host_calls;
 
 int plat_ram_create(u64 size)
 {
@@ -111,6 +112,7 @@ static int host_prot(int prot)
 
 int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 {
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
 		       ram_fd, (off_t)phys);
 
@@ -122,6 +124,7 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 {
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
 		       ram_fd, (off_t)phys);
 
@@ -130,6 +133,7 @@ int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 
 int plat_unmap(void *addr, size_t len, long nr_maps)
 {
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	void *p = mmap(addr, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 
@@ -141,12 +145,18 @@ int plat_unmap(void *addr, size_t len, long nr_maps)
 
 int plat_protect(void *addr, size_t len, int prot)
 {
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	return mprotect(addr, len, host_prot(prot)) ? -errno : 0;
 }
 
 long plat_nr_mappings(void)
 {
 	return __atomic_load_n(&nr_mappings, __ATOMIC_RELAXED);
+}
+
+unsigned long plat_host_calls(void)
+{
+	return __atomic_load_n(&nr_host_calls, __ATOMIC_RELAXED);
 }
 
 long plat_max_mappings(void)
