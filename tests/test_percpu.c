@@ -567,3 +567,46 @@ Test(percpu, meminfo_and_percpu_stats)
 	free_percpu(a);
 	check_and_shutdown();
 }
+
+/* Threads allocating and freeing at once, more of them than CPUs. */
+#define STRESS_THREADS 6
+#define STRESS_ROUNDS 20000
+
+static void *alloc_stress(void *arg)
+{
+	u64 seed = 0x2545f4914f6cdd1dull * (u64)((long)arg + 1);
+	void __percpu *live[64] = { 0 };
+
+	for (int i = 0; i < STRESS_ROUNDS; i++) {
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		int slot = (int)(seed % 64);
+		if (live[slot]) {
+			free_percpu(live[slot]);
+			live[slot] = NULL;
+		} else {
+			size_t size = 1 + (seed >> 8) % 3000, align = 1UL << ((seed >> 20) % 13);
+			gfp_t gfp = (seed >> 30) % 4 ? GFP_KERNEL : GFP_ATOMIC | __GFP_NOWARN;
+			live[slot] = __alloc_percpu_gfp(size, align, gfp);
+			if (live[slot])
+				this_cpu_write(*(char *)live[slot], 1);
+		}
+	}
+	for (int s = 0; s < 64; s++)
+		free_percpu(live[s]);
+	return NULL;
+}
+
+Test(percpu, concurrent_allocations_and_frees)
+{
+	pthread_t t[STRESS_THREADS];
+
+	boot_or_die("mem=1G cpus=3");
+	for (long i = 0; i < STRESS_THREADS; i++)
+		pthread_create(&t[i], NULL, alloc_stress, (void *)i);
+	for (int i = 0; i < STRESS_THREADS; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(pcpu_stats.nr_cur_alloc, 0);
+	cr_assert_leq(pcpu_stats.nr_chunks, 2);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_PERCPU), 0);
+	check_and_shutdown();
+}
