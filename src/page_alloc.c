@@ -897,12 +897,84 @@ static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid
 	return ac->preferred_zoneref->zone != NULL;
 }
 
+/*
+ * The order-0 fast path: the first zone the request may use, if it is
+ * comfortably above its watermark, and this CPU's list of that zone, if it
+ * holds a page.  Nothing else is touched: no zonelist walk, no alloc_flags,
+ * no lock.  Everything else (an empty list, a zone near its watermark, a
+ * blocking request made inside a section) returns NULL and takes the full
+ * path, which decides as before.
+ *
+ * The watermark test is get_page_from_freelist()'s for the preferred zone:
+ * the high mark while the zone is not flagged below it, the low mark once
+ * it is; a zone that fails the high mark unflagged goes to the full path,
+ * which flags it.  The page is the preferred zone's, so the NUMA events are
+ * a hit and local by definition.
+ */
+static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
+{
+	enum zone_type highidx = __gfp_zone(gfp);
+	struct zone *zone;
+
+	if (unlikely((unsigned int)nid >= (unsigned int)nr_online_nodes))
+		nid = 0;
+	zone = next_zones_zonelist(NODE_DATA(nid)->node_zonelists[ZONELIST_FALLBACK]._zonerefs,
+				   (int)highidx)->zone;
+	if (unlikely(!zone))
+		return NULL;
+
+	unsigned long zflags = READ_ONCE(zone->flags);
+	long free = atomic_long_read(&zone->vm_stat[NR_FREE_PAGES]) -
+		    atomic_long_read(&zone->nr_free_highatomic);
+	enum zone_watermarks w = (zflags & BIT(ZONE_BELOW_HIGH)) ? WMARK_LOW : WMARK_HIGH;
+	if (unlikely(free <= (long)wmark_pages(zone, w) + zone->lowmem_reserve[highidx]))
+		return NULL;
+
+	int mt = gfp_migratetype(gfp);
+	struct page *page;
+
+	__preempt_disable();
+	int cpu = current->cpu;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
+
+	if (unlikely(list_empty(list))) {
+		__preempt_enable();
+		return NULL;
+	}
+	if (unlikely(gfp & __GFP_COLD))
+		page = list_last_entry(list, struct page, pcp_list);
+	else
+		page = list_first_entry(list, struct page, pcp_list);
+	list_del(&page->pcp_list);
+	pcp->count--;
+	pcp->free_count >>= 1;
+	set_new_page(page, 0, gfp, mt);
+	kmm_cpus[cpu].vm_events[PGALLOC_DMA + zone_idx(zone)]++;
+	struct per_cpu_zonestat *zs = &zone->per_cpu_zonestats[cpu];
+	zs->vm_numa_event[NUMA_HIT]++;
+	zs->vm_numa_event[NUMA_LOCAL]++;
+	__preempt_enable();
+	zero_new_page(page, 0, gfp);
+	return page;
+}
+
 struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
 			   void *nodemask)
 {
 	struct alloc_context ac = { 0 };
 	struct page *page;
 
+	/*
+	 * A blocking request inside a section goes the full way, where
+	 * might_sleep() reports it once.
+	 */
+	if (likely(order == 0) && likely(kmm_machine_up) &&
+	    likely(!current->preempt_count || !gfpflags_allow_blocking(gfp))) {
+		page = alloc_page_pcp_fast(gfp & __GFP_BITS_MASK, preferred_nid);
+		if (likely(page))
+			return page;
+	}
 	(void)nodemask;
 	if (unlikely(order > MAX_PAGE_ORDER)) {
 		if (!(gfp & __GFP_NOWARN))

@@ -17,14 +17,23 @@
 #include "page_alloc.h"
 #include <kmm/vmstat.h>
 
+/*
+ * A pointer below mem_map wraps to an offset far above max_pfn pages, so
+ * one unsigned comparison bounds it on both sides.
+ */
+static __always_inline bool page_ptr_valid(const struct page *page)
+{
+	unsigned long off = (unsigned long)page - (unsigned long)mem_map;
+	unsigned long pfn = off / sizeof(struct page);
+
+	if (unlikely(off % sizeof(struct page)) || unlikely(pfn >= max_pfn))
+		return false;
+	return !pfn_is_deferred(pfn);
+}
+
 bool kmm_page_ptr_valid(const struct page *page)
 {
-	unsigned long off = (unsigned long)((const char *)page - (const char *)mem_map);
-
-	if ((const char *)page < (const char *)mem_map || off % sizeof(struct page))
-		return false;
-	unsigned long pfn = off / sizeof(struct page);
-	return pfn < max_pfn && !pfn_is_deferred(pfn);
+	return page_ptr_valid(page);
 }
 
 static void report_bad_free(const char *what, const void *ptr)
@@ -105,8 +114,23 @@ static void free_one_page(struct zone *zone, struct page *page, unsigned long pf
 		kmm_pages_freed();
 }
 
-static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
-				   struct page *page, int migratetype, unsigned int order)
+/* Past high, or the zone short or reclaiming: maybe give a batch back. */
+static void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, int batch,
+				  bool free_high, int pindex)
+{
+	int high = nr_pcp_high(pcp, zone, batch, free_high);
+
+	if (pcp->count >= high) {
+		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
+		if (test_bit(ZONE_BELOW_HIGH, &zone->flags) &&
+		    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
+			clear_bit(ZONE_BELOW_HIGH, &zone->flags);
+	}
+}
+
+static __always_inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+						   struct page *page, int migratetype,
+						   unsigned int order)
 {
 	int pindex = (int)order_to_pindex(migratetype, order);
 	int batch = pcp->batch;
@@ -137,13 +161,7 @@ static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	if (likely(!free_high && pcp->count < pcp->high &&
 		   !(READ_ONCE(zone->flags) & (BIT(ZONE_BELOW_HIGH) | BIT(ZONE_RECLAIM_ACTIVE)))))
 		return;
-	int high = nr_pcp_high(pcp, zone, batch, free_high);
-	if (pcp->count >= high) {
-		free_pcppages_bulk(zone, nr_pcp_free(pcp, batch, high, free_high), pcp, pindex);
-		if (test_bit(ZONE_BELOW_HIGH, &zone->flags) &&
-		    zone_watermark_ok(zone, 0, high_wmark_pages(zone), ZONE_MOVABLE, 0))
-			clear_bit(ZONE_BELOW_HIGH, &zone->flags);
-	}
+	free_unref_page_drain(zone, pcp, batch, free_high, pindex);
 }
 
 /*
@@ -222,8 +240,55 @@ static int free_pages_check_ref(struct page *page, unsigned int order, const cha
 	return (int)real;
 }
 
+/*
+ * The order-0 free fast path.  Before anything changes, one look at the
+ * page tells a plain order-0 allocation (a struct page of RAM, the head of
+ * an order-0 allocation, no tail, no compound head, referenced, no page
+ * type); anything else takes the full path, which reports what is wrong.
+ * The last reference is dropped inside the section; then the checks of
+ * Linux's free_page_is_bad() (mapcount, mapping, flags) and the pageblock's
+ * type decide between the per-CPU list and the full free.
+ */
+#define FREE_FAST_FLAGS_MASK	(KMM_ALLOC_HEAD | KMM_ALLOC_ORDER_MASK | BIT(PG_head))
+
+static __always_inline bool free_page_fast_ok(const struct page *page)
+{
+	if (unlikely(!page_ptr_valid(page)))
+		return false;
+	return likely((READ_ONCE(page->flags) & FREE_FAST_FLAGS_MASK) == KMM_ALLOC_HEAD) &&
+	       likely(!(READ_ONCE(page->compound_head) & 1)) &&
+	       likely(page_ref_count(page) > 0) &&
+	       likely(READ_ONCE(page->page_type) == UINT32_MAX);
+}
+
+/* The last reference to an order-0 page is gone.  Context: in a section. */
+static __always_inline void free_page_fast(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	int mt = get_pfnblock_migratetype(page, pfn);
+
+	if (unlikely(page_bad_reason_at_free(page) || mt >= MIGRATE_PCPTYPES ||
+		     want_init_on_free())) {
+		free_frozen_pages_cpu(page, 0);
+		return;
+	}
+	page->flags &= ~(KMM_ALLOC_BITS | ((1UL << __NR_PAGEFLAGS) - 1));
+	page->private = 0;
+	struct zone *zone = page_zone(page);
+	free_unref_page_commit(zone, &zone->per_cpu_pageset[current->cpu], page, mt, 0);
+	if (unlikely(READ_ONCE(kmm_free_waiters)))
+		kmm_pages_freed();
+}
+
 void __free_pages(struct page *page, unsigned int order)
 {
+	if (likely(order == 0) && free_page_fast_ok(page)) {
+		__preempt_disable();
+		if (page_ref_dec_and_test(page))
+			free_page_fast(page);
+		__preempt_enable();
+		return;
+	}
 	__preempt_disable();
 	int o = free_pages_check_ref(page, order, "__free_pages");
 
