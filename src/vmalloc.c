@@ -527,3 +527,43 @@ void vmalloc_exit(void)
 	vmap_exit();
 	kmm_meminfo.vmalloc_total = 0;
 }
+
+/* --- vm_map_ram: a vmap without a vm_struct and without a guard page --- */
+
+void *vm_map_ram(struct page **pages, unsigned int count, int node)
+{
+	unsigned long size = (unsigned long)count << PAGE_SHIFT;
+	struct vmap_area *va;
+	struct vm_struct *vm;
+
+	(void)node;
+	might_sleep();
+	if (!count || count > totalram_pages())
+		return NULL;
+	va = alloc_vmap_area(size, PAGE_SIZE, VMALLOC_START, VMALLOC_END, GFP_KERNEL, NULL,
+			     VMAP_RAM);
+	if (!va)
+		return NULL;
+	unsigned long addr = va->va_start;
+	if (vm_map_pages(addr, PAGE_KERNEL, pages, count, 0)) {
+		unmap_vmap_area(addr, false, true, &vm);
+		return NULL;
+	}
+	return (void *)addr;
+}
+
+void vm_unmap_ram(const void *mem, unsigned int count)
+{
+	unsigned long addr = (unsigned long)mem;
+	struct vm_struct *vm;
+	bool ok;
+
+	spin_lock(&vmap_area_lock);
+	struct vmap_area *va = __find_vmap_area(addr, true);
+	ok = va && (va->flags & VMAP_RAM) && va_size(va) == (unsigned long)count << PAGE_SHIFT;
+	spin_unlock(&vmap_area_lock);
+	if (!ok || !unmap_vmap_area(addr, false, true, &vm)) {
+		WARN(1, "vm_unmap_ram: %p is not a vm_map_ram() area of %u pages\n", mem, count);
+		vmalloc_report();
+	}
+}

@@ -532,3 +532,71 @@ Test(vmalloc_fault, program_keeps_its_handler)
 	vfree(v);
 	check_and_shutdown();
 }
+
+/* --- lib/test_vmalloc.c, with threads = CPUs --- */
+
+#include "vmalloc_cases.h"
+
+Test(test_vmalloc, all_cases, .timeout = 240)
+{
+	boot_or_die("mem=2G cpus=2");
+	int bad = run_vmalloc_cases(~0U, 2, 200);
+	cr_assert_eq(bad, 0);
+	cr_assert(dmesg_has("Summary: fix_size_alloc_test passed: 1 failed: 0 xfailed: 0 repeat: 1 loops: 200 avg: "));
+	cr_assert(dmesg_has("Summary: long_busy_list_alloc_test passed: 1 failed: 0 xfailed: 0"));
+	cr_assert(dmesg_has("Summary: align_shift_alloc_test passed: 0 failed: 0 xfailed: 1"));
+	cr_assert(dmesg_has("Summary: vm_map_ram_test passed: 1 failed: 0"));
+	cr_assert_eq(vmalloc_nr_pages(), 0);
+	check_and_shutdown();
+}
+
+Test(vmalloc, vm_map_ram_and_ioremap)
+{
+	boot_or_die("mem=1G memmap=1M$0x30000000");
+	struct page *pages[4];
+	for (int i = 0; i < 4; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	char *v = vm_map_ram(pages, 4, NUMA_NO_NODE);
+	cr_assert_not_null(v);
+	strcpy(v + 3 * PAGE_SIZE, "ram");
+	cr_assert_str_eq((char *)page_address(pages[3]), "ram");
+	char *info = view("vmallocinfo");
+	cr_assert(strstr(info, "   16384 vm_map_ram\n"), "%s", info);
+	free(info);
+	vm_unmap_ram(v, 3);
+	cr_assert(dmesg_has("is not a vm_map_ram() area of 3 pages"));
+	vm_unmap_ram(v, 4);
+	for (int i = 0; i < 4; i++)
+		__free_page(pages[i]);
+
+	char *io = ioremap(0x30000010, 100);
+	cr_assert_not_null(io);
+	cr_assert_eq((unsigned long)io & ~PAGE_MASK, 0x10);
+	io[0] = 'x';
+	char b;
+	cr_assert_eq(plat_ram_read(0x30000010, &b, 1), 0);
+	cr_assert_eq(b, 'x');
+	info = view("vmallocinfo");
+	cr_assert(strstr(info, " phys=0x0000000030000000 ioremap\n"), "%s", info);
+	free(info);
+	cr_assert_eq(kmm_check(), 0);
+	iounmap(io);
+	cr_assert_null(ioremap(0x1000000, PAGE_SIZE), "RAM in use is refused");
+	cr_assert(dmesg_has("ioremap on RAM at 0x0000000001000000"));
+	check_and_shutdown();
+}
+
+Test(vmalloc, vfree_in_atomic_context_is_deferred)
+{
+	boot_or_die("mem=1G");
+	void *p = vmalloc(8 * PAGE_SIZE);
+	preempt_disable();
+	vfree(p);
+	vfree(p);	/* a second free is still caught while the first waits */
+	preempt_enable();
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_VMALLOC), 1);
+	kmm_flush_deferred_vfree();
+	cr_assert_eq(vmalloc_nr_pages(), 0);
+	check_and_shutdown();
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Timing for the benchmarks: a monotonic clock and best-of-N runs. */
+#ifndef KMM_BENCH_TIME_H
+#define KMM_BENCH_TIME_H
+
+#include <time.h>
+
+static inline double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Best of @reps runs of @fn(@iters), in ns per iteration. */
+static inline double best(void (*fn)(long), long iters, int reps)
+{
+	double b = 1e30;
+	for (int r = 0; r < reps; r++) {
+		double t0 = now_ns();
+		fn(iters);
+		double t = (now_ns() - t0) / (double)iters;
+		if (t < b)
+			b = t;
+	}
+	return b;
+}
+
+#endif

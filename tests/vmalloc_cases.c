@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Linux's lib/test_vmalloc.c re-expressed: the same cases, the same
+ * "Summary:" line, one thread per CPU.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include "vmalloc_cases.h"
+
+static __thread unsigned int rnd_state;
+
+static unsigned int rnd(void)
+{
+	return (unsigned int)rand_r(&rnd_state);
+}
+
+static int fix_size_alloc_test(int loops)
+{
+	for (int i = 0; i < loops; i++) {
+		char *p = vmalloc(PAGE_SIZE);
+		if (!p)
+			return -1;
+		*p = 0;
+		vfree(p);
+	}
+	return 0;
+}
+
+static int full_fit_alloc_test(int loops)
+{
+	int junk = (int)lazy_max_pages();
+	void **ptr = vmalloc(sizeof(void *) * (unsigned long)junk);
+	void **junk_ptr = vmalloc(sizeof(void *) * (unsigned long)junk);
+	int rv = -1;
+
+	if (!ptr || !junk_ptr)
+		goto out;
+	for (int i = 0; i < junk; i++) {
+		ptr[i] = vmalloc(PAGE_SIZE);
+		junk_ptr[i] = vmalloc(PAGE_SIZE);
+	}
+	for (int i = 0; i < junk; i++)
+		vfree(junk_ptr[i]);
+	for (int i = 0; i < loops; i++) {
+		char *tmp = vmalloc(PAGE_SIZE);
+		if (!tmp)
+			goto fail;
+		*tmp = 1;
+		vfree(tmp);
+	}
+	rv = 0;
+fail:
+	for (int i = 0; i < junk; i++)
+		vfree(ptr[i]);
+out:
+	vfree(ptr);
+	vfree(junk_ptr);
+	return rv;
+}
+
+static int long_busy_list_alloc_test(int loops)
+{
+	void **ptr = vmalloc(sizeof(void *) * 15000);
+	int rv = -1;
+
+	if (!ptr)
+		return -1;
+	for (int i = 0; i < 15000; i++)
+		ptr[i] = vmalloc(PAGE_SIZE);
+	for (int i = 0; i < loops; i++) {
+		char *p1 = vmalloc(100 * PAGE_SIZE), *p2;
+		if (!p1)
+			goto leave;
+		p2 = vmalloc(PAGE_SIZE);
+		if (!p2) {
+			vfree(p1);
+			goto leave;
+		}
+		*p1 = 0;
+		*p2 = 1;
+		vfree(p1);
+		vfree(p2);
+	}
+	rv = 0;
+leave:
+	for (int i = 0; i < 15000; i++)
+		vfree(ptr[i]);
+	vfree(ptr);
+	return rv;
+}
+
+static int random_size_alloc_test(int loops)
+{
+	for (int i = 0; i < loops; i++) {
+		char *p = vmalloc((1 + rnd() % 100) * PAGE_SIZE);
+		if (!p)
+			return -1;
+		*p = 1;
+		vfree(p);
+	}
+	return 0;
+}
+
+static int fix_align_alloc_test(int loops)
+{
+	/* THREAD_ALIGN << 1: 16 KiB stacks aligned to 32 KiB. */
+	for (int i = 0; i < loops; i++) {
+		void *p = __vmalloc_node(5 * PAGE_SIZE, 32768, GFP_KERNEL | __GFP_ZERO, 0, NULL);
+		if (!p)
+			return -1;
+		vfree(p);
+	}
+	return 0;
+}
+
+static int random_size_align_alloc_test(int loops)
+{
+	for (int i = 0; i < loops; i++) {
+		unsigned int r = rnd() & 0xff;
+		void *p = __vmalloc_node(((r % 10) + 1) * PAGE_SIZE, 1UL << (r % 23),
+					 GFP_KERNEL | __GFP_ZERO, 0, NULL);
+		if (!p)
+			return -1;
+		vfree(p);
+	}
+	return 0;
+}
+
+/* Expected to fail: some alignment is bigger than the whole area. */
+static int align_shift_alloc_test(int loops)
+{
+	(void)loops;
+	for (int i = 0; i < BITS_PER_LONG; i++) {
+		void *p = __vmalloc_node(PAGE_SIZE, 1UL << i, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN,
+					 0, NULL);
+		if (!p)
+			return -1;
+		vfree(p);
+	}
+	return 0;
+}
+
+static int vm_map_ram_test(int loops)
+{
+	enum { MAP_NR = 16 };
+	struct page *pages[MAP_NR];
+	unsigned int n = 0;
+
+	while (n < MAP_NR && (pages[n] = alloc_page(GFP_KERNEL)))
+		n++;
+	if (n == MAP_NR)
+		for (int i = 0; i < loops; i++) {
+			char *v = vm_map_ram(pages, MAP_NR, NUMA_NO_NODE);
+			if (!v) {
+				n--;
+				break;
+			}
+			*v = 'a';
+			vm_unmap_ram(v, MAP_NR);
+		}
+	for (unsigned int i = 0; i < n && i < MAP_NR; i++)
+		__free_page(pages[i]);
+	return n != MAP_NR;
+}
+
+const struct vmalloc_case vmalloc_cases[] = {
+	{ "fix_size_alloc_test", fix_size_alloc_test, false },
+	{ "full_fit_alloc_test", full_fit_alloc_test, false },
+	{ "long_busy_list_alloc_test", long_busy_list_alloc_test, false },
+	{ "random_size_alloc_test", random_size_alloc_test, false },
+	{ "fix_align_alloc_test", fix_align_alloc_test, false },
+	{ "random_size_align_alloc_test", random_size_align_alloc_test, false },
+	{ "align_shift_alloc_test", align_shift_alloc_test, true },
+	{ "vm_map_ram_test", vm_map_ram_test, false },
+};
+const unsigned int nr_vmalloc_cases = sizeof(vmalloc_cases) / sizeof(vmalloc_cases[0]);
+
+struct case_data {
+	int passed, failed, xfailed;
+	unsigned long long usec;
+};
+
+struct driver {
+	unsigned int mask;
+	int loops;
+	struct case_data data[16];
+	pthread_t tid;
+};
+
+static void *case_thread(void *arg)
+{
+	struct driver *d = arg;
+
+	rnd_state = (unsigned int)(unsigned long)d;
+	for (unsigned int j = 0; j < nr_vmalloc_cases; j++) {
+		if (!(d->mask & (1U << j)))
+			continue;
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		int ret = vmalloc_cases[j].fn(d->loops);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		d->data[j].usec = (unsigned long long)((t1.tv_sec - t0.tv_sec) * 1000000LL +
+						       (t1.tv_nsec - t0.tv_nsec) / 1000);
+		if (!ret)
+			d->data[j].passed++;
+		else if (vmalloc_cases[j].xfail)
+			d->data[j].xfailed++;
+		else
+			d->data[j].failed++;
+	}
+	return NULL;
+}
+
+int run_vmalloc_cases(unsigned int mask, int threads, int loops)
+{
+	struct driver *d = calloc((size_t)threads, sizeof(*d));
+	int bad = 0;
+
+	for (int t = 0; t < threads; t++) {
+		d[t].mask = mask;
+		d[t].loops = loops;
+		pthread_create(&d[t].tid, NULL, case_thread, &d[t]);
+	}
+	for (int t = 0; t < threads; t++)
+		pthread_join(d[t].tid, NULL);
+	for (int t = 0; t < threads; t++)
+		for (unsigned int j = 0; j < nr_vmalloc_cases; j++) {
+			if (!(mask & (1U << j)))
+				continue;
+			struct case_data *c = &d[t].data[j];
+			printk(KERN_INFO "Summary: %s passed: %d failed: %d xfailed: %d repeat: %d loops: %d avg: %llu usec\n",
+			       vmalloc_cases[j].name, c->passed, c->failed, c->xfailed, 1, loops, c->usec);
+			bad += c->failed + (vmalloc_cases[j].xfail ? c->passed : 0);
+		}
+	free(d);
+	return bad;
+}
