@@ -43,6 +43,7 @@
  * zeroes the area of every CPU after dropping pcpu_lock.
  */
 #include <stdio.h>
+#include <kmm/vmalloc.h>
 #include "percpu_internal.h"
 
 #define PCPU_SLOT_BASE_SHIFT		5
@@ -610,6 +611,24 @@ static int pcpu_populate_area(struct pcpu_chunk *chunk, int off, int size, gfp_t
 	return 0;
 }
 
+/* Take @chunk off its list and out of the index.  pcpu_lock held. */
+static void pcpu_chunk_unlink(struct pcpu_chunk *chunk)
+{
+	list_del_init(&chunk->list);
+	chunk->slot = -1;
+	pcpu_chunk_unregister(chunk);
+}
+
+static void pcpu_balance_free(void);
+
+/* More than one wholly free chunk (a free in atomic context left it). */
+static bool pcpu_free_slot_crowded(void)
+{
+	struct list_head *head = &pcpu_chunk_lists[pcpu_free_slot];
+
+	return !list_empty(head) && head->next->next != head;
+}
+
 /*
  * The allocator.  @reserved asks for the reserved region.  Without
  * __GFP_DIRECT_RECLAIM the request is atomic: no chunk is created and only
@@ -644,6 +663,8 @@ void __percpu *pcpu_alloc(size_t size, size_t align, bool reserved, gfp_t gfp)
 	if (!is_atomic) {
 		might_sleep();
 		plat_mutex_lock(&pcpu_alloc_mutex);
+		if (unlikely(pcpu_free_slot_crowded()))
+			pcpu_balance_free();
 	}
 	__spin_lock(&pcpu_lock);
 	if (reserved && pcpu_reserved_chunk) {
@@ -763,6 +784,7 @@ void free_percpu(void __percpu *ptr)
 
 	if (!ptr)
 		return;
+	bool may_sleep = !current->preempt_count;
 	__spin_lock(&pcpu_lock);
 	chunk = pcpu_first_chunk ? pcpu_free_lookup(ptr, &off) : NULL;
 	if (!chunk) {
@@ -772,14 +794,12 @@ void free_percpu(void __percpu *ptr)
 		return;
 	}
 	pcpu_free_area(chunk, off);
-	/* Keep one wholly free chunk; a second one goes. */
-	if (chunk->slot == pcpu_free_slot) {
+	/* Keep one wholly free chunk; a second one goes, if we may sleep. */
+	if (chunk->slot == pcpu_free_slot && may_sleep) {
 		list_for_each_entry(pos, &pcpu_chunk_lists[pcpu_free_slot], list) {
-			if (pos != chunk && !pos->immutable) {
+			if (pos != chunk) {
 				spare = chunk;
-				list_del_init(&chunk->list);
-				chunk->slot = -1;
-				pcpu_chunk_unregister(chunk);
+				pcpu_chunk_unlink(chunk);
 				break;
 			}
 		}
@@ -787,6 +807,30 @@ void free_percpu(void __percpu *ptr)
 	__spin_unlock(&pcpu_lock);
 	if (spare)
 		pcpu_destroy_chunk(spare);
+}
+
+/*
+ * Destroy every wholly free chunk but one: what free_percpu() could not do
+ * from atomic context (Linux's pcpu_balance_free() in its balance work).
+ * Called with pcpu_alloc_mutex held, sleepable.
+ */
+static void pcpu_balance_free(void)
+{
+	struct pcpu_chunk *chunk, *next;
+	LIST_HEAD(to_free);
+
+	__spin_lock(&pcpu_lock);
+	list_for_each_entry_safe(chunk, next, &pcpu_chunk_lists[pcpu_free_slot], list) {
+		if (chunk == list_first_entry(&pcpu_chunk_lists[pcpu_free_slot], struct pcpu_chunk, list))
+			continue;
+		pcpu_chunk_unlink(chunk);
+		list_add(&chunk->list, &to_free);
+	}
+	__spin_unlock(&pcpu_lock);
+	list_for_each_entry_safe(chunk, next, &to_free, list) {
+		list_del_init(&chunk->list);
+		pcpu_destroy_chunk(chunk);
+	}
 }
 
 bool is_kernel_percpu_address(unsigned long addr)
@@ -801,6 +845,8 @@ bool is_kernel_percpu_address(unsigned long addr)
 
 phys_addr_t per_cpu_ptr_to_phys(void *addr)
 {
+	if (is_vmalloc_addr(addr))
+		return page_to_phys(vmalloc_to_page(addr)) + ((unsigned long)addr & ~PAGE_MASK);
 	return __pa(addr);
 }
 
@@ -834,7 +880,7 @@ int pcpu_setup_first_chunk(size_t static_size, gfp_t gfp)
 		INIT_LIST_HEAD(&pcpu_chunk_lists[i]);
 	pcpu_stats = (struct percpu_stats){ .min_alloc_size = (size_t)pcpu_unit_size };
 
-	struct pcpu_chunk *chunk = pcpu_create_chunk(gfp);
+	struct pcpu_chunk *chunk = pcpu_km_create_chunk(gfp);
 	struct pcpu_chunk *rchunk = pcpu_alloc_chunk(gfp);
 	if (!chunk || !rchunk) {
 		pcpu_free_chunk(rchunk);

@@ -89,6 +89,7 @@ struct pcpu_chunk {
 	void *base_addr;		/* unit 0 */
 	void *data;			/* the backend's */
 	bool immutable;			/* the first and the reserved chunk */
+	bool km;			/* backed by percpu_km.c */
 	int start_offset, end_offset;	/* bytes not the chunk's at each end */
 	int nr_pages;			/* per unit */
 	int nr_populated;
@@ -135,19 +136,23 @@ int pcpu_chunk_slot(const struct pcpu_chunk *chunk);
 void pcpu_block_refresh(struct pcpu_chunk *chunk, int i);
 
 /*
- * --- percpu_km.c: what backs a chunk ---
- * Today a chunk is one run of pages from the page allocator, all units
- * contiguous in the direct map and populated at creation, as Linux's
- * percpu-km.  A vmalloc-backed chunk (Linux's percpu-vm) provides the same
- * four calls: reserve the chunk's address space at creation, map pages of
- * every unit on populate, unmap them on depopulate.
+ * --- what backs a chunk ---
+ * percpu_vm.c: a chunk is a vmalloc area of nr_units * unit_size, its
+ * pages mapped on demand (populate), as Linux's percpu-vm; destroying it
+ * unmaps and frees them.  percpu_km.c: the first chunk, pages of the page
+ * allocator in the direct map, populated whole, as Linux's percpu-km.
+ * pcpu_destroy_chunk() takes either.
  */
 struct pcpu_chunk *pcpu_create_chunk(gfp_t gfp);
 void pcpu_destroy_chunk(struct pcpu_chunk *chunk);
 int pcpu_populate_chunk(struct pcpu_chunk *chunk, int page_start, int page_end, gfp_t gfp);
-void pcpu_depopulate_chunk(struct pcpu_chunk *chunk, int page_start, int page_end);
+/* The page behind page @page of @cpu's unit, NULL if not populated (kmm_check). */
+struct page *pcpu_chunk_page(struct pcpu_chunk *chunk, int cpu, int page);
+struct pcpu_chunk *pcpu_km_create_chunk(gfp_t gfp);
+void pcpu_km_destroy_chunk(struct pcpu_chunk *chunk);
 /* The chunk that holds @addr (an address in any unit), or NULL. */
 struct pcpu_chunk *pcpu_chunk_addr_search(const void *addr);
+int pcpu_chunk_index_reserve(gfp_t gfp);
 void pcpu_chunk_register(struct pcpu_chunk *chunk);
 void pcpu_chunk_unregister(struct pcpu_chunk *chunk);
 

@@ -1,17 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What backs a per-CPU chunk: pages from the page allocator, as Linux's
- * mm/percpu-km.c.  A chunk's units are one physically contiguous run of
- * nr_units * unit_pages pages, addressed through the direct map, so the
- * chunk is populated whole when it is made and populate/depopulate have
- * nothing to do.  The run is allocated at the next power of two and its
- * tail given back (split_page), so no page is wasted.
- *
- * This is the interface a vmalloc-backed chunk (Linux's percpu-vm.c) will
- * implement once vmalloc exists: create reserves the chunk's address space
- * (one area per unit, the same offsets in every chunk), populate maps fresh
- * pages into pages [start, end) of every unit, depopulate unmaps and frees
- * them.  The allocator above calls only these and pcpu_chunk_addr_search().
+ * The first chunk's memory: pages from the page allocator, as Linux's
+ * mm/percpu-km.c (and as its embedding first chunk lives in the direct
+ * map).  The units are one physically contiguous run of nr_units *
+ * unit_pages pages, addressed through the direct map and populated whole
+ * when the chunk is made.  The run is allocated at the next power of two
+ * and its tail given back (split_page), so no page is wasted.  Later
+ * chunks are vmalloc-backed and populated on demand (percpu_vm.c).
  *
  * Also here: finding the chunk of an address.  Chunks are kept in an array
  * sorted by base address (under pcpu_lock), searched by bisection.
@@ -27,7 +22,7 @@ static unsigned int order_base_2(unsigned long n)
 }
 
 /* Room for one more chunk in the index; sleepable, before pcpu_lock. */
-static int chunk_index_reserve(gfp_t gfp)
+int pcpu_chunk_index_reserve(gfp_t gfp)
 {
 	if (chunk_index_nr < chunk_index_cap)
 		return 0;
@@ -99,7 +94,7 @@ struct pcpu_chunk *pcpu_chunk_addr_search(const void *addr)
 	return NULL;
 }
 
-struct pcpu_chunk *pcpu_create_chunk(gfp_t gfp)
+struct pcpu_chunk *pcpu_km_create_chunk(gfp_t gfp)
 {
 	unsigned long nr_pages = (unsigned long)pcpu_chunk_bytes >> PAGE_SHIFT;
 	unsigned int order = order_base_2(nr_pages);
@@ -110,7 +105,7 @@ struct pcpu_chunk *pcpu_create_chunk(gfp_t gfp)
 		       nr_pages, pcpu_nr_units, pcpu_unit_size >> 10);
 		return NULL;
 	}
-	if (chunk_index_reserve(gfp))
+	if (pcpu_chunk_index_reserve(gfp))
 		return NULL;
 	struct pcpu_chunk *chunk = pcpu_alloc_chunk(gfp);
 	if (!chunk)
@@ -126,6 +121,7 @@ struct pcpu_chunk *pcpu_create_chunk(gfp_t gfp)
 			__free_pages(pages + i, 0);
 	}
 	chunk->data = pages;
+	chunk->km = true;
 	chunk->base_addr = page_address(pages);
 	spin_lock(&pcpu_lock);
 	pcpu_chunk_register(chunk);
@@ -137,7 +133,7 @@ struct pcpu_chunk *pcpu_create_chunk(gfp_t gfp)
 }
 
 /* @chunk is on no list and not in the index any more. */
-void pcpu_destroy_chunk(struct pcpu_chunk *chunk)
+void pcpu_km_destroy_chunk(struct pcpu_chunk *chunk)
 {
 	unsigned long nr_pages = (unsigned long)pcpu_chunk_bytes >> PAGE_SHIFT;
 	struct page *pages = chunk->data;
@@ -153,17 +149,6 @@ void pcpu_destroy_chunk(struct pcpu_chunk *chunk)
 		__free_pages(pages, order_base_2(nr_pages));
 	}
 	pcpu_free_chunk(chunk);
-}
-
-int pcpu_populate_chunk(struct pcpu_chunk *chunk, int page_start, int page_end, gfp_t gfp)
-{
-	(void)chunk, (void)page_start, (void)page_end, (void)gfp;
-	return 0;
-}
-
-void pcpu_depopulate_chunk(struct pcpu_chunk *chunk, int page_start, int page_end)
-{
-	(void)chunk, (void)page_start, (void)page_end;
 }
 
 void pcpu_km_exit(void)

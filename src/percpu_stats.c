@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <kmm/vmalloc.h>
 #include "percpu_internal.h"
 
 struct percpu_stats pcpu_stats;
@@ -182,6 +183,22 @@ static void check_chunk(struct pcpu_chunk *chunk, int *nr_alloc, int *empty)
 			pop++;
 			if (b->contig_hint == (int)PCPU_BITMAP_BLOCK_BITS)
 				empties++;
+		}
+	}
+	/* What the chunk calls populated is backed, and mapped where it says. */
+	for (int cpu = 0; chunk != pcpu_reserved_chunk && cpu < pcpu_nr_units; cpu++) {
+		for (int p = 0; p < chunk->nr_pages; p++) {
+			void *addr = pcpu_chunk_addr(chunk, cpu, p * (int)PAGE_SIZE);
+			struct page *page = pcpu_chunk_page(chunk, cpu, p);
+			struct page *mapped = chunk->km ? virt_to_page(addr) : vmalloc_to_page(addr);
+
+			if (pcpu_test_bit(chunk->populated, p))
+				CHECK(page && page == mapped && page_ref_count(page) > 0,
+				      "chunk %p cpu %d page %d: populated but not mapped to its page",
+				      chunk->base_addr, cpu, p);
+			else
+				CHECK(!page && !mapped, "chunk %p cpu %d page %d: not populated but backed",
+				      chunk->base_addr, cpu, p);
 		}
 	}
 	CHECK(pop == chunk->nr_populated, "chunk %p: nr_populated %d but %d pages are",

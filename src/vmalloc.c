@@ -204,6 +204,12 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 	return 0;
 }
 
+/* Map @nr pages at @addr, inside a live area (how per-CPU chunks are populated). */
+int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr, pgprot_t prot)
+{
+	return vm_map_pages(addr, prot, pages, nr, 0);
+}
+
 int map_vm_area(struct vm_struct *area, pgprot_t prot)
 {
 	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0);

@@ -610,3 +610,45 @@ Test(percpu, concurrent_allocations_and_frees)
 	cr_assert_eq(kmm_report_count(KMM_REPORT_PERCPU), 0);
 	check_and_shutdown();
 }
+
+/* A new chunk is a vmalloc area whose pages are backed only as allocations need them. */
+Test(percpu, chunks_are_populated_lazily)
+{
+	void __percpu *held_areas[32];
+	int n = 0;
+
+	boot_or_die(BOOT);
+	u32 chunks = pcpu_stats.nr_chunks;
+	while (pcpu_stats.nr_chunks == chunks) {
+		cr_assert_lt(n, 32);
+		held_areas[n++] = __alloc_percpu(2048, 4);
+	}
+	void __percpu *x = held_areas[n - 1];
+	struct pcpu_chunk *chunk = pcpu_chunk_addr_search(x);
+	cr_assert(chunk && !chunk->km && chunk != pcpu_first_chunk);
+	cr_assert(is_vmalloc_addr(x));
+	cr_assert_eq(chunk->nr_populated, 1, "only the page the allocation is in");
+	cr_assert_eq(pcpu_nr_pages(), (unsigned long)(pcpu_first_chunk->nr_pages + 1) * nr_cpu_ids);
+	cr_assert_not_null(vmalloc_to_page(per_cpu_ptr((char *)x, 1)));
+	cr_assert_null(vmalloc_to_page((char *)chunk->base_addr + PAGE_SIZE));
+	cr_assert_eq(per_cpu_ptr_to_phys(x), page_to_phys(vmalloc_to_page(x)));
+
+	/* Atomic requests: the rest of the populated page, then nothing. */
+	void __percpu *a = __alloc_percpu_gfp(2048, 4, GFP_ATOMIC);
+	cr_assert_not_null(a);
+	cr_assert_eq(pcpu_chunk_addr_search(a), chunk);
+	cr_assert_null(__alloc_percpu_gfp(2048, 4, GFP_ATOMIC | __GFP_NOWARN),
+		       "free space is there, but not populated");
+	cr_assert_eq(chunk->nr_populated, 1);
+	void __percpu *b = __alloc_percpu(2048, 4);
+	cr_assert_eq(pcpu_chunk_addr_search(b), chunk);
+	cr_assert_eq(chunk->nr_populated, 2, "a sleeping request populates");
+	*per_cpu_ptr((int *)b, 1) = 7;
+	cr_assert_eq(kmm_check(), 0);
+
+	free_percpu(a);
+	free_percpu(b);
+	for (int i = 0; i < n; i++)
+		free_percpu(held_areas[i]);
+	check_and_shutdown();
+}
