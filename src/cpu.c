@@ -42,7 +42,7 @@
 #define CONTENDED_RELEASES 256
 
 __thread struct task_struct kmm_current_task
-	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1, .owned_cpu = -1 };
+	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1 };
 
 struct task_slot {
 	unsigned int active;
@@ -71,6 +71,29 @@ __attribute__((constructor)) static void kmm_cpus_early(void)
 		kmm_cpus = &early_cpu;
 }
 
+/* A new generation of CPUs: never 0, which marks a task owning none. */
+static void kmm_cpu_gen_bump(void)
+{
+	if (!__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST))
+		__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+/* @t holds no CPU any more. */
+static void task_own_none(struct task_struct *t)
+{
+	t->owned = NULL;
+	t->owned_gen = 0;
+}
+
+/* @t holds @c from now on, in this generation of CPUs. */
+static void task_own(struct task_struct *t, struct kmm_cpu *c)
+{
+	t->owned = c;
+	t->owned_gen = kmm_cpu_gen;
+	t->cpu = c->id;
+	t->kcpu = c;
+}
+
 int kmm_cpus_init(unsigned int nr)
 {
 	kmm_cpus_size = ALIGN(sizeof(struct kmm_cpu) * nr, PAGE_SIZE);
@@ -81,7 +104,7 @@ int kmm_cpus_init(unsigned int nr)
 	for (unsigned int i = 0; i < nr; i++)
 		cpus[i].id = (int)i;
 	nr_cpu_ids = nr;
-	__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
+	kmm_cpu_gen_bump();
 	kmm_cpus = cpus;
 	kmm_sticky_cpus = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	return 0;
@@ -92,8 +115,8 @@ void kmm_cpus_exit(void)
 	struct kmm_cpu *cpus = kmm_cpus;
 	struct task_struct *t = current;
 
-	__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
-	t->owned_cpu = -1;
+	kmm_cpu_gen_bump();
+	task_own_none(t);
 	kmm_cpus = &early_cpu;
 	nr_cpu_ids = 1;
 	plat_host_free(cpus, kmm_cpus_size);
@@ -103,7 +126,7 @@ static void task_exit(void *arg)
 {
 	struct task_struct *t = arg;
 
-	if (t->owned_cpu >= 0 && t->owned_gen == kmm_cpu_gen && kmm_cpus != &early_cpu)
+	if (t->owned && t->owned_gen == kmm_cpu_gen && kmm_cpus != &early_cpu)
 		kmm_cpu_leave_slow(t);
 	if (t->tag) {
 		struct task_slot *slot = &task_slots[(t->tag & 0xffffffff) - 1];
@@ -139,15 +162,13 @@ static void cpu_take(struct task_struct *t, struct kmm_cpu *c)
 {
 	WRITE_ONCE(*t->active, 1);
 	__atomic_store_n(&c->holder, t->tag, __ATOMIC_SEQ_CST);
-	t->owned_cpu = c->id;
-	t->owned_gen = kmm_cpu_gen;
-	t->cpu = c->id;
+	task_own(t, c);
 }
 
 /* Hand @t's CPU back: clear our tag (unless it was taken over), unlock. */
 static void cpu_release(struct task_struct *t)
 {
-	struct kmm_cpu *c = &kmm_cpus[t->owned_cpu];
+	struct kmm_cpu *c = t->owned;
 	u64 mine = t->tag;
 
 	if (__atomic_compare_exchange_n(&c->holder, &mine, 0, false,
@@ -156,7 +177,7 @@ static void cpu_release(struct task_struct *t)
 	unsigned int n = READ_ONCE(c->contended);
 	if (n)
 		WRITE_ONCE(c->contended, n - 1);
-	t->owned_cpu = -1;
+	task_own_none(t);
 }
 
 static void membarrier_all(void)
@@ -183,9 +204,7 @@ static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 				/* Another thread may have taken it over before our flag was up. */
 				membarrier_all();
 				if (__atomic_load_n(&c->holder, __ATOMIC_SEQ_CST) == t->tag) {
-					t->owned_cpu = c->id;
-					t->owned_gen = kmm_cpu_gen;
-					t->cpu = c->id;
+					task_own(t, c);
 					WRITE_ONCE(c->contended, CONTENDED_RELEASES);
 					break;
 				}
@@ -208,11 +227,11 @@ static void cpu_drop_held(struct task_struct *t)
 {
 	if (!t->tag)
 		task_attach(t);
-	if (t->owned_cpu >= 0) {
+	if (t->owned) {
 		WRITE_ONCE(*t->active, 0);
 		if (t->owned_gen == kmm_cpu_gen)
 			cpu_release(t);
-		t->owned_cpu = -1;
+		task_own_none(t);
 	}
 }
 
@@ -223,6 +242,7 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 		if (!t->active)
 			t->active = &early_active;
 		t->cpu = 0;
+		t->kcpu = &early_cpu;
 		return;
 	}
 	cpu_drop_held(t);
@@ -243,10 +263,10 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 
 void kmm_cpu_leave_slow(struct task_struct *t)
 {
-	if (unlikely(kmm_cpus == &early_cpu) || t->owned_cpu < 0)
+	if (unlikely(kmm_cpus == &early_cpu) || !t->owned)
 		return;
 	if (t->owned_gen != kmm_cpu_gen) {
-		t->owned_cpu = -1;
+		task_own_none(t);
 		return;
 	}
 	cpu_release(t);
@@ -261,7 +281,7 @@ static void kmm_cpu_grab(struct task_struct *t, int cpu)
 static void kmm_cpu_put(struct task_struct *t, int cpu)
 {
 	WRITE_ONCE(*t->active, 0);
-	t->owned_cpu = cpu;
+	t->owned = &kmm_cpus[cpu];
 	cpu_release(t);
 }
 
@@ -291,10 +311,11 @@ void kmm_stop_machine(void (*fn)(void *arg), void *arg)
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		kmm_cpu_grab(t, (int)cpu);
-		t->owned_cpu = -1;	/* keep it while grabbing the next */
+		task_own_none(t);	/* keep it while grabbing the next */
 	}
 	t->preempt_count = 1;
 	t->cpu = 0;
+	t->kcpu = &kmm_cpus[0];
 	fn(arg);
 	t->preempt_count = 0;
 	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
@@ -352,7 +373,7 @@ int kmm_bind_cpu(int cpu)
 	if (current->preempt_count)
 		return -EBUSY;
 	current->bound_cpu = cpu;
-	if (current->owned_cpu >= 0 && current->owned_cpu != cpu)
+	if (current->owned && current->owned->id != cpu)
 		kmm_cpu_leave_slow(current);
 	return 0;
 }

@@ -55,10 +55,11 @@ int kmm_parse_size(const char *s, u64 *out);
 struct task_struct {
 	int preempt_count;
 	int cpu;		/* the CPU run on while preempt_count > 0 */
+	struct kmm_cpu *kcpu;	/* &kmm_cpus[cpu], likewise */
 	int bound_cpu;		/* kmm_bind_cpu(), or -1 */
 	unsigned int flags;	/* PF_* */
-	int owned_cpu;		/* the CPU this thread holds, maybe idly; -1 */
-	unsigned int owned_gen;	/* kmm_cpu_gen when it was taken */
+	struct kmm_cpu *owned;	/* the CPU this thread holds, maybe idly; NULL */
+	unsigned int owned_gen;	/* kmm_cpu_gen when it was taken; 0 with no CPU */
 	u64 tag;		/* this thread's holder tag (see cpu.c), 0 until set */
 	unsigned int *active;	/* this thread's "inside a section" flag */
 	int pid;
@@ -104,15 +105,15 @@ static __always_inline void __preempt_disable(void)
 	struct task_struct *t = current;
 
 	if (t->preempt_count++ == 0) {
-		int cpu = t->owned_cpu;
-
-		if (likely(cpu >= 0 && t->owned_gen == kmm_cpu_gen)) {
-			struct kmm_cpu *c = &kmm_cpus[cpu];
+		/* owned_gen is 0 while nothing is owned, and kmm_cpu_gen never is. */
+		if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
+			struct kmm_cpu *c = t->owned;
 
 			WRITE_ONCE(*t->active, 1);
 			barrier();
 			if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
-				t->cpu = cpu;
+				t->cpu = c->id;
+				t->kcpu = c;
 				barrier();
 				return;
 			}
@@ -128,7 +129,7 @@ static __always_inline void __preempt_enable(void)
 
 	barrier();
 	if (--t->preempt_count == 0) {
-		struct kmm_cpu *c = &kmm_cpus[t->cpu];
+		struct kmm_cpu *c = t->kcpu;
 
 		WRITE_ONCE(*t->active, 0);
 		barrier();
@@ -167,7 +168,7 @@ static __always_inline void __spin_unlock(spinlock_t *lock)
 /* Events on the CPU the caller owns (preemption disabled). */
 static __always_inline void __count_vm_events(enum vm_event_item item, long delta)
 {
-	kmm_cpus[current->cpu].vm_events[item] += (unsigned long)delta;
+	current->kcpu->vm_events[item] += (unsigned long)delta;
 }
 #define __count_vm_event(item) __count_vm_events(item, 1)
 

@@ -914,12 +914,13 @@ static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid
 static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
 {
 	enum zone_type highidx = __gfp_zone(gfp);
-	struct zone *zone;
+	struct zoneref *zref;
 
 	if (unlikely((unsigned int)nid >= (unsigned int)nr_online_nodes))
 		nid = 0;
-	zone = next_zones_zonelist(NODE_DATA(nid)->node_zonelists[ZONELIST_FALLBACK]._zonerefs,
-				   (int)highidx)->zone;
+	zref = next_zones_zonelist(NODE_DATA(nid)->node_zonelists[ZONELIST_FALLBACK]._zonerefs,
+				   (int)highidx);
+	struct zone *zone = zref->zone;
 	if (unlikely(!zone))
 		return NULL;
 
@@ -934,8 +935,8 @@ static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
 	struct page *page;
 
 	__preempt_disable();
-	int cpu = current->cpu;
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+	struct task_struct *t = current;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
 
 	if (unlikely(list_empty(list))) {
@@ -946,12 +947,12 @@ static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
 		page = list_last_entry(list, struct page, pcp_list);
 	else
 		page = list_first_entry(list, struct page, pcp_list);
-	list_del(&page->pcp_list);
+	__list_del(page->pcp_list.prev, page->pcp_list.next);
 	pcp->count--;
 	pcp->free_count >>= 1;
 	set_new_page(page, 0, gfp, mt);
-	kmm_cpus[cpu].vm_events[PGALLOC_DMA + zone_idx(zone)]++;
-	struct per_cpu_zonestat *zs = &zone->per_cpu_zonestats[cpu];
+	t->kcpu->vm_events[PGALLOC_DMA + zref->zone_idx]++;
+	struct per_cpu_zonestat *zs = &zone->per_cpu_zonestats[t->cpu];
 	zs->vm_numa_event[NUMA_HIT]++;
 	zs->vm_numa_event[NUMA_LOCAL]++;
 	__preempt_enable();
@@ -959,23 +960,13 @@ static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
 	return page;
 }
 
-struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
-			   void *nodemask)
+/* Everything but the order-0 fast path: the zonelist walk, then the slow path. */
+static __attribute__((noinline)) struct page *
+__alloc_pages_full(gfp_t gfp, unsigned int order, int preferred_nid)
 {
 	struct alloc_context ac = { 0 };
 	struct page *page;
 
-	/*
-	 * A blocking request inside a section goes the full way, where
-	 * might_sleep() reports it once.
-	 */
-	if (likely(order == 0) && likely(kmm_machine_up) &&
-	    likely(!current->preempt_count || !gfpflags_allow_blocking(gfp))) {
-		page = alloc_page_pcp_fast(gfp & __GFP_BITS_MASK, preferred_nid);
-		if (likely(page))
-			return page;
-	}
-	(void)nodemask;
 	if (unlikely(order > MAX_PAGE_ORDER)) {
 		if (!(gfp & __GFP_NOWARN))
 			WARN_ON_ONCE(order > MAX_PAGE_ORDER);
@@ -997,14 +988,36 @@ struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
 	return alloc_pages_slowpath(gfp, order, &ac);
 }
 
+static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int order, int nid)
+{
+	/*
+	 * A blocking request inside a section goes the full way, where
+	 * might_sleep() reports it once.
+	 */
+	if (likely(order == 0) && likely(kmm_machine_up) &&
+	    likely(!current->preempt_count || !gfpflags_allow_blocking(gfp))) {
+		struct page *page = alloc_page_pcp_fast(gfp & __GFP_BITS_MASK, nid);
+		if (likely(page))
+			return page;
+	}
+	return __alloc_pages_full(gfp, order, nid);
+}
+
+struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,
+			   void *nodemask)
+{
+	(void)nodemask;
+	return alloc_pages_fast(gfp, order, preferred_nid);
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
-	return __alloc_pages(gfp, order, 0, NULL);
+	return alloc_pages_fast(gfp, order, 0);
 }
 
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
-	return __alloc_pages(gfp, order, nid, NULL);
+	return alloc_pages_fast(gfp, order, nid);
 }
 
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order)

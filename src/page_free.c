@@ -280,6 +280,17 @@ static __always_inline void free_page_fast(struct page *page)
 		kmm_pages_freed();
 }
 
+/* Every free but a plain order-0 one, and every bad one. */
+static __attribute__((noinline)) void __free_pages_full(struct page *page, unsigned int order)
+{
+	__preempt_disable();
+	int o = free_pages_check_ref(page, order, "__free_pages");
+
+	if (o >= 0)
+		free_frozen_pages_cpu(page, (unsigned int)o);
+	__preempt_enable();
+}
+
 void __free_pages(struct page *page, unsigned int order)
 {
 	if (likely(order == 0) && free_page_fast_ok(page)) {
@@ -289,12 +300,7 @@ void __free_pages(struct page *page, unsigned int order)
 		__preempt_enable();
 		return;
 	}
-	__preempt_disable();
-	int o = free_pages_check_ref(page, order, "__free_pages");
-
-	if (o >= 0)
-		free_frozen_pages_cpu(page, (unsigned int)o);
-	__preempt_enable();
+	__free_pages_full(page, order);
 }
 
 void free_pages(unsigned long addr, unsigned int order)
