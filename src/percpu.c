@@ -34,9 +34,13 @@
  *
  * Population: a chunk's pages are populated (backed) page by page of every
  * unit, tracked in chunk->populated.  A sleeping request populates what it
- * got; an atomic request is served only from populated pages.  With the
- * page-allocator backend (percpu_km.c) a chunk is populated whole when it
- * is created; the vmalloc backend will populate on demand.
+ * got; an atomic request is served only from populated pages.  The first
+ * chunk lives in the direct map and is populated whole (percpu_km.c); the
+ * others are vmalloc areas populated on demand (percpu_vm.c).  Kept from
+ * Linux's balance work: a second wholly free chunk is destroyed (by the
+ * free, or by the next sleeping request if the free was atomic).  Not kept
+ * (no worker): populating ahead for atomic requests, and depopulating the
+ * empty pages of busy chunks.
  *
  * Locks: pcpu_alloc_mutex (sleepable requests; chunk creation and
  * population) then pcpu_lock (the bitmaps, hints and lists).  Allocation

@@ -652,3 +652,27 @@ Test(percpu, chunks_are_populated_lazily)
 		free_percpu(held_areas[i]);
 	check_and_shutdown();
 }
+
+/* A chunk emptied from atomic context waits for the next sleeping request. */
+Test(percpu, chunk_freed_in_atomic_context_goes_later)
+{
+	enum { N = 64 };
+	void __percpu *p[N];
+
+	boot_or_die(BOOT);
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(p[i] = __alloc_percpu(2048, 4));
+	u32 chunks = pcpu_stats.nr_chunks;
+	cr_assert_geq(chunks, 4);
+	preempt_disable();
+	for (int i = 0; i < N; i++)
+		free_percpu(p[i]);
+	preempt_enable();
+	cr_assert_eq(pcpu_stats.nr_chunks, chunks, "nothing destroyed in atomic context");
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 0);
+	cr_assert_eq(kmm_check(), 0);
+	void __percpu *x = __alloc_percpu(8, 8);
+	cr_assert_leq(pcpu_stats.nr_chunks, 2, "the next sleeping request destroyed them");
+	free_percpu(x);
+	check_and_shutdown();
+}
