@@ -141,6 +141,7 @@ extern struct kmem_cache *kmem_cache;		/* the cache of struct kmem_cache */
 extern struct kmem_cache *kmem_cache_node;	/* the cache of struct kmem_cache_node */
 extern bool slab_nomerge;
 extern bool slab_is_up;
+extern u8 kmm_slab_hooks;	/* init_on_alloc, init_on_free or the tools: leave the fast path */
 
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags);
 int __kmem_cache_shutdown(struct kmem_cache *s);
@@ -378,12 +379,13 @@ static inline bool check_valid_pointer(const struct kmem_cache *s, const struct 
 				       const void *object)
 {
 	const char *base = slab_first_object(s, slab);
+	/* Below the first object, off wraps to a huge value: its index is out of range. */
 	unsigned long off = (unsigned long)((const char *)object - base);
+	unsigned long idx = (unsigned long)(((unsigned __int128)off * s->reciprocal_size) >> 64);
 
 	if (!object)
 		return true;
-	return (const char *)object >= base && off < (unsigned long)slab->objects * s->size &&
-	       (unsigned long)__obj_index(s, off) * s->size == off;
+	return idx < slab->objects && idx * s->size == off;
 }
 
 /*
@@ -392,6 +394,7 @@ static inline bool check_valid_pointer(const struct kmem_cache *s, const struct 
  * at, so an overwrite by a stray user write decodes to garbage, not to an
  * address of the attacker's choosing.
  */
+#ifndef KMM_NO_FREELIST_HARDENED
 static __always_inline unsigned long freelist_ptr_encode(const struct kmem_cache *s,
 							 void *ptr, unsigned long ptr_addr)
 {
@@ -403,6 +406,22 @@ static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
 {
 	return (void *)(val ^ s->random ^ __builtin_bswap64(ptr_addr));
 }
+#else
+/* -Dfreelist_hardened=false: plain pointers, for measuring what hardening costs. */
+static __always_inline unsigned long freelist_ptr_encode(const struct kmem_cache *s,
+							 void *ptr, unsigned long ptr_addr)
+{
+	(void)s, (void)ptr_addr;
+	return (unsigned long)ptr;
+}
+
+static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
+						 unsigned long val, unsigned long ptr_addr)
+{
+	(void)s, (void)ptr_addr;
+	return (void *)val;
+}
+#endif
 
 static __always_inline void *get_freepointer(const struct kmem_cache *s, void *object)
 {

@@ -72,6 +72,7 @@ struct kmem_cache *kmem_cache;
 struct kmem_cache *kmem_cache_node;
 bool slab_nomerge;
 bool slab_is_up;
+u8 kmm_slab_hooks;
 
 #define MIN_PARTIAL 5
 #define MAX_PARTIAL 10
@@ -390,7 +391,8 @@ static void report_double_free(struct kmem_cache *s, struct slab *slab, void *ob
  * kfree); another cache is reported as Linux's cache_from_obj() does, and
  * the object goes back to the cache it came from.
  */
-struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab, const void *x)
+noinline struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
+						 const void *x)
 {
 	struct kmem_cache *cachep = READ_ONCE(slab->slab_cache);
 
@@ -862,7 +864,7 @@ static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
  * the remote frees of the CPU slab, else a partial slab, else a new one.
  * Called and returns with preemption disabled; drops it to allocate pages.
  */
-static void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+static noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
 			   unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
@@ -910,35 +912,21 @@ load_freelist:
 	return freelist;
 }
 
-/**
- * slab_alloc_node - the allocation fast path: pop the CPU's freelist
- * @addr: the caller, for SLAB_STORE_USER
- * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
- * Context: any; may sleep if @gfpflags allow.
+/*
+ * What an allocation may need after the pop, all rare: the tools' view of
+ * the object, and zeroing (__GFP_ZERO, init_on_alloc, the free pointer
+ * init_on_free could not wipe).
  */
-void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
-		      unsigned int orig_size)
+static noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
+					   unsigned int orig_size)
 {
-	void *object;
-
-	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfpflags))
-		might_sleep();
-	__preempt_disable();
-	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
-	object = c->freelist;
-	if (likely(object && (node == NUMA_NO_NODE || slab_nid(c->slab) == node))) {
-		c->freelist = get_freepointer(s, object);
-		c->alloc_fast++;
-	} else {
-		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
-	}
-	__preempt_enable();
-	if (s->annotated && object)
+	if (unlikely(!object))
+		return NULL;
+	if (s->annotated)
 		annot_obj_alloc(s, object, s->object_size);
-	/* init_on_free zeroed the object, but the free pointer was written after. */
-	if (unlikely(slab_want_init_on_free(s)) && object && !freeptr_outside_object(s))
+	if (unlikely(slab_want_init_on_free(s)) && !freeptr_outside_object(s))
 		memset((char *)object + s->offset, 0, sizeof(void *));
-	if (unlikely(slab_want_init_on_alloc(gfpflags, s)) && object) {
+	if (unlikely(slab_want_init_on_alloc(gfpflags, s))) {
 		/* A kmalloc red zone past the request stays red. */
 		unsigned int zero_size = s->object_size;
 
@@ -947,8 +935,89 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 		memset(object, 0, zero_size);
 	}
 	/* A kmalloc object is as long as asked, to the tools. */
-	if (s->annotated && object && orig_size < s->object_size)
+	if (s->annotated && orig_size < s->object_size)
 		annot_obj_shrink(s, object, orig_size, s->object_size);
+	return object;
+}
+
+/* The whole allocation, out of line: a slab to find, or a CPU to get. */
+static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
+				      unsigned long addr, unsigned int orig_size)
+{
+	struct kmem_cache_cpu *c;
+	void *object;
+
+	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfpflags))
+		might_sleep();
+	__preempt_disable();
+	c = cpu_slab(s, current->cpu);
+	object = c->freelist;
+	if (!object || (node != NUMA_NO_NODE && slab_nid(c->slab) != node)) {
+		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
+	} else {
+		c->freelist = get_freepointer(s, object);
+		c->alloc_fast++;
+	}
+	__preempt_enable();
+	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
+	return object;
+}
+
+/* The CPU freelist ran dry inside the fast path's section: refill, finish. */
+static noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
+					unsigned long addr, unsigned int orig_size)
+{
+	void *object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
+
+	__preempt_enable();
+	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
+	return object;
+}
+
+/* The section is left but its CPU is wanted: hand it over, then finish. */
+static noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
+					    unsigned int orig_size)
+{
+	kmm_cpu_leave_slow(current);
+	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
+	return object;
+}
+
+/**
+ * slab_alloc_node - the allocation fast path: pop the CPU's freelist
+ * @addr: the caller, for SLAB_STORE_USER
+ * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
+ *
+ * The common case is a pop from this CPU's freelist inside one CPU
+ * section.  Everything else (a CPU to get, a slab to find, debugging,
+ * zeroing, the tools) is a tail call out of line, so the fast path is a
+ * leaf that saves no registers.
+ * Context: any; may sleep if @gfpflags allow.
+ */
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+		      unsigned int orig_size)
+{
+	struct kmem_cache_cpu *c;
+	void *object;
+	int cpu;
+
+	/* Nested in a section (atomic context) or for a node: the full path. */
+	if (unlikely(current->preempt_count | (node != NUMA_NO_NODE)) ||
+	    unlikely((cpu = __preempt_try_disable()) < 0))
+		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
+	c = cpu_slab(s, cpu);
+	object = c->freelist;
+	if (unlikely(!object))
+		return slab_alloc_refill(s, gfpflags, addr, orig_size);
+	c->freelist = get_freepointer(s, object);
+	c->alloc_fast++;
+	if (unlikely(!__preempt_try_enable(cpu)))
+		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
+	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }
 
@@ -957,8 +1026,8 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
  * node lock, and move the slab between lists as its state changes.
  * Context: in a section (preemption disabled).
  */
-static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
-			unsigned long addr)
+static noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
+				 unsigned long addr)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	void *prior;
@@ -999,30 +1068,84 @@ static void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
 	__spin_unlock(&n->list_lock);
 }
 
-/* The free fast path: push on the CPU freelist if the object is of the CPU slab. */
-void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr)
+/*
+ * The free path when the fast one does not apply: a double free of the
+ * CPU freelist's head, the free hooks (init_on_free, the tools), or an
+ * object of another slab.  Called in a section; returns out of it.
+ */
+static noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, void *object,
+				    unsigned long addr, struct kmem_cache_cpu *c)
 {
-	__preempt_disable();
-	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
-
-	if (likely(slab == c->slab)) {
-		if (unlikely(object == c->freelist)) {
-			__preempt_enable();
-			report_double_free(s, slab, object);
-			return;
-		}
-		if (unlikely(slab_want_init_on_free(s)))
-			slab_init_on_free(s, object);
-		if (s->annotated)
-			annot_obj_free(s, object, s->object_size);
-		set_freepointer(s, object, c->freelist);
-		c->freelist = object;
-		c->free_fast++;
-	} else {
+	if (slab != c->slab) {
 		c->free_slow++;
 		__slab_free(s, slab, object, addr);
+		__preempt_enable();
+		return;
 	}
+	if (unlikely(object == c->freelist)) {
+		__preempt_enable();
+		report_double_free(s, slab, object);
+		return;
+	}
+	if (unlikely(slab_want_init_on_free(s)))
+		slab_init_on_free(s, object);
+	if (s->annotated)
+		annot_obj_free(s, object, s->object_size);
+	set_freepointer(s, object, c->freelist);
+	c->freelist = object;
+	c->free_fast++;
 	__preempt_enable();
+}
+
+/* The whole free, out of line: a CPU to get first. */
+static noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *slab, void *object,
+					  unsigned long addr)
+{
+	struct kmem_cache_cpu *c;
+
+	__preempt_disable();
+	c = cpu_slab(s, current->cpu);
+	if (unlikely(slab != c->slab || object == c->freelist || kmm_slab_hooks)) {
+		slab_free_slow(s, slab, object, addr, c);
+		return;
+	}
+	set_freepointer(s, object, c->freelist);
+	c->freelist = object;
+	c->free_fast++;
+	__preempt_enable();
+}
+
+static noinline void slab_free_leave_slow(void)
+{
+	kmm_cpu_leave_slow(current);
+}
+
+/* The free fast path: push on the CPU freelist if the object is of the CPU slab. */
+static __always_inline void do_slab_free(struct kmem_cache *s, struct slab *slab, void *object,
+					 unsigned long addr)
+{
+	struct kmem_cache_cpu *c;
+	int cpu = __preempt_try_disable();
+
+	if (unlikely(cpu < 0)) {
+		slab_free_enter_slow(s, slab, object, addr);
+		return;
+	}
+	c = cpu_slab(s, cpu);
+	if (unlikely(slab != c->slab || object == c->freelist || kmm_slab_hooks)) {
+		slab_free_slow(s, slab, object, addr, c);
+		return;
+	}
+	set_freepointer(s, object, c->freelist);
+	c->freelist = object;
+	c->free_fast++;
+	if (unlikely(!__preempt_try_enable(cpu)))
+		slab_free_leave_slow();
+}
+
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr)
+{
+	do_slab_free(s, slab, object, addr);
 }
 
 /* --- the API of one cache --- */
@@ -1048,14 +1171,15 @@ void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size)
 	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, (unsigned int)size);
 }
 
-static void report_not_slab(const char *who, const void *x)
+static noinline void report_not_slab(const char *who, const void *x)
 {
 	kmm_report_count_inc(KMM_REPORT_SLAB);
 	WARN(1, "%s: Object is not a Slab page!\n", who);
 	(void)x;
 }
 
-static void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
+/* Every check, with its report: the fast path's fallback. */
+static noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	struct slab *slab;
 
@@ -1070,8 +1194,22 @@ static void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
 		slab_free(s, slab, x, addr);
 }
 
+/*
+ * A slab object of @s at an object boundary goes straight to the fast
+ * free; anything else (NULL, a foreign pointer, another cache) takes the
+ * out-of-line path that reports it.
+ */
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
+	if (likely(virt_addr_valid(x))) {
+		struct slab *slab = page_slab(compound_head(virt_to_page(x)));
+
+		if (likely(PageSlab(slab_page(slab)) && slab->slab_cache == s &&
+			   check_valid_pointer(s, slab, x))) {
+			do_slab_free(s, slab, x, _RET_IP_);
+			return;
+		}
+	}
 	__kmem_cache_free(s, x, _RET_IP_);
 }
 
@@ -1177,7 +1315,7 @@ static void free_large_kmalloc(struct page *page, const void *object)
 	__preempt_enable();
 }
 
-void kfree(const void *x)
+static noinline void __kfree(const void *x, unsigned long addr)
 {
 	struct page *page;
 
@@ -1196,7 +1334,22 @@ void kfree(const void *x)
 	struct slab *slab = page_slab(page);
 	struct kmem_cache *s = slab_validate_object(NULL, slab, x);
 	if (likely(s))
-		slab_free(s, slab, (void *)x, _RET_IP_);
+		slab_free(s, slab, (void *)x, addr);
+}
+
+/* As kmem_cache_free(): the common case inline, the rest (and large kmallocs) out of line. */
+void kfree(const void *x)
+{
+	if (likely(virt_addr_valid(x))) {
+		struct slab *slab = page_slab(compound_head(virt_to_page(x)));
+		struct kmem_cache *s = slab->slab_cache;
+
+		if (likely(PageSlab(slab_page(slab)) && s && check_valid_pointer(s, slab, x))) {
+			do_slab_free(s, slab, (void *)x, _RET_IP_);
+			return;
+		}
+	}
+	__kfree(x, _RET_IP_);
 }
 
 /* Linux's slab_ksize(): what of an object may be used without trampling metadata. */
@@ -1449,6 +1602,8 @@ static void create_boot_cache(struct kmem_cache *s, int i, const char *name, siz
 void kmem_cache_init(void)
 {
 	INIT_LIST_HEAD(&slab_caches);
+	/* One flag for the fast paths: some per-object work to do beyond the pop and push. */
+	kmm_slab_hooks = init_on_alloc || init_on_free || KMM_ANNOTATE_ON;
 	slub_debug_boot_report();
 	create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size());
 	create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",
