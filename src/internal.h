@@ -11,7 +11,7 @@
 #include <kmm/kmm.h>
 #include "platform/platform.h"
 
-#define noinline __attribute__((noinline))
+#define __noinline __attribute__((__noinline__))
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
 #define clamp(v, lo, hi) min(max(v, lo), hi)

@@ -391,7 +391,7 @@ static void report_double_free(struct kmem_cache *s, struct slab *slab, void *ob
  * kfree); another cache is reported as Linux's cache_from_obj() does, and
  * the object goes back to the cache it came from.
  */
-noinline struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
+__noinline struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
 						 const void *x)
 {
 	struct kmem_cache *cachep = READ_ONCE(slab->slab_cache);
@@ -864,7 +864,7 @@ static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
  * the remote frees of the CPU slab, else a partial slab, else a new one.
  * Called and returns with preemption disabled; drops it to allocate pages.
  */
-static noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
 			   unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c = cpu_slab(s, current->cpu);
@@ -917,7 +917,7 @@ load_freelist:
  * the object, and zeroing (__GFP_ZERO, init_on_alloc, the free pointer
  * init_on_free could not wipe).
  */
-static noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
+static __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
 					   unsigned int orig_size)
 {
 	if (unlikely(!object))
@@ -941,7 +941,7 @@ static noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags,
 }
 
 /* The whole allocation, out of line: a slab to find, or a CPU to get. */
-static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
+static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 				      unsigned long addr, unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c;
@@ -965,7 +965,7 @@ static noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int 
 }
 
 /* The CPU freelist ran dry inside the fast path's section: refill, finish. */
-static noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
+static __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 					unsigned long addr, unsigned int orig_size)
 {
 	void *object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
@@ -977,7 +977,7 @@ static noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 }
 
 /* The section is left but its CPU is wanted: hand it over, then finish. */
-static noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
+static __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
 					    unsigned int orig_size)
 {
 	kmm_cpu_leave_slow(current);
@@ -1026,7 +1026,7 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
  * node lock, and move the slab between lists as its state changes.
  * Context: in a section (preemption disabled).
  */
-static noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
+static __noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
 				 unsigned long addr)
 {
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
@@ -1073,7 +1073,7 @@ static noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void *
  * CPU freelist's head, the free hooks (init_on_free, the tools), or an
  * object of another slab.  Called in a section; returns out of it.
  */
-static noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, void *object,
+static __noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, void *object,
 				    unsigned long addr, struct kmem_cache_cpu *c)
 {
 	if (slab != c->slab) {
@@ -1098,7 +1098,7 @@ static noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, voi
 }
 
 /* The whole free, out of line: a CPU to get first. */
-static noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *slab, void *object,
+static __noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *slab, void *object,
 					  unsigned long addr)
 {
 	struct kmem_cache_cpu *c;
@@ -1115,7 +1115,7 @@ static noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *sla
 	__preempt_enable();
 }
 
-static noinline void slab_free_leave_slow(void)
+static __noinline void slab_free_leave_slow(void)
 {
 	kmm_cpu_leave_slow(current);
 }
@@ -1171,7 +1171,7 @@ void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size)
 	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, (unsigned int)size);
 }
 
-static noinline void report_not_slab(const char *who, const void *x)
+static __noinline void report_not_slab(const char *who, const void *x)
 {
 	kmm_report_count_inc(KMM_REPORT_SLAB);
 	WARN(1, "%s: Object is not a Slab page!\n", who);
@@ -1179,7 +1179,7 @@ static noinline void report_not_slab(const char *who, const void *x)
 }
 
 /* Every check, with its report: the fast path's fallback. */
-static noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
+static __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	struct slab *slab;
 
@@ -1315,7 +1315,7 @@ static void free_large_kmalloc(struct page *page, const void *object)
 	__preempt_enable();
 }
 
-static noinline void __kfree(const void *x, unsigned long addr)
+static __noinline void __kfree(const void *x, unsigned long addr)
 {
 	struct page *page;
 

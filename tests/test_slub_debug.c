@@ -301,8 +301,8 @@ Test(slub_debug, freechain_and_count_reports)
 	check_and_shutdown();
 }
 
-noinline void *alloc_here(struct kmem_cache *s);
-noinline void *alloc_here(struct kmem_cache *s)
+__attribute__((noinline)) void *alloc_here(struct kmem_cache *s);
+__attribute__((noinline)) void *alloc_here(struct kmem_cache *s)
 {
 	void *p = kmem_cache_alloc(s, GFP_KERNEL);
 
