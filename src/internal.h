@@ -142,46 +142,44 @@ static __always_inline void __preempt_enable(void)
 
 /*
  * The same two, split for fast paths that must not spill registers around
- * a call: each fails (-1, false) where the plain one would call its slow half,
+ * a call: each fails (NULL, false) where the plain one would call its slow half,
  * leaving the caller to tail-call its own slow path (which then uses the
  * plain __preempt_disable()/__preempt_enable()).  A failed try leaves the
  * count unchanged.  A failed release has already left the section: only
  * the slow half of leaving remains (kmm_cpu_leave_slow()).
  */
-static __always_inline int __preempt_try_disable(void)
+static __always_inline struct kmm_cpu *__preempt_try_disable(void)
 {
 	struct task_struct *t = current;
-	int cpu = t->owned_cpu;
 
 	if (t->preempt_count) {
 		t->preempt_count++;
 		barrier();
-		return t->cpu;
+		return t->kcpu;
 	}
-	if (likely(cpu >= 0 && t->owned_gen == kmm_cpu_gen)) {
-		struct kmm_cpu *c = &kmm_cpus[cpu];
+	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
+		struct kmm_cpu *c = t->owned;
 
 		WRITE_ONCE(*t->active, 1);
 		barrier();
 		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
 			t->preempt_count = 1;
-			t->cpu = cpu;
+			t->cpu = c->id;
+			t->kcpu = c;
 			barrier();
-			return cpu;
+			return c;
 		}
 	}
-	return -1;
+	return NULL;
 }
 
-/* @cpu: what __preempt_try_disable() returned. */
-static __always_inline bool __preempt_try_enable(int cpu)
+/* @c: what __preempt_try_disable() returned. */
+static __always_inline bool __preempt_try_enable(struct kmm_cpu *c)
 {
 	struct task_struct *t = current;
 
 	barrier();
 	if (--t->preempt_count == 0) {
-		struct kmm_cpu *c = &kmm_cpus[cpu];
-
 		WRITE_ONCE(*t->active, 0);
 		barrier();
 		if (unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||

@@ -1001,14 +1001,14 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 		      unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c;
+	struct kmm_cpu *cpu;
 	void *object;
-	int cpu;
 
 	/* Nested in a section (atomic context) or for a node: the full path. */
 	if (unlikely(current->preempt_count | (node != NUMA_NO_NODE)) ||
-	    unlikely((cpu = __preempt_try_disable()) < 0))
+	    unlikely(!(cpu = __preempt_try_disable())))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
-	c = cpu_slab(s, cpu);
+	c = cpu_slab(s, cpu->id);
 	object = c->freelist;
 	if (unlikely(!object))
 		return slab_alloc_refill(s, gfpflags, addr, orig_size);
@@ -1125,13 +1125,13 @@ static __always_inline void do_slab_free(struct kmem_cache *s, struct slab *slab
 					 unsigned long addr)
 {
 	struct kmem_cache_cpu *c;
-	int cpu = __preempt_try_disable();
+	struct kmm_cpu *cpu = __preempt_try_disable();
 
-	if (unlikely(cpu < 0)) {
+	if (unlikely(!cpu)) {
 		slab_free_enter_slow(s, slab, object, addr);
 		return;
 	}
-	c = cpu_slab(s, cpu);
+	c = cpu_slab(s, cpu->id);
 	if (unlikely(slab != c->slab || object == c->freelist || kmm_slab_hooks)) {
 		slab_free_slow(s, slab, object, addr, c);
 		return;
