@@ -99,28 +99,44 @@ void kmm_stop_machine(void (*fn)(void *arg), void *arg);
 /*
  * The fast path of entering a section: the thread still holds the CPU it
  * ran on last, nobody asked for it, so raising our own "active" flag is all
- * it takes (no locked instruction).
+ * it takes (no locked instruction).  False, with the flag down again, when
+ * the thread must look for a CPU (kmm_cpu_enter_slow).
  */
+static __always_inline bool cpu_enter_held(struct task_struct *t)
+{
+	/* owned_gen is 0 while nothing is owned, and kmm_cpu_gen never is. */
+	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
+		struct kmm_cpu *c = t->owned;
+
+		WRITE_ONCE(*t->active, 1);
+		barrier();
+		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
+			t->cpu = c->id;
+			t->kcpu = c;
+			return true;
+		}
+		WRITE_ONCE(*t->active, 0);
+	}
+	return false;
+}
+
+/* Lower the flag after the outermost section; true if the CPU must go back. */
+static __always_inline bool cpu_leave_held(struct task_struct *t)
+{
+	struct kmm_cpu *c = t->kcpu;
+
+	WRITE_ONCE(*t->active, 0);
+	barrier();
+	return unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||
+	       unlikely(!kmm_sticky_cpus);
+}
+
 static __always_inline void __preempt_disable(void)
 {
 	struct task_struct *t = current;
 
-	if (t->preempt_count++ == 0) {
-		/* owned_gen is 0 while nothing is owned, and kmm_cpu_gen never is. */
-		if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
-			struct kmm_cpu *c = t->owned;
-
-			WRITE_ONCE(*t->active, 1);
-			barrier();
-			if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
-				t->cpu = c->id;
-				t->kcpu = c;
-				barrier();
-				return;
-			}
-		}
+	if (t->preempt_count++ == 0 && !cpu_enter_held(t))
 		kmm_cpu_enter_slow(t);
-	}
 	barrier();
 }
 
@@ -129,15 +145,30 @@ static __always_inline void __preempt_enable(void)
 	struct task_struct *t = current;
 
 	barrier();
-	if (--t->preempt_count == 0) {
-		struct kmm_cpu *c = t->kcpu;
+	if (--t->preempt_count == 0 && cpu_leave_held(t))
+		kmm_cpu_leave_slow(t);
+}
 
-		WRITE_ONCE(*t->active, 0);
-		barrier();
-		if (unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||
-		    unlikely(!kmm_sticky_cpus))
-			kmm_cpu_leave_slow(t);
-	}
+/*
+ * For fast paths that would rather take their slow path than wait: enter a
+ * section if that is the fast case, else return false having changed
+ * nothing.  The matching exit, __preempt_enable_noslow(), returns true when
+ * the caller must still call kmm_cpu_leave_slow(current); split so, a fast
+ * path can make every call a tail call and save no registers.
+ */
+static __always_inline bool __preempt_trydisable(struct task_struct *t)
+{
+	if (t->preempt_count == 0 && !cpu_enter_held(t))
+		return false;
+	t->preempt_count++;
+	barrier();
+	return true;
+}
+
+static __always_inline bool __preempt_enable_noslow(struct task_struct *t)
+{
+	barrier();
+	return --t->preempt_count == 0 && cpu_leave_held(t);
 }
 
 /*
@@ -483,12 +514,18 @@ static inline int get_pageblock_migratetype(const struct page *page)
 extern unsigned long *section_ready;
 bool pfn_is_deferred_slow(unsigned long pfn);
 
-/* True if @pfn has no initialised struct page yet (deferred init). */
-static inline bool pfn_is_deferred(unsigned long pfn)
+/* True if every struct page of @pfn's section is initialised. */
+static __always_inline bool pfn_section_ready(unsigned long pfn)
 {
 	unsigned long sec = pfn / SECTION_PAGES;
 
-	if (likely(section_ready[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG))))
+	return section_ready[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG));
+}
+
+/* True if @pfn has no initialised struct page yet (deferred init). */
+static inline bool pfn_is_deferred(unsigned long pfn)
+{
+	if (likely(pfn_section_ready(pfn)))
 		return false;
 	return pfn_is_deferred_slow(pfn);
 }

@@ -897,69 +897,6 @@ static bool prepare_alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid
 	return ac->preferred_zoneref->zone != NULL;
 }
 
-/*
- * The order-0 fast path: the first zone the request may use, if it is
- * comfortably above its watermark, and this CPU's list of that zone, if it
- * holds a page.  Nothing else is touched: no zonelist walk, no alloc_flags,
- * no lock.  Everything else (an empty list, a zone near its watermark, a
- * blocking request made inside a section) returns NULL and takes the full
- * path, which decides as before.
- *
- * The watermark test is get_page_from_freelist()'s for the preferred zone:
- * the high mark while the zone is not flagged below it, the low mark once
- * it is; a zone that fails the high mark unflagged goes to the full path,
- * which flags it.  The page is the preferred zone's, so the NUMA events are
- * a hit and local by definition.
- */
-static __always_inline struct page *alloc_page_pcp_fast(gfp_t gfp, int nid)
-{
-	enum zone_type highidx = __gfp_zone(gfp);
-	struct zoneref *zref;
-
-	if (unlikely((unsigned int)nid >= (unsigned int)nr_online_nodes))
-		nid = 0;
-	zref = next_zones_zonelist(NODE_DATA(nid)->node_zonelists[ZONELIST_FALLBACK]._zonerefs,
-				   (int)highidx);
-	struct zone *zone = zref->zone;
-	if (unlikely(!zone))
-		return NULL;
-
-	unsigned long zflags = READ_ONCE(zone->flags);
-	long free = atomic_long_read(&zone->vm_stat[NR_FREE_PAGES]) -
-		    atomic_long_read(&zone->nr_free_highatomic);
-	enum zone_watermarks w = (zflags & BIT(ZONE_BELOW_HIGH)) ? WMARK_LOW : WMARK_HIGH;
-	if (unlikely(free <= (long)wmark_pages(zone, w) + zone->lowmem_reserve[highidx]))
-		return NULL;
-
-	int mt = gfp_migratetype(gfp);
-	struct page *page;
-
-	__preempt_disable();
-	struct task_struct *t = current;
-	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
-	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
-
-	if (unlikely(list_empty(list))) {
-		__preempt_enable();
-		return NULL;
-	}
-	if (unlikely(gfp & __GFP_COLD))
-		page = list_last_entry(list, struct page, pcp_list);
-	else
-		page = list_first_entry(list, struct page, pcp_list);
-	__list_del(page->pcp_list.prev, page->pcp_list.next);
-	pcp->count--;
-	pcp->free_count >>= 1;
-	set_new_page(page, 0, gfp, mt);
-	t->kcpu->vm_events[PGALLOC_DMA + zref->zone_idx]++;
-	struct per_cpu_zonestat *zs = &zone->per_cpu_zonestats[t->cpu];
-	zs->vm_numa_event[NUMA_HIT]++;
-	zs->vm_numa_event[NUMA_LOCAL]++;
-	__preempt_enable();
-	zero_new_page(page, 0, gfp);
-	return page;
-}
-
 /* Everything but the order-0 fast path: the zonelist walk, then the slow path. */
 static __attribute__((noinline)) struct page *
 __alloc_pages_full(gfp_t gfp, unsigned int order, int preferred_nid)
@@ -988,18 +925,90 @@ __alloc_pages_full(gfp_t gfp, unsigned int order, int preferred_nid)
 	return alloc_pages_slowpath(gfp, order, &ac);
 }
 
+/*
+ * The fast path's ways out, each called in tail position so that the fast
+ * path itself saves no registers.
+ */
+static __attribute__((noinline)) struct page *
+alloc_page_fast_empty(gfp_t gfp, int nid)
+{
+	__preempt_enable();
+	return __alloc_pages_full(gfp, 0, nid);
+}
+
+static __attribute__((noinline)) struct page *
+alloc_page_fast_finish(struct page *page, gfp_t gfp, bool leave)
+{
+	if (leave)
+		kmm_cpu_leave_slow(current);
+	zero_new_page(page, 0, gfp);
+	return page;
+}
+
+/*
+ * The order-0 fast path: the first zone the request may use, if it is
+ * comfortably above its watermark, and this CPU's list of that zone, if it
+ * holds a page.  Nothing else is touched: no zonelist walk, no alloc_flags,
+ * no lock.  Everything else (an empty list, a zone near its watermark, a
+ * blocking request made inside a section, a CPU another thread wants)
+ * takes the full path, which decides as before.
+ *
+ * The watermark test is get_page_from_freelist()'s for the preferred zone:
+ * the high mark while the zone is not flagged below it, the low mark once
+ * it is; a zone that fails the high mark unflagged goes to the full path,
+ * which flags it.  The page is the preferred zone's, a NUMA hit and local
+ * by definition: one count in the per-CPU list stands for pgalloc_<zone>,
+ * numa_hit and numa_local (see struct per_cpu_pages).
+ */
 static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int order, int nid)
 {
+	struct task_struct *t = current;
+
 	/*
 	 * A blocking request inside a section goes the full way, where
 	 * might_sleep() reports it once.
 	 */
-	if (likely(order == 0) && likely(kmm_machine_up) &&
-	    likely(!current->preempt_count || !gfpflags_allow_blocking(gfp))) {
-		struct page *page = alloc_page_pcp_fast(gfp & __GFP_BITS_MASK, nid);
-		if (likely(page))
-			return page;
-	}
+	if (unlikely(order) || unlikely(!kmm_machine_up) ||
+	    unlikely(t->preempt_count && gfpflags_allow_blocking(gfp)))
+		goto full;
+
+	gfp_t g = gfp & __GFP_BITS_MASK;
+	enum zone_type highidx = __gfp_zone(g);
+	int pnid = likely((unsigned int)nid < (unsigned int)nr_online_nodes) ? nid : 0;
+	struct zoneref *zref =
+		next_zones_zonelist(NODE_DATA(pnid)->node_zonelists[ZONELIST_FALLBACK]._zonerefs,
+				    (int)highidx);
+	struct zone *zone = zref->zone;
+	if (unlikely(!zone))
+		goto full;
+
+	unsigned long zflags = READ_ONCE(zone->flags);
+	long free = atomic_long_read(&zone->vm_stat[NR_FREE_PAGES]) -
+		    atomic_long_read(&zone->nr_free_highatomic);
+	enum zone_watermarks w = (zflags & BIT(ZONE_BELOW_HIGH)) ? WMARK_LOW : WMARK_HIGH;
+	if (unlikely(free <= (long)wmark_pages(zone, w) + zone->lowmem_reserve[highidx]))
+		goto full;
+
+	int mt = gfp_migratetype(g);
+	if (unlikely(!__preempt_trydisable(t)))
+		goto full;
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
+	if (unlikely(list_empty(list)))
+		return alloc_page_fast_empty(gfp, nid);
+
+	struct page *page = unlikely(g & __GFP_COLD) ? list_last_entry(list, struct page, pcp_list)
+						     : list_first_entry(list, struct page, pcp_list);
+	__list_del(page->pcp_list.prev, page->pcp_list.next);
+	pcp->count--;
+	pcp->free_count >>= 1;
+	set_new_page(page, 0, g, mt);
+	pcp->fast_allocs++;
+	bool leave = __preempt_enable_noslow(t);
+	if (unlikely(leave) || unlikely(want_init_on_alloc(g)))
+		return alloc_page_fast_finish(page, g, leave);
+	return page;
+full:
 	return __alloc_pages_full(gfp, order, nid);
 }
 

@@ -14,26 +14,30 @@
  * back to the zone a batch at a time once the list passes pcp->high;
  * larger ones go straight to the buddy lists.
  */
+#include <limits.h>
 #include "page_alloc.h"
 #include <kmm/vmstat.h>
 
 /*
- * A pointer below mem_map wraps to an offset far above max_pfn pages, so
- * one unsigned comparison bounds it on both sides.
+ * The pfn of @page if it points at a struct page in mem_map, else
+ * ULONG_MAX.  A pointer below mem_map wraps to an offset far above max_pfn
+ * pages, so one unsigned comparison bounds it on both sides.
  */
-static __always_inline bool page_ptr_valid(const struct page *page)
+static __always_inline unsigned long page_ptr_pfn(const struct page *page)
 {
 	unsigned long off = (unsigned long)page - (unsigned long)mem_map;
 	unsigned long pfn = off / sizeof(struct page);
 
 	if (unlikely(off % sizeof(struct page)) || unlikely(pfn >= max_pfn))
-		return false;
-	return !pfn_is_deferred(pfn);
+		return ULONG_MAX;
+	return pfn;
 }
 
 bool kmm_page_ptr_valid(const struct page *page)
 {
-	return page_ptr_valid(page);
+	unsigned long pfn = page_ptr_pfn(page);
+
+	return pfn != ULONG_MAX && !pfn_is_deferred(pfn);
 }
 
 static void report_bad_free(const char *what, const void *ptr)
@@ -128,16 +132,24 @@ static void free_unref_page_drain(struct zone *zone, struct per_cpu_pages *pcp, 
 	}
 }
 
-static __always_inline void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
-						   struct page *page, int migratetype,
-						   unsigned int order)
+/*
+ * Put @page on the CPU's list and keep the list's adaptive marks.  Returns
+ * true when the list may have to give a batch back: the caller then calls
+ * free_unref_page_drain() with *@free_high.
+ */
+static __always_inline bool __free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+						     struct page *page, int migratetype,
+						     unsigned int order, bool *free_high)
 {
 	int pindex = (int)order_to_pindex(migratetype, order);
 	int batch = pcp->batch;
-	bool free_high = false;
 
+	*free_high = false;
 	pcp->alloc_factor >>= 1;
-	__count_vm_events(PGFREE, 1L << order);
+	if (order)
+		__count_vm_events(PGFREE, 1L << order);
+	else
+		pcp->fast_frees++;	/* pgfree: see struct per_cpu_pages */
 	list_add(&page->pcp_list, &pcp->lists[pindex]);
 	pcp->count += 1 << order;
 	/*
@@ -145,11 +157,11 @@ static __always_inline void free_unref_page_commit(struct zone *zone, struct per
 	 * they do not pile up on this CPU while others need them.
 	 */
 	if (order) {
-		free_high = pcp->free_count >= batch + pcp->high_min / 2 &&
-			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
-			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		*free_high = pcp->free_count >= batch + pcp->high_min / 2 &&
+			     (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			     (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
 		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
-	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+	} else {
 		pcp->flags &= (u8)~PCPF_PREV_FREE_HIGH_ORDER;
 	}
 	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
@@ -158,10 +170,18 @@ static __always_inline void free_unref_page_commit(struct zone *zone, struct per
 	 * Below high, with the zone neither short nor reclaiming, nr_pcp_high()
 	 * would change nothing and return high: skip it on this common path.
 	 */
-	if (likely(!free_high && pcp->count < pcp->high &&
-		   !(READ_ONCE(zone->flags) & (BIT(ZONE_BELOW_HIGH) | BIT(ZONE_RECLAIM_ACTIVE)))))
-		return;
-	free_unref_page_drain(zone, pcp, batch, free_high, pindex);
+	return unlikely(*free_high || pcp->count >= pcp->high ||
+			(READ_ONCE(zone->flags) & (BIT(ZONE_BELOW_HIGH) | BIT(ZONE_RECLAIM_ACTIVE))));
+}
+
+static void free_unref_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+				   struct page *page, int migratetype, unsigned int order)
+{
+	bool free_high;
+
+	if (__free_unref_page_commit(zone, pcp, page, migratetype, order, &free_high))
+		free_unref_page_drain(zone, pcp, pcp->batch, free_high,
+				      (int)order_to_pindex(migratetype, order));
 }
 
 /*
@@ -242,42 +262,28 @@ static int free_pages_check_ref(struct page *page, unsigned int order, const cha
 
 /*
  * The order-0 free fast path.  Before anything changes, one look at the
- * page tells a plain order-0 allocation (a struct page of RAM, the head of
- * an order-0 allocation, no tail, no compound head, referenced, no page
- * type); anything else takes the full path, which reports what is wrong.
- * The last reference is dropped inside the section; then the checks of
- * Linux's free_page_is_bad() (mapcount, mapping, flags) and the pageblock's
- * type decide between the per-CPU list and the full free.
+ * page tells a plain order-0 allocation (a struct page of RAM in a ready
+ * section, the head of an order-0 allocation, no tail, no compound head,
+ * referenced, no page type); anything else takes the full path, which
+ * reports what is wrong.  The last reference is dropped inside the
+ * section; then the checks of Linux's free_page_is_bad() (mapcount,
+ * mapping, flags) and the pageblock's type decide between the per-CPU list
+ * and the full free.  Every call the fast path makes is in tail position,
+ * so it saves no registers.
  */
 #define FREE_FAST_FLAGS_MASK	(KMM_ALLOC_HEAD | KMM_ALLOC_ORDER_MASK | BIT(PG_head))
 
 static __always_inline bool free_page_fast_ok(const struct page *page)
 {
-	if (unlikely(!page_ptr_valid(page)))
+	unsigned long pfn = page_ptr_pfn(page);
+
+	/* A section not yet ready goes the full way, which asks pfn_is_deferred(). */
+	if (unlikely(pfn == ULONG_MAX) || unlikely(!pfn_section_ready(pfn)))
 		return false;
 	return likely((READ_ONCE(page->flags) & FREE_FAST_FLAGS_MASK) == KMM_ALLOC_HEAD) &&
 	       likely(!(READ_ONCE(page->compound_head) & 1)) &&
 	       likely(page_ref_count(page) > 0) &&
 	       likely(READ_ONCE(page->page_type) == UINT32_MAX);
-}
-
-/* The last reference to an order-0 page is gone.  Context: in a section. */
-static __always_inline void free_page_fast(struct page *page)
-{
-	unsigned long pfn = page_to_pfn(page);
-	int mt = get_pfnblock_migratetype(page, pfn);
-
-	if (unlikely(page_bad_reason_at_free(page) || mt >= MIGRATE_PCPTYPES ||
-		     want_init_on_free())) {
-		free_frozen_pages_cpu(page, 0);
-		return;
-	}
-	page->flags &= ~(KMM_ALLOC_BITS | ((1UL << __NR_PAGEFLAGS) - 1));
-	page->private = 0;
-	struct zone *zone = page_zone(page);
-	free_unref_page_commit(zone, &zone->per_cpu_pageset[current->cpu], page, mt, 0);
-	if (unlikely(READ_ONCE(kmm_free_waiters)))
-		kmm_pages_freed();
 }
 
 /* Every free but a plain order-0 one, and every bad one. */
@@ -291,16 +297,59 @@ static __attribute__((noinline)) void __free_pages_full(struct page *page, unsig
 	__preempt_enable();
 }
 
+/* The fast path's ways out, all inside its section, which they end. */
+static __attribute__((noinline)) void free_page_fast_bail(struct page *page)
+{
+	free_frozen_pages_cpu(page, 0);
+	__preempt_enable();
+}
+
+static __attribute__((noinline)) void free_page_fast_drain(struct zone *zone,
+							   struct per_cpu_pages *pcp, int mt)
+{
+	free_unref_page_drain(zone, pcp, pcp->batch, false, (int)order_to_pindex(mt, 0));
+	if (unlikely(READ_ONCE(kmm_free_waiters)))
+		kmm_pages_freed();
+	__preempt_enable();
+}
+
+static __attribute__((noinline)) void free_page_fast_wake(void)
+{
+	kmm_pages_freed();
+	__preempt_enable();
+}
+
 void __free_pages(struct page *page, unsigned int order)
 {
-	if (likely(order == 0) && free_page_fast_ok(page)) {
-		__preempt_disable();
-		if (page_ref_dec_and_test(page))
-			free_page_fast(page);
-		__preempt_enable();
-		return;
-	}
-	__free_pages_full(page, order);
+	struct task_struct *t = current;
+
+	if (unlikely(order) || unlikely(!free_page_fast_ok(page)) ||
+	    unlikely(!__preempt_trydisable(t)))
+		return __free_pages_full(page, order);
+	if (!page_ref_dec_and_test(page))
+		goto out;
+
+	unsigned long pfn = page_to_pfn(page);
+	int mt = get_pfnblock_migratetype(page, pfn);
+	unsigned long flags = READ_ONCE(page->flags);
+	/* free_page_is_bad(), the refcount aside: we just took it to zero. */
+	if (unlikely(READ_ONCE(page->page_type) != UINT32_MAX || READ_ONCE(page->mapping) ||
+		     (flags & PAGE_FLAGS_CHECK_AT_FREE) || mt >= MIGRATE_PCPTYPES ||
+		     want_init_on_free()))
+		return free_page_fast_bail(page);
+	page->flags = flags & ~(KMM_ALLOC_BITS | ((1UL << __NR_PAGEFLAGS) - 1));
+	page->private = 0;
+
+	struct zone *zone = page_zone(page);
+	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
+	bool free_high;
+	if (unlikely(__free_unref_page_commit(zone, pcp, page, mt, 0, &free_high)))
+		return free_page_fast_drain(zone, pcp, mt);
+	if (unlikely(READ_ONCE(kmm_free_waiters)))
+		return free_page_fast_wake();
+out:
+	if (unlikely(__preempt_enable_noslow(t)))
+		kmm_cpu_leave_slow(t);
 }
 
 void free_pages(unsigned long addr, unsigned int order)

@@ -131,12 +131,27 @@ unsigned long global_node_page_state(enum node_stat_item item)
 	return clamp_nonneg(atomic_long_read(&vm_node_stat[item]));
 }
 
+/* What the order-0 fast paths counted in @zone's per-CPU lists (see mmzone.h). */
+static unsigned long zone_fast_events(const struct zone *zone, bool frees)
+{
+	unsigned long x = 0;
+
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		const struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+		x += frees ? READ_ONCE(pcp->fast_frees) : READ_ONCE(pcp->fast_allocs);
+	}
+	return x;
+}
+
 unsigned long zone_numa_event_state(const struct zone *zone, enum numa_stat_item item)
 {
 	unsigned long x = 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		x += READ_ONCE(zone->per_cpu_zonestats[cpu].vm_numa_event[item]);
+	/* A fast-path page is the preferred zone's: a hit, and local. */
+	if (item == NUMA_HIT || item == NUMA_LOCAL)
+		x += zone_fast_events(zone, false);
 	return x;
 }
 
@@ -158,6 +173,17 @@ unsigned long vm_event_total(enum vm_event_item item)
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		x += READ_ONCE(kmm_cpus[cpu].vm_events[item]);
+	if (!kmm_machine_up)
+		return x;
+	if (item >= PGALLOC_DMA && item < PGALLOC_DMA + MAX_NR_ZONES) {
+		for (int nid = 0; nid < nr_online_nodes; nid++)
+			x += zone_fast_events(&NODE_DATA(nid)->node_zones[item - PGALLOC_DMA], false);
+	} else if (item == PGFREE) {
+		struct zone *zone;
+
+		for_each_zone(zone)
+			x += zone_fast_events(zone, true);
+	}
 	return x;
 }
 

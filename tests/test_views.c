@@ -415,6 +415,39 @@ Test(views, extfrag_index_fresh_machine)
 
 /* --- vmstat and pagetypeinfo --- */
 
+/*
+ * The order-0 fast path counts its pages once, in the per-CPU list; vmstat
+ * must still show each as pgalloc_<zone>, numa_hit and numa_local, on the
+ * node asked for, and the full path's counts beside them.
+ */
+Test(views, vmstat_numa_events_count_fast_path_allocations)
+{
+	boot_or_die("mem=2G numa=fake=2 cpus=2");
+	char *text = show_ok("vmstat");
+	long hit0 = line_value(text, "numa_hit "), local0 = line_value(text, "numa_local ");
+	long miss0 = line_value(text, "numa_miss "), alloc0 = line_value(text, "pgalloc_dma32 ");
+	struct page *p[200];
+
+	free(text);
+	cr_assert_geq(hit0, 0);
+	cr_assert_geq(local0, 0);
+	for (int i = 0; i < 200; i++) {
+		p[i] = alloc_pages_node(i % 2, GFP_KERNEL, i % 4 ? 0 : 1);
+		cr_assert_not_null(p[i]);
+		cr_assert_eq(page_to_nid(p[i]), i % 2);
+	}
+	text = show_ok("vmstat");
+	cr_assert_eq(line_value(text, "numa_hit "), hit0 + 200);
+	cr_assert_eq(line_value(text, "numa_local "), local0 + 200);
+	cr_assert_eq(line_value(text, "numa_miss "), miss0);
+	/* Counted in pages: the order-1 ones count twice. */
+	cr_assert_eq(line_value(text, "pgalloc_dma32 "), alloc0 + 250);
+	free(text);
+	for (int i = 0; i < 200; i++)
+		__free_pages(p[i], i % 4 ? 0 : 1);
+	check_and_shutdown();
+}
+
 Test(views, vmstat_counts_allocations_and_frees)
 {
 	boot_or_die("mem=1G");

@@ -91,6 +91,14 @@ struct per_cpu_pages {
 	u8 flags;		/* PCPF_* */
 	u8 alloc_factor;	/* refills grow 2^alloc_factor batches */
 	struct list_head lists[NR_PCP_LISTS];
+	/*
+	 * Order-0 pages the fast paths gave out and took back, counted here,
+	 * in the lines those paths write anyway, instead of in the CPU's
+	 * vm_events[] and the zone's NUMA events: vmstat.c adds them in when
+	 * it sums pgalloc_<zone>, numa_hit and numa_local, and pgfree.
+	 */
+	unsigned long fast_allocs;
+	unsigned long fast_frees;
 } ____cacheline_aligned;
 
 #define PCPF_PREV_FREE_HIGH_ORDER	0x01	/* the last free was of a high order */
