@@ -18,6 +18,8 @@
  * is a per-CPU increment.  Another thread that wants the CPU:
  *   - raises cpu->want; a holder that sees it hands the CPU back when its
  *     section ends (and a few hundred times after, cpu->contended);
+ *     leaving a section reads want, contended and release_always as one
+ *     word, cpu->handback;
  *   - if the holder is idle (not inside a section) it takes the CPU over:
  *     it issues membarrier(), which orders the holder's plain stores and
  *     loads against ours (an asymmetric Dekker handshake), reads the
@@ -101,12 +103,15 @@ int kmm_cpus_init(unsigned int nr)
 
 	if (!cpus)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < nr; i++)
+	kmm_sticky_cpus = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	for (unsigned int i = 0; i < nr; i++) {
 		cpus[i].id = (int)i;
+		/* Without membarrier() nobody could take an idle CPU over. */
+		cpus[i].release_always = !kmm_sticky_cpus;
+	}
 	nr_cpu_ids = nr;
 	kmm_cpu_gen_bump();
 	kmm_cpus = cpus;
-	kmm_sticky_cpus = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 	return 0;
 }
 
@@ -174,7 +179,7 @@ static void cpu_release(struct task_struct *t)
 	if (__atomic_compare_exchange_n(&c->holder, &mine, 0, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
 		plat_unlock(&c->owner);
-	unsigned int n = READ_ONCE(c->contended);
+	u16 n = READ_ONCE(c->contended);
 	if (n)
 		WRITE_ONCE(c->contended, n - 1);
 	task_own_none(t);

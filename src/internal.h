@@ -79,8 +79,14 @@ extern __thread struct task_struct kmm_current_task
 struct kmm_cpu {
 	spinlock_t owner;
 	u64 holder;
-	unsigned int want;	/* threads waiting for this CPU */
-	unsigned int contended;	/* hand the CPU back eagerly this many times */
+	union {
+		struct {
+			unsigned int want;	/* threads waiting for this CPU */
+			u16 contended;		/* hand the CPU back eagerly this many times */
+			u16 release_always;	/* no membarrier(): hand it back after every section */
+		};
+		u64 handback;	/* any of the three: leaving a section goes the slow way */
+	};
 	int id;
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
 } ____cacheline_aligned;
@@ -121,14 +127,11 @@ static __always_inline bool cpu_enter_held(struct task_struct *t)
 }
 
 /* Lower the flag after the outermost section; true if the CPU must go back. */
-static __always_inline bool cpu_leave_held(struct task_struct *t)
+static __always_inline bool cpu_leave_held(struct task_struct *t, struct kmm_cpu *c)
 {
-	struct kmm_cpu *c = t->kcpu;
-
 	WRITE_ONCE(*t->active, 0);
 	barrier();
-	return unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||
-	       unlikely(!kmm_sticky_cpus);
+	return unlikely(READ_ONCE(c->handback));
 }
 
 static __always_inline void __preempt_disable(void)
@@ -145,63 +148,27 @@ static __always_inline void __preempt_enable(void)
 	struct task_struct *t = current;
 
 	barrier();
-	if (--t->preempt_count == 0 && cpu_leave_held(t))
+	if (--t->preempt_count == 0 && cpu_leave_held(t, t->kcpu))
 		kmm_cpu_leave_slow(t);
 }
 
 /*
- * For fast paths that would rather take their slow path than wait: enter a
- * section if that is the fast case, else return false having changed
- * nothing.  The matching exit, __preempt_enable_noslow(), returns true when
- * the caller must still call kmm_cpu_leave_slow(current); split so, a fast
- * path can make every call a tail call and save no registers.
- */
-static __always_inline bool __preempt_trydisable(struct task_struct *t)
-{
-	if (t->preempt_count == 0 && !cpu_enter_held(t))
-		return false;
-	t->preempt_count++;
-	barrier();
-	return true;
-}
-
-static __always_inline bool __preempt_enable_noslow(struct task_struct *t)
-{
-	barrier();
-	return --t->preempt_count == 0 && cpu_leave_held(t);
-}
-
-/*
  * The same two, split for fast paths that must not spill registers around
- * a call: each fails (NULL, false) where the plain one would call its slow half,
- * leaving the caller to tail-call its own slow path (which then uses the
- * plain __preempt_disable()/__preempt_enable()).  A failed try leaves the
- * count unchanged.  A failed release has already left the section: only
- * the slow half of leaving remains (kmm_cpu_leave_slow()).
+ * a call: each fails (NULL, false) where the plain one would call its slow
+ * half, leaving the caller to tail-call its own slow path (which then uses
+ * the plain __preempt_disable()/__preempt_enable()).  A failed try changes
+ * nothing.  A failed release has already left the section: only the slow
+ * half of leaving remains (kmm_cpu_leave_slow(current)).
  */
 static __always_inline struct kmm_cpu *__preempt_try_disable(void)
 {
 	struct task_struct *t = current;
 
-	if (t->preempt_count) {
-		t->preempt_count++;
-		barrier();
-		return t->kcpu;
-	}
-	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
-		struct kmm_cpu *c = t->owned;
-
-		WRITE_ONCE(*t->active, 1);
-		barrier();
-		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
-			t->preempt_count = 1;
-			t->cpu = c->id;
-			t->kcpu = c;
-			barrier();
-			return c;
-		}
-	}
-	return NULL;
+	if (t->preempt_count == 0 && !cpu_enter_held(t))
+		return NULL;
+	t->preempt_count++;
+	barrier();
+	return t->kcpu;
 }
 
 /* @c: what __preempt_try_disable() returned. */
@@ -210,14 +177,7 @@ static __always_inline bool __preempt_try_enable(struct kmm_cpu *c)
 	struct task_struct *t = current;
 
 	barrier();
-	if (--t->preempt_count == 0) {
-		WRITE_ONCE(*t->active, 0);
-		barrier();
-		if (unlikely(READ_ONCE(c->want) | READ_ONCE(c->contended)) ||
-		    unlikely(!kmm_sticky_cpus))
-			return false;
-	}
-	return true;
+	return --t->preempt_count != 0 || !cpu_leave_held(t, c);
 }
 
 /* current_gfp_context() for the allocator's own fast path. */

@@ -990,7 +990,7 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 		goto full;
 
 	int mt = gfp_migratetype(g);
-	if (unlikely(!__preempt_trydisable(t)))
+	if (unlikely(!__preempt_try_disable()))
 		goto full;
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
@@ -1004,7 +1004,7 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	pcp->free_count >>= 1;
 	set_new_page(page, 0, g, mt);
 	pcp->fast_allocs++;
-	bool leave = __preempt_enable_noslow(t);
+	bool leave = !__preempt_try_enable(t->kcpu);
 	if (unlikely(leave) || unlikely(want_init_on_alloc(g)))
 		return alloc_page_fast_finish(page, g, leave);
 	return page;

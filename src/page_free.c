@@ -261,15 +261,18 @@ static int free_pages_check_ref(struct page *page, unsigned int order, const cha
 }
 
 /*
- * The order-0 free fast path.  Before anything changes, one look at the
- * page tells a plain order-0 allocation (a struct page of RAM in a ready
- * section, the head of an order-0 allocation, no tail, no compound head,
- * referenced, no page type); anything else takes the full path, which
- * reports what is wrong.  The last reference is dropped inside the
- * section; then the checks of Linux's free_page_is_bad() (mapcount,
- * mapping, flags) and the pageblock's type decide between the per-CPU list
- * and the full free.  Every call the fast path makes is in tail position,
- * so it saves no registers.
+ * The order-0 free fast path.  Before anything changes, two looks at the
+ * page tell a plain order-0 allocation: a struct page of RAM in a ready
+ * section, whose flags say "head of an order-0 allocation" and nothing
+ * compound, and whose count is positive.  That is enough to tell every
+ * bad free the full path reports: a tail page or a free page (on a list
+ * or in the buddy) never carries the allocation mark, and a double free
+ * of an order-0 page finds its count at zero.  Anything else takes the
+ * full path, which reports what is wrong.  The last reference is dropped
+ * inside the section; then the checks of Linux's free_page_is_bad()
+ * (mapcount and page type, mapping, flags) and the pageblock's type
+ * decide between the per-CPU list and the full free.  Every call the fast
+ * path makes is in tail position, so it saves no registers.
  */
 #define FREE_FAST_FLAGS_MASK	(KMM_ALLOC_HEAD | KMM_ALLOC_ORDER_MASK | BIT(PG_head))
 
@@ -281,9 +284,7 @@ static __always_inline bool free_page_fast_ok(const struct page *page)
 	if (unlikely(pfn == ULONG_MAX) || unlikely(!pfn_section_ready(pfn)))
 		return false;
 	return likely((READ_ONCE(page->flags) & FREE_FAST_FLAGS_MASK) == KMM_ALLOC_HEAD) &&
-	       likely(!(READ_ONCE(page->compound_head) & 1)) &&
-	       likely(page_ref_count(page) > 0) &&
-	       likely(READ_ONCE(page->page_type) == UINT32_MAX);
+	       likely(page_ref_count(page) > 0);
 }
 
 /* Every free but a plain order-0 one, and every bad one. */
@@ -324,7 +325,7 @@ void __free_pages(struct page *page, unsigned int order)
 	struct task_struct *t = current;
 
 	if (unlikely(order) || unlikely(!free_page_fast_ok(page)) ||
-	    unlikely(!__preempt_trydisable(t)))
+	    unlikely(!__preempt_try_disable()))
 		return __free_pages_full(page, order);
 	if (!page_ref_dec_and_test(page))
 		goto out;
@@ -348,7 +349,7 @@ void __free_pages(struct page *page, unsigned int order)
 	if (unlikely(READ_ONCE(kmm_free_waiters)))
 		return free_page_fast_wake();
 out:
-	if (unlikely(__preempt_enable_noslow(t)))
+	if (unlikely(!__preempt_try_enable(t->kcpu)))
 		kmm_cpu_leave_slow(t);
 }
 
