@@ -997,8 +997,8 @@ static __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpfla
  * leaf that saves no registers.
  * Context: any; may sleep if @gfpflags allow.
  */
-void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
-		      unsigned int orig_size)
+static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+					   unsigned long addr, unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
@@ -1019,6 +1019,12 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
+}
+
+void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+		      unsigned int orig_size)
+{
+	return do_slab_alloc(s, gfpflags, node, addr, orig_size);
 }
 
 /*
@@ -1154,7 +1160,7 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
+	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
@@ -1274,7 +1280,7 @@ static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return slab_alloc_node(s, flags, node, caller, (unsigned int)size);
+	return do_slab_alloc(s, flags, node, caller, (unsigned int)size);
 }
 
 void *kmalloc_node(size_t size, gfp_t flags, int node)
