@@ -4,7 +4,8 @@
 set -e
 cd "$(dirname "$0")/.."
 missing=""
-for p in meson ninja-build pkg-config gcc libcriterion-dev liblzma-dev; do
+for p in meson ninja-build pkg-config gcc libcriterion-dev liblzma-dev zlib1g-dev \
+         libpng-dev libcairo2-dev chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then

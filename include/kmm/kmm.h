@@ -37,6 +37,7 @@
 #include <kmm/highmem.h>
 #include <kmm/percpu.h>
 #include <kmm/percpu_counter.h>
+#include <kmm/trace.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,6 +121,42 @@ void kmm_dmesg_clear(void);
 
 /* Where console messages go (default stderr); NULL silences the console. */
 void kmm_set_console(FILE *out);
+
+/*
+ * The physical memory map: what holds each page frame (memmap_view.c).
+ * KMM_PAGE_KSTACK and KMM_PAGE_PERCPU are reserved for the parts that
+ * mark their pages; today such pages are KMM_PAGE_OTHER.
+ */
+enum kmm_page_use {
+	KMM_PAGE_HOLE,		/* beyond the RAM */
+	KMM_PAGE_RESERVED,
+	KMM_PAGE_FREE,		/* a buddy block (order set) or on a per-CPU list */
+	KMM_PAGE_UNINIT,	/* free, its struct page not yet initialised */
+	KMM_PAGE_SLAB,		/* cache set */
+	KMM_PAGE_PGTABLE,
+	KMM_PAGE_VMALLOC,
+	KMM_PAGE_KSTACK,
+	KMM_PAGE_PERCPU,
+	KMM_PAGE_OTHER,		/* allocated, by alloc_pages or kmalloc of pages */
+	NR_KMM_PAGE_USES
+};
+
+struct kmm_page_info {
+	unsigned char use;	/* enum kmm_page_use */
+	unsigned char order;	/* of the free buddy block */
+	unsigned short cache;	/* slab pages: see kmm_describe_cache_name() */
+};
+
+/**
+ * kmm_describe_pages - what holds each of the page frames [@start, @start + @nr)
+ * @out: @nr entries
+ * Context: sleepable; the machine is stopped while it is looked at.
+ * Return: 0, or -ENODEV with no machine.
+ */
+int kmm_describe_pages(unsigned long start, unsigned long nr, struct kmm_page_info *out);
+/* The slab cache numbered @id by the last kmm_describe_pages(), or NULL. */
+const char *kmm_describe_cache_name(unsigned int id);
+const char *kmm_page_use_name(enum kmm_page_use use);
 
 /* The machine as booted. */
 enum kmm_arch { KMM_ARCH_X86_64, KMM_ARCH_X86_32 };

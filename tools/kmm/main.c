@@ -1,72 +1,87 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kmm: the workbench.  For now it boots a machine from a kernel command
- * line and prints its boot log and views; run, replay and pictures come
- * with the workbench's own issue.
+ * kmm: the workbench.  One subcommand per job (boot, show, run, replay,
+ * exec), each with getopt_long options and --help; the machine is given
+ * to every one of them as a kernel command line (mem=2G arch=x86_32 ...).
+ *
+ * Output is produced at the end of the work, so a failure never leaves a
+ * half-written report, picture or JSON document: files are written beside
+ * their destination and renamed into place (out.c), stdout is printed once
+ * the work has succeeded.
  */
-#include <errno.h>
-#include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <kmm/kmm.h>
+#include "kmm.h"
+
+const char *kmm_prog = "kmm";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} commands[] = {
+	{ "boot", cmd_boot, "boot a machine and print its boot log" },
+	{ "show", cmd_show, "boot a machine and print views (/proc files)" },
+	{ "run", cmd_run, "run a built-in workload: fork-storm, module-load, highmem-copy, fragment, mixed" },
+	{ "replay", cmd_replay, "replay a Linux ftrace kmem/vmalloc/percpu trace" },
+	{ "exec", cmd_exec, "run a program with its malloc on the kernel allocator (LD_PRELOAD)" },
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kmm boot [PARAM=VALUE...]\n"
-		   "       kmm show VIEW... [-- PARAM=VALUE...]\n"
-		   "Boot a simulated machine and show it the way Linux does.\n");
+	fprintf(f, "usage: kmm [--help] [--version] COMMAND [OPTIONS] [PARAM=VALUE...]\n\n"
+		   "The Linux kernel's memory manager in user space: boot a machine, run work\n"
+		   "on it, replay real traces, and show what happened as Linux does.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nThe machine is a kernel command line: arch=x86_32|x86_64 mem=SIZE cpus=N\n"
+		   "numa=fake=N memmap=... min_free_kbytes=N vmalloc=SIZE loglevel=N panic_on_warn.\n"
+		   "'kmm COMMAND --help' describes a command; see also kmm(1).\n");
+}
+
+void errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", kmm_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void die_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", kmm_prog, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'kmm %s --help'.\n", cmd);
+	exit(EXIT_USAGE);
 }
 
 int main(int argc, char **argv)
 {
-	char cmdline[4096] = "";
-	const char *views[32];
-	int nviews = 0, i = 2;
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	bool show = !strcmp(argv[1], "show");
-	if (!show && strcmp(argv[1], "boot")) {
-		fprintf(stderr, "kmm: unknown command '%s'\n", argv[1]);
+	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	for (; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			continue;
-		if (strchr(argv[i], '=') || !show) {
-			strncat(cmdline, argv[i], sizeof(cmdline) - strlen(cmdline) - 2);
-			strcat(cmdline, " ");
-		} else if (nviews < 32) {
-			views[nviews++] = argv[i];
-		}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
 	}
-	kmm_set_console(NULL);
-	int err = kmm_boot(cmdline);
-	if (err) {
-		char log[8192];
-		kmm_dmesg(log, sizeof(log));
-		fputs(log, stderr);
-		fprintf(stderr, "kmm: boot failed: %s\n", strerror(-err));
-		return 1;
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("kmm 0.1.0\n");
+		return 0;
 	}
-	if (!show) {
-		kmm_show("dmesg", stdout);
-		const char *def[] = { "buddyinfo", "zoneinfo", "meminfo" };
-		for (size_t v = 0; v < 3; v++) {
-			printf("\n==> /proc/%s <==\n", def[v]);
-			kmm_show(def[v], stdout);
-		}
-	}
-	for (int v = 0; v < nviews; v++) {
-		if (kmm_show(views[v], stdout)) {
-			fprintf(stderr, "kmm: unknown view '%s'\n", views[v]);
-			kmm_shutdown();
-			return 2;
-		}
-	}
-	kmm_shutdown();
-	return 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	errmsg("unknown command '%s'", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
 }

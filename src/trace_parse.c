@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading one line of Linux's ftrace text (trace_pipe) into an event.
+ *
+ * A line is
+ *
+ *     <comm>-<pid> [<cpu>] <irq flags> <seconds>.<micro>: <event>: <fields>
+ *
+ * where the comm may hold spaces or dashes (so the CPU is found as the
+ * first "[digits]" and not by counting columns), the irq-flags column is
+ * missing when the tracer's irq-info option is off, and the fields are
+ * "key=value" words, except vmalloc:alloc_vmap_area, which prints
+ * "va_start: <decimal>" with a colon.  Numbers are as TP_printk prints
+ * them: pointers and pfns in hex (pfn with 0x, ptr without), sizes in
+ * decimal, gfp flags by name (gfp_names.c reads them back).
+ *
+ * The replayer runs millions of these a second, so the parse is one pass
+ * over the bytes with no copies; the gfp strings, of which a trace has a
+ * few dozen, are memoised.
+ */
+#include <stdio.h>
+#include "internal.h"
+#include <kmm/trace.h>
+
+struct event_name {
+	const char *name;
+	enum kmm_trace_type type;
+	unsigned int need;	/* FIELD_* bits that must be present */
+};
+
+enum {
+	F_PTR = 1 << 0, F_NAME = 1 << 1, F_REQ = 1 << 2, F_ALLOC = 1 << 3, F_GFP = 1 << 4,
+	F_PFN = 1 << 5, F_ORDER = 1 << 6, F_MT = 1 << 7, F_VA = 1 << 8, F_SIZE = 1 << 9,
+	F_ALIGN = 1 << 10,
+};
+
+static const struct event_name event_names[] = {
+	{ "kmalloc", KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
+	{ "kmalloc_node", KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
+	{ "kfree", KMM_TEV_KFREE, F_PTR },
+	{ "kmem_cache_alloc", KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
+	{ "kmem_cache_alloc_node", KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
+	{ "kmem_cache_free", KMM_TEV_CACHE_FREE, F_PTR },
+	{ "mm_page_alloc", KMM_TEV_PAGE_ALLOC, F_PFN | F_ORDER | F_GFP },
+	{ "mm_page_free", KMM_TEV_PAGE_FREE, F_PFN | F_ORDER },
+	{ "mm_page_free_batched", KMM_TEV_PAGE_FREE_BATCHED, F_PFN },
+	{ "alloc_vmap_area", KMM_TEV_VMAP_ALLOC, F_VA | F_SIZE },
+	{ "free_vmap_area_noflush", KMM_TEV_VMAP_FREE, F_VA },
+	{ "percpu_alloc_percpu", KMM_TEV_PCPU_ALLOC, F_PTR | F_SIZE | F_ALIGN },
+	{ "percpu_free_percpu", KMM_TEV_PCPU_FREE, F_PTR },
+};
+
+/* gfp strings seen so far: a trace has a few dozen distinct ones. */
+#define GFP_MEMO 128
+static struct {
+	char str[200];
+	unsigned int len;
+	gfp_t gfp;
+} gfp_memo[GFP_MEMO];
+static unsigned int gfp_memo_nr;
+static spinlock_t gfp_memo_lock;
+
+static int parse_gfp(const char *s, unsigned int len, gfp_t *out)
+{
+	unsigned int n = __atomic_load_n(&gfp_memo_nr, __ATOMIC_ACQUIRE);
+	char buf[sizeof(gfp_memo[0].str)];
+
+	for (unsigned int i = 0; i < n; i++)
+		if (gfp_memo[i].len == len && !memcmp(gfp_memo[i].str, s, len)) {
+			*out = gfp_memo[i].gfp;
+			return 0;
+		}
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (kmm_parse_gfp(buf, out))
+		return -EINVAL;
+	plat_lock(&gfp_memo_lock);
+	n = gfp_memo_nr;
+	if (n < GFP_MEMO) {
+		memcpy(gfp_memo[n].str, buf, len + 1);
+		gfp_memo[n].len = len;
+		gfp_memo[n].gfp = *out;
+		__atomic_store_n(&gfp_memo_nr, n + 1, __ATOMIC_RELEASE);
+	}
+	plat_unlock(&gfp_memo_lock);
+	return 0;
+}
+
+/* Hex, with or without 0x; all of [s, e) must be digits. */
+static bool parse_hex(const char *s, const char *e, u64 *out)
+{
+	u64 v = 0;
+
+	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	if (s == e || e - s > 16)
+		return false;
+	for (; s < e; s++) {
+		unsigned int c = (unsigned char)*s, d;
+
+		if (c - '0' < 10)
+			d = c - '0';
+		else if ((c | 0x20) - 'a' < 6)
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_dec(const char *s, const char *e, u64 *out)
+{
+	u64 v = 0;
+	bool neg = s < e && *s == '-';
+
+	if (neg)
+		s++;
+	if (s == e || e - s > 20)
+		return false;
+	for (; s < e; s++) {
+		unsigned int d = (unsigned char)*s - '0';
+		if (d > 9)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = neg ? (u64)-(s64)v : v;
+	return true;
+}
+
+#define bad(...) do { if (err) snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+
+static const struct event_name *lookup_event(const char *s, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
+		if (strlen(event_names[i].name) == n && !memcmp(event_names[i].name, s, n))
+			return &event_names[i];
+	return NULL;
+}
+
+static bool key_is(const char *k, size_t n, const char *lit)
+{
+	return strlen(lit) == n && !memcmp(k, lit, n);
+}
+
+/* The "key=value" words after the event name. */
+static int parse_fields(const char *p, const char *end, struct kmm_trace_event *ev,
+			unsigned int *have, char *err, size_t errlen)
+{
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p == end)
+			break;
+		const char *k = p, *eq = NULL;
+		while (p < end && *p != ' ' && *p != '=')
+			p++;
+		if (p < end && *p == '=') {
+			eq = p;
+		} else if (p > k && p[-1] == ':') {
+			/* "va_start: 18446683600629776384" */
+			eq = p - 1;
+			while (p < end && *p == ' ')
+				p++;
+		} else {
+			continue;	/* a bare word: nothing we read */
+		}
+		size_t kn = (size_t)(eq - k);
+		const char *v = eq == p ? p + 1 : p;
+		const char *ve = memchr(v, ' ', (size_t)(end - v));
+		if (!ve)
+			ve = end;
+		p = ve;
+		u64 x;
+
+		switch (k[0]) {
+		case 'a':
+			if (key_is(k, kn, "align")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad align");
+				ev->align = x;
+				*have |= F_ALIGN;
+			}
+			break;
+		case 'b':
+			if (key_is(k, kn, "bytes_req")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad bytes_req");
+				ev->bytes_req = x;
+				*have |= F_REQ;
+			} else if (key_is(k, kn, "bytes_alloc")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad bytes_alloc");
+				ev->bytes_alloc = x;
+				*have |= F_ALLOC;
+			}
+			break;
+		case 'f':
+			if (key_is(k, kn, "failed")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad failed");
+				ev->failed = x != 0;
+			}
+			break;
+		case 'g':
+			if (key_is(k, kn, "gfp_flags")) {
+				if (parse_gfp(v, (unsigned int)(ve - v), &ev->gfp))
+					bad("unknown gfp_flags '%.*s'", (int)(ve - v), v);
+				*have |= F_GFP;
+			}
+			break;
+		case 'm':
+			if (key_is(k, kn, "migratetype")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad migratetype");
+				ev->migratetype = (int)x;
+				*have |= F_MT;
+			}
+			break;
+		case 'n':
+			if (key_is(k, kn, "name")) {
+				ev->name = v;
+				ev->name_len = (unsigned int)(ve - v);
+				if (!ev->name_len || ev->name_len > 63)
+					bad("bad cache name");
+				*have |= F_NAME;
+			}
+			break;
+		case 'o':
+			if (key_is(k, kn, "order")) {
+				if (!parse_dec(v, ve, &x) || x > 63)
+					bad("bad order");
+				ev->order = (unsigned int)x;
+				*have |= F_ORDER;
+			}
+			break;
+		case 'p':
+			if (key_is(k, kn, "ptr")) {
+				if (!parse_hex(v, ve, &x))
+					bad("bad ptr");
+				if (!(*have & F_PFN))
+					ev->ptr = x;
+				*have |= F_PTR;
+			} else if (key_is(k, kn, "pfn")) {
+				if (!parse_hex(v, ve, &x))
+					bad("bad pfn");
+				ev->ptr = x;
+				*have |= F_PFN;
+			} else if (key_is(k, kn, "page")) {
+				/* a page allocation the kernel failed prints no page */
+				if ((ve - v == 6 && !memcmp(v, "(null)", 6)) ||
+				    (parse_hex(v, ve, &x) && !x))
+					ev->failed = true;
+			}
+			break;
+		case 'r':
+			if (key_is(k, kn, "reserved")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad reserved");
+				ev->reserved = x != 0;
+			}
+			break;
+		case 's':
+			if (key_is(k, kn, "size")) {
+				if (!parse_dec(v, ve, &x))
+					bad("bad size");
+				ev->bytes_req = x;
+				*have |= F_SIZE;
+			}
+			break;
+		case 'v':
+			if (key_is(k, kn, "va_start")) {
+				/* decimal in alloc_vmap_area, hex with 0x in the free */
+				bool ok = (ve - v > 2 && v[1] == 'x') ? parse_hex(v, ve, &x)
+								     : parse_dec(v, ve, &x);
+				if (!ok)
+					bad("bad va_start");
+				ev->ptr = x;
+				*have |= F_VA;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+int kmm_trace_parse_line(const char *line, size_t len, struct kmm_trace_event *ev,
+			 char *err, size_t errlen)
+{
+	const char *p = line, *end = line + len, *q;
+
+	while (end > p && (end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	while (p < end && *p == ' ')
+		p++;
+	if (p == end || *p == '#')
+		return 0;
+	if (memmem(p, (size_t)(end - p), "[LOST ", 6))
+		return 0;
+
+	/* The CPU: the first "[digits]". */
+	int cpu = -1;
+	for (q = p; (q = memchr(q, '[', (size_t)(end - q))); q++) {
+		const char *d = q + 1;
+		unsigned int c = 0;
+		while (d < end && (unsigned int)(*d - '0') < 10 && d - q < 6)
+			c = c * 10 + (unsigned int)(*d++ - '0');
+		if (d > q + 1 && d < end && *d == ']') {
+			cpu = (int)c;
+			p = d + 1;
+			break;
+		}
+	}
+	if (cpu < 0)
+		bad("no [cpu] column");
+
+	/* The flags column (optional), then the timestamp "sec.usec:". */
+	u64 ts = 0;
+	for (int col = 0;; col++) {
+		while (p < end && *p == ' ')
+			p++;
+		q = memchr(p, ' ', (size_t)(end - p));
+		if (!q || col == 2)
+			bad("no timestamp");
+		if (q[-1] == ':' && (unsigned int)(*p - '0') < 10) {
+			const char *dot = memchr(p, '.', (size_t)(q - p));
+			u64 sec, frac;
+			if (!dot || !parse_dec(p, dot, &sec) || !parse_dec(dot + 1, q - 1, &frac))
+				bad("bad timestamp");
+			for (long digits = q - 1 - (dot + 1); digits < 9; digits++)
+				frac *= 10;
+			ts = sec * 1000000000ULL + frac;
+			p = q + 1;
+			break;
+		}
+		p = q + 1;
+	}
+
+	/* "event: " */
+	while (p < end && *p == ' ')
+		p++;
+	q = memchr(p, ':', (size_t)(end - p));
+	if (!q || q == p)
+		bad("no event name");
+	memset(ev, 0, sizeof(*ev));
+	ev->cpu = cpu;
+	ev->ts_ns = ts;
+	ev->migratetype = -1;
+	const struct event_name *en = lookup_event(p, (size_t)(q - p));
+	if (!en) {
+		ev->type = KMM_TEV_OTHER;
+		return 1;
+	}
+	ev->type = en->type;
+	unsigned int have = 0;
+	if (parse_fields(q + 1, end, ev, &have, err, errlen))
+		return -EINVAL;
+	if ((have & en->need) != en->need) {
+		static const char *const fnames[] = { "ptr", "name", "bytes_req", "bytes_alloc",
+			"gfp_flags", "pfn", "order", "migratetype", "va_start", "size", "align" };
+		unsigned int missing = en->need & ~have;
+		bad("%s: no %s=", en->name, fnames[__builtin_ctz(missing)]);
+	}
+	return 1;
+}

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The workbench end to end: the kmm binary run as a person would run it,
+ * its output read back (the JSON parsed, the PNGs decoded, the report
+ * opened in headless Chromium when Debian's chromium is installed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <png.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <criterion/criterion.h>
+#include "../tools/kmm/colours.h"
+
+/* ../shared beside the clone (CI), else the workplace's copy. */
+static const char *trace_dir(void)
+{
+	static const char *const dirs[] = { TRACE_DIR_REL, "/work/shared/data/traces/linux-6.18-build" };
+	for (int i = 0; i < 2; i++)
+		if (!access(dirs[i], R_OK))
+			return dirs[i];
+	return dirs[0];
+}
+
+extern char **environ;
+
+struct result {
+	int status;		/* exit code, or 128 + signal */
+	char *out, *err;
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	size_t got = fread(buf, 1, (size_t)n, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Run argv (argv[0] "kmm" means the built kmm); stdout and stderr captured. */
+static struct result run(const char *const *argv)
+{
+	char out[] = "/tmp/kmm-test-outXXXXXX", err[] = "/tmp/kmm-test-errXXXXXX";
+	int fo = mkstemp(out), fe = mkstemp(err);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fo, 1);
+	posix_spawn_file_actions_adddup2(&fa, fe, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	const char *args[64];
+	int n = 0;
+	for (; argv[n] && n < 63; n++)
+		args[n] = argv[n];
+	args[n] = NULL;
+	if (!strcmp(args[0], "kmm"))
+		args[0] = KMM_BIN;
+	pid_t pid;
+	int rc = posix_spawnp(&pid, args[0], &fa, NULL, (char *const *)args, environ);
+	cr_assert_eq(rc, 0, "spawn %s: %s", args[0], strerror(rc));
+	int st;
+	waitpid(pid, &st, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fo);
+	close(fe);
+	struct result r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(out), slurp(err) };
+	unlink(out);
+	unlink(err);
+	return r;
+}
+
+#define RUN(...) run((const char *const[]){ __VA_ARGS__, NULL })
+
+/* --- a small strict JSON checker, and a reader of top-level numbers --- */
+static const char *jvalue(const char *p);
+static const char *jws(const char *p) { while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++; return p; }
+static const char *jstring(const char *p)
+{
+	if (*p != '"')
+		return NULL;
+	for (p++; *p && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			return NULL;
+		if (*p == '\\' && !*++p)
+			return NULL;
+	}
+	return *p == '"' ? p + 1 : NULL;
+}
+static const char *jvalue(const char *p)
+{
+	p = jws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		bool obj = *p == '{';
+		p = jws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (obj) {
+				if (!(p = jstring(jws(p))))
+					return NULL;
+				p = jws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			if (!(p = jvalue(p)))
+				return NULL;
+			p = jws(p);
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			return *p == close ? p + 1 : NULL;
+		}
+	}
+	if (*p == '"')
+		return jstring(p);
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	char *end;
+	strtod(p, &end);
+	return end > p ? end : NULL;
+}
+static bool json_valid(const char *s)
+{
+	const char *e = s ? jvalue(s) : NULL;
+	return e && !*jws(e);
+}
+static double json_num(const char *s, const char *key)
+{
+	char k[64];
+	snprintf(k, sizeof(k), "\"%s\": ", key);
+	const char *p = strstr(s, k);
+	cr_assert_not_null(p, "no \"%s\" in the JSON", key);
+	return strtod(p + strlen(k), NULL);
+}
+
+/* --- boot, show --- */
+
+Test(workbench, boot_prints_linux_boot_log)
+{
+	struct result r = RUN("kmm", "boot", "arch=x86_32", "mem=2G", "cpus=2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	static const char *const want[] = {
+		"BIOS-e820: [mem 0x0000000000100000-0x000000007fffffff] usable", "Zone ranges:",
+		"  HighMem  [mem 0x0000000038000000-0x000000007fffffff]", "Early memory node ranges",
+		"Memory: ", "K available", "SLUB: HWalign=64, Order=0-3, MinObjects=0, CPUs=2, Nodes=1",
+		"virtual kernel memory layout:", "    fixmap  : 0x", "    pkmap   : 0x", "    vmalloc : 0x",
+		"    lowmem  : 0xc0000000 - 0xf8000000   ( 896 MB)" };
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert_not_null(strstr(r.out, want[i]), "no '%s' in:\n%s", want[i], r.out);
+}
+
+Test(workbench, show_json_and_errors)
+{
+	struct result r = RUN("kmm", "show", "--json", "buddyinfo", "meminfo", "slabinfo", "zoneinfo",
+			      "vmallocinfo", "mem=512M");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(json_valid(r.out), "invalid JSON:\n%s", r.out);
+	cr_assert_gt(json_num(r.out, "MemTotal"), 500000);
+	cr_assert_not_null(strstr(r.out, "\"zone\": \"DMA32\""));
+
+	r = RUN("kmm", "show", "nosuchview");
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_empty(r.out);
+	cr_assert_not_null(strstr(r.err, "unknown view 'nosuchview'"), "%s", r.err);
+
+	r = RUN("kmm", "boot", "mem=lots");
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_empty(r.out);
+	cr_assert_not_null(strstr(r.err, "Malformed kernel command line parameter \"mem=lots\""), "%s", r.err);
+
+	r = RUN("kmm", "frobnicate");
+	cr_assert_eq(r.status, 2);
+	r = RUN("kmm", "run", "nosuchscenario");
+	cr_assert_eq(r.status, 2);
+	cr_assert_not_null(strstr(r.err, "unknown scenario 'nosuchscenario'"));
+	for (const char *const *c = (const char *const[]){ "boot", "show", "run", "replay", "exec", NULL }; *c; c++) {
+		r = RUN("kmm", *c, "--help");
+		cr_assert_eq(r.status, 0, "kmm %s --help", *c);
+		cr_assert_not_null(strstr(r.out, "usage: kmm"), "kmm %s --help", *c);
+	}
+}
+
+/* --- replay --- */
+
+Test(workbench, replay_real_trace_json, .timeout = 240)
+{
+	char xz[512];
+	snprintf(xz, sizeof(xz), "%s/trace.txt.xz", trace_dir());
+	if (access(xz, R_OK))
+		cr_skip_test("no trace at %s", xz);
+	struct result r = RUN("kmm", "replay", "--json", "--compare-proc", trace_dir(), xz);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(json_valid(r.out), "invalid JSON:\n%.2000s", r.out);
+	cr_assert_eq(json_num(r.out, "events"), 286522);
+	cr_assert_eq(json_num(r.out, "kmalloc_ksize_mismatch"), 0);
+	cr_assert_eq(json_num(r.out, "kmalloc_ksize_match"), 4343);
+	cr_assert_gt(json_num(r.out, "unmatched_frees"), 0);
+	cr_assert_eq(json_num(r.out, "malformed"), 0);
+	cr_assert_eq(json_num(r.out, "failed_allocs"), 0);
+	cr_assert_gt(json_num(r.out, "applied"), 200000);
+	cr_assert_gt(json_num(r.out, "seconds"), 0);
+	cr_assert_not_null(strstr(r.out, "\"unusable_index\": [{\"node\": 0"));
+	cr_assert_gt(json_num(r.out, "in_both"), 30);
+	/* Every cache but kmm's own kmem_cache and kmem_cache_node (our structs). */
+	cr_assert_geq(json_num(r.out, "same_objsize"), json_num(r.out, "in_both") - 2);
+	cr_assert_str_empty(r.err, "no progress bar when stderr is no terminal: %s", r.err);
+}
+
+static const char small_trace[] =
+	"# tracer: nop\n"
+	"   cat-1  [000] .....  1.000001: kmalloc: call_site=x+0x1/0x2 ptr=ffff888100000100 bytes_req=100 bytes_alloc=128 gfp_flags=GFP_KERNEL node=-1 accounted=false\n"
+	"   cat-1  [001] .....  1.000002: this line is broken\n"
+	"   cat-1  [001] .....  1.000003: kmem_cache_alloc: call_site=y+0x1/0x2 ptr=ffff888100000200 name=my_cache bytes_req=40 bytes_alloc=48 gfp_flags=GFP_KERNEL|__GFP_ZERO node=-1 accounted=false\n"
+	"   cat-1  [001] .....  1.000004: kfree: call_site=z+0x1/0x2 ptr=ffff888100000100\n"
+	"   cat-1  [000] .....  1.000005: kmem_cache_free: call_site=z+0x1/0x2 ptr=ffff888100000999 name=my_cache\n"
+	"   cat-1  [000] .....  1.000006: mm_page_alloc: page=ffffea0000000040 pfn=0x1001 order=2 migratetype=0 gfp_flags=GFP_KERNEL|__GFP_COMP\n"
+	"   cat-1  [000] .....  1.000007: mm_page_free: page=ffffea0000000040 pfn=0x1001 order=2\n"
+	"   cat-1  [000] ...2.  1.000008: mm_page_free_batched: page=ffffea0000000040 pfn=0x1001 order=0\n"
+	"   cat-1  [000] .....  1.000009: mm_page_alloc: page=ffffea0000000080 pfn=0x1002 order=0 migratetype=0 gfp_flags=GFP_BOGUS\n"
+	"   cat-1  [000] .....  1.000010: alloc_vmap_area: va_start: 18446683600629776384 size=20480 align=16384 vstart=0xffffc90000000000 vend=0xffffe8ffffffffff failed=0\n"
+	"   cat-1  [000] .....  1.000011: free_vmap_area_noflush: va_start=0xffffc900038fc000 nr_lazy=1 nr_lazy_max=16384\n"
+	"   cat-1  [000] .....  1.000012: percpu_alloc_percpu: call_site=mm_init+0x2bf/0x4d0 reserved=0 is_atomic=0 size=16 align=8 base_addr=ffffe8ffffc00000 off=43040 ptr=000060795bb03820 bytes_alloc=64 gfp_flags=GFP_KERNEL\n"
+	"   cat-1  [000] .....  1.000013: sched_switch: prev_comm=a\n";
+
+static void write_small_trace(const char *path, bool gz)
+{
+	if (gz) {
+		gzFile g = gzopen(path, "wb");
+		gzwrite(g, small_trace, sizeof(small_trace) - 1);
+		gzclose(g);
+	} else {
+		FILE *f = fopen(path, "w");
+		fputs(small_trace, f);
+		fclose(f);
+	}
+}
+
+Test(workbench, replay_counts_names_bad_lines_and_reads_gzip)
+{
+	char path[] = "/tmp/kmm-trace-XXXXXX";
+	close(mkstemp(path));
+	for (int gz = 0; gz < 2; gz++) {
+		write_small_trace(path, gz);
+		struct result r = RUN("kmm", "replay", "--json", path);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_assert(json_valid(r.out), "%s", r.out);
+		cr_assert_eq(json_num(r.out, "events"), 11);
+		cr_assert_eq(json_num(r.out, "malformed"), 2);
+		cr_assert_eq(json_num(r.out, "unmatched_frees"), 1);
+		cr_assert_eq(json_num(r.out, "batched_repeats"), 1);
+		cr_assert_eq(json_num(r.out, "kmalloc_ksize_match"), 1);
+		cr_assert_eq(json_num(r.out, "ignored"), 1);
+		/* kmalloc, cache alloc, kfree, page alloc+free, vmap alloc+free, percpu */
+		cr_assert_eq(json_num(r.out, "applied"), 8);
+		cr_assert_not_null(strstr(r.err, ":3: malformed line"), "%s", r.err);
+		cr_assert_not_null(strstr(r.err, ":10: malformed line (unknown gfp_flags 'GFP_BOGUS')"),
+				   "%s", r.err);
+	}
+	/* --strict: the first bad line ends it, nothing on stdout, no report. */
+	write_small_trace(path, false);
+	struct result r = RUN("kmm", "replay", "--strict", "--report", "/tmp/kmm-strict.html", path);
+	cr_assert_eq(r.status, 1);
+	cr_assert_str_empty(r.out);
+	cr_assert_not_null(strstr(r.err, ":3: malformed line"));
+	cr_assert(access("/tmp/kmm-strict.html", F_OK), "a report was written");
+	unlink(path);
+
+	r = RUN("kmm", "replay", "/nonexistent/trace.xz");
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "No such file"), "%s", r.err);
+}
+
+/* --- run --- */
+
+Test(workbench, run_each_scenario, .timeout = 240)
+{
+	static const char *const sc[] = { "fork-storm", "module-load", "highmem-copy", "fragment", "mixed" };
+	for (size_t i = 0; i < 5; i++) {
+		struct result r = RUN("kmm", "run", "--json", "--ops", "200", sc[i]);
+		cr_assert_eq(r.status, 0, "%s: %s", sc[i], r.err);
+		cr_assert(json_valid(r.out), "%s: invalid JSON:\n%.3000s", sc[i], r.out);
+		cr_assert_not_null(strstr(r.out, "\"per_second\": "), "%s", sc[i]);
+		cr_assert_gt(json_num(r.out, "ops"), 0, "%s", sc[i]);
+		cr_assert_eq(json_num(r.out, "failed_allocs"), 0, "%s", sc[i]);
+	}
+	/* The text form names the throughput and prints the views. */
+	struct result r = RUN("kmm", "run", "--seconds", "0.2", "fork-storm", "mem=512M");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "forks/s") ?: strstr(r.out, "/s"));
+	cr_assert_not_null(strstr(r.out, "==> /proc/slabinfo <=="));
+	cr_assert_not_null(strstr(r.out, "task_struct"));
+}
+
+/* --- pictures --- */
+
+struct image {
+	int w, h;
+	unsigned char **rows;	/* RGB */
+};
+
+static struct image read_png(const char *path)
+{
+	struct image im = { 0 };
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png_create_info_struct(png);
+	cr_assert(!setjmp(png_jmpbuf(png)), "%s does not decode", path);
+	png_init_io(png, f);
+	png_read_png(png, info, PNG_TRANSFORM_STRIP_ALPHA | PNG_TRANSFORM_STRIP_16 | PNG_TRANSFORM_PACKING, NULL);
+	im.w = (int)png_get_image_width(png, info);
+	im.h = (int)png_get_image_height(png, info);
+	cr_assert_eq(png_get_color_type(png, info), PNG_COLOR_TYPE_RGB);
+	png_bytepp rows = png_get_rows(png, info);
+	im.rows = malloc(sizeof(*im.rows) * (size_t)im.h);
+	for (int y = 0; y < im.h; y++) {
+		im.rows[y] = malloc((size_t)im.w * 3);
+		memcpy(im.rows[y], rows[y], (size_t)im.w * 3);
+	}
+	png_destroy_read_struct(&png, &info, NULL);
+	fclose(f);
+	return im;
+}
+
+static bool is_slab(const unsigned char *p)
+{
+	for (unsigned int c = 0; c < 8; c++) {
+		struct rgb s = colour_slab(c);
+		if (p[0] == s.r && p[1] == s.g && p[2] == s.b)
+			return true;
+	}
+	return false;
+}
+
+static bool is_free_or_uninit(const unsigned char *p)
+{
+	struct rgb u = colour_use(KMM_PAGE_UNINIT, 0, 0);
+	if (p[0] == u.r && p[1] == u.g && p[2] == u.b)
+		return true;
+	for (unsigned int o = 0; o < 11; o++) {
+		struct rgb f = colour_free(o);
+		if (p[0] == f.r && p[1] == f.g && p[2] == f.b)
+			return true;
+	}
+	return false;
+}
+
+Test(workbench, pictures_show_slab_below_highmem_only, .timeout = 120)
+{
+	char dir[] = "/tmp/kmm-draw-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct result r = RUN("kmm", "run", "--ops", "2000", "--show", "none", "--draw", dir,
+			      "fork-storm", "arch=x86_32", "mem=2G", "cpus=2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/memmap.png", dir);
+	struct image im = read_png(path);
+	/* 2 GiB: 524288 frames, one a pixel; HighMem begins at pfn 0x38000. */
+	unsigned long ppp = MAP_PPP(524288UL), boundary = 0x38000 / ppp;
+	unsigned long slab_low = 0, slab_high = 0, free_high = 0;
+	for (unsigned long p = 0; p < 524288UL / ppp; p++) {
+		const unsigned char *px = im.rows[MAP_Y0 + p / MAP_W] + 3 * (MAP_X0 + p % MAP_W);
+		if (p < boundary)
+			slab_low += is_slab(px);
+		else {
+			slab_high += is_slab(px);
+			free_high += is_free_or_uninit(px);
+		}
+	}
+	cr_assert_gt(slab_low, 10, "no slab pages drawn below HighMem");
+	cr_assert_eq(slab_high, 0, "%lu slab pages drawn in HighMem", slab_high);
+	cr_assert_gt(free_high, 200000, "HighMem is not drawn free: %lu", free_high);
+	for (int y = 0; y < im.h; y++)
+		free(im.rows[y]);
+	free(im.rows);
+	for (const char *const *f = (const char *const[]){ "kernel-vm.png", "fragmentation.png", NULL }; *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		struct image o = read_png(path);
+		cr_assert_gt(o.w, 1000);
+		for (int y = 0; y < o.h; y++)
+			free(o.rows[y]);
+		free(o.rows);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/memmap.png", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* --- the report --- */
+
+static const char *chromium(void)
+{
+	static const char *const names[] = { "/usr/bin/chromium", "/usr/bin/chromium-browser", NULL };
+	for (int i = 0; names[i]; i++)
+		if (!access(names[i], X_OK))
+			return names[i];
+	return NULL;
+}
+
+Test(workbench, report_renders_in_headless_chromium, .timeout = 240)
+{
+	const char *html = "/tmp/kmm-test-report.html";
+	unlink(html);
+	struct result r = RUN("kmm", "run", "--seconds", "0.3", "--report", html, "mixed");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char *page = slurp(html);
+	cr_assert_not_null(page);
+	cr_assert_not_null(strstr(page, "data:image/png;base64,iVBORw0KGgo"));
+	cr_assert_null(strstr(page, "src=\"http"), "the report fetches something");
+	cr_assert_not_null(strstr(page, "Zone ranges:"));
+	free(page);
+
+	const char *chrome = chromium();
+	if (!chrome)
+		cr_skip_test("Debian's chromium is not installed (tools/setup.sh installs it)");
+	char url[256];
+	snprintf(url, sizeof(url), "file://%s", html);
+	r = RUN(chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-dev-shm-usage", "--user-data-dir=/tmp/kmm-test-chromium",
+		"--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", url);
+	cr_assert_eq(r.status, 0, "chromium: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "data-images=\"ok\""), "the pictures did not load:\n%.500s", r.out);
+	cr_assert_not_null(strstr(r.out, "data-image-count=\"3\""));
+	cr_assert_null(strstr(r.err, "CONSOLE"), "console messages: %s", r.err);
+	cr_assert_null(strstr(r.err, "Uncaught"), "script errors: %s", r.err);
+	unlink(html);
+}
+
+Test(workbench, failed_output_leaves_nothing)
+{
+	struct result r = RUN("kmm", "run", "--ops", "10", "--report", "/nonexistent-dir/r.html", "fork-storm");
+	cr_assert_neq(r.status, 0);
+	cr_assert_str_empty(r.out, "output printed for a failed run");
+	cr_assert(access("/nonexistent-dir/r.html", F_OK));
+}
+
+/* --- exec --- */
+
+Test(workbench, exec_sets_preload_and_show)
+{
+	struct result r = RUN("kmm", "exec", "--preload", "/nonexistent/libkmm-malloc.so", "--", "true");
+	cr_assert_eq(r.status, 1);
+	cr_assert_not_null(strstr(r.err, "/nonexistent/libkmm-malloc.so"), "%s", r.err);
+
+	r = RUN("kmm", "exec", "--preload", EXEC_PROBE, "--show", "slabinfo,meminfo", "mem=1G",
+		"--", "sh", "-c", "echo \"$LD_PRELOAD|$KMM_SHOW|$KMM_CMDLINE\"");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	char want[512];
+	snprintf(want, sizeof(want), "%s|slabinfo,meminfo|mem=1G\n", EXEC_PROBE);
+	cr_assert_str_eq(r.out, want);
+}
