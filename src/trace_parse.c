@@ -135,8 +135,12 @@ static bool parse_dec(const char *s, const char *e, u64 *out)
 
 static const struct event_name *lookup_event(const char *s, size_t n)
 {
+	/* Every replayed event begins with one of these letters. */
+	if (n < 5 || !strchr("kmafp", s[0]))
+		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
-		if (strlen(event_names[i].name) == n && !memcmp(event_names[i].name, s, n))
+		if (event_names[i].name[0] == s[0] && !strncmp(event_names[i].name, s, n) &&
+		    event_names[i].name[n] == '\0')
 			return &event_names[i];
 	return NULL;
 }
@@ -298,8 +302,6 @@ int kmm_trace_parse_line(const char *line, size_t len, struct kmm_trace_event *e
 		p++;
 	if (p == end || *p == '#')
 		return 0;
-	if (memmem(p, (size_t)(end - p), "[LOST ", 6))
-		return 0;
 
 	/* The CPU: the first "[digits]". */
 	int cpu = -1;
@@ -314,8 +316,11 @@ int kmm_trace_parse_line(const char *line, size_t len, struct kmm_trace_event *e
 			break;
 		}
 	}
-	if (cpu < 0)
+	if (cpu < 0) {
+		if (memmem(line, len, "[LOST ", 6))
+			return 0;	/* "CPU:1 [LOST 23 EVENTS]" */
 		bad("no [cpu] column");
+	}
 
 	/* The flags column (optional), then the timestamp "sec.usec:". */
 	u64 ts = 0;
