@@ -76,6 +76,12 @@ static struct result run(const char *const *argv)
 	close(fo);
 	close(fe);
 	struct result r = { WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(out), slurp(err) };
+	/* The previous run's output goes; this one's stays reachable for the test. */
+	static char *last_out, *last_err;
+	free(last_out);
+	free(last_err);
+	last_out = r.out;
+	last_err = r.err;
 	unlink(out);
 	unlink(err);
 	return r;
