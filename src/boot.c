@@ -73,6 +73,7 @@ static void teardown(void)
 	stack_depot_exit();
 	memblock_reset();
 	pgtable_exit();
+	fault_inject_exit();
 	if (window_base)
 		plat_window_release(window_base, window_size);
 	window_base = NULL;

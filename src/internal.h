@@ -285,6 +285,13 @@ static inline bool want_init_on_free(void)
 void report_meminit(void);
 void kernel_init_pages(struct page *page, unsigned long nr);
 
+/* --- fault_inject.c: failslab, fail_page_alloc, fail-nth --- */
+/* Non-zero while any fault is armed: the allocators' fast paths test only this. */
+extern int kmm_fault_armed;
+bool should_fail_alloc_page(gfp_t gfp, unsigned int order);
+bool should_failslab(struct kmem_cache *s, gfp_t gfp);
+void fault_inject_exit(void);
+
 /* --- page_alloc.c --- */
 void kmm_calculate_min_free_kbytes(void);
 void gfp_zone_init(void);

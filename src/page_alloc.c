@@ -913,6 +913,8 @@ __alloc_pages_full(gfp_t gfp, unsigned int order, int preferred_nid)
 		return NULL;
 	gfp &= __GFP_BITS_MASK;
 	gfp = __current_gfp_context(gfp);
+	if (unlikely(READ_ONCE(kmm_fault_armed)) && should_fail_alloc_page(gfp, order))
+		return NULL;
 	if (!prepare_alloc_pages(gfp, order, preferred_nid, &ac)) {
 		if (!(gfp & __GFP_NOWARN))
 			warn_alloc(gfp, "page allocation failure: order:%u", order);
@@ -968,7 +970,7 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	 * A blocking request inside a section goes the full way, where
 	 * might_sleep() reports it once.
 	 */
-	if (unlikely(order) || unlikely(!kmm_machine_up) ||
+	if (unlikely(order) || unlikely(!kmm_machine_up) || unlikely(READ_ONCE(kmm_fault_armed)) ||
 	    unlikely(t->preempt_count && gfpflags_allow_blocking(gfp)))
 		goto full;
 
@@ -1072,6 +1074,8 @@ unsigned long alloc_pages_bulk_node(gfp_t gfp, int nid, unsigned long nr_pages,
 	if (!need || !kmm_machine_up)
 		return nr;
 	gfp = __current_gfp_context(gfp & __GFP_BITS_MASK);
+	if (unlikely(READ_ONCE(kmm_fault_armed)) && should_fail_alloc_page(gfp, 0))
+		return nr;
 	if (!prepare_alloc_pages(gfp, 0, nid, &ac))
 		goto fallback;
 

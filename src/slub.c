@@ -949,6 +949,8 @@ static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, in
 
 	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfpflags))
 		might_sleep();
+	if (unlikely(READ_ONCE(kmm_fault_armed)) && should_failslab(s, gfpflags))
+		return NULL;
 	__preempt_disable();
 	c = cpu_slab(s, current->cpu);
 	object = c->freelist;
@@ -1004,8 +1006,8 @@ static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags,
 	struct kmm_cpu *cpu;
 	void *object;
 
-	/* Nested in a section (atomic context) or for a node: the full path. */
-	if (unlikely(current->preempt_count | (node != NUMA_NO_NODE)) ||
+	/* Nested in a section (atomic context), for a node, faults armed: the full path. */
+	if (unlikely(current->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
 	    unlikely(!(cpu = __preempt_try_disable())))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab(s, cpu->id);

@@ -38,6 +38,7 @@
 #include <kmm/percpu.h>
 #include <kmm/percpu_counter.h>
 #include <kmm/trace.h>
+#include <kmm/fault-inject.h>
 
 #ifdef __cplusplus
 extern "C" {
