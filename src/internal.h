@@ -432,6 +432,7 @@ void kmm_check_pgtable(void);
 void vmalloc_init(void);
 void vmalloc_exit(void);
 int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr, pgprot_t prot);
+void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr);
 int kmm_check_vmalloc(void);
 void show_vmallocinfo(FILE *f);
 /* --- per-CPU data (percpu*.c; see percpu_internal.h) --- */

@@ -87,11 +87,15 @@ int pcpu_populate_chunk(struct pcpu_chunk *chunk, int page_start, int page_end, 
 			goto fail;
 		continue;
 fail:
-		/* Units before @u are mapped: clear their entries (the host keeps
-		 * stale mappings until the area goes, as a TLB would). */
+		/*
+		 * Units before @u are mapped: unmap them from the host too, now,
+		 * since their pages go back to the buddy allocator and the chunk
+		 * stays (a stale mapping would alias the pages' next user).
+		 */
 		for (int w = 0; w < u; w++) {
 			unsigned long a = (unsigned long)pcpu_chunk_addr(chunk, w, page_start * (int)PAGE_SIZE);
-			vunmap_range_noflush(a, a + (unsigned long)nr * PAGE_SIZE);
+			vunmap_pages_in_area(a, &v->pages[w * pcpu_unit_pages + page_start],
+					     (unsigned long)nr);
 		}
 		pcpu_free_pages(v, u + 1, page_start, page_end);
 		return -ENOMEM;

@@ -347,8 +347,11 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	if (s->annotated)
 		annot_pool_create(s);
 	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
-	if (!s->node[0])
-		return init_kmem_cache_nodes(s);
+	if (!s->node[0] && init_kmem_cache_nodes(s)) {
+		if (s->annotated)
+			annot_pool_destroy(s);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

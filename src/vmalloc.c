@@ -210,6 +210,27 @@ int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr
 	return vm_map_pages(addr, prot, pages, nr, 0);
 }
 
+/*
+ * Undo vmap_pages_in_area() of the same @pages at @addr, host mappings
+ * included at once: the pages are about to be freed, and a stale host
+ * mapping would alias their next user (a per-CPU populate that failed).
+ */
+void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr)
+{
+	long runs = 0;
+
+	for (unsigned long i = 1; i <= nr; i++)
+		if (i == nr || page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1)
+			runs++;
+	vunmap_range_noflush(addr, addr + nr * PAGE_SIZE);
+	kmm_flush_kernel_range(addr, addr + nr * PAGE_SIZE, runs);
+	spin_lock(&vmap_area_lock);
+	struct vmap_area *va = __find_vmap_area(addr, false);
+	if (!WARN_ON_ONCE(!va))
+		va->host_maps -= (int)runs;
+	spin_unlock(&vmap_area_lock);
+}
+
 int map_vm_area(struct vm_struct *area, pgprot_t prot)
 {
 	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0);

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fail-nth sweep: every error path of the library, run.
+ *
+ * For each representative operation, N = 1, 2, ... fails the N-th
+ * allocation-like call the operation makes (Linux's fail-nth, with both
+ * attributes' filters opened as syzkaller opens them), until an N passes
+ * with no failure injected.  After each run, whatever the operation got is
+ * freed and the machine must be as before: the failure reached the caller
+ * (unless the operation has a documented fallback), kmm_check() is 0, no
+ * report was made, and the counters (free pages, slab objects in use,
+ * vmalloc and per-CPU pages, vmap areas) are back at their baseline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "helpers.h"
+#include "slab.h"
+
+#define MAX_N 2000
+
+enum pass { SLAB_PASS, PAGE_PASS };
+
+struct snapshot {
+	unsigned long free_pages;
+	unsigned long slab_objs;
+	unsigned long slab_b;
+	unsigned long vmalloc_pages;
+	unsigned long percpu_pages;
+	unsigned long vmap_areas;
+	unsigned long parts[3];	/* of free_pages: managed, free, page tables */
+};
+
+/* Count lines of a view, or sum one column of /proc/slabinfo. */
+static unsigned long view_sum(const char *view, int column)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned long sum = 0;
+
+	cr_assert_eq(kmm_show(view, f), 0, "kmm_show(%s)", view);
+	fclose(f);
+	for (char *save, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (column < 0) {
+			sum++;
+			continue;
+		}
+		/*
+		 * vmap_area objects also make the vmalloc area's free-space
+		 * tree, a node per hole: where an area lands splits or merges
+		 * holes.  Busy areas are counted from vmallocinfo instead.
+		 */
+		if (line[0] == '#' || !strncmp(line, "slabinfo", 8) || !strncmp(line, "vmap_area ", 10))
+			continue;
+		char name[64];
+		unsigned long v[2];
+		if (sscanf(line, "%63s %lu %lu", name, &v[0], &v[1]) == 3)
+			sum += v[column];
+	}
+	free(buf);
+	return sum;
+}
+
+/* Everything lazily held goes back, so that the counters are exact. */
+static void settle(void)
+{
+	rcu_barrier();
+	kvfree_rcu_barrier();
+	kmm_flush_deferred_vfree();
+	vm_unmap_aliases();
+	/* Every CPU slab and empty slab back to the page allocator. */
+	struct kmem_cache *s;
+	plat_mutex_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		kmem_cache_shrink(s);
+	plat_mutex_unlock(&slab_mutex);
+	drain_all_pages(NULL);
+	kmm_vmstat_fold_all();	/* the per-CPU differences into the counters read below */
+}
+
+static struct snapshot snap(void)
+{
+	struct snapshot s;
+
+	settle();
+	/*
+	 * Pages in use: deferred struct-page init may add memory as it goes,
+	 * and kernel page tables are never freed (as Linux), so neither counts.
+	 */
+	s.parts[0] = totalram_pages();
+	s.parts[1] = total_free();
+	s.parts[2] = global_node_page_state(NR_PAGETABLE);
+	s.free_pages = s.parts[0] - s.parts[1] - s.parts[2];
+	s.slab_objs = view_sum("slabinfo", 0);
+	s.slab_b = global_node_page_state(NR_SLAB_UNRECLAIMABLE_B) +
+		   global_node_page_state(NR_SLAB_RECLAIMABLE_B);
+	s.vmalloc_pages = vmalloc_nr_pages();
+	s.percpu_pages = pcpu_nr_pages();
+	s.vmap_areas = view_sum("vmallocinfo", -1);
+	return s;
+}
+
+static char *view_text(const char *view)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	kmm_show(view, f);
+	fclose(f);
+	return buf;
+}
+
+/* On a mismatch, the lines of @view that changed, to read in the log. */
+static void log_view_diff(const char *view, const char *before, const char *after)
+{
+	char *a = strdup(after), *b = malloc(strlen(before) + 2);
+
+	b[0] = '\n';
+	strcpy(b + 1, before);
+	before = b;
+	for (char *save, *line = strtok_r(a, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char needle[512];
+		snprintf(needle, sizeof(needle), "\n%s\n", line);
+		if (!strstr(before, needle))
+			cr_log_warn("%s now: %s", view, line);
+	}
+	free(a);
+	free(b);
+}
+
+static char *base_slabinfo, *base_vmallocinfo, *base_meminfo;
+
+static void expect_same(const struct snapshot *a, const struct snapshot *b, const char *op, int n)
+{
+	if (a->free_pages != b->free_pages) {
+		char *mi = view_text("meminfo");
+		log_view_diff("meminfo", base_meminfo, mi);
+		free(mi);
+	}
+	if (a->slab_objs != b->slab_objs || a->vmap_areas != b->vmap_areas) {
+		char *si = view_text("slabinfo"), *vi = view_text("vmallocinfo");
+		log_view_diff("slabinfo", base_slabinfo, si);
+		log_view_diff("vmallocinfo", base_vmallocinfo, vi);
+		free(si);
+		free(vi);
+	}
+	cr_expect_eq(a->free_pages, b->free_pages,
+		     "%s n=%d: pages in use %lu -> %lu (managed %lu/%lu free %lu/%lu tables %lu/%lu)",
+		     op, n, a->free_pages, b->free_pages, a->parts[0], b->parts[0], a->parts[1],
+		     b->parts[1], a->parts[2], b->parts[2]);
+	cr_expect_eq(a->slab_objs, b->slab_objs, "%s n=%d: slab objects %lu -> %lu", op, n,
+		     a->slab_objs, b->slab_objs);
+	cr_expect_eq(a->slab_b, b->slab_b, "%s n=%d: slab pages", op, n);
+	cr_expect_eq(a->vmalloc_pages, b->vmalloc_pages, "%s n=%d: vmalloc pages", op, n);
+	cr_expect_eq(a->percpu_pages, b->percpu_pages, "%s n=%d: percpu pages", op, n);
+	cr_expect_eq(a->vmap_areas, b->vmap_areas, "%s n=%d: vmap areas %lu -> %lu", op, n,
+		     a->vmap_areas, b->vmap_areas);
+}
+
+/*
+ * The slab pass counts slab allocations only (the page allocator's filters
+ * keep all but GFP_ATOMIC order-10 requests out); the page pass counts
+ * everything, as syzkaller's setup does.
+ */
+static void open_filters(enum pass pass)
+{
+	bool page = pass == PAGE_PASS;
+
+	kmm_fault_attr_reset();
+	cr_assert_eq(kmm_fault_attr_set("failslab", "ignore-gfp-wait", 0), 0);
+	cr_assert_eq(kmm_fault_attr_set("failslab", "verbose", 0), 0);
+	cr_assert_eq(kmm_fault_attr_set("fail_page_alloc", "verbose", 0), 0);
+	cr_assert_eq(kmm_fault_attr_set("fail_page_alloc", "ignore-gfp-wait", !page), 0);
+	cr_assert_eq(kmm_fault_attr_set("fail_page_alloc", "ignore-gfp-highmem", !page), 0);
+	cr_assert_eq(kmm_fault_attr_set("fail_page_alloc", "min-order", page ? 0 : MAX_PAGE_ORDER), 0);
+}
+
+static unsigned long bad_reports(void)
+{
+	static const enum kmm_report_kind kinds[] = {
+		KMM_REPORT_WARN, KMM_REPORT_BUG, KMM_REPORT_BAD_PAGE, KMM_REPORT_BAD_FREE,
+		KMM_REPORT_CHECK, KMM_REPORT_SLAB, KMM_REPORT_VMALLOC, KMM_REPORT_PERCPU,
+	};
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		n += kmm_report_count(kinds[i]);
+	return n;
+}
+
+/*
+ * An operation: true if it got all it asked for.  Either way it frees what
+ * it got before returning.
+ */
+struct op {
+	const char *name;
+	bool (*run)(void);
+	/*
+	 * The injected failure must reach the caller: in the slab pass
+	 * (failslab only), in the page pass (both attributes).  Where not, a
+	 * fallback absorbs it, as in Linux: kvmalloc's kmalloc falls back to
+	 * vmalloc, a slab's high-order page to the minimum order, vmalloc's
+	 * bulk page allocation to one page at a time.
+	 */
+	bool slab_strict, page_strict;
+};
+
+static void sweep(const struct op *op, enum pass pass)
+{
+	bool strict = pass == SLAB_PASS ? op->slab_strict : op->page_strict;
+
+	op->run();		/* caches and chunks made once, as a first user would */
+	struct snapshot base = snap();
+	int n;
+
+	free(base_slabinfo);
+	free(base_vmallocinfo);
+	free(base_meminfo);
+	base_meminfo = view_text("meminfo");
+	base_slabinfo = view_text("slabinfo");
+	base_vmallocinfo = view_text("vmallocinfo");
+
+	for (n = 1; n <= MAX_N; n++) {
+		cr_assert_eq(kmm_fail_nth_write(n), 0);
+		bool ok = op->run();
+		bool injected = kmm_fail_nth_read() == 0;
+		kmm_fail_nth_write(0);
+		int problems = kmm_check();
+		unsigned long reports = bad_reports();
+
+		/*
+		 * One clean run before the counters are read: caches the
+		 * allocators keep by choice (the per-CPU allocator's one spare
+		 * free chunk, which of two it keeps) settle as after the first
+		 * run, while anything leaked stays leaked.
+		 */
+		if (injected)
+			cr_expect(op->run(), "%s n=%d: the clean run after failed", op->name, n);
+		struct snapshot now = snap();
+
+		cr_expect_eq(problems, 0, "%s n=%d: kmm_check", op->name, n);
+		cr_expect_eq(reports, 0, "%s n=%d: a report was made", op->name, n);
+		expect_same(&base, &now, op->name, n);
+		if (!injected) {
+			cr_expect(ok, "%s n=%d: failed with nothing injected", op->name, n);
+			break;
+		}
+		if (strict)
+			cr_expect_not(ok, "%s n=%d (%s pass): an injected failure did not reach the caller",
+				      op->name, n, pass == SLAB_PASS ? "slab" : "page");
+		if (problems || reports)
+			break;	/* one broken state is enough to read */
+	}
+	cr_expect_lt(n, MAX_N, "%s: no end to the calls", op->name);
+	cr_log_info("%s (%s pass): %d injection points", op->name,
+		    pass == SLAB_PASS ? "slab" : "page", n - 1);
+}
+
+/* --- the operations --- */
+
+static bool op_cache_create(void)
+{
+	struct kmem_cache *s = kmem_cache_create("sweep_cache", 200, 0, SLAB_NO_MERGE, NULL);
+
+	if (!s)
+		return false;
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	if (o)
+		kmem_cache_free(s, o);
+	kmem_cache_destroy(s);
+	return o != NULL;
+}
+
+static bool op_kmalloc_classes(void)
+{
+	static const size_t sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048,
+					4096, 8192, 3 * 8192, 5 * 4096 * 16 };
+	static const gfp_t gfps[] = { GFP_KERNEL, GFP_KERNEL | __GFP_RECLAIMABLE,
+				      GFP_KERNEL | __GFP_DMA, GFP_ATOMIC };
+	void *p[4][sizeof(sizes) / sizeof(sizes[0])] = { 0 };
+	bool ok = true;
+
+	for (size_t g = 0; g < 4; g++)
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && ok; i++)
+			ok = (p[g][i] = kmalloc(sizes[i], gfps[g])) != NULL;
+	for (size_t g = 0; g < 4; g++)
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			kfree(p[g][i]);
+	return ok;
+}
+
+static bool op_krealloc(void)
+{
+	char *p = kmalloc(16, GFP_KERNEL), *q;
+	bool ok = false;
+
+	if (!p)
+		return false;
+	memset(p, 0x5a, 16);
+	static const size_t steps[] = { 1000, 5000, 100000, 64 };
+	for (size_t i = 0; i < 4; i++) {
+		q = krealloc(p, steps[i], GFP_KERNEL);
+		if (!q)
+			goto out;	/* p is still ours, untouched */
+		p = q;
+		cr_assert_eq(p[15], 0x5a, "krealloc lost the contents");
+	}
+	ok = true;
+out:
+	cr_assert_eq(p[0], 0x5a);
+	kfree(p);
+	return ok;
+}
+
+static bool op_kvmalloc(void)
+{
+	void *a = kvmalloc(1 << 20, GFP_KERNEL);
+	void *b = kvzalloc(3 * PAGE_SIZE, GFP_KERNEL);
+	void *c = kvrealloc(NULL, 200, GFP_KERNEL);
+
+	kvfree(a);
+	kvfree(b);
+	kvfree(c);
+	return a && b && c;
+}
+
+static bool op_vmalloc(void)
+{
+	void *a = vmalloc(16 * PAGE_SIZE);
+	void *b = vzalloc(3 * PAGE_SIZE);
+	void *c = vmalloc(600 * PAGE_SIZE);	/* a page array too big for kmalloc's small classes */
+
+	vfree(a);
+	vfree(b);
+	vfree(c);
+	return a && b && c;
+}
+
+static bool op_vmap(void)
+{
+	struct page *pages[8] = { 0 };
+	bool ok = true;
+	void *v = NULL, *r = NULL;
+
+	for (int i = 0; i < 8 && ok; i++)
+		ok = (pages[i] = alloc_page(GFP_KERNEL | __GFP_HIGHMEM)) != NULL;
+	if (ok)
+		ok = (v = vmap(pages, 8, VM_MAP, PAGE_KERNEL)) != NULL;
+	if (ok)
+		ok = (r = vm_map_ram(pages, 4, NUMA_NO_NODE)) != NULL;
+	if (r)
+		vm_unmap_ram(r, 4);
+	if (v)
+		vunmap(v);
+	for (int i = 0; i < 8; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	return ok;
+}
+
+/* Enough to need new chunks beyond the first, whose creation can fail. */
+#define PCPU_BIG 12
+
+static bool op_percpu(void)
+{
+	int __percpu *a = alloc_percpu(int);
+	void __percpu *big[PCPU_BIG];
+	void __percpu *c = __alloc_percpu_gfp(16, 8, GFP_ATOMIC);
+	bool ok = a && c;
+
+	for (int i = 0; i < PCPU_BIG; i++)
+		ok &= (big[i] = __alloc_percpu(16384, 64)) != NULL;
+	free_percpu(a);
+	for (int i = 0; i < PCPU_BIG; i++)
+		free_percpu(big[i]);
+	free_percpu(c);
+	return ok;
+}
+
+static bool op_cache_bulk(void)
+{
+	static struct kmem_cache *s;
+	void *p[100];
+
+	if (!s)
+		s = kmem_cache_create("sweep_bulk", 96, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(s);
+	int got = kmem_cache_alloc_bulk(s, GFP_KERNEL, 100, p);
+	cr_assert(got == 0 || got == 100, "bulk gave %d", got);
+	if (got)
+		kmem_cache_free_bulk(s, (size_t)got, p);
+	return got == 100;
+}
+
+static bool op_pages_bulk(void)
+{
+	struct page *arr[64] = { 0 };
+	unsigned long got = alloc_pages_bulk(GFP_KERNEL, 64, arr);
+	unsigned long seen = 0;
+
+	for (int i = 0; i < 64; i++)
+		if (arr[i]) {
+			seen++;
+			__free_page(arr[i]);
+		}
+	cr_assert_eq(seen, got, "alloc_pages_bulk said %lu, filled %lu", got, seen);
+	return got == 64;
+}
+
+static bool op_pages(void)
+{
+	struct page *a = alloc_pages(GFP_KERNEL, 3);
+	unsigned long b = __get_free_pages(GFP_KERNEL, 1);
+	unsigned long c = get_zeroed_page(GFP_ATOMIC);
+	struct page *d = alloc_pages(GFP_HIGHUSER, 0);
+
+	if (a)
+		__free_pages(a, 3);
+	if (b)
+		free_pages(b, 1);
+	if (c)
+		free_page(c);
+	if (d)
+		__free_page(d);
+	return a && b && c && d;
+}
+
+static const struct op ops[] = {
+	{ "kmem_cache_create", op_cache_create, true, false },
+	{ "kmalloc classes", op_kmalloc_classes, true, false },
+	{ "krealloc", op_krealloc, true, false },
+	{ "kvmalloc", op_kvmalloc, false, false },
+	{ "vmalloc", op_vmalloc, true, false },
+	{ "vmap", op_vmap, true, true },
+	{ "alloc_percpu", op_percpu, true, true },
+	{ "kmem_cache_alloc_bulk", op_cache_bulk, true, false },
+	{ "alloc_pages_bulk", op_pages_bulk, true, true },
+	{ "alloc_pages", op_pages, true, true },
+};
+
+static void sweep_all(const char *cmdline)
+{
+	boot_or_die(cmdline);
+	if (getenv("SWEEP_CONSOLE"))
+		kmm_set_console(stderr);
+	for (enum pass pass = SLAB_PASS; pass <= PAGE_PASS; pass++) {
+		open_filters(pass);
+		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			sweep(&ops[i], pass);
+	}
+	check_and_shutdown();
+}
+
+Test(fail_nth, sweep_x86_64, .timeout = 600)
+{
+	sweep_all("mem=256M cpus=2");
+}
+
+Test(fail_nth, sweep_x86_32_highmem, .timeout = 600)
+{
+	sweep_all("arch=x86_32 mem=1200M cpus=2");
+}
