@@ -42,6 +42,8 @@
 #ifndef KMM_FAULT_INJECT_H
 #define KMM_FAULT_INJECT_H
 
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -82,5 +84,7 @@ unsigned int kmm_fail_nth_read(void);
 #ifdef __cplusplus
 }
 #endif
+
+#pragma GCC visibility pop
 
 #endif /* KMM_FAULT_INJECT_H */
