@@ -164,8 +164,13 @@ static __always_inline struct kmm_cpu *__preempt_try_disable(void)
 {
 	struct task_struct *t = current;
 
-	if (t->preempt_count == 0 && !cpu_enter_held(t))
-		return NULL;
+	if (t->preempt_count == 0) {
+		if (!cpu_enter_held(t))
+			return NULL;
+		t->preempt_count = 1;
+		barrier();
+		return t->kcpu;
+	}
 	t->preempt_count++;
 	barrier();
 	return t->kcpu;

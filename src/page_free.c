@@ -276,15 +276,18 @@ static int free_pages_check_ref(struct page *page, unsigned int order, const cha
  */
 #define FREE_FAST_FLAGS_MASK	(KMM_ALLOC_HEAD | KMM_ALLOC_ORDER_MASK | BIT(PG_head))
 
-static __always_inline bool free_page_fast_ok(const struct page *page)
+/* @page's pfn if its free may take the fast path, else ULONG_MAX. */
+static __always_inline unsigned long free_page_fast_pfn(const struct page *page)
 {
 	unsigned long pfn = page_ptr_pfn(page);
 
 	/* A section not yet ready goes the full way, which asks pfn_is_deferred(). */
 	if (unlikely(pfn == ULONG_MAX) || unlikely(!pfn_section_ready(pfn)))
-		return false;
-	return likely((READ_ONCE(page->flags) & FREE_FAST_FLAGS_MASK) == KMM_ALLOC_HEAD) &&
-	       likely(page_ref_count(page) > 0);
+		return ULONG_MAX;
+	if (likely((READ_ONCE(page->flags) & FREE_FAST_FLAGS_MASK) == KMM_ALLOC_HEAD) &&
+	    likely(page_ref_count(page) > 0))
+		return pfn;
+	return ULONG_MAX;
 }
 
 /* Every free but a plain order-0 one, and every bad one. */
@@ -323,14 +326,14 @@ static __attribute__((noinline)) void free_page_fast_wake(void)
 void __free_pages(struct page *page, unsigned int order)
 {
 	struct task_struct *t = current;
+	unsigned long pfn;
 
-	if (unlikely(order) || unlikely(!free_page_fast_ok(page)) ||
+	if (unlikely(order) || unlikely((pfn = free_page_fast_pfn(page)) == ULONG_MAX) ||
 	    unlikely(!__preempt_try_disable()))
 		return __free_pages_full(page, order);
 	if (!page_ref_dec_and_test(page))
 		goto out;
 
-	unsigned long pfn = page_to_pfn(page);
 	int mt = get_pfnblock_migratetype(page, pfn);
 	unsigned long flags = READ_ONCE(page->flags);
 	/* free_page_is_bad(), the refcount aside: we just took it to zero. */
