@@ -13,6 +13,13 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   apt-get install -y -qq $missing >/dev/null
 fi
+# Optional: bench_slab's mimalloc peer.  The build goes on without it.
+if ! dpkg -s libmimalloc-dev >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  [ -n "$missing" ] || apt-get update -qq
+  apt-get install -y -qq libmimalloc-dev >/dev/null ||
+    echo "setup: libmimalloc-dev not installed; bench_slab skips its mimalloc peer" >&2
+fi
 if [ -d build/meson-private ]; then
   meson setup --reconfigure build >/dev/null
 else
