@@ -267,8 +267,11 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 			break;
 		area->pages[got++] = page;
 	}
+	/* Under the lock kmm_check() also takes: the pages and the count as one. */
+	spin_lock(&vmap_area_lock);
 	area->nr_pages = (unsigned int)got;
 	atomic_long_add((long)got, &kmm_meminfo.vmalloc_pages);
+	spin_unlock(&vmap_area_lock);
 	if (got != nr) {
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages", got * PAGE_SIZE);
 		goto fail;
@@ -376,9 +379,9 @@ static void __vfree(const void *addr, bool deferred)
 		}
 		return;
 	}
+	/* VmallocUsed went down as the area left the busy tree. */
 	for (unsigned int i = 0; i < vm->nr_pages; i++)
 		__free_page(vm->pages[i]);
-	atomic_long_sub(vm->nr_pages, &kmm_meminfo.vmalloc_pages);
 	if (vm->pages && is_vmalloc_addr(vm->pages))
 		vfree(vm->pages);
 	else

@@ -319,6 +319,13 @@ bool unmap_vmap_area(unsigned long addr, bool deferred, bool ram, struct vm_stru
 	*vmp = va->vm;
 	va->vm = NULL;
 	rb_erase(&va->rb_node, &vmap_busy_root);
+	/*
+	 * VmallocUsed drops with the area's leaving the busy tree, under the
+	 * same lock, so kmm_check() (which counts the busy areas' pages) never
+	 * sees one without the other, whichever thread frees.
+	 */
+	if (*vmp && ((*vmp)->flags & VM_ALLOC))
+		atomic_long_sub((*vmp)->nr_pages, &kmm_meminfo.vmalloc_pages);
 	va_insert(va, &vmap_lazy_root, NULL);
 	long lazy = atomic_long_add_return((long)(va_size(va) >> PAGE_SHIFT), &vmap_lazy_nr);
 	spin_unlock(&vmap_area_lock);
