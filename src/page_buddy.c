@@ -134,8 +134,10 @@ static bool buddy_merge_likely(unsigned long pfn, unsigned long buddy_pfn,
 	if (order >= MAX_PAGE_ORDER - 1)
 		return false;
 	unsigned long higher_pfn = buddy_pfn & pfn;
-	struct page *higher = page + (higher_pfn - pfn);
-	struct page *higher_buddy = higher + ((higher_pfn ^ (1UL << (order + 1))) - higher_pfn);
+	/* Signed steps: the higher block and its buddy may lie below @page. */
+	struct page *higher = page - (pfn - higher_pfn);
+	struct page *higher_buddy = higher + ((long)(higher_pfn ^ (1UL << (order + 1))) -
+					      (long)higher_pfn);
 
 	if (!pfn_valid(higher_pfn ^ (1UL << (order + 1))) || pfn_is_deferred(page_to_pfn(higher_buddy)))
 		return false;
