@@ -30,8 +30,15 @@
 
 #include <stddef.h>
 
+/* GCC says __SANITIZE_ADDRESS__; clang 14 (the fuzzer's) only answers __has_feature. */
 #if defined(__SANITIZE_ADDRESS__)
 #define KMM_ANNOTATE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KMM_ANNOTATE_ASAN 1
+#endif
+#endif
+#ifdef KMM_ANNOTATE_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 #if defined(KMM_VALGRIND)
