@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stress across threads and under memory pressure.
+ *
+ * pass_objects: threads allocate from every allocator (kmalloc, a cache,
+ * pages, vmalloc, per-CPU memory), write a pattern of the object's tag,
+ * and pass each object through queues to other threads, which check the
+ * pattern, sometimes write a new one and pass it on, and finally free it.
+ * An object handed out twice, freed early or written by anyone else shows
+ * as a broken pattern.
+ *
+ * oom_soak: a 64 MiB machine is driven into its reserves with mixed gfp
+ * classes while a shrinker over a cache of objects (the reclaimer) gives
+ * memory back.  It checks Linux's promises: __GFP_NOFAIL never returns
+ * NULL; GFP_ATOMIC succeeds where GFP_NOWAIT has just failed (it may dip
+ * below the min watermark, GFP_NOWAIT may not); after GFP_NOWAIT is
+ * refused, no zone is below its min watermark (nothing but a reserve
+ * class took it there); and the structures stay consistent throughout
+ * (kmm_check() from a thread of its own while the others run).
+ *
+ * Workers record errors; the test's thread asserts them (Criterion's
+ * assertions belong to that thread).
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "helpers.h"
+
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char first_error[512];
+static unsigned long nr_errors;
+
+__attribute__((format(printf, 1, 2)))
+static void error(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&error_lock);
+	if (!nr_errors++) {
+		va_start(ap, fmt);
+		vsnprintf(first_error, sizeof(first_error), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&error_lock);
+}
+
+static u64 xorshift(u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+static void assert_no_reports(void)
+{
+	cr_assert_eq(nr_errors, 0, "%lu errors, the first: %s", nr_errors, first_error);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_BAD_PAGE), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_BAD_FREE), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_VMALLOC), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_PERCPU), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_MIGHT_SLEEP), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_WARN), 0);
+}
+
+/* --- objects passed between threads --- */
+
+enum kind { K_KMALLOC, K_CACHE, K_PAGES, K_VMALLOC, K_PERCPU, NR_KINDS };
+
+struct item {
+	enum kind kind;
+	void *ptr;		/* the address, or the per-CPU pointer */
+	struct page *page;
+	size_t size;		/* bytes (per CPU for K_PERCPU) */
+	unsigned int order;
+	u64 tag;
+	int hops;
+};
+
+#define NR_PASS_THREADS	4
+#define PASS_OPS	1500
+#define QUEUE_LEN	64
+
+struct queue {
+	pthread_mutex_t lock;
+	struct item items[QUEUE_LEN];
+	int head, nr;
+};
+
+static struct queue queues[NR_PASS_THREADS];
+static struct kmem_cache *pass_cache;
+static unsigned long pass_allocs, pass_frees;
+
+static void item_fill_range(u8 *p, size_t size, u64 tag)
+{
+	for (size_t i = 0; i < size; i++)
+		p[i] = (u8)(tag + i * 13 + (i >> 8));
+}
+
+static bool item_check_range(const u8 *p, size_t size, u64 tag)
+{
+	for (size_t i = 0; i < size; i++)
+		if (p[i] != (u8)(tag + i * 13 + (i >> 8)))
+			return false;
+	return true;
+}
+
+static void item_fill(struct item *it)
+{
+	if (it->kind == K_PERCPU) {
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			item_fill_range(per_cpu_ptr((u8 *)it->ptr, cpu), it->size, it->tag + (u64)cpu);
+		return;
+	}
+	item_fill_range(it->ptr, it->size, it->tag);
+}
+
+static void item_check(const struct item *it, const char *who)
+{
+	bool ok = true;
+
+	if (it->kind == K_PERCPU) {
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			ok = ok && item_check_range(per_cpu_ptr((u8 *)it->ptr, cpu), it->size,
+						    it->tag + (u64)cpu);
+	} else {
+		ok = item_check_range(it->ptr, it->size, it->tag);
+	}
+	if (!ok)
+		error("%s: kind %d object %p (%zu bytes, tag %#llx, %d hops) lost its pattern", who,
+		      it->kind, it->ptr, it->size, (unsigned long long)it->tag, it->hops);
+}
+
+static bool item_alloc(struct item *it, u64 *seed)
+{
+	memset(it, 0, sizeof(*it));
+	it->kind = (enum kind)(xorshift(seed) % NR_KINDS);
+	switch (it->kind) {
+	case K_KMALLOC:
+		it->size = 1 + xorshift(seed) % 3000;
+		it->ptr = kmalloc(it->size, GFP_KERNEL);
+		break;
+	case K_CACHE:
+		it->size = 192;
+		it->ptr = kmem_cache_alloc(pass_cache, GFP_KERNEL);
+		break;
+	case K_PAGES:
+		it->order = (unsigned int)(xorshift(seed) % 3);
+		it->size = PAGE_SIZE << it->order;
+		it->page = alloc_pages(GFP_KERNEL, it->order);
+		it->ptr = it->page ? page_address(it->page) : NULL;
+		break;
+	case K_VMALLOC:
+		it->size = 1 + xorshift(seed) % (24 << 10);
+		it->ptr = vmalloc(it->size);
+		break;
+	default:
+		it->size = 8 + xorshift(seed) % 120;
+		it->ptr = __alloc_percpu(it->size, 8);
+		break;
+	}
+	if (!it->ptr)
+		return false;
+	it->tag = xorshift(seed);
+	item_fill(it);
+	return true;
+}
+
+static void item_free(struct item *it, const char *who)
+{
+	item_check(it, who);
+	switch (it->kind) {
+	case K_KMALLOC:
+		kfree(it->ptr);
+		break;
+	case K_CACHE:
+		kmem_cache_free(pass_cache, it->ptr);
+		break;
+	case K_PAGES:
+		__free_pages(it->page, it->order);
+		break;
+	case K_VMALLOC:
+		vfree(it->ptr);
+		break;
+	default:
+		free_percpu(it->ptr);
+		break;
+	}
+}
+
+static bool queue_push(struct queue *q, const struct item *it)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->lock);
+	ok = q->nr < QUEUE_LEN;
+	if (ok)
+		q->items[(q->head + q->nr++) % QUEUE_LEN] = *it;
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+static bool queue_pop(struct queue *q, struct item *it)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->lock);
+	ok = q->nr > 0;
+	if (ok) {
+		*it = q->items[q->head];
+		q->head = (q->head + 1) % QUEUE_LEN;
+		q->nr--;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+struct pass_worker {
+	int id;
+	u64 seed;
+	unsigned long allocs, frees;
+};
+
+static void *pass_thread(void *arg)
+{
+	struct pass_worker *w = arg;
+	struct item it;
+
+	for (int op = 0; op < PASS_OPS; op++) {
+		int to = (int)(xorshift(&w->seed) % NR_PASS_THREADS);
+
+		if (xorshift(&w->seed) % 2 && item_alloc(&it, &w->seed)) {
+			w->allocs++;
+			if (!queue_push(&queues[to], &it)) {
+				item_free(&it, "own free");
+				w->frees++;
+			}
+		}
+		if (!queue_pop(&queues[w->id], &it))
+			continue;
+		item_check(&it, "received");
+		/* Keep it moving for a few hops, rewritten by each receiver. */
+		if (it.hops < 3 && xorshift(&w->seed) % 2) {
+			it.hops++;
+			it.tag = xorshift(&w->seed);
+			item_fill(&it);
+			if (queue_push(&queues[to], &it))
+				continue;
+		}
+		item_free(&it, "receiver free");
+		w->frees++;
+	}
+	return NULL;
+}
+
+static void run_pass(const char *cmdline)
+{
+	struct pass_worker w[NR_PASS_THREADS];
+	pthread_t t[NR_PASS_THREADS];
+	struct item it;
+
+	boot_or_die(cmdline);
+	pass_cache = kmem_cache_create("xthread", 192, 0, SLAB_HWCACHE_ALIGN, NULL);
+	cr_assert_not_null(pass_cache);
+	for (int i = 0; i < NR_PASS_THREADS; i++) {
+		pthread_mutex_init(&queues[i].lock, NULL);
+		queues[i].head = queues[i].nr = 0;
+		w[i] = (struct pass_worker){ .id = i, .seed = 0x1234567ull * (u64)(i + 1) };
+	}
+	for (int i = 0; i < NR_PASS_THREADS; i++)
+		pthread_create(&t[i], NULL, pass_thread, &w[i]);
+	pass_allocs = pass_frees = 0;
+	for (int i = 0; i < NR_PASS_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		pass_allocs += w[i].allocs;
+		pass_frees += w[i].frees;
+	}
+	for (int i = 0; i < NR_PASS_THREADS; i++)
+		while (queue_pop(&queues[i], &it)) {
+			item_free(&it, "final free");
+			pass_frees++;
+		}
+	cr_assert_eq(pass_allocs, pass_frees);
+	cr_assert_gt(pass_allocs, NR_PASS_THREADS * PASS_OPS / 4, "only %lu objects", pass_allocs);
+	cr_assert_eq(kmem_cache_destroy(pass_cache), 0);
+	kmm_flush_deferred_vfree();
+	cr_assert_eq(vmalloc_nr_pages(), 0);
+	assert_no_reports();
+	check_and_shutdown();
+}
+
+Test(xthread, pass_objects_between_threads_x86_64)
+{
+	run_pass("mem=256M cpus=2");
+}
+
+Test(xthread, pass_objects_between_threads_x86_32_with_highmem)
+{
+	/* vmalloc takes HighMem pages, kmalloc and the cache lowmem. */
+	run_pass("arch=x86_32 mem=1G memmap=880M$48M cpus=3");
+}
+
+/* --- the out-of-memory soak --- */
+
+/* The reclaimable cache: objects on a list, freed by the shrinker. */
+#define RECLAIM_OBJ	512
+static struct {
+	pthread_mutex_t lock;
+	void **objs;
+	long nr, max;
+	unsigned long shrunk;
+} rc;
+static struct kmem_cache *rc_cache;
+
+static unsigned long rc_count(struct shrinker *s, struct shrink_control *sc)
+{
+	(void)s;
+	(void)sc;
+	return (unsigned long)__atomic_load_n(&rc.nr, __ATOMIC_RELAXED);
+}
+
+static unsigned long rc_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	unsigned long freed = 0;
+
+	(void)s;
+	pthread_mutex_lock(&rc.lock);
+	while (freed < sc->nr_to_scan && rc.nr > 0) {
+		kmem_cache_free(rc_cache, rc.objs[--rc.nr]);
+		freed++;
+	}
+	rc.shrunk += freed;
+	pthread_mutex_unlock(&rc.lock);
+	/* Empty slabs go back to the page allocator now, as a reclaimer wants. */
+	kmem_cache_shrink(rc_cache);
+	return freed;
+}
+
+/* Add up to @n objects to the reclaimable cache (fewer if it is full or memory runs out). */
+static void rc_fill(long n, gfp_t gfp)
+{
+	while (n-- > 0 && __atomic_load_n(&rc.nr, __ATOMIC_RELAXED) < rc.max) {
+		void *p = kmem_cache_alloc(rc_cache, gfp | __GFP_NOWARN);
+
+		if (!p)
+			return;
+		pthread_mutex_lock(&rc.lock);
+		if (rc.nr < rc.max) {
+			rc.objs[rc.nr++] = p;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&rc.lock);
+		if (p) {
+			kmem_cache_free(rc_cache, p);
+			return;
+		}
+	}
+}
+
+static struct shrinker *rc_setup(void)
+{
+	pthread_mutex_init(&rc.lock, NULL);
+	rc.max = (64L << 20) / RECLAIM_OBJ;	/* room for all of memory */
+	rc.objs = calloc((size_t)rc.max, sizeof(void *));
+	rc.nr = 0;
+	rc.shrunk = 0;
+	rc_cache = kmem_cache_create("reclaimable", RECLAIM_OBJ, 0, SLAB_RECLAIM_ACCOUNT, NULL);
+	cr_assert_not_null(rc_cache);
+	struct shrinker *s = shrinker_alloc(0, "soak-reclaimer");
+	cr_assert_not_null(s);
+	s->count_objects = rc_count;
+	s->scan_objects = rc_scan;
+	shrinker_register(s);
+	return s;
+}
+
+static void rc_teardown(struct shrinker *s)
+{
+	shrinker_free(s);
+	while (rc.nr > 0)
+		kmem_cache_free(rc_cache, rc.objs[--rc.nr]);
+	free(rc.objs);
+	cr_assert_eq(kmem_cache_destroy(rc_cache), 0);
+}
+
+/* Every populated zone at or above its min watermark (pcp lists drained). */
+static void check_zones_above_min(const char *when)
+{
+	struct zone *z;
+
+	drain_all_pages(NULL);
+	for_each_populated_zone(z) {
+		unsigned long free = zone_page_state_snapshot(z, NR_FREE_PAGES);
+
+		if (free < min_wmark_pages(z))
+			error("%s: zone %s has %lu free pages, below its min watermark %lu", when,
+			      z->name, free, min_wmark_pages(z));
+	}
+}
+
+#define SOAK_THREADS	3
+#define SOAK_HELD	256
+
+struct soak_worker {
+	int id;
+	u64 seed;
+	struct page *held[SOAK_HELD];
+	unsigned int order[SOAK_HELD];
+	int nr;
+	unsigned long nofail, nowait_fail, atomic_after, atomic_after_ok;
+};
+
+static volatile bool soak_stop;
+
+static const gfp_t soak_gfps[] = {
+	GFP_KERNEL, GFP_NOWAIT, GFP_ATOMIC | __GFP_NOWARN, GFP_KERNEL | __GFP_NOFAIL,
+	GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, GFP_NOFS | __GFP_NOWARN,
+	GFP_KERNEL | __GFP_DMA | __GFP_NOWARN, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN,
+};
+
+static void soak_alloc(struct soak_worker *w)
+{
+	gfp_t gfp = soak_gfps[xorshift(&w->seed) % ARRAY_SIZE(soak_gfps)];
+	unsigned int order = (gfp & __GFP_NOFAIL) ? 0 : (unsigned int)(xorshift(&w->seed) % 3);
+	struct page *p = alloc_pages(gfp | __GFP_NOWARN, order);
+
+	if (gfp & __GFP_NOFAIL) {
+		w->nofail++;
+		if (!p)
+			error("thread %d: __GFP_NOFAIL returned NULL", w->id);
+	}
+	if (!p && gfp == GFP_NOWAIT && order == 0) {
+		/* Where GFP_NOWAIT fails, the atomic reserve is still there. */
+		w->nowait_fail++;
+		p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		w->atomic_after++;
+		w->atomic_after_ok += p != NULL;
+	}
+	if (!p)
+		return;
+	w->held[w->nr] = p;
+	w->order[w->nr++] = order;
+}
+
+static void soak_free_some(struct soak_worker *w, int n)
+{
+	while (n-- > 0 && w->nr) {
+		int k = (int)(xorshift(&w->seed) % (u64)w->nr);
+
+		__free_pages(w->held[k], w->order[k]);
+		w->nr--;
+		w->held[k] = w->held[w->nr];
+		w->order[k] = w->order[w->nr];
+	}
+}
+
+static void *soak_thread(void *arg)
+{
+	struct soak_worker *w = arg;
+
+	while (!__atomic_load_n(&soak_stop, __ATOMIC_ACQUIRE)) {
+		if (w->nr < SOAK_HELD)
+			soak_alloc(w);
+		else
+			soak_free_some(w, SOAK_HELD / 2);
+		if (xorshift(&w->seed) % 8 == 0)
+			rc_fill(256, GFP_NOWAIT);	/* the cache grows back */
+	}
+	soak_free_some(w, SOAK_HELD);
+	return NULL;
+}
+
+static void *soak_checker(void *arg)
+{
+	unsigned long *problems = arg;
+
+	while (!__atomic_load_n(&soak_stop, __ATOMIC_ACQUIRE)) {
+		*problems += (unsigned long)kmm_check();
+		usleep(20000);
+	}
+	return NULL;
+}
+
+Test(xthread, oom_soak_on_64M)
+{
+	boot_or_die("mem=64M cpus=2");
+	struct shrinker *s = rc_setup();
+
+	/*
+	 * First alone, so the promises can be checked exactly: the reclaimable
+	 * cache takes memory until GFP_NOWAIT is refused, then GFP_NOWAIT takes
+	 * pages until it is refused again.  No zone may be below min then; GFP_ATOMIC must still get
+	 * pages, and even it must leave part of the reserve.
+	 */
+	rc_fill(rc.max, GFP_NOWAIT);
+	cr_assert_gt(rc.nr, 1000, "the reclaimable cache holds only %ld objects", rc.nr);
+	int nowait = exhaust(GFP_NOWAIT);
+	check_zones_above_min("after GFP_NOWAIT was refused");
+	struct page *atomic = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	cr_assert_not_null(atomic, "GFP_ATOMIC failed where GFP_NOWAIT had just failed");
+	hold(atomic);
+	int atomics = exhaust(GFP_ATOMIC | __GFP_NOWARN);
+	struct zone *z;
+	drain_all_pages(NULL);
+	for_each_populated_zone(z)
+		cr_assert_geq(zone_page_state_snapshot(z, NR_FREE_PAGES), min_wmark_pages(z) / 4,
+			      "GFP_ATOMIC took zone %s below a quarter of min", z->name);
+	/* Now only the reclaimer can help: __GFP_NOFAIL must get its pages. */
+	unsigned long shrunk = rc.shrunk;
+	cr_assert_gt(rc.nr, 64 * 8, "kswapd left the reclaimer only %ld objects", rc.nr);
+	for (int i = 0; i < 64; i++) {
+		struct page *p = alloc_page(GFP_KERNEL | __GFP_NOFAIL);
+		cr_assert_not_null(p, "__GFP_NOFAIL returned NULL");
+		hold(p);
+	}
+	cr_assert_gt(rc.shrunk, shrunk, "the reclaimer was not asked");
+	cr_log_info("alone: %d GFP_NOWAIT pages, then %d GFP_ATOMIC; the reclaimer freed %lu objects",
+		    nowait, atomics + 1, rc.shrunk - shrunk);
+	free_held();
+	cr_assert_eq(kmm_check(), 0);
+
+	/* Then the soak: threads with mixed classes, the cache refilled, checks running. */
+	struct soak_worker w[SOAK_THREADS];
+	pthread_t t[SOAK_THREADS], checker;
+	unsigned long problems = 0, nofail = 0, nowait_fail = 0, atomic_after = 0, atomic_ok = 0;
+
+	soak_stop = false;
+	pthread_create(&checker, NULL, soak_checker, &problems);
+	for (int i = 0; i < SOAK_THREADS; i++) {
+		w[i] = (struct soak_worker){ .id = i, .seed = 99 + (u64)i };
+		pthread_create(&t[i], NULL, soak_thread, &w[i]);
+	}
+	usleep(1500 * 1000);
+	__atomic_store_n(&soak_stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < SOAK_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		nofail += w[i].nofail;
+		nowait_fail += w[i].nowait_fail;
+		atomic_after += w[i].atomic_after;
+		atomic_ok += w[i].atomic_after_ok;
+	}
+	pthread_join(checker, NULL);
+	cr_log_info("soak: %lu __GFP_NOFAIL, %lu GFP_NOWAIT failures, GFP_ATOMIC then %lu/%lu, "
+		    "%lu objects reclaimed", nofail, nowait_fail, atomic_ok, atomic_after, rc.shrunk);
+	cr_assert_eq(problems, 0, "kmm_check() found %lu problems during the soak", problems);
+	cr_assert_gt(nofail, 0);
+	cr_assert_gt(rc.shrunk, shrunk, "no reclaim during the soak");
+	if (atomic_after)
+		cr_assert_gt(atomic_ok, 0, "GFP_ATOMIC never succeeded after a GFP_NOWAIT failure");
+	rc_teardown(s);
+	/* OOM reports and allocation-failure warnings are expected here; misuse reports not. */
+	assert_no_reports();
+	check_and_shutdown();
+}
