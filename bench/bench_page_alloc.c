@@ -21,27 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "internal.h"
+#include "bench_time.h"
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* Best of @reps runs of @fn(@iters), in ns per iteration. */
-static double best(void (*fn)(long), long iters, int reps)
-{
-	double b = 1e30;
-	for (int r = 0; r < reps; r++) {
-		double t0 = now_ns();
-		fn(iters);
-		double t = (now_ns() - t0) / (double)iters;
-		if (t < b)
-			b = t;
-	}
-	return b;
-}
 
 static void run_order0(long n)
 {

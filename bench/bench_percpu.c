@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "percpu_internal.h"
+#include "bench_time.h"
 
 DEFINE_PER_CPU(unsigned long, bench_var);
 void run_inline_get_cpu_var(long n);
@@ -26,26 +27,6 @@ void run_inline_this_cpu_inc(long n);
 static __thread unsigned long tls_var;
 static unsigned long shared_var;
 
-static double now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-/* Best of @reps runs of @fn(@iters), in ns per iteration. */
-static double best(void (*fn)(long), long iters, int reps)
-{
-	double b = 1e30;
-	for (int r = 0; r < reps; r++) {
-		double t0 = now_ns();
-		fn(iters);
-		double t = (now_ns() - t0) / (double)iters;
-		if (t < b)
-			b = t;
-	}
-	return b;
-}
 
 static void run_get_cpu_var(long n)
 {

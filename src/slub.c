@@ -1079,6 +1079,15 @@ static __noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void
 	__spin_unlock(&n->list_lock);
 }
 
+/* Push @object on this CPU's freelist.  In a section. */
+static __always_inline void cpu_freelist_push(struct kmem_cache *s, struct kmem_cache_cpu *c,
+					      void *object)
+{
+	set_freepointer(s, object, c->freelist);
+	c->freelist = object;
+	c->free_fast++;
+}
+
 /*
  * The free path when the fast one does not apply: a double free of the
  * CPU freelist's head, the free hooks (init_on_free, the tools), or an
@@ -1102,9 +1111,7 @@ static __noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, v
 		slab_init_on_free(s, object);
 	if (s->annotated)
 		annot_obj_free(s, object, s->object_size);
-	set_freepointer(s, object, c->freelist);
-	c->freelist = object;
-	c->free_fast++;
+	cpu_freelist_push(s, c, object);
 	__preempt_enable();
 }
 
@@ -1116,14 +1123,8 @@ static __noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *s
 
 	__preempt_disable();
 	c = cpu_slab(s, current->cpu);
-	if (unlikely(slab != c->slab || object == c->freelist || kmm_slab_hooks)) {
-		slab_free_slow(s, slab, object, addr, c);
-		return;
-	}
-	set_freepointer(s, object, c->freelist);
-	c->freelist = object;
-	c->free_fast++;
-	__preempt_enable();
+	/* slab_free_slow() does the fast case too, and leaves the section. */
+	slab_free_slow(s, slab, object, addr, c);
 }
 
 static __noinline void slab_free_leave_slow(void)
@@ -1147,9 +1148,7 @@ static __always_inline void do_slab_free(struct kmem_cache *s, struct slab *slab
 		slab_free_slow(s, slab, object, addr, c);
 		return;
 	}
-	set_freepointer(s, object, c->freelist);
-	c->freelist = object;
-	c->free_fast++;
+	cpu_freelist_push(s, c, object);
 	if (unlikely(!__preempt_try_enable(cpu)))
 		slab_free_leave_slow();
 }
