@@ -131,6 +131,7 @@ static void task_exit(void *arg)
 {
 	struct task_struct *t = arg;
 
+	t->exited = true;
 	if (t->owned && t->owned_gen == kmm_cpu_gen && kmm_cpus != &early_cpu)
 		kmm_cpu_leave_slow(t);
 	if (t->tag) {
@@ -150,7 +151,13 @@ static void task_attach(struct task_struct *t)
 			continue;
 		t->active = &task_slots[i].active;
 		t->tag = (u64)(i + 1) | ((u64)__atomic_load_n(&task_slots[i].gen, __ATOMIC_ACQUIRE) << 32);
-		if (__cxa_thread_atexit_impl)
+		/*
+		 * A thread past its exit handlers (one whose pthread key
+		 * destructors free memory) gets no second handler: it would
+		 * never run.  Such a thread gives its slot back itself
+		 * (kmm_task_detach()).
+		 */
+		if (__cxa_thread_atexit_impl && !t->exited)
 			__cxa_thread_atexit_impl(task_exit, t, &__dso_handle);
 		return;
 	}
@@ -307,10 +314,11 @@ void kmm_run_on_cpu(int cpu, void (*fn)(int cpu, void *arg), void *arg)
 }
 
 /*
- * Run @fn with every CPU owned by this thread, so nothing else in the
- * machine runs meanwhile (Linux's stop_machine()).  Called preemptible.
+ * Own every CPU, so nothing else in the machine runs until
+ * kmm_cpus_release_all(): no other thread is inside a section or holds a
+ * spinlock meanwhile.  Called preemptible.
  */
-void kmm_stop_machine(void (*fn)(void *arg), void *arg)
+void kmm_cpus_hold_all(void)
 {
 	struct task_struct *t = current;
 
@@ -321,10 +329,58 @@ void kmm_stop_machine(void (*fn)(void *arg), void *arg)
 	t->preempt_count = 1;
 	t->cpu = 0;
 	t->kcpu = &kmm_cpus[0];
-	fn(arg);
+}
+
+void kmm_cpus_release_all(void)
+{
+	struct task_struct *t = current;
+
 	t->preempt_count = 0;
 	for (unsigned int cpu = nr_cpu_ids; cpu-- > 0;)
 		kmm_cpu_put(t, (int)cpu);
+}
+
+/*
+ * Run @fn with every CPU owned by this thread, so nothing else in the
+ * machine runs meanwhile (Linux's stop_machine()).  Called preemptible.
+ */
+void kmm_stop_machine(void (*fn)(void *arg), void *arg)
+{
+	kmm_cpus_hold_all();
+	fn(arg);
+	kmm_cpus_release_all();
+}
+
+/*
+ * In a child after fork(), which has only the thread that forked: the
+ * other threads' slots are free again.  The caller holds every CPU
+ * (kmm_cpus_hold_all() before the fork), so no CPU names a dead thread.
+ */
+void kmm_cpus_fork_child(void)
+{
+	struct task_struct *t = current;
+	unsigned int mine = t->tag ? (unsigned int)(t->tag & 0xffffffff) - 1 : MAX_TASK_SLOTS;
+
+	for (unsigned int i = 0; i < MAX_TASK_SLOTS; i++) {
+		if (i == mine || !__atomic_load_n(&task_slots[i].used, __ATOMIC_RELAXED))
+			continue;
+		task_slots[i].active = 0;
+		task_slots[i].gen++;
+		task_slots[i].used = 0;
+	}
+}
+
+/*
+ * Give back the CPU and the slot of a thread that has run its exit
+ * handlers but still called into kmm (see task_attach()).
+ */
+void kmm_task_detach(void)
+{
+	struct task_struct *t = current;
+
+	if (t->preempt_count)
+		return;
+	task_exit(t);
 }
 
 void preempt_disable(void)

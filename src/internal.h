@@ -64,6 +64,7 @@ struct task_struct {
 	u64 tag;		/* this thread's holder tag (see cpu.c), 0 until set */
 	unsigned int *active;	/* this thread's "inside a section" flag */
 	int pid;
+	bool exited;		/* its exit handler has run (cpu.c) */
 	char comm[16];
 };
 
@@ -101,6 +102,10 @@ void kmm_cpu_enter_slow(struct task_struct *t);
 void kmm_cpu_leave_slow(struct task_struct *t);
 void kmm_run_on_cpu(int cpu, void (*fn)(int cpu, void *arg), void *arg);
 void kmm_stop_machine(void (*fn)(void *arg), void *arg);
+void kmm_cpus_hold_all(void);
+void kmm_cpus_release_all(void);
+void kmm_cpus_fork_child(void);
+void kmm_task_detach(void);
 
 /*
  * The fast path of entering a section: the thread still holds the CPU it
@@ -450,6 +455,11 @@ void show_percpu_stats(FILE *f);
 int highmem_init(void);
 void highmem_exit(void);
 void kmm_check_highmem(void);
+
+/* --- fork.c: a machine across fork() (the preload library's handlers) --- */
+void kmm_fork_prepare(void);
+void kmm_fork_parent(void);
+void kmm_fork_child(void);
 
 /* --- fault.c: kernel page faults in the window --- */
 void kmm_fault_init(void);

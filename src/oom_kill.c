@@ -9,7 +9,7 @@
 #include <kmm/oom.h>
 
 static struct notifier_block *oom_notify_list;
-static struct plat_mutex oom_lock;
+struct plat_mutex oom_lock;	/* also held across fork (fork.c) */
 
 int register_oom_notifier(struct notifier_block *nb)
 {

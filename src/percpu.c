@@ -55,7 +55,7 @@
 #define PCPU_BLOCK_BITS			((int)PCPU_BITMAP_BLOCK_BITS)
 
 spinlock_t pcpu_lock;
-static struct plat_mutex pcpu_alloc_mutex;
+struct plat_mutex pcpu_alloc_mutex;	/* also held across fork (fork.c) */
 struct list_head *pcpu_chunk_lists;
 int pcpu_nr_slots, pcpu_sidelined_slot, pcpu_free_slot;
 int pcpu_nr_empty_pop_pages;

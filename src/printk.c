@@ -72,6 +72,17 @@ void kmm_dmesg_clear(void)
 	plat_unlock(&log_lock);
 }
 
+/* The log's lock, held across fork() (fork.c) so a child never inherits it taken. */
+void kmm_log_lock(void)
+{
+	plat_lock(&log_lock);
+}
+
+void kmm_log_unlock(void)
+{
+	plat_unlock(&log_lock);
+}
+
 static int vprintk(const char *fmt, va_list ap)
 {
 	int level = -1;

@@ -36,7 +36,7 @@
 spinlock_t vmap_area_lock;
 struct rb_root vmap_busy_root, vmap_free_root, vmap_lazy_root;
 atomic_long_t vmap_lazy_nr;
-static struct plat_mutex purge_mutex;
+struct plat_mutex purge_mutex;	/* also held across fork (fork.c) */
 static unsigned long vmap_start, vmap_end;
 
 unsigned long lazy_max_pages(void)

@@ -28,7 +28,7 @@
 #define MAX_RECLAIM_RETRIES 16
 
 static LIST_HEAD(shrinker_list);
-static struct plat_mutex shrinker_mutex;
+struct plat_mutex shrinker_mutex;	/* also held across fork (fork.c) */
 static unsigned int free_event;
 
 /* --- waiting for frees --- */

@@ -8,20 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include "platform.h"
 
+/*
+ * One frame a line, named as Linux's %pS does.  Not backtrace_symbols(),
+ * which allocates its result: a report can come from inside the allocator
+ * of a preloaded program (libkmm-malloc.so).
+ */
 void plat_backtrace(void (*emit)(const char *line, void *arg), void *arg, int skip)
 {
 	void *frames[32];
 	int n = backtrace(frames, 32);
-	char **names = backtrace_symbols(frames, n);
 
 	for (int i = skip + 1; i < n; i++) {
-		char line[512];
-		snprintf(line, sizeof(line), " %s\n", names ? names[i] : "?");
+		char sym[256], line[300];
+
+		plat_symbol(frames[i], sym, sizeof(sym));
+		snprintf(line, sizeof(line), " %s\n", sym);
 		emit(line, arg);
 	}
-	free(names);
 }
 
 unsigned int plat_stack_save(unsigned long *entries, unsigned int max, unsigned int skip)
@@ -73,4 +80,65 @@ void plat_symbol(const void *addr, char *buf, size_t size)
 			 (unsigned long)sym->st_size);
 	else
 		snprintf(buf, size, "0x%lx", (unsigned long)addr);
+}
+
+extern char **__environ;
+
+static bool env_match(const char *entry, const char *name, size_t len)
+{
+	return !strncmp(entry, name, len) && entry[len] == '=';
+}
+
+static bool env_copy(const char *val, char *buf, size_t size)
+{
+	size_t n = strlen(val);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, val, n);
+	buf[n] = '\0';
+	return true;
+}
+
+bool plat_getenv_early(const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name);
+
+	if (__environ) {
+		for (char **e = __environ; *e; e++)
+			if (env_match(*e, name, len))
+				return env_copy(*e + len + 1, buf, size);
+		return false;
+	}
+	/* Before libc's setup: the block the kernel gave the process. */
+	static char block[65536];
+	static spinlock_t block_lock;
+	bool found = false;
+
+	plat_lock(&block_lock);
+	int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, block, sizeof(block) - 1);
+	if (fd >= 0)
+		close(fd);
+	for (ssize_t i = 0; n > 0 && i < n; i += (ssize_t)strlen(block + i) + 1) {
+		block[n] = '\0';
+		if (env_match(block + i, name, len)) {
+			found = env_copy(block + i + len + 1, buf, size);
+			break;
+		}
+	}
+	plat_unlock(&block_lock);
+	return found;
+}
+
+int plat_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+	return -pthread_atfork(prepare, parent, child);
+}
+
+u64 plat_host_ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (u64)pages * (u64)size : 0;
 }

@@ -49,6 +49,25 @@ long plat_nr_mappings(void);
 long plat_max_mappings(void);
 /* Host mapping calls (map, remap, unmap, protect) made since the start. */
 unsigned long plat_host_calls(void);
+/* One line of /proc/self/maps; @path points into a buffer valid during the call. */
+struct plat_mapping {
+	unsigned long start, end, offset;
+	int prot;
+	bool shared;
+	const char *path;	/* "" for anonymous memory */
+};
+/*
+ * Call @fn for each host mapping in address order until it returns
+ * non-zero.  Never allocates (usable inside the preload library's boot and
+ * fork).  Return: 0, or -errno if the table cannot be read.
+ */
+int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/*
+ * After fork(), in the child: move to a private copy of RAM (a new memory
+ * file, mapped wherever the old one was), so parent and child no longer
+ * share their memory.  Return: 0 or -errno.
+ */
+int plat_ram_fork_child(void);
 /*
  * Walk the host's mappings that overlap [lo, hi), in address order, from
  * /proc/self/maps: @phys is the offset into RAM for a mapping of the RAM
@@ -76,6 +95,8 @@ void plat_symbol(const void *addr, char *buf, size_t size);
 
 /* --- host memory for kmm's own bookkeeping, not part of the machine --- */
 void *plat_host_zalloc(size_t size);
+/* Zeroed host memory backed only where touched, not counted as committed. */
+void *plat_host_zalloc_lazy(size_t size);
 void plat_host_free(void *p, size_t size);
 
 /* --- CPUs and threads (thread.c) --- */
@@ -143,6 +164,17 @@ unsigned int plat_stack_save(unsigned long *entries, unsigned int max, unsigned 
 /* "symbol+0xoff" or "object+0xoff" for a code address, as Linux's %pS; never allocates. */
 void plat_symbolize(unsigned long addr, char *buf, size_t size);
 __attribute__((noreturn)) void plat_abort(void);
+/*
+ * The value of environment variable @name copied into @buf, without
+ * allocating: from the environment block if libc has set it up yet, else
+ * from /proc/self/environ (a preloaded allocator may run before libc's own
+ * initialisation).  Return: true if it is set.
+ */
+bool plat_getenv_early(const char *name, char *buf, size_t size);
+/* Handlers around fork(), as pthread_atfork().  Return: 0 or -errno. */
+int plat_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+/* The host's page size and physical RAM, for defaults. */
+u64 plat_host_ram_bytes(void);
 void plat_console_write(const char *s, size_t len);
 
 #endif /* KMM_PLATFORM_H */

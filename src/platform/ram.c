@@ -159,17 +159,146 @@ unsigned long plat_host_calls(void)
 	return __atomic_load_n(&nr_host_calls, __ATOMIC_RELAXED);
 }
 
+/*
+ * /proc files are read with plain system calls into the caller's buffer:
+ * stdio would allocate, and under the preload library (libkmm-malloc.so)
+ * an allocation here can be a recursion into the allocator being set up or
+ * a fork in progress.
+ */
+static long read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (long)len;
+}
+
 long plat_max_mappings(void)
 {
-	long max = 65530;
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	char buf[32];
+	long max = 0;
 
-	if (f) {
-		if (fscanf(f, "%ld", &max) != 1)
-			max = 65530;
-		fclose(f);
+	if (read_small_file("/proc/sys/vm/max_map_count", buf, sizeof(buf)) <= 0)
+		return 65530;
+	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
+		max = max * 10 + (*p - '0');
+	return max > 0 ? max : 65530;
+}
+
+static unsigned long parse_hex(const char **sp)
+{
+	const char *s = *sp;
+	unsigned long v = 0;
+
+	for (;; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' :
+			*s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v << 4 | (unsigned long)d;
 	}
-	return max;
+	*sp = s;
+	return v;
+}
+
+static const char *skip_field(const char *s)
+{
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	return s;
+}
+
+/* One line of /proc/self/maps: "start-end perms offset dev inode   path". */
+static void parse_maps_line(const char *line, struct plat_mapping *m)
+{
+	const char *s = line;
+
+	m->start = parse_hex(&s);
+	s++;
+	m->end = parse_hex(&s);
+	s++;
+	m->prot = (s[0] == 'r' ? PLAT_PROT_READ : 0) | (s[1] == 'w' ? PLAT_PROT_WRITE : 0);
+	m->shared = s[3] == 's';
+	s = skip_field(s);
+	m->offset = parse_hex(&s);
+	s = skip_field(s);		/* offset's trailing blanks */
+	s = skip_field(s);		/* dev */
+	s = skip_field(s);		/* inode */
+	m->path = s;
+}
+
+/*
+ * Walk /proc/self/maps line by line through a buffer on the stack (no
+ * allocation, see read_small_file()).  A line longer than the buffer is
+ * cut; only its path can be lost.
+ */
+int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
+{
+	char buf[8192];
+	size_t have = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
+	bool eof = false;
+
+	if (fd < 0)
+		return -errno;
+	while (!ret) {
+		if (!eof && have < sizeof(buf) - 1) {
+			ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				eof = true;
+			else
+				have += (size_t)n;
+		}
+		if (!have)
+			break;
+		buf[have] = '\0';
+		char *nl = memchr(buf, '\n', have);
+		if (!nl && !eof && have < sizeof(buf) - 1)
+			continue;
+		size_t len = nl ? (size_t)(nl - buf) : have;
+		buf[len] = '\0';
+		struct plat_mapping m;
+		parse_maps_line(buf, &m);
+		ret = fn(&m, arg);
+		size_t used = nl ? len + 1 : have;
+		memmove(buf, buf + used, have - used);
+		have -= used;
+	}
+	close(fd);
+	return ret < 0 ? ret : 0;
+}
+
+struct walk_args {
+	unsigned long lo, hi;
+	void (*fn)(unsigned long start, unsigned long end, s64 phys, int prot, void *arg);
+	void *arg;
+};
+
+static int walk_one(const struct plat_mapping *m, void *arg)
+{
+	struct walk_args *w = arg;
+
+	if (m->end <= w->lo || m->start >= w->hi)
+		return 0;
+	s64 phys = strstr(m->path, "/memfd:kmm-ram") ? (s64)m->offset : -1;
+	w->fn(m->start, m->end, phys, m->prot, w->arg);
+	return 0;
 }
 
 /*
@@ -181,27 +310,9 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 		       void (*fn)(unsigned long start, unsigned long end, s64 phys,
 				  int prot, void *arg), void *arg)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
+	struct walk_args w = { lo, hi, fn, arg };
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long start, end, off;
-		char perms[8];
-		int pos = 0;
-
-		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s%n", &start, &end, perms, &off, &pos) < 4)
-			continue;
-		if (end <= lo || start >= hi)
-			continue;
-		int prot = (perms[0] == 'r' ? PLAT_PROT_READ : 0) |
-			   (perms[1] == 'w' ? PLAT_PROT_WRITE : 0);
-		s64 phys = strstr(line + pos, "/memfd:kmm-ram") ? (s64)off : -1;
-		fn(start, end, phys, prot, arg);
-	}
-	fclose(f);
-	return 0;
+	return plat_for_each_mapping(walk_one, &w);
 }
 
 void *plat_host_zalloc(size_t size)
@@ -212,8 +323,106 @@ void *plat_host_zalloc(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void *plat_host_zalloc_lazy(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 void plat_host_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
+}
+
+/*
+ * After fork(): the child's own RAM.
+ *
+ * RAM is a shared mapping of the memory file, and a shared mapping stays
+ * shared across fork(): without this, the child's writes would land in
+ * the parent's memory and the reverse.  The child copies the file into a
+ * new one (only the parts the host has backed: SEEK_DATA skips the holes,
+ * and copy_file_range copies inside the kernel) and maps the new file over
+ * every mapping of the old one, at the same offsets with the same
+ * protections, so every address and every alias (direct map, vmalloc)
+ * stays what it was.  The caller makes sure nobody writes the old file
+ * meanwhile (the parent waits, its allocator stopped).  Runs in the
+ * single-threaded child, between fork() and the child's first allocation:
+ * nothing here allocates.
+ */
+struct remap_args {
+	int fd;
+	int err;
+};
+
+static int remap_one(const struct plat_mapping *m, void *arg)
+{
+	struct remap_args *r = arg;
+
+	if (!m->shared || !strstr(m->path, "/memfd:kmm-ram"))
+		return 0;
+	int prot = (m->prot & PLAT_PROT_READ ? PROT_READ : 0) |
+		   (m->prot & PLAT_PROT_WRITE ? PROT_WRITE : 0);
+	if (mmap((void *)m->start, m->end - m->start, prot, MAP_SHARED | MAP_FIXED, r->fd,
+		 (off_t)m->offset) == MAP_FAILED) {
+		r->err = -errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_range(int from, int to, off_t pos, off_t end)
+{
+	static char bounce[1 << 16];
+
+	while (pos < end) {
+		off_t in = pos, out = pos;
+		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(end - pos), 0);
+		if (n > 0) {
+			pos += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* No in-kernel copy between these files: through a buffer. */
+		size_t len = end - pos < (off_t)sizeof(bounce) ? (size_t)(end - pos) : sizeof(bounce);
+		n = pread(from, bounce, len, pos);
+		if (n <= 0 || pwrite(to, bounce, (size_t)n, pos) != n)
+			return -EIO;
+		pos += n;
+	}
+	return 0;
+}
+
+int plat_ram_fork_child(void)
+{
+	int fd = memfd_create("kmm-ram", MFD_CLOEXEC);
+	off_t pos = 0, data, hole;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)ram_size) < 0)
+		goto fail;
+	while ((data = lseek(ram_fd, pos, SEEK_DATA)) >= 0) {
+		hole = lseek(ram_fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = (off_t)ram_size;
+		if (copy_range(ram_fd, fd, data, hole))
+			goto fail;
+		pos = hole;
+	}
+	if (errno != ENXIO)
+		goto fail;
+	struct remap_args r = { fd, 0 };
+	if (plat_for_each_mapping(remap_one, &r) || r.err)
+		goto fail;
+	close(ram_fd);
+	ram_fd = fd;
+	return 0;
+fail:;
+	int err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
 }

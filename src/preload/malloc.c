@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The C allocation API on the kernel allocator (libkmm-malloc.so).
+ *
+ * Where a request goes, by size (and alignment):
+ *   up to 8 KiB (KMALLOC_MAX_CACHE_SIZE)   kmalloc: the kmalloc-16 ... kmalloc-8k
+ *                                          slab caches (16 at least: malloc's
+ *                                          alignment is 16, kmalloc-8's is 8)
+ *   up to 1 MiB (SHIM_LARGE_MAX)           kmalloc's large path: a compound
+ *                                          page of the page allocator
+ *   above                                  vmalloc(), pages mapped in the
+ *                                          vmalloc area (one guard page after)
+ * An alignment above 16 is served by a power-of-two size, which kmalloc
+ * and the buddy allocator align naturally (checked, not assumed), and past
+ * what they can give, by vmalloc's own alignment.  So every power-of-two
+ * alignment is honoured up to the size of the vmalloc area.
+ *
+ * Every pointer handed out is checked when it comes back.  A shadow byte
+ * per 16-byte granule of the direct map says "a slab object starts here"
+ * or "a large allocation starts here"; it is set after the allocation and
+ * cleared before the free, so a second free, a pointer into the middle of
+ * an object, or anything the kernel allocated for itself finds no mark.
+ * A vmalloc pointer must be the start of an area this library made (its
+ * caller is malloc_huge).  Everything else is the bootstrap arena's, the
+ * dynamic loader's (takeover.c), or invalid: "kmm: free(): invalid
+ * pointer 0x...", and abort, as hardened allocators do.
+ *
+ * The glibc contract, as glibc documents and implements it:
+ *   - failure: NULL and errno ENOMEM; sizes above PTRDIFF_MAX (or above
+ *     the machine's RAM) fail at once, quietly;
+ *   - free() keeps errno;
+ *   - calloc() and reallocarray() overflow: NULL, ENOMEM;
+ *   - posix_memalign(): EINVAL for an alignment that is not a power of two
+ *     times sizeof(void *), ENOMEM; *memptr untouched on error, errno kept;
+ *   - aligned_alloc(): EINVAL for an alignment that is not a power of two
+ *     (glibc 2.38's rule); memalign() rounds it up to one, as glibc does;
+ *   - malloc(0) is a unique pointer (a 16-byte object);
+ *   - realloc(p, 0) with p non-NULL frees p and returns NULL, glibc's
+ *     policy (REALLOC_ZERO_BYTES_FREES); realloc(NULL, 0) is malloc(0);
+ *   - malloc_usable_size() is the object's size: kmalloc's class, the
+ *     pages of a large allocation, the vmalloc area without its guard.
+ *
+ * Gfp: GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY.  A program's malloc may
+ * sleep (reclaim, wait for frees) but never invokes the OOM killer, and a
+ * failure is NULL, not a report.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <malloc.h>
+#include "preload.h"
+#include "slab.h"
+
+#define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
+#define SHIM_MIN	16UL
+#define SHIM_SMALL_MAX	KMALLOC_MAX_CACHE_SIZE
+#define SHIM_LARGE_MAX	(1UL << 20)
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* A thread that already ran its exit handlers hands its slot back after each call. */
+static __always_inline void shim_done(void)
+{
+	if (unlikely(current->exited))
+		kmm_task_detach();
+}
+
+static __always_inline bool in_direct_map(unsigned long a)
+{
+	return a - shim.dm_start < shim.dm_size;
+}
+
+static __always_inline bool in_vmalloc(unsigned long a)
+{
+	return a - shim.vm_start < shim.vm_size;
+}
+
+static __always_inline void *small_alloc(size_t size)
+{
+	void *p = kmalloc(size < SHIM_MIN ? SHIM_MIN : size, SHIM_GFP);
+
+	if (likely(p))
+		*shadow_of((unsigned long)p) = SH_SLAB;
+	return p;
+}
+
+static void *malloc_huge(size_t size, size_t align)
+{
+	void *p = __vmalloc_node(size, align, GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE,
+				 (const void *)malloc_huge);
+
+	if (p && ((unsigned long)p & (align - 1))) {
+		vfree(p);
+		p = NULL;
+	}
+	return p;
+}
+
+/* The slow path of every allocation: boot, nested calls, large, huge, aligned. */
+static void *shim_alloc(size_t size, size_t align)
+{
+	void *p = NULL;
+
+	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)) {
+		shim_boot();
+		if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
+			goto arena;
+	}
+	if (unlikely(current->preempt_count))
+		goto arena;		/* called from inside kmm */
+	if (unlikely(size > PTRDIFF_MAX || size > shim.ram_bytes))
+		goto nomem;
+	if (!size)
+		size = 1;
+	if (align <= SHIM_MIN) {
+		if (size <= SHIM_SMALL_MAX)
+			p = small_alloc(size);
+		else if (size <= SHIM_LARGE_MAX) {
+			p = kmalloc(size, SHIM_GFP);
+			if (p)
+				*shadow_of((unsigned long)p) = SH_LARGE;
+		} else
+			p = malloc_huge(size, PAGE_SIZE);
+		goto out;
+	}
+	/* Aligned: a power of two at least @align is naturally aligned by kmalloc and buddy. */
+	size_t pow = size < align ? align : size;
+	if (pow <= SHIM_LARGE_MAX) {
+		pow = 1UL << (64 - __builtin_clzl(pow - 1));
+		p = kmalloc(pow, SHIM_GFP);
+		if (p && !((unsigned long)p & (align - 1))) {
+			*shadow_of((unsigned long)p) = pow <= SHIM_SMALL_MAX ? SH_SLAB : SH_LARGE;
+			goto out;
+		}
+		kfree(p);	/* misaligned (slab debugging): vmalloc aligns */
+	}
+	p = malloc_huge(size, align < PAGE_SIZE ? PAGE_SIZE : align);
+out:
+	shim_done();
+	if (likely(p))
+		return p;
+nomem:
+	errno = ENOMEM;
+	return NULL;
+arena:
+	p = arena_alloc(size ? size : 1, align);
+	if (!p)
+		goto nomem;
+	return p;
+}
+
+EXPORT void *malloc(size_t size)
+{
+	if (likely(size <= SHIM_SMALL_MAX) && shim_ready()) {
+		void *p = small_alloc(size);
+		shim_done();
+		if (likely(p))
+			return p;
+	}
+	return shim_alloc(size, 0);
+}
+
+/*
+ * What @p is and how much of it may be used; aborts for a pointer that
+ * is none of ours (named @fn in the report).  *@kind: SH_SLAB, SH_LARGE,
+ * 3 for vmalloc, 4 for the arena or the loader (never freed).
+ */
+static size_t shim_lookup(const void *p, const char *fn, int *kind)
+{
+	unsigned long a = (unsigned long)p;
+
+	if (shim.shadow && in_direct_map(a)) {
+		if (a & ((1UL << shim.shift) - 1))
+			shim_invalid(fn, p);
+		u8 sh = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
+		struct page *page = compound_head(virt_to_page(p));
+		*kind = sh;
+		if (sh == SH_SLAB && PageSlab(page))
+			return page_slab(page)->slab_cache->object_size;
+		if (sh == SH_LARGE && PageLargeKmalloc(page) && p == page_address(page))
+			return PAGE_SIZE << compound_order(page);
+		shim_invalid(fn, p);
+	}
+	if (shim.shadow && in_vmalloc(a)) {
+		struct vm_struct *vm = find_vm_area(p);
+		if (!vm || vm->addr != p || vm->caller != (const void *)malloc_huge)
+			shim_invalid(fn, p);
+		*kind = 3;
+		return get_vm_area_size(vm);
+	}
+	*kind = 4;
+	if (arena_owns(p))
+		return arena_usable(p);
+	size_t n = loader_usable(p);
+	if (!n)
+		shim_invalid(fn, p);
+	return n;
+}
+
+static void shim_free(void *p, const char *fn)
+{
+	int kind;
+
+	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_DOWN))
+		shim_boot();	/* a free first: the loader's pointers are known after boot */
+	shim_lookup(p, fn, &kind);
+	if (kind == 4)
+		return;		/* the arena's or the loader's: kept */
+	if (unlikely(current->preempt_count))
+		return;		/* freed from inside kmm: kept (it cannot happen but by a bug) */
+	if (kind == 3) {
+		vfree(p);
+	} else {
+		*shadow_of((unsigned long)p) = SH_FREE;
+		kfree(p);
+	}
+	shim_done();
+}
+
+EXPORT void free(void *p)
+{
+	unsigned long a = (unsigned long)p;
+
+	if (!p)
+		return;
+	int err = errno;
+	if (likely(in_direct_map(a)) && likely(shim.shadow) && likely(!current->preempt_count)) {
+		u8 *sh = shadow_of(a);
+		if (likely(*sh == SH_SLAB) && likely(!(a & ((1UL << shim.shift) - 1)))) {
+			*sh = SH_FREE;
+			kfree(p);
+			shim_done();
+			errno = err;
+			return;
+		}
+	}
+	shim_free(p, "free");
+	errno = err;
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+	size_t total;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = malloc(total);
+	if (likely(p))
+		memset(p, 0, total);
+	return p;
+}
+
+EXPORT void *realloc(void *p, size_t size)
+{
+	int kind;
+
+	if (!p)
+		return malloc(size);
+	if (!size) {
+		free(p);
+		return NULL;
+	}
+	size_t have = shim_lookup(p, "realloc", &kind);
+	/* In place while it fits and does not waste more than half. */
+	if (kind != 4 && size <= have && (size > have / 2 || have <= SHIM_MIN))
+		return p;
+	void *q = malloc(size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, size < have ? size : have);
+	if (kind != 4)
+		shim_free(p, "realloc");
+	return q;
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+static void *aligned(size_t align, size_t size)
+{
+	if (align <= SHIM_MIN)
+		return malloc(size);
+	return shim_alloc(size, align);
+}
+
+EXPORT void *memalign(size_t align, size_t size)
+{
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (align & (align - 1))	/* glibc rounds up to a power of two */
+		align = 1UL << (64 - __builtin_clzl(align));
+	return aligned(align, size);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+	if (!align || (align & (align - 1))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(align, size);
+}
+
+EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
+{
+	if (!align || (align & (align - 1)) || align % sizeof(void *))
+		return EINVAL;
+	int err = errno;
+	void *p = aligned(align, size);
+	if (!p) {
+		errno = err;
+		return ENOMEM;
+	}
+	*memptr = p;
+	return 0;
+}
+
+EXPORT void *valloc(size_t size)
+{
+	return aligned(PAGE_SIZE, size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	if (size > SIZE_MAX - PAGE_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned(PAGE_SIZE, size ? ALIGN(size, PAGE_SIZE) : PAGE_SIZE);
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	int kind;
+
+	if (!p)
+		return 0;
+	size_t n = shim_lookup(p, "malloc_usable_size", &kind);
+	return kind == 4 && !arena_owns(p) ? 0 : n;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The preload library's private header: malloc.c (the C allocation API)
+ * and takeover.c (booting on first use, the bootstrap arena, foreign
+ * pointers, fork, the views at exit).
+ */
+#ifndef KMM_PRELOAD_H
+#define KMM_PRELOAD_H
+
+#include "internal.h"
+
+/* The library's state: malloc serves from the machine only when UP. */
+enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP };
+extern int shim_state;
+
+/*
+ * Where the allocator's memory is, set at boot: the direct map (slab
+ * objects and large allocations, with a shadow byte per granule saying
+ * which granules start a live allocation) and the vmalloc area (huge ones).
+ */
+struct shim_layout {
+	unsigned long dm_start, dm_size;	/* direct map */
+	unsigned long vm_start, vm_size;	/* vmalloc area */
+	u8 *shadow;				/* one byte per granule of the direct map */
+	unsigned int shift;			/* log2 of the granule */
+	u64 ram_bytes;				/* nothing larger can succeed */
+};
+extern struct shim_layout shim;
+
+enum { SH_FREE = 0, SH_SLAB = 1, SH_LARGE = 2 };
+
+static __always_inline u8 *shadow_of(unsigned long addr)
+{
+	return &shim.shadow[(addr - shim.dm_start) >> shim.shift];
+}
+
+/* Serve from the machine: booted, and not called from inside kmm itself. */
+static __always_inline bool shim_ready(void)
+{
+	return likely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_UP) &&
+	       likely(!current->preempt_count);
+}
+
+/* takeover.c */
+void shim_boot(void);
+void *arena_alloc(size_t size, size_t align);
+bool arena_owns(const void *p);
+size_t arena_usable(const void *p);
+/* 0 if @p is no allocation the loader made before the takeover, else the bytes to its range's end. */
+size_t loader_usable(const void *p);
+__attribute__((noreturn)) void shim_invalid(const char *fn, const void *p);
+
+#endif /* KMM_PRELOAD_H */

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkmm-malloc.so taking over a program's memory.
+ *
+ * Built to build/src/preload/libkmm-malloc.so (installed to libdir), where
+ * `kmm exec -- PROGRAM` (tools/kmm/cmd_exec.c) finds it and sets
+ * LD_PRELOAD, KMM_CMDLINE and KMM_SHOW.  By hand:
+ *
+ *   LD_PRELOAD=build/src/preload/libkmm-malloc.so KMM_SHOW=slabinfo,buddyinfo \
+ *       KMM_CMDLINE="slub_debug=FZP" python3 script.py
+ *
+ * Booting on first use.  The first call of any allocation function boots
+ * the machine (shim_boot()): often that call comes from the dynamic loader
+ * or from libc's own start-up, before constructors and before libc is
+ * fully set up, so booting calls nothing that allocates on its own
+ * account: the environment is read from the block the kernel gave
+ * (plat_getenv_early(), no getenv), /proc files with plain reads (no
+ * fopen), no dlsym, no pthread keys; kmm's thread state is initial-exec
+ * TLS.  What boot cannot avoid (pthread_create() of rcu_sched and kswapd
+ * allocates their TLS) comes back into malloc and is served by the
+ * bootstrap arena, as is any allocation from inside kmm itself: a report's
+ * backtrace() (which loads libgcc_s), stdio while a view is printed with a
+ * CPU held, the slot glibc allocates to remember a thread's exit handler.
+ * The test is cheap: a thread inside kmm has a preemption count (every
+ * section and every spinlock holds one), and only threads inside kmm do.
+ *
+ * The bootstrap arena is a bump allocator in a static block, then in
+ * lazily backed host chunks; its frees are ignored (it serves a few
+ * kilobytes a process).
+ *
+ * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
+ * host RAM)> cpus=<host CPUs>" (x86_64), so it may override any of them.
+ * RAM is a memory file the host backs only where written; mem_map and the
+ * shadow are touched only where used, so a large machine costs what the
+ * program uses.  A bad KMM_CMDLINE is reported and the program aborts.
+ *
+ * Pointers we did not make.  The dynamic loader allocates with its own
+ * minimal malloc until libc is relocated, then with ours; a few of its
+ * early blocks may later reach free() or realloc().  At takeover the
+ * anonymous writable mappings and the loader's data are recorded: a free
+ * inside them is ignored, a realloc copies what lies up to the range's end.
+ * Anything else that is neither ours nor theirs aborts:
+ * "kmm: free(): invalid pointer 0x...".
+ *
+ * fork(): handlers registered at load stop the machine across the fork in
+ * a fixed lock order, and the child moves to its own copy of RAM before it
+ * returns (src/fork.c explains both).
+ *
+ * KMM_SHOW=slabinfo,buddyinfo,... prints those views (any of kmm_show()'s)
+ * when the program exits, to stderr or to the file KMM_SHOW_FILE names
+ * (appended, each block headed by the process's pid and name).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "preload.h"
+#include "slab.h"
+
+int shim_state;
+struct shim_layout shim;
+
+static char env_cmdline[2048], env_show[512], env_show_file[512];
+/*
+ * The views go to a copy of stderr taken at boot, high in the descriptor
+ * table: many programs close stderr on their way out (coreutils'
+ * close_stdout()).
+ */
+static int show_fd = -1;
+
+/* --- the bootstrap arena --- */
+
+#define ARENA_STATIC	(256 * 1024)
+#define ARENA_CHUNK	(64UL << 20)
+#define ARENA_MAX_CHUNKS 64
+#define ARENA_HDR	16
+
+static char arena_static[ARENA_STATIC] __attribute__((aligned(4096)));
+static struct { char *base; size_t size; } arena_chunks[ARENA_MAX_CHUNKS] = {
+	{ arena_static, ARENA_STATIC },
+};
+static unsigned int arena_nr = 1;
+static size_t arena_used;	/* in the last chunk */
+static spinlock_t arena_lock;
+
+void *arena_alloc(size_t size, size_t align)
+{
+	void *p = NULL;
+
+	if (align < ARENA_HDR)
+		align = ARENA_HDR;
+	if (size > ARENA_CHUNK / 2 || align > PAGE_SIZE)
+		return NULL;
+	plat_lock(&arena_lock);
+	for (;;) {
+		char *base = arena_chunks[arena_nr - 1].base;
+		size_t start = ALIGN(arena_used + ARENA_HDR, align);
+		if (start + size <= arena_chunks[arena_nr - 1].size) {
+			p = base + start;
+			*(size_t *)((char *)p - ARENA_HDR) = size;
+			arena_used = start + size;
+			break;
+		}
+		if (arena_nr == ARENA_MAX_CHUNKS)
+			break;
+		char *chunk = plat_host_zalloc_lazy(ARENA_CHUNK);
+		if (!chunk)
+			break;
+		arena_chunks[arena_nr].base = chunk;
+		arena_chunks[arena_nr].size = ARENA_CHUNK;
+		__atomic_store_n(&arena_nr, arena_nr + 1, __ATOMIC_RELEASE);
+		arena_used = 0;
+	}
+	plat_unlock(&arena_lock);
+	return p;
+}
+
+bool arena_owns(const void *p)
+{
+	unsigned int nr = __atomic_load_n(&arena_nr, __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < nr; i++)
+		if ((const char *)p >= arena_chunks[i].base &&
+		    (const char *)p < arena_chunks[i].base + arena_chunks[i].size)
+			return true;
+	return false;
+}
+
+size_t arena_usable(const void *p)
+{
+	return *(const size_t *)((const char *)p - ARENA_HDR);
+}
+
+/* --- the loader's memory from before the takeover --- */
+
+#define LOADER_MAX_RANGES 64
+static struct { unsigned long start, end; } loader_ranges[LOADER_MAX_RANGES];
+static unsigned int loader_nr;
+
+static int loader_record(const struct plat_mapping *m, void *arg)
+{
+	(void)arg;
+	if (m->shared || !(m->prot & PLAT_PROT_WRITE))
+		return 0;
+	/* Anonymous memory (its minimal malloc's pages) and the loader's own data. */
+	if (m->path[0] && !strstr(m->path, "/ld-linux") && !strstr(m->path, "/ld-2."))
+		return 0;
+	if (loader_nr == LOADER_MAX_RANGES)
+		return 1;
+	loader_ranges[loader_nr].start = m->start;
+	loader_ranges[loader_nr].end = m->end;
+	loader_nr++;
+	return 0;
+}
+
+size_t loader_usable(const void *p)
+{
+	unsigned long a = (unsigned long)p;
+
+	for (unsigned int i = 0; i < loader_nr; i++)
+		if (a >= loader_ranges[i].start && a < loader_ranges[i].end && !arena_owns(p))
+			return loader_ranges[i].end - a;
+	return 0;
+}
+
+/* --- reports --- */
+
+void shim_invalid(const char *fn, const void *p)
+{
+	char msg[96];
+	int n = snprintf(msg, sizeof(msg), "kmm: %s(): invalid pointer %p\n", fn, p);
+
+	plat_console_write(msg, (size_t)n);
+	plat_abort();
+}
+
+static void shim_die(const char *what, int err)
+{
+	char msg[2300];
+	int n = snprintf(msg, sizeof(msg), "kmm: %s (KMM_CMDLINE=\"%s\"): error %d\n",
+			 what, env_cmdline, err);
+
+	plat_console_write(msg, (size_t)n);
+	plat_abort();
+}
+
+/* --- boot --- */
+
+static void shim_layout_init(void)
+{
+	shim.dm_start = PAGE_OFFSET;
+	shim.dm_size = (unsigned long)high_memory - PAGE_OFFSET;
+	shim.vm_start = VMALLOC_START;
+	shim.vm_size = VMALLOC_END - VMALLOC_START;
+	shim.ram_bytes = (u64)totalram_pages() << PAGE_SHIFT;
+	/*
+	 * Granules of 16 bytes, malloc's alignment; with slab debugging an
+	 * object may start at 8 mod 16 (Linux's kmalloc alignment), so 8.
+	 */
+	shim.shift = 4;
+	for (unsigned int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
+		struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][i];
+		if (s && (kmem_cache_debug(s) || s->size % 16))
+			shim.shift = 3;
+	}
+	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
+	if (!shim.shadow)
+		shim_die("cannot map the shadow of the direct map", -ENOMEM);
+}
+
+void shim_boot(void)
+{
+	int expected = SHIM_DOWN;
+	char cmdline[sizeof(env_cmdline) + 64];
+
+	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_BOOTING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;		/* another thread boots: the arena serves meanwhile */
+	plat_getenv_early("KMM_CMDLINE", env_cmdline, sizeof(env_cmdline));
+	plat_getenv_early("KMM_SHOW", env_show, sizeof(env_show));
+	plat_getenv_early("KMM_SHOW_FILE", env_show_file, sizeof(env_show_file));
+	plat_for_each_mapping(loader_record, NULL);
+	if (env_show[0] && !env_show_file[0])
+		show_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
+
+	u64 mem = max(plat_host_ram_bytes(), 64ULL << 30);
+	snprintf(cmdline, sizeof(cmdline), "mem=%lluM cpus=%d %s",
+		 (unsigned long long)(mem >> 20), min(plat_host_nr_cpus(), NR_CPUS), env_cmdline);
+	int err = kmm_boot(cmdline);
+	if (err)
+		shim_die("cannot boot the machine", err);
+	shim_layout_init();
+	__atomic_store_n(&shim_state, SHIM_UP, __ATOMIC_RELEASE);
+}
+
+/* --- fork --- */
+
+static void shim_fork_prepare(void)
+{
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
+		return;
+	kmm_fork_prepare();
+	plat_lock(&arena_lock);
+}
+
+static void shim_fork_parent(void)
+{
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
+		return;
+	plat_unlock(&arena_lock);
+	kmm_fork_parent();
+}
+
+static void shim_fork_child(void)
+{
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
+		return;
+	plat_unlock(&arena_lock);
+	kmm_fork_child();
+}
+
+/*
+ * Registered when the library is loaded, before the program's own
+ * handlers: prepare handlers run in reverse order of registration, so ours
+ * runs last (after theirs, which may allocate), and our child and parent
+ * handlers run first (before theirs, which may allocate).
+ */
+__attribute__((constructor)) static void shim_init(void)
+{
+	if (plat_atfork(shim_fork_prepare, shim_fork_parent, shim_fork_child))
+		shim_die("cannot register the fork handlers", -ENOMEM);
+}
+
+/* --- the views at exit --- */
+
+static void show_views(FILE *f)
+{
+	char list[sizeof(env_show)], comm[16];
+
+	snprintf(list, sizeof(list), "%s", env_show);
+	plat_thread_name(comm, sizeof(comm));
+	for (char *save, *v = strtok_r(list, ",: ", &save); v; v = strtok_r(NULL, ",: ", &save)) {
+		fprintf(f, "==> %s (kmm, pid %d, %s) <==\n", v, (int)getpid(), comm);
+		int err = kmm_show(v, f);
+		if (err == -ENOENT)
+			fprintf(f, "kmm: KMM_SHOW: no view \"%s\"\n", v);
+		fflush(f);
+	}
+}
+
+__attribute__((destructor)) static void shim_exit(void)
+{
+	int fd = show_fd;
+
+	if (!env_show[0] || __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
+		return;
+	if (env_show_file[0])
+		fd = open(env_show_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!f) {
+		char msg[600];
+		int n = snprintf(msg, sizeof(msg), "kmm: KMM_SHOW: cannot write to %s\n",
+				 env_show_file[0] ? env_show_file : "stderr");
+		plat_console_write(msg, (size_t)n);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	show_views(f);
+	fclose(f);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkmm-malloc.so: real programs give the same output with and without
+ * it, the glibc malloc contract holds under it, bad frees abort with its
+ * message, threads and forks are safe, KMM_CMDLINE and KMM_SHOW work, and
+ * only the C allocation API is exported.
+ *
+ * Each case runs a program in a child process with LD_PRELOAD set (this
+ * test itself runs on glibc's malloc) and compares what it printed.  A real
+ * program that is not installed is skipped, naming it (tools/setup.sh
+ * installs them).  In a sanitizer build the cases that preload are skipped:
+ * the sanitizer's runtime must come first in a process, before any preload.
+ */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+
+struct run {
+	int status;		/* as waitpid() gives it */
+	char out[1 << 16], err[1 << 16];
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/*
+ * Run @argv (through the shell if @argv[0] is NULL and @argv[1] a command
+ * line) with the preload library when @preload, @env a NULL-ended list of
+ * extra "NAME=value" settings.
+ */
+static void run(struct run *r, bool preload, const char *const *env, const char *const *argv)
+{
+	int out = memfd_create("out", 0), err = memfd_create("err", 0);
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0 && out >= 0 && err >= 0);
+	if (pid == 0) {
+		dup2(out, 1);
+		dup2(err, 2);
+		unsetenv("KMM_SHOW");
+		unsetenv("KMM_CMDLINE");
+		unsetenv("KMM_SHOW_FILE");
+		if (preload)
+			setenv("LD_PRELOAD", PRELOAD_PATH, 1);
+		else
+			unsetenv("LD_PRELOAD");
+		for (; env && *env; env++)
+			putenv((char *)*env);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &r->status, 0);
+	read_all(out, r->out, sizeof(r->out));
+	read_all(err, r->err, sizeof(r->err));
+}
+
+static bool have(const char *prog)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+static void skip_if_sanitized(void)
+{
+#ifdef KMM_SANITIZED
+	cr_skip_test("a sanitizer build: its runtime cannot share a process with a preload");
+#endif
+}
+
+static struct run plain, kmm;
+
+/* The program gives the same status and output on glibc's malloc and on ours. */
+static void same_output(const char *need, const char *const *argv)
+{
+	skip_if_sanitized();
+	if (!have(need))
+		cr_skip_test("%s is not installed (tools/setup.sh installs it)", need);
+	run(&plain, false, NULL, argv);
+	run(&kmm, true, NULL, argv);
+	cr_assert(WIFEXITED(plain.status) && WEXITSTATUS(plain.status) == 0,
+		  "%s fails without the preload: %#x\n%s", need, plain.status, plain.err);
+	cr_expect_eq(kmm.status, plain.status, "%s: status %#x with the preload\n%s",
+		     need, kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, plain.out, "%s prints something else with the preload", need);
+	cr_expect_str_eq(kmm.err, plain.err, "%s complains with the preload", need);
+	cr_expect(strlen(plain.out) > 0, "%s printed nothing to compare", need);
+}
+
+#define SH(cmd) ((const char *const[]){ "sh", "-c", cmd, NULL })
+
+Test(preload, python_dicts_and_lists)
+{
+	same_output("python3", SH("python3 -c '\n"
+		"import random\n"
+		"random.seed(7)\n"
+		"d = {}\n"
+		"for i in range(300000):\n"
+		"    d[\"k%d\" % random.randrange(10**9)] = [i] * (i % 7)\n"
+		"l = sorted(d.items(), key=lambda kv: (len(kv[1]), kv[0]))\n"
+		"s = sorted(str(x) for x in range(100000))\n"
+		"print(len(d), l[0][0], l[-1][0], s[:3], sum(len(v) for v in d.values()))\n'"));
+}
+
+Test(preload, sqlite_inserts_and_queries)
+{
+	same_output("sqlite3", SH("sqlite3 :memory: '"
+		"create table t(a integer, b text);"
+		"with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) "
+		"insert into t select x, printf(\"%08d-%s\", (x * 7919) % 100003, hex(x * x)) from c;"
+		"create index tb on t(b);"
+		"select count(*), sum(a), min(b), max(b) from t;"
+		"select a, b from t where b like \"0001%\" order by b limit 5;"
+		"delete from t where a % 3 = 0;"
+		"select count(*), group_concat(a) from (select a from t order by b desc limit 10);'"));
+}
+
+Test(preload, perl_hashes_and_sorts)
+{
+	same_output("perl", SH("perl -e 'my %h; for my $i (1..200000) { $h{\"k\" . ($i * 7919 % 100003)} = [$i, \"x\" x ($i % 50)]; } "
+			       "my @k = sort keys %h; my $s = 0; $s += length($h{$_}[1]) for @k; "
+			       "print scalar(@k), \" $k[0] $k[-1] $s\\n\";'"));
+}
+
+Test(preload, xz_compresses_and_decompresses)
+{
+	same_output("xz", SH("seq 1 400000 | sed 's/$/ kmm/' > /tmp/kmm-preload-xz.$$ && "
+			     "xz -6 -c /tmp/kmm-preload-xz.$$ | xz -d | cksum; "
+			     "xz -6 -c /tmp/kmm-preload-xz.$$ | wc -c; rm -f /tmp/kmm-preload-xz.$$"));
+}
+
+Test(preload, gcc_compiles_a_c_file)
+{
+	same_output("gcc", SH("d=$(mktemp -d) && cd $d && "
+			      "printf '#include <stdio.h>\\n#include <stdlib.h>\\n"
+			      "static int cmp(const void *a, const void *b) { return *(int *)a - *(int *)b; }\\n"
+			      "int main(void) { int v[100]; for (int i = 0; i < 100; i++) v[i] = (i * 37) %% 101;\\n"
+			      "qsort(v, 100, sizeof(int), cmp); printf(\"%%d %%d\\\\n\", v[0], v[99]); return 0; }\\n' > a.c && "
+			      "gcc -O2 -Wall -o a a.c && ./a && gcc -O2 -S -o - a.c | grep -c call; "
+			      "cd / && rm -rf $d"));
+}
+
+Test(preload, bash_loop)
+{
+	same_output("bash", ((const char *const[]){ "bash", "-c",
+		"s=0; declare -A m; for i in $(seq 1 3000); do m[k$i]=$((i * i)); s=$((s + i)); done; "
+		"for i in 1 2 3 4 5 6 7 8 9 10; do x=$(echo $i | tr 0-9 a-j); s=$s$x; done; "
+		"echo $s ${#m[@]} ${m[k2999]}", NULL }));
+}
+
+Test(preload, multithreaded_program)
+{
+	same_output(HELPER_DIR "/preload_threads",
+		    ((const char *const[]){ HELPER_DIR "/preload_threads", NULL }));
+	cr_expect_str_eq(kmm.out, "threads: ok\n");
+}
+
+Test(preload, glibc_malloc_contract)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_contract", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0,
+		  "status %#x:\n%s", kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "contract: all cases hold\n");
+}
+
+static void expect_abort(const char *what, const char *fn)
+{
+	char msg[64];
+
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_badfree", what, NULL });
+	cr_expect(WIFSIGNALED(kmm.status) && WTERMSIG(kmm.status) == SIGABRT,
+		  "%s: status %#x, out %s", what, kmm.status, kmm.out);
+	snprintf(msg, sizeof(msg), "kmm: %s(): invalid pointer 0x", fn);
+	cr_expect(strstr(kmm.err, msg), "%s: the message is \"%s\"", what, kmm.err);
+}
+
+Test(preload, invalid_frees_abort)
+{
+	skip_if_sanitized();
+	expect_abort("stack", "free");
+	expect_abort("global", "free");
+	expect_abort("interior", "free");
+	expect_abort("double", "free");
+	expect_abort("double-large", "free");
+	expect_abort("double-huge", "free");
+	expect_abort("interior-huge", "free");
+	expect_abort("realloc-interior", "realloc");
+	expect_abort("usable-interior", "malloc_usable_size");
+}
+
+Test(preload, loader_blocks_are_recognised)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_badfree", "loader", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "loader ok\n");
+}
+
+Test(preload, fork_soak)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_forksoak", "60", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "forksoak: 60 forks ok\n");
+}
+
+Test(preload, cmdline_and_views_at_exit)
+{
+	skip_if_sanitized();
+	run(&kmm, true, (const char *const[]){ "KMM_CMDLINE=mem=2G cpus=3",
+		"KMM_SHOW=meminfo,slabinfo,buddyinfo", NULL },
+	    (const char *const[]){ "ls", "/", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
+	/* ls closes stderr before it exits: the views still come. */
+	cr_expect(strstr(kmm.err, "==> meminfo (kmm, pid "), "%s", kmm.err);
+	cr_expect(strstr(kmm.err, "slabinfo - version: 2.1"));
+	cr_expect(strstr(kmm.err, "kmalloc-16 "));
+	cr_expect(strstr(kmm.err, "Node 0, zone    DMA32"), "mem=2G: no Normal zone");
+	char *total = strstr(kmm.err, "MemTotal:");
+	cr_assert(total);
+	long kb = strtol(total + 9, NULL, 10);
+	cr_expect(kb > 1800000 && kb <= 2 * 1024 * 1024, "MemTotal %ld kB for mem=2G", kb);
+
+	char path[] = "/tmp/kmm-preload-show-XXXXXX", file_env[64];
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	snprintf(file_env, sizeof(file_env), "KMM_SHOW_FILE=%s", path);
+	run(&kmm, true, (const char *const[]){ "KMM_SHOW=vmallocinfo,nosuchview", file_env, NULL },
+	    (const char *const[]){ "ls", "/", NULL });
+	fd = open(path, O_RDONLY);
+	read_all(fd, kmm.out, sizeof(kmm.out));
+	unlink(path);
+	cr_expect(strstr(kmm.out, "==> vmallocinfo (kmm, pid "), "%s", kmm.out);
+	cr_expect(strstr(kmm.out, "kmm: KMM_SHOW: no view \"nosuchview\""), "%s", kmm.out);
+	cr_expect_str_eq(kmm.err, "");
+}
+
+Test(preload, bad_cmdline_aborts_with_the_reason)
+{
+	skip_if_sanitized();
+	/* (true would not do: it never allocates, so nothing boots.) */
+	run(&kmm, true, (const char *const[]){ "KMM_CMDLINE=mem=banana", NULL },
+	    (const char *const[]){ "ls", "/", NULL });
+	cr_expect(WIFSIGNALED(kmm.status) && WTERMSIG(kmm.status) == SIGABRT, "%#x", kmm.status);
+	cr_expect(strstr(kmm.err, "Malformed kernel command line parameter \"mem=banana\""),
+		  "%s", kmm.err);
+	cr_expect(strstr(kmm.err, "kmm: cannot boot the machine (KMM_CMDLINE=\"mem=banana\")"),
+		  "%s", kmm.err);
+}
+
+Test(preload, exports_only_the_allocation_api)
+{
+	skip_if_sanitized();
+	void *h = dlopen(PRELOAD_PATH, RTLD_NOW | RTLD_LOCAL);
+
+	cr_assert(h, "%s", dlerror());
+	const char *api[] = { "malloc", "free", "calloc", "realloc", "reallocarray",
+			      "posix_memalign", "aligned_alloc", "memalign", "valloc", "pvalloc",
+			      "malloc_usable_size" };
+	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++)
+		cr_expect(dlsym(h, api[i]), "%s is not exported", api[i]);
+	const char *hidden[] = { "kmalloc", "kfree", "kmm_boot", "alloc_pages", "vmalloc",
+				 "printk", "shim_boot", "arena_alloc", "plat_map", "kmem_cache_create" };
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		cr_expect(!dlsym(h, hidden[i]), "%s is exported", hidden[i]);
+	dlclose(h);
+}
