@@ -19,6 +19,50 @@ static __always_inline unsigned long __kmm_get_cpu_off(void)
 	return __per_cpu_offset[current->cpu];
 }
 #define __kmm_put_cpu()	__preempt_enable()
+/*
+ * One this_cpu_*() operation.  Outside any section the thread only raises
+ * its active flag around the operation and leaves preempt_count alone: an
+ * increment and a decrement of it would chain every operation to the one
+ * before through store forwarding, which costs more than the operation.
+ * Nothing that runs inside can look at preempt_count (the operation is one
+ * access to per-CPU memory), and a thread that wants the CPU looks at the
+ * active flag only.  Inside a section, the CPU is already held.  (A signal
+ * handler that used the allocator in the middle of the operation would
+ * lower the flag early; signal handlers must not allocate, as in Linux an
+ * NMI must not.)
+ */
+struct kmm_cpu *__kmm_this_cpu_enter_slow(void);
+static __always_inline unsigned long __kmm_this_cpu_off(void **held)
+{
+	struct task_struct *t = current;
+
+	*held = NULL;
+	if (unlikely(t->preempt_count))
+		return __per_cpu_offset[t->cpu];
+	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
+		struct kmm_cpu *c = t->owned;
+
+		WRITE_ONCE(*t->active, 1);
+		barrier();
+		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
+			*held = c;
+			return __per_cpu_offset[c->id];
+		}
+		WRITE_ONCE(*t->active, 0);
+	}
+	struct kmm_cpu *c = __kmm_this_cpu_enter_slow();
+
+	*held = c;
+	return __per_cpu_offset[c->id];
+}
+/* @held: what __kmm_this_cpu_off() left there. */
+static __always_inline void __kmm_this_cpu_end(void *held)
+{
+	struct task_struct *t = current;
+
+	if (held && unlikely(cpu_leave_held(t, held)))
+		kmm_cpu_leave_slow(t);
+}
 static __always_inline unsigned long __kmm_raw_cpu_off(void)
 {
 	struct task_struct *t = current;

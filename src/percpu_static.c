@@ -185,6 +185,29 @@ unsigned long __kmm_get_cpu_off_call(void)
 	return __kmm_get_cpu_off();
 }
 
+/* A this_cpu_*() operation whose thread must look for a CPU first. */
+struct kmm_cpu *__kmm_this_cpu_enter_slow(void)
+{
+	struct task_struct *t = current;
+
+	kmm_cpu_enter_slow(t);
+	return t->kcpu;
+}
+
+#define DEFINE_THIS_CPU_ADD(n, type)					\
+void __kmm_this_cpu_add_##n(void *ptr, u64 val)				\
+{									\
+	void *held;							\
+	unsigned long off = __kmm_this_cpu_off(&held);			\
+									\
+	*(type *)((char *)ptr + off) += (type)val;			\
+	__kmm_this_cpu_end(held);					\
+}
+DEFINE_THIS_CPU_ADD(1, u8)
+DEFINE_THIS_CPU_ADD(2, u16)
+DEFINE_THIS_CPU_ADD(4, u32)
+DEFINE_THIS_CPU_ADD(8, u64)
+
 unsigned long __kmm_raw_cpu_off_call(void)
 {
 	return __kmm_raw_cpu_off();

@@ -221,6 +221,47 @@ Test(percpu, this_cpu_operations)
 	check_and_shutdown();
 }
 
+struct widths {
+	u8 b;
+	s8 sb;
+	u16 h;
+	int i;
+	unsigned int u;
+	u64 q;
+	u8 guard;
+};
+static DEFINE_PER_CPU(struct widths, width_var);
+
+/* A program's this_cpu_add() goes through one adder per width: each wraps at its own width. */
+Test(percpu, this_cpu_add_at_every_width)
+{
+	boot_or_die(BOOT);
+	kmm_bind_cpu(0);
+	this_cpu_add(width_var.b, 250);
+	this_cpu_add(width_var.b, 10);		/* 260 wraps to 4 */
+	this_cpu_sub(width_var.sb, 3);
+	this_cpu_add(width_var.h, 0xfffe);
+	this_cpu_inc(width_var.h);
+	this_cpu_inc(width_var.h);		/* wraps to 0 */
+	this_cpu_sub(width_var.i, 7);
+	this_cpu_dec(width_var.u);
+	this_cpu_add(width_var.q, 1ull << 40);
+	preempt_disable();			/* inside a section too */
+	this_cpu_add(width_var.q, 5);
+	preempt_enable();
+	struct widths *w = &per_cpu(width_var, 0);
+	cr_assert_eq(w->b, 4);
+	cr_assert_eq(w->sb, -3);
+	cr_assert_eq(w->h, 0);
+	cr_assert_eq(w->i, -7);
+	cr_assert_eq(w->u, 0xffffffffu);
+	cr_assert_eq(w->q, (1ull << 40) + 5);
+	cr_assert_eq(w->guard, 0, "a narrow add spilled into its neighbour");
+	cr_assert_eq(per_cpu(width_var, 1).q, 0);
+	kmm_bind_cpu(-1);
+	check_and_shutdown();
+}
+
 Test(percpu, this_cpu_add_from_preemptible_code_is_reported_in_debug_builds)
 {
 	boot_or_die(BOOT);

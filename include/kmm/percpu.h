@@ -245,17 +245,51 @@ void __this_cpu_preempt_check(const char *op);
 	raw_cpu_cmpxchg(pcp, oval, nval);				\
 })
 
-/* this_cpu_*(): safe anywhere; the CPU is held for the operation only. */
+/*
+ * this_cpu_*(): safe anywhere; the CPU is held for the operation only.
+ * __kmm_op_off() holds it and gives its offset, __kmm_op_end() lets it go;
+ * the library has a lighter pair than get/put (percpu_internal.h).
+ */
+#if defined(KMM_BUILDING_LIBRARY) || defined(KMM_PERCPU_INLINE)
+#define __kmm_op_off()		__kmm_this_cpu_off(&__kmm_opc)
+#define __kmm_op_end()		__kmm_this_cpu_end(__kmm_opc)
+#else
+#define __kmm_op_off()		__kmm_get_cpu_off()
+#define __kmm_op_end()		((void)__kmm_opc, __kmm_put_cpu())
+#endif
 #define __this_cpu_do(pcp, expr) ({					\
-	__typeof__(&(pcp)) __p = __kmm_pcpu_at(&(pcp), __kmm_get_cpu_off()); \
+	void *__kmm_opc;						\
+	__typeof__(&(pcp)) __p = __kmm_pcpu_at(&(pcp), __kmm_op_off());	\
 	__typeof__(expr) __r = (expr);					\
-	__kmm_put_cpu();						\
+	__kmm_op_end();							\
 	__r;								\
 })
 #define this_cpu_read(pcp)		__this_cpu_do(pcp, *__p)
 #define this_cpu_write(pcp, val)	((void)__this_cpu_do(pcp, *__p = (val)))
+void __kmm_this_cpu_add_1(void *ptr, u64 val);
+void __kmm_this_cpu_add_2(void *ptr, u64 val);
+void __kmm_this_cpu_add_4(void *ptr, u64 val);
+void __kmm_this_cpu_add_8(void *ptr, u64 val);
+#if defined(KMM_BUILDING_LIBRARY) || defined(KMM_PERCPU_INLINE)
 #define this_cpu_add(pcp, val)		((void)__this_cpu_do(pcp, *__p += (val)))
-#define this_cpu_sub(pcp, val)		((void)__this_cpu_do(pcp, *__p -= (val)))
+#else
+/*
+ * A program's commonest operation is one call: the library holds the CPU,
+ * adds and lets go (two's complement makes one adder per width serve
+ * signed and unsigned alike).
+ */
+#define this_cpu_add(pcp, val) do {					\
+	void *__a = __kmm_pcpu_fix(&(pcp));				\
+	u64 __v = (u64)(val);						\
+	switch (sizeof(pcp)) {						\
+	case 1: __kmm_this_cpu_add_1(__a, __v); break;			\
+	case 2: __kmm_this_cpu_add_2(__a, __v); break;			\
+	case 4: __kmm_this_cpu_add_4(__a, __v); break;			\
+	default: __kmm_this_cpu_add_8(__a, __v); break;			\
+	}								\
+} while (0)
+#endif
+#define this_cpu_sub(pcp, val)		this_cpu_add(pcp, -(__typeof__(pcp))(val))
 #define this_cpu_and(pcp, val)		((void)__this_cpu_do(pcp, *__p &= (val)))
 #define this_cpu_or(pcp, val)		((void)__this_cpu_do(pcp, *__p |= (val)))
 #define this_cpu_inc(pcp)		this_cpu_add(pcp, 1)
