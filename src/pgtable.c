@@ -253,7 +253,9 @@ static inline int host_prot(pgprot_t prot)
 
 bool kmm_host_maps_available(long nr_maps)
 {
-	return plat_nr_mappings() + 2 * nr_maps + HOST_MAP_SLACK <= plat_max_mappings();
+	long want = plat_nr_mappings() + 2 * nr_maps + HOST_MAP_SLACK;
+
+	return want <= plat_max_mappings(want);
 }
 
 void kmm_flush_kernel_range(unsigned long start, unsigned long end, long nr_maps)

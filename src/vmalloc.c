@@ -23,6 +23,7 @@
  * words ("Trying to vfree() bad address", "... nonexistent vm area").
  */
 #include "vmalloc.h"
+#include <limits.h>
 #include <kmm/vmstat.h>
 
 #define IOREMAP_MAX_ORDER	(7 + PAGE_SHIFT)
@@ -188,7 +189,7 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 			break;
 		if (attempt) {
 			pr_err("vmalloc: %ld host mappings, near vm.max_map_count (%ld): raise sysctl vm.max_map_count\n",
-			       plat_nr_mappings(), plat_max_mappings());
+			       plat_nr_mappings(), plat_max_mappings(LONG_MAX));
 			vmalloc_report();
 			return -ENOMEM;
 		}

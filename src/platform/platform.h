@@ -44,9 +44,12 @@ int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot);
  */
 int plat_unmap(void *addr, size_t len, long nr_maps);
 int plat_protect(void *addr, size_t len, int prot);
-/* Host mappings kmm holds now, and the host's bound (vm.max_map_count). */
+/*
+ * Host mappings kmm holds now, and the host's bound (vm.max_map_count),
+ * read again only when @want (what the caller needs) nears the last reading.
+ */
 long plat_nr_mappings(void);
-long plat_max_mappings(void);
+long plat_max_mappings(long want);
 /* Host mapping calls (map, remap, unmap, protect) made since the start. */
 unsigned long plat_host_calls(void);
 /* One line of /proc/self/maps; @path points into a buffer valid during the call. */

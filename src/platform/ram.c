@@ -185,7 +185,7 @@ static long read_small_file(const char *path, char *buf, size_t size)
 	return (long)len;
 }
 
-long plat_max_mappings(void)
+static long read_max_mappings(void)
 {
 	char buf[32];
 	long max = 0;
@@ -195,6 +195,24 @@ long plat_max_mappings(void)
 	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
 		max = max * 10 + (*p - '0');
 	return max > 0 ? max : 65530;
+}
+
+/*
+ * vmalloc asks before every mapping: reading /proc each time cost three
+ * system calls per vmalloc.  The figure is kept and read again only when
+ * an answer would be near it (an administrator may have raised it).
+ */
+static long max_mappings_cached;
+
+long plat_max_mappings(long want)
+{
+	long max = __atomic_load_n(&max_mappings_cached, __ATOMIC_RELAXED);
+
+	if (!max || want > max - max / 8) {
+		max = read_max_mappings();
+		__atomic_store_n(&max_mappings_cached, max, __ATOMIC_RELAXED);
+	}
+	return max;
 }
 
 static unsigned long parse_hex(const char **sp)
