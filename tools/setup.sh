@@ -21,12 +21,18 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   apt-get install -y -qq $missing >/dev/null
 fi
-# Optional: bench_slab's mimalloc peer.  The build goes on without it.
-if ! dpkg -s libmimalloc-dev >/dev/null 2>&1; then
+# Optional: the benches' peers (bench_slab links mimalloc's headers;
+# bench_malloc preloads jemalloc, tcmalloc and mimalloc).  The build goes
+# on without them and the benches skip a peer that is missing.
+peers=""
+for p in libmimalloc-dev libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4; do
+  dpkg -s "$p" >/dev/null 2>&1 || peers="$peers $p"
+done
+if [ -n "$peers" ]; then
   export DEBIAN_FRONTEND=noninteractive
   [ -n "$missing" ] || apt-get update -qq
-  apt-get install -y -qq libmimalloc-dev >/dev/null ||
-    echo "setup: libmimalloc-dev not installed; bench_slab skips its mimalloc peer" >&2
+  apt-get install -y -qq $peers >/dev/null ||
+    echo "setup: not installed:$peers; the benches skip those peers" >&2
 fi
 if [ -d build/meson-private ]; then
   meson setup --reconfigure build "$@" >/dev/null
