@@ -105,6 +105,8 @@ struct kmem_cache {
 	gfp_t allocflags;		/* added to every slab page allocation */
 	int refcount;			/* aliases; -1: never merge, never destroy */
 	void (*ctor)(void *);
+	unsigned int useroffset;	/* the part copy_to/from_user may touch */
+	unsigned int usersize;
 	unsigned int inuse;		/* offset to the metadata */
 	unsigned int align;
 	unsigned int red_left_pad;	/* SLAB_RED_ZONE: bytes of red zone before each object */

@@ -113,6 +113,8 @@ static int slab_unmergeable(struct kmem_cache *s)
 		return 1;
 	if (s->ctor)
 		return 1;
+	if (s->usersize)	/* CONFIG_HARDENED_USERCOPY */
+		return 1;
 	if (s->refcount < 0)
 		return 1;
 	return 0;
@@ -175,6 +177,7 @@ static struct kmem_cache *kmem_cache_new(gfp_t gfp)
 
 static struct kmem_cache *create_cache(const char *name, unsigned int object_size,
 				       unsigned int align, slab_flags_t flags,
+				       unsigned int useroffset, unsigned int usersize,
 				       void (*ctor)(void *), int *errp)
 {
 	char *cache_name = kstrdup(name, GFP_KERNEL);
@@ -190,6 +193,8 @@ static struct kmem_cache *create_cache(const char *name, unsigned int object_siz
 	s->size = s->object_size = object_size;
 	s->align = align;
 	s->ctor = ctor;
+	s->useroffset = useroffset;
+	s->usersize = usersize;
 	err = __kmem_cache_create(s, flags);
 	if (err)
 		goto out_free_cache;
@@ -207,8 +212,10 @@ out:
 	return NULL;
 }
 
-struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
-				     slab_flags_t flags, void (*ctor)(void *))
+struct kmem_cache *kmem_cache_create_usercopy(const char *name, unsigned int size,
+					      unsigned int align, slab_flags_t flags,
+					      unsigned int useroffset, unsigned int usersize,
+					      void (*ctor)(void *))
 {
 	struct kmem_cache *s = NULL;
 	int err = 0;
@@ -221,22 +228,32 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 		err = -EINVAL;
 	else if (flags & ~SLAB_FLAGS_PERMITTED)
 		err = -EINVAL;
+	if (!err && (WARN_ON(!usersize && useroffset) ||
+		     WARN_ON(size < usersize || size - usersize < useroffset)))
+		usersize = useroffset = 0;
 	if (!err) {
-		s = __kmem_cache_alias(name, size, align, flags, ctor);
+		if (!usersize)
+			s = __kmem_cache_alias(name, size, align, flags, ctor);
 		if (!s)
 			s = create_cache(name, size, calculate_alignment(flags, align, size),
-					 flags, ctor, &err);
+					 flags, useroffset, usersize, ctor, &err);
 	}
 	plat_mutex_unlock(&slab_mutex);
 	if (err) {
 		if (flags & SLAB_PANIC)
-			panic("%s: Failed to create slab '%s'. Error %d\n", __func__,
+			panic("kmem_cache_create: Failed to create slab '%s'. Error %d\n",
 			      name ? name : "(null)", err);
-		pr_warn("%s(%s) failed with error %d\n", __func__, name ? name : "(null)", err);
+		pr_warn("kmem_cache_create(%s) failed with error %d\n", name ? name : "(null)", err);
 		dump_stack();
 		return NULL;
 	}
 	return s;
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+				     slab_flags_t flags, void (*ctor)(void *))
+{
+	return kmem_cache_create_usercopy(name, size, align, flags, 0, 0, ctor);
 }
 
 /* One of the machine's own kmalloc caches (a user may make kmalloc-like ones). */
@@ -309,6 +326,7 @@ static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int si
 	s->name = name;
 	s->size = s->object_size = size;
 	s->align = calculate_alignment(flags, align, size);
+	s->usersize = size;	/* all of it may be copied to user space */
 	err = __kmem_cache_create(s, flags | SLAB_KMALLOC);
 	if (err)
 		panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n", name, size, err);

@@ -197,22 +197,46 @@ Test(slab, compatible_caches_merge)
 {
 	boot_or_die(NULL);
 	struct kmem_cache *dog = kmem_cache_create("dog", 60, 0, 0, NULL);
-	cr_assert_eq(dog, kmalloc_caches[KMALLOC_NORMAL][6], "dog is an alias of kmalloc-64");
-	void *p = kmem_cache_alloc(dog, GFP_KERNEL);
-	cr_assert_eq(ksize(p), 64);
-	kfree(p);	/* the same cache: no report */
+	/* kmalloc caches are wholly user-copyable: never merge targets (HARDENED_USERCOPY). */
+	cr_assert_neq(dog, kmalloc_caches[KMALLOC_NORMAL][6]);
+	cr_assert_eq(kmem_cache_size(dog), 60);
+	struct kmem_cache *wolf = kmem_cache_create("wolf", 64, 0, 0, NULL);
+	cr_assert_eq(wolf, dog, "wolf is an alias of dog");
+	cr_assert_eq(kmem_cache_size(dog), 64, "the alias widened the object");
+	void *p = kmem_cache_alloc(wolf, GFP_KERNEL);
+	kmem_cache_free(dog, p);	/* the same cache: no report */
 	struct kmem_cache *cat = kmem_cache_create("cat", 60, 0, SLAB_NO_MERGE, NULL);
 	cr_assert_neq(cat, dog);
 	struct kmem_cache *rcl = kmem_cache_create("rcl", 60, 0, SLAB_RECLAIM_ACCOUNT, NULL);
-	cr_assert_eq(rcl, kmalloc_caches[KMALLOC_RECLAIM][6]);
+	cr_assert_neq(rcl, dog, "SLAB_RECLAIM_ACCOUNT is one of the flags that must match");
+	cr_assert_neq(rcl, kmalloc_caches[KMALLOC_RECLAIM][6]);
 	struct kmem_cache *odd = kmem_cache_create("odd", 56, 0, 0, NULL);
 	cr_assert_neq(odd, dog, "a pointer's worth smaller does not merge");
+	struct kmem_cache *usr = kmem_cache_create_usercopy("usr", 64, 0, 0, 8, 16, NULL);
+	cr_assert_neq(usr, dog, "a cache with a usercopy region never merges");
+	cr_assert_eq(kmem_cache_create("usr2", 64, 0, 0, NULL), dog, "nor is it merged into");
 	cr_assert_eq(kmem_cache_destroy(dog), 0);
+	cr_assert_eq(kmem_cache_destroy(dog), 0);
+	cr_assert_eq(kmem_cache_destroy(wolf), 0);
+	cr_assert_eq(kmem_cache_destroy(usr), 0);
 	cr_assert_eq(kmem_cache_destroy(rcl), 0);
 	cr_assert_eq(kmem_cache_destroy(cat), 0);
 	cr_assert_eq(kmem_cache_destroy(odd), 0);
-	cr_assert_not_null(kmalloc(64, GFP_KERNEL));
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	check_and_shutdown();
+}
+
+Test(slab, usercopy_region_outside_the_object_is_a_warning)
+{
+	boot_or_die(NULL);
+	unsigned long warns = kmm_report_count(KMM_REPORT_WARN);
+	struct kmem_cache *s = kmem_cache_create_usercopy("bad_usercopy", 64, 0, 0, 60, 8, NULL);
+	cr_assert_not_null(s, "the cache is made, with no region");
+	cr_assert_eq(kmm_report_count(KMM_REPORT_WARN), warns + 1);
+	cr_assert_eq(kmem_cache_create("plain64", 64, 0, 0, NULL), s,
+		     "without its region it merges as any cache");
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
 	check_and_shutdown();
 }
 

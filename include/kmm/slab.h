@@ -91,13 +91,29 @@ struct kmem_cache;
  * @ctor: run on each object when its slab is set up (not per allocation)
  *
  * A compatible existing cache may be returned instead (merging, as Linux's
- * find_mergeable(); off with slab_nomerge, SLAB_NO_MERGE or a ctor).
+ * find_mergeable(); off with slab_nomerge, SLAB_NO_MERGE or a ctor; never
+ * into a kmalloc cache, see kmem_cache_create_usercopy()).
  * Context: sleepable.
  * Return: the cache, or NULL on bad arguments or no memory; with SLAB_PANIC
  * a failure panics ("kmem_cache_create: Failed to create slab 'NAME'. Error N").
  */
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *));
+/**
+ * kmem_cache_create_usercopy - a cache whose objects hold a user-copyable region
+ * @useroffset: where the region starts in an object
+ * @usersize: its length; 0 for none
+ *
+ * As kmem_cache_create(), with the region hardened usercopy would allow.
+ * A cache with one is never merged, either way: kmm models a kernel built
+ * with CONFIG_HARDENED_USERCOPY, as distributions build theirs, so the
+ * kmalloc caches (wholly user-copyable) are not merge targets either.  A
+ * region outside the object is a warning and no region.
+ */
+struct kmem_cache *kmem_cache_create_usercopy(const char *name, unsigned int size,
+					      unsigned int align, slab_flags_t flags,
+					      unsigned int useroffset, unsigned int usersize,
+					      void (*ctor)(void *));
 
 /**
  * kmem_cache_destroy - drop a reference to a cache; the last one frees it
