@@ -98,8 +98,10 @@ static struct workload workloads[] = {
 	  "delete from t where a % 3 = 0;"
 	  "select count(*) from (select a from t order by b desc limit 10);'", false },
 	{ "perl", "perl",
-	  "perl -e 'my %h; for my $i (1..200000) { $h{\"k\" . ($i * 7919 % 1000003)} = [$i, \"x\" x ($i % 50)]; } "
-	  "my @k = sort keys %h; my $s = 0; $s += length($h{$_}[1]) for @k; print scalar(@k), \" $s\\n\";'",
+	  "perl -e 'my %h; for my $i (1..200000) { "
+	  "$h{\"k\" . ($i * 7919 % 1000003)} = [$i, \"x\" x ($i % 50)]; } "
+	  "my @k = sort keys %h; my $s = 0; $s += length($h{$_}[1]) for @k; "
+	  "print scalar(@k), \" $s\\n\";'",
 	  false },
 	{ "xz", "xz", "xz -6 -c xz.in | xz -d | cksum", false },
 	{ "gcc", "gcc", "gcc -O2 -c -o gcc.o gcc.c", false },

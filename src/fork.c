@@ -22,22 +22,22 @@
  *
  *  2. Memory.  RAM is a shared mapping of one memory file, and shared
  *     mappings stay shared across fork(): the child would write into the
- *     parent's memory.  The child moves to a copy of RAM
- *     (plat_ram_fork_child()) before it returns from fork(), while the
- *     parent waits: its allocator is stopped by the locks above, so the
- *     copy sees every structure whole.  The copy costs what the host has
- *     backed of RAM (bench/bench_preload measures fork + exec with a large
- *     heap).  Data another thread of the parent writes during the copy
- *     may reach the child half written: that thread does not exist in the
- *     child, as with any fork of a threaded program.
+ *     parent's memory.  The child moves to a copy of RAM (platform/
+ *     ram_fork.c) while the parent waits in kmm_fork_parent(): its
+ *     allocator is stopped by the locks above, so the copy sees every
+ *     structure whole.  When RAM holds much, the copy is deferred: the
+ *     child maps RAM copy-on-write and returns from fork() with the
+ *     machine still held (kmm_fork_child() returns true); an exec() or
+ *     exit copies nothing, and its first call into the machine runs
+ *     kmm_fork_child_settle() first, which copies and then lets go of the
+ *     machine.  So fork + exec from a process with a large heap costs
+ *     what it costs without kmm (bench_malloc's forkexec measures it).
  *
  * The machine's own threads (rcu_sched, kswapd, the vfree worker) do not
  * exist in the child.  Nothing of kmalloc, the page allocator or
  * vmalloc() waits for them; the child does without background reclaim and
  * RCU callbacks, and says so in its log.
  */
-#include <fcntl.h>
-#include <unistd.h>
 #include "internal.h"
 
 extern struct plat_mutex slab_mutex, pcpu_alloc_mutex, purge_mutex, shrinker_mutex, oom_lock;
@@ -48,7 +48,6 @@ static struct plat_mutex *const fork_mutexes[] = {
 	&slab_mutex, &pcpu_alloc_mutex, &purge_mutex, &shrinker_mutex, &oom_lock,
 };
 
-static int fork_pipe[2] = { -1, -1 };
 static bool fork_held;
 
 static void unlock_mutexes(unsigned int n)
@@ -79,9 +78,8 @@ void kmm_fork_prepare(void)
 {
 	if (!kmm_machine_up || current->preempt_count)
 		return;
-	/* The child says on this pipe when its copy of RAM is made. */
-	if (pipe2(fork_pipe, O_CLOEXEC))
-		fork_pipe[0] = fork_pipe[1] = -1;
+	/* The child says on this channel when its RAM is its own. */
+	plat_fork_channel_open();
 	lock_mutexes();
 	kmm_cpus_hold_all();
 	kmm_log_lock();
@@ -99,37 +97,54 @@ static void fork_release(void)
 /* After fork(), in the parent (also when fork() failed). */
 void kmm_fork_parent(void)
 {
-	char c;
-
 	if (!fork_held)
 		return;
-	if (fork_pipe[1] >= 0) {
-		close(fork_pipe[1]);
-		/* One byte when the child's copy is made; end of file if it died or never was. */
-		while (read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
-			;
-		close(fork_pipe[0]);
-	}
-	fork_pipe[0] = fork_pipe[1] = -1;
+	/* Until the child's RAM is its own, or it exec'd or ended. */
+	plat_fork_channel_wait();
 	fork_release();
 }
 
-/* After fork(), in the child: its own RAM, its own thread slots, then the locks. */
-void kmm_fork_child(void)
+static bool fork_pending;
+
+/* In the child: its own thread slots, then the locks. */
+static void fork_child_release(void)
 {
-	if (!fork_held)
-		return;
-	int err = plat_ram_fork_child();
-	if (fork_pipe[0] >= 0) {
-		close(fork_pipe[0]);
-		(void)!write(fork_pipe[1], "", 1);
-		close(fork_pipe[1]);
-	}
-	fork_pipe[0] = fork_pipe[1] = -1;
-	if (err)
-		panic("kmm: fork: cannot give the child its own RAM: %d", err);
 	kmm_cpus_fork_child();
 	fork_release();
 	pr_info("kmm: forked child %d runs without rcu_sched, kswapd and the vfree worker\n",
 		plat_gettid());
+}
+
+/*
+ * After fork(), in the child.  Return: true if the child's RAM is still
+ * the parent's, copy-on-write, and the machine still held: the caller
+ * runs kmm_fork_child_settle() before the child's next call into it.
+ */
+bool kmm_fork_child(void)
+{
+	if (!fork_held)
+		return false;
+	if (plat_ram_fork_worth_deferring() && !plat_ram_fork_private()) {
+		plat_fork_channel_child(true);
+		fork_pending = true;
+		return true;
+	}
+	int err = plat_ram_fork_own();
+	plat_fork_channel_child(false);
+	if (err)
+		panic("kmm: fork: cannot give the child its own RAM: %d", err);
+	fork_child_release();
+	return false;
+}
+
+/* In a child that kmm_fork_child() left pending: its own RAM, then the machine. */
+void kmm_fork_child_settle(void)
+{
+	if (!fork_pending)
+		return;
+	int err = plat_ram_fork_settle();
+	if (err)
+		panic("kmm: fork: cannot give the child its own RAM: %d", err);
+	fork_pending = false;
+	fork_child_release();
 }

@@ -459,7 +459,8 @@ void kmm_check_highmem(void);
 /* --- fork.c: a machine across fork() (the preload library's handlers) --- */
 void kmm_fork_prepare(void);
 void kmm_fork_parent(void);
-void kmm_fork_child(void);
+bool kmm_fork_child(void);
+void kmm_fork_child_settle(void);
 
 /* --- fault.c: kernel page faults in the window --- */
 void kmm_fault_init(void);

@@ -220,6 +220,19 @@ Test(preload, fork_soak)
 	cr_expect_str_eq(kmm.out, "forksoak: 60 forks ok\n");
 }
 
+Test(preload, fork_keeps_parent_and_child_apart)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
+				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+	/* The same cases hold on glibc's malloc: they test fork, not kmm. */
+	run(&plain, false, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
+	cr_expect_str_eq(plain.out, kmm.out);
+}
+
 Test(preload, cmdline_and_views_at_exit)
 {
 	skip_if_sanitized();

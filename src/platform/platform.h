@@ -55,6 +55,7 @@ unsigned long plat_host_calls(void);
 /* One line of /proc/self/maps; @path points into a buffer valid during the call. */
 struct plat_mapping {
 	unsigned long start, end, offset;
+	unsigned long inode;	/* the mapped file's, 0 for anonymous memory */
 	int prot;
 	bool shared;
 	const char *path;	/* "" for anonymous memory */
@@ -65,12 +66,45 @@ struct plat_mapping {
  * fork).  Return: 0, or -errno if the table cannot be read.
  */
 int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/* The RAM file's descriptor, and its replacement by another (ram_fork.c). */
+int plat_ram_file(void);
+void plat_ram_file_replace(int fd);
+
 /*
- * After fork(), in the child: move to a private copy of RAM (a new memory
- * file, mapped wherever the old one was), so parent and child no longer
- * share their memory.  Return: 0 or -errno.
+ * --- fork: the child's own RAM, and the parent's wait for it (ram_fork.c) ---
+ *
+ * Parent, before fork():    plat_fork_channel_open()
+ * Child, in its handler:    plat_ram_fork_private() and plat_fork_channel_child(true),
+ *                           or plat_ram_fork_own() and plat_fork_channel_child(false)
+ * Child, later:             plat_ram_fork_settle() (also done on the parent's request)
+ * Parent, after fork():     plat_fork_channel_wait()
  */
-int plat_ram_fork_child(void);
+/* Whether copying RAM at once costs more than deferring the copy (and deferring works here). */
+bool plat_ram_fork_worth_deferring(void);
+/*
+ * In the child: map RAM copy-on-write (the child's writes stay its own;
+ * it reads the file, which the parent leaves alone until the child
+ * settles, execs or exits).  Return: 0 or -errno.
+ */
+int plat_ram_fork_private(void);
+/*
+ * In the child: a private copy of RAM (a new memory file, mapped wherever
+ * the old one was, with the pages the child wrote since fork), so parent
+ * and child no longer share their memory.  Return: 0 or -errno.
+ */
+int plat_ram_fork_own(void);
+/* The parent's side: a channel the child reports on (before fork). */
+void plat_fork_channel_open(void);
+/* The child's side: "my RAM is my own" (@deferred false) or "not yet, ask me". */
+void plat_fork_channel_child(bool deferred);
+/*
+ * In a child whose RAM is still private mappings of the parent's: make it
+ * its own and tell the parent.  Idempotent; also run by a signal the
+ * parent sends when the child keeps it waiting.  Return: 0 or -errno.
+ */
+int plat_ram_fork_settle(void);
+/* The parent's side, after fork(): wait until the child's RAM is its own, or it execs or ends. */
+void plat_fork_channel_wait(void);
 /*
  * Walk the host's mappings that overlap [lo, hi), in address order, from
  * /proc/self/maps: @phys is the offset into RAM for a mapping of the RAM

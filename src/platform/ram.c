@@ -55,6 +55,17 @@ u64 plat_ram_size(void)
 	return ram_size;
 }
 
+int plat_ram_file(void)
+{
+	return ram_fd;
+}
+
+void plat_ram_file_replace(int fd)
+{
+	close(ram_fd);
+	ram_fd = fd;
+}
+
 void plat_ram_zero(phys_addr_t phys, size_t len)
 {
 	/* Punching a hole zeroes the range and gives its memory back to the host. */
@@ -255,7 +266,11 @@ static void parse_maps_line(const char *line, struct plat_mapping *m)
 	m->offset = parse_hex(&s);
 	s = skip_field(s);		/* offset's trailing blanks */
 	s = skip_field(s);		/* dev */
-	s = skip_field(s);		/* inode */
+	m->inode = 0;
+	for (; *s >= '0' && *s <= '9'; s++)
+		m->inode = m->inode * 10 + (unsigned long)(*s - '0');
+	while (*s == ' ')
+		s++;
 	m->path = s;
 }
 
@@ -353,94 +368,4 @@ void plat_host_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
-}
-
-/*
- * After fork(): the child's own RAM.
- *
- * RAM is a shared mapping of the memory file, and a shared mapping stays
- * shared across fork(): without this, the child's writes would land in
- * the parent's memory and the reverse.  The child copies the file into a
- * new one (only the parts the host has backed: SEEK_DATA skips the holes,
- * and copy_file_range copies inside the kernel) and maps the new file over
- * every mapping of the old one, at the same offsets with the same
- * protections, so every address and every alias (direct map, vmalloc)
- * stays what it was.  The caller makes sure nobody writes the old file
- * meanwhile (the parent waits, its allocator stopped).  Runs in the
- * single-threaded child, between fork() and the child's first allocation:
- * nothing here allocates.
- */
-struct remap_args {
-	int fd;
-	int err;
-};
-
-static int remap_one(const struct plat_mapping *m, void *arg)
-{
-	struct remap_args *r = arg;
-
-	if (!m->shared || !strstr(m->path, "/memfd:kmm-ram"))
-		return 0;
-	int prot = (m->prot & PLAT_PROT_READ ? PROT_READ : 0) |
-		   (m->prot & PLAT_PROT_WRITE ? PROT_WRITE : 0);
-	if (mmap((void *)m->start, m->end - m->start, prot, MAP_SHARED | MAP_FIXED, r->fd,
-		 (off_t)m->offset) == MAP_FAILED) {
-		r->err = -errno;
-		return -1;
-	}
-	return 0;
-}
-
-static int copy_range(int from, int to, off_t pos, off_t end)
-{
-	static char bounce[1 << 16];
-
-	while (pos < end) {
-		off_t in = pos, out = pos;
-		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(end - pos), 0);
-		if (n > 0) {
-			pos += n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* No in-kernel copy between these files: through a buffer. */
-		size_t len = end - pos < (off_t)sizeof(bounce) ? (size_t)(end - pos) : sizeof(bounce);
-		n = pread(from, bounce, len, pos);
-		if (n <= 0 || pwrite(to, bounce, (size_t)n, pos) != n)
-			return -EIO;
-		pos += n;
-	}
-	return 0;
-}
-
-int plat_ram_fork_child(void)
-{
-	int fd = memfd_create("kmm-ram", MFD_CLOEXEC);
-	off_t pos = 0, data, hole;
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)ram_size) < 0)
-		goto fail;
-	while ((data = lseek(ram_fd, pos, SEEK_DATA)) >= 0) {
-		hole = lseek(ram_fd, data, SEEK_HOLE);
-		if (hole < 0)
-			hole = (off_t)ram_size;
-		if (copy_range(ram_fd, fd, data, hole))
-			goto fail;
-		pos = hole;
-	}
-	if (errno != ENXIO)
-		goto fail;
-	struct remap_args r = { fd, 0 };
-	if (plat_for_each_mapping(remap_one, &r) || r.err)
-		goto fail;
-	close(ram_fd);
-	ram_fd = fd;
-	return 0;
-fail:;
-	int err = errno ? -errno : -EIO;
-	close(fd);
-	return err;
 }

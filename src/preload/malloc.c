@@ -101,7 +101,7 @@ static void *shim_alloc(size_t size, size_t align)
 	void *p = NULL;
 
 	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)) {
-		shim_boot();
+		shim_wake();
 		if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 			goto arena;
 	}
@@ -200,8 +200,8 @@ static void shim_free(void *p, const char *fn)
 {
 	int kind;
 
-	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_DOWN))
-		shim_boot();	/* a free first: the loader's pointers are known after boot */
+	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP))
+		shim_wake();	/* a free first: the loader's pointers are known after boot */
 	shim_lookup(p, fn, &kind);
 	if (kind == 4)
 		return;		/* the arena's or the loader's: kept */
@@ -223,7 +223,7 @@ EXPORT void free(void *p)
 	if (!p)
 		return;
 	int err = errno;
-	if (likely(in_direct_map(a)) && likely(shim.shadow) && likely(!current->preempt_count)) {
+	if (likely(in_direct_map(a)) && likely(shim_ready())) {
 		u8 *sh = shadow_of(a);
 		if (likely(*sh == SH_SLAB) && likely(!(a & ((1UL << shim.shift) - 1)))) {
 			*sh = SH_FREE;

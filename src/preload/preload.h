@@ -9,8 +9,12 @@
 
 #include "internal.h"
 
-/* The library's state: malloc serves from the machine only when UP. */
-enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP };
+/*
+ * The library's state: malloc serves from the machine only when UP.
+ * FORKED: a child whose RAM is still its parent's, copy-on-write, and the
+ * machine still held (src/fork.c); its first call settles (shim_wake()).
+ */
+enum shim_state { SHIM_DOWN, SHIM_BOOTING, SHIM_UP, SHIM_FORKED };
 extern int shim_state;
 
 /*
@@ -43,6 +47,8 @@ static __always_inline bool shim_ready(void)
 
 /* takeover.c */
 void shim_boot(void);
+/* Boot (DOWN) or settle a forked child (FORKED); nothing when UP or BOOTING. */
+void shim_wake(void);
 void *arena_alloc(size_t size, size_t align);
 bool arena_owns(const void *p);
 size_t arena_usable(const void *p);

@@ -43,8 +43,9 @@
  * "kmm: free(): invalid pointer 0x...".
  *
  * fork(): handlers registered at load stop the machine across the fork in
- * a fixed lock order, and the child moves to its own copy of RAM before it
- * returns (src/fork.c explains both).
+ * a fixed lock order, and the child moves to its own copy of RAM, at once
+ * or, when RAM holds much, at its first call (SHIM_FORKED): a child that
+ * execs copies nothing (src/fork.c and src/platform/ram_fork.c explain).
  *
  * KMM_SHOW=slabinfo,buddyinfo,... prints those views (any of kmm_show()'s)
  * when the program exits, to stderr or to the file KMM_SHOW_FILE names
@@ -232,10 +233,25 @@ void shim_boot(void)
 	__atomic_store_n(&shim_state, SHIM_UP, __ATOMIC_RELEASE);
 }
 
+void shim_wake(void)
+{
+	switch (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE)) {
+	case SHIM_DOWN:
+		shim_boot();
+		break;
+	case SHIM_FORKED:
+		kmm_fork_child_settle();
+		__atomic_store_n(&shim_state, SHIM_UP, __ATOMIC_RELEASE);
+		break;
+	}
+}
+
 /* --- fork --- */
 
 static void shim_fork_prepare(void)
 {
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_FORKED)
+		shim_wake();	/* a child forking before it settled */
 	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 		return;
 	kmm_fork_prepare();
@@ -255,7 +271,8 @@ static void shim_fork_child(void)
 	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 		return;
 	plat_unlock(&arena_lock);
-	kmm_fork_child();
+	if (kmm_fork_child())
+		__atomic_store_n(&shim_state, SHIM_FORKED, __ATOMIC_RELEASE);
 }
 
 /*
@@ -291,6 +308,8 @@ __attribute__((destructor)) static void shim_exit(void)
 {
 	int fd = show_fd;
 
+	if (env_show[0] && __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_FORKED)
+		shim_wake();
 	if (!env_show[0] || __atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 		return;
 	if (env_show_file[0])

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * After fork(): the child's own RAM, and the parent's wait for it.
+ *
+ * RAM is a shared mapping of one memory file, and a shared mapping stays
+ * shared across fork(): without more, the child's writes would land in
+ * the parent's memory and the reverse.  So the child moves to a file of
+ * its own (plat_ram_fork_own()): a copy of RAM, mapped over every mapping
+ * of the old one at the same offsets with the same protections, so every
+ * address and every alias (direct map, vmalloc) stays what it was.  The
+ * parent does not write RAM meanwhile: it waits in its fork handler with
+ * the allocator stopped, so the copy sees every structure whole.
+ *
+ * The copy costs what the host has backed of RAM: for a program with a
+ * gigabyte of heap, a gigabyte copied at every fork, most often followed
+ * by exec(), which throws it away.  So when RAM holds more than a little
+ * (FORK_EAGER_BYTES), the child defers the copy:
+ *
+ *   1. in its fork handler it maps RAM copy-on-write (MAP_PRIVATE of the
+ *      same file, plat_ram_fork_private()): what it writes stays its own,
+ *      what it reads is the file, which the waiting parent leaves alone;
+ *   2. it tells the parent "deferred, pid N" on the channel (a pipe,
+ *      close-on-exec) and returns from fork();
+ *   3. the parent waits on the channel.  The child's exec() or exit
+ *      closes it: nothing was copied, and the parent goes on.  The
+ *      child's first call of the allocator settles first
+ *      (plat_ram_fork_settle(): the copy, with the pages it wrote since
+ *      fork laid over it, found with the PAGEMAP_SCAN ioctl as the
+ *      anonymous pages of its private mappings); then it says "done".
+ *   4. A child that does neither within FORK_WAIT_MS (it may be waiting
+ *      for its parent) is asked to settle by a signal (SIGURG with a
+ *      sigqueue() value, so that a stray one reaching an exec'd program
+ *      is ignored by default).  The handler, installed and unblocked in
+ *      the child until it settles, settles and chains other SIGURGs to
+ *      the program's own disposition.  Everything on that path is a
+ *      system call: safe in a signal handler.
+ *
+ * Caveats.  Data another thread of the parent writes while the parent
+ * waits may reach the child (that thread does not exist in the child, as
+ * with any fork of a threaded program).  A child that blocks SIGURG again
+ * before it settles, never allocates, execs or exits, and waits for its
+ * parent, waits for ever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "platform.h"
+
+#define FORK_EAGER_BYTES	(16UL << 20)
+#define FORK_WAIT_MS		50
+#define FORK_SIGNAL		SIGURG
+#define FORK_MAGIC		0x6b6d6d66	/* "kmmf" */
+
+/* The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7), for older headers. */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	__u64 start, end, categories;
+};
+struct pm_scan_arg {
+	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_FILE		(1 << 2)
+#define PAGE_IS_PRESENT		(1 << 3)
+#define PAGE_IS_SWAPPED		(1 << 4)
+#define PAGE_IS_PFNZERO		(1 << 5)
+#endif
+
+enum { RAMF_SHARED, RAMF_PRIVATE, RAMF_SETTLING };
+static int ramf_state;
+static int fork_pipe[2] = { -1, -1 };
+static struct sigaction ramf_old_action;
+static bool ramf_was_blocked;
+
+struct fork_msg {
+	char kind;		/* 'L': deferred (then pid), 'D': done */
+	int pid;
+};
+
+/* --- copying RAM --- */
+
+static int copy_range(int from, int to, off_t pos, off_t end)
+{
+	static char bounce[1 << 16];
+
+	while (pos < end) {
+		off_t in = pos, out = pos;
+		ssize_t n = copy_file_range(from, &in, to, &out, (size_t)(end - pos), 0);
+		if (n > 0) {
+			pos += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* No in-kernel copy between these files: through a buffer. */
+		size_t len = end - pos < (off_t)sizeof(bounce) ? (size_t)(end - pos) : sizeof(bounce);
+		n = pread(from, bounce, len, pos);
+		if (n <= 0 || pwrite(to, bounce, (size_t)n, pos) != n)
+			return -EIO;
+		pos += n;
+	}
+	return 0;
+}
+
+/* Copy what the host backs of @from (SEEK_DATA skips the holes) into @to. */
+static int copy_file(int from, int to, off_t size)
+{
+	off_t pos = 0, data, hole;
+
+	while ((data = lseek(from, pos, SEEK_DATA)) >= 0) {
+		hole = lseek(from, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		if (copy_range(from, to, data, hole))
+			return -EIO;
+		pos = hole;
+	}
+	return errno == ENXIO ? 0 : -errno;
+}
+
+static unsigned long file_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+struct ramf_walk {
+	unsigned long inode;	/* the old RAM file's */
+	int fd;			/* the new one, or pagemap's */
+	int err;
+};
+
+static int host_prot_of(const struct plat_mapping *m)
+{
+	return (m->prot & PLAT_PROT_READ ? PROT_READ : 0) |
+	       (m->prot & PLAT_PROT_WRITE ? PROT_WRITE : 0);
+}
+
+/* Pages the child wrote through a private mapping of RAM: anonymous, present or swapped. */
+static int scan_written(int pagemap, unsigned long start, unsigned long end,
+			int (*fn)(unsigned long s, unsigned long e, void *arg), void *arg)
+{
+	struct page_region r[64];
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = start, .end = end,
+		.vec = (unsigned long)r, .vec_len = 64,
+		.category_inverted = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+		.category_mask = PAGE_IS_FILE | PAGE_IS_PFNZERO,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+
+	while (a.start < end) {
+		long n = ioctl(pagemap, PAGEMAP_SCAN, &a);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (long i = 0; i < n; i++) {
+			int err = fn(r[i].start, r[i].end, arg);
+			if (err)
+				return err;
+		}
+		if (a.walk_end <= a.start)
+			break;
+		a.start = a.walk_end;
+	}
+	return 0;
+}
+
+struct overlay {
+	int to;
+	const struct plat_mapping *m;
+};
+
+static int overlay_range(unsigned long s, unsigned long e, void *arg)
+{
+	struct overlay *o = arg;
+	off_t at = (off_t)(o->m->offset + (s - o->m->start));
+
+	return pwrite(o->to, (const void *)s, e - s, at) == (ssize_t)(e - s) ? 0 : -EIO;
+}
+
+static int overlay_one(const struct plat_mapping *m, void *arg)
+{
+	struct ramf_walk *w = arg;
+	struct overlay o = { w->fd, m };
+
+	if (m->inode != w->inode || m->shared || !(m->prot & PLAT_PROT_WRITE))
+		return 0;
+	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pagemap < 0) {
+		w->err = -errno;
+		return -1;
+	}
+	w->err = scan_written(pagemap, m->start, m->end, overlay_range, &o);
+	close(pagemap);
+	return w->err ? -1 : 0;
+}
+
+static int remap_one(const struct plat_mapping *m, void *arg)
+{
+	struct ramf_walk *w = arg;
+
+	if (m->inode != w->inode)
+		return 0;
+	if (mmap((void *)m->start, m->end - m->start, host_prot_of(m), MAP_SHARED | MAP_FIXED,
+		 w->fd, (off_t)m->offset) == MAP_FAILED) {
+		w->err = -errno;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs in the single-threaded child, between fork() and its first
+ * allocation, or in a signal handler: nothing here allocates or takes a lock.
+ */
+int plat_ram_fork_own(void)
+{
+	int old = plat_ram_file(), fd = memfd_create("kmm-ram", MFD_CLOEXEC), err;
+	struct ramf_walk w = { file_inode(old), fd, 0 };
+	u64 size = plat_ram_size();
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = copy_file(old, fd, (off_t)size)))
+		goto fail;
+	/* The pages the child wrote since fork (in private mappings, if any), over the parent's. */
+	if (plat_for_each_mapping(overlay_one, &w) || w.err) {
+		err = w.err ? w.err : -EIO;
+		goto fail;
+	}
+	if (plat_for_each_mapping(remap_one, &w) || w.err) {
+		err = w.err ? w.err : -EIO;
+		goto fail;
+	}
+	plat_ram_file_replace(fd);
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+/* --- deferring the copy --- */
+
+static int private_one(const struct plat_mapping *m, void *arg)
+{
+	struct ramf_walk *w = arg;
+
+	if (m->inode != w->inode || !m->shared)
+		return 0;
+	/* No commit charge: a private mapping of all of RAM would exceed it. */
+	if (mmap((void *)m->start, m->end - m->start, host_prot_of(m),
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, w->fd, (off_t)m->offset) == MAP_FAILED) {
+		w->err = -errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* Does this host have PAGEMAP_SCAN?  Asked once, of a page of the stack. */
+static bool have_pagemap_scan(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		volatile char probe = 1;
+		unsigned long page = (unsigned long)&probe & ~4095UL;
+		struct page_region r;
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = page, .end = page + 4096,
+			.vec = (unsigned long)&r, .vec_len = 1,
+			.category_anyof_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
+		};
+		have = pagemap >= 0 && ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
+		if (pagemap >= 0)
+			close(pagemap);
+	}
+	return have;
+}
+
+bool plat_ram_fork_worth_deferring(void)
+{
+	struct stat st;
+
+	if (fork_pipe[1] < 0 || fstat(plat_ram_file(), &st))
+		return false;
+	return (u64)st.st_blocks * 512 > FORK_EAGER_BYTES && have_pagemap_scan();
+}
+
+int plat_ram_fork_private(void)
+{
+	struct ramf_walk w = { file_inode(plat_ram_file()), plat_ram_file(), 0 };
+
+	if (plat_for_each_mapping(private_one, &w) || w.err)
+		return w.err ? w.err : -EIO;	/* plat_ram_fork_own() mends a half-done job */
+	__atomic_store_n(&ramf_state, RAMF_PRIVATE, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* --- the channel --- */
+
+void plat_fork_channel_open(void)
+{
+	if (pipe2(fork_pipe, O_CLOEXEC))
+		fork_pipe[0] = fork_pipe[1] = -1;
+}
+
+static void channel_send(char kind)
+{
+	struct fork_msg m = { kind, (int)getpid() };
+
+	if (fork_pipe[1] >= 0)
+		(void)!write(fork_pipe[1], &m, sizeof(m));
+}
+
+static void channel_close_child(void)
+{
+	if (fork_pipe[1] >= 0)
+		close(fork_pipe[1]);
+	fork_pipe[1] = -1;
+}
+
+static void ramf_signal(int sig, siginfo_t *si, void *uc);
+
+void plat_fork_channel_child(bool deferred)
+{
+	if (fork_pipe[0] >= 0)
+		close(fork_pipe[0]);
+	fork_pipe[0] = -1;
+	if (!deferred) {
+		channel_send('D');
+		channel_close_child();
+		return;
+	}
+	/* Ready for the parent's request before the parent can make it. */
+	struct sigaction sa = { .sa_sigaction = ramf_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
+	sigset_t set, old;
+	sigfillset(&sa.sa_mask);
+	sigaction(FORK_SIGNAL, &sa, &ramf_old_action);
+	sigemptyset(&set);
+	sigaddset(&set, FORK_SIGNAL);
+	sigprocmask(SIG_UNBLOCK, &set, &old);
+	ramf_was_blocked = sigismember(&old, FORK_SIGNAL);
+	channel_send('L');
+}
+
+/* The RAM part of settling; @from_signal: the mask is the handler's to restore. */
+static int settle(bool from_signal)
+{
+	int expected = RAMF_PRIVATE;
+
+	if (!__atomic_compare_exchange_n(&ramf_state, &expected, RAMF_SETTLING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return 0;	/* never deferred, done, or being done below us */
+	int err = plat_ram_fork_own();
+	channel_send('D');
+	channel_close_child();
+	sigaction(FORK_SIGNAL, &ramf_old_action, NULL);
+	if (!from_signal && ramf_was_blocked) {
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, FORK_SIGNAL);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
+	__atomic_store_n(&ramf_state, RAMF_SHARED, __ATOMIC_RELEASE);
+	return err;
+}
+
+int plat_ram_fork_settle(void)
+{
+	return settle(false);
+}
+
+static void ramf_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	if (si->si_code == SI_QUEUE && si->si_value.sival_int == FORK_MAGIC) {
+		if (settle(true))
+			plat_console_write("kmm: fork: cannot give the child its own RAM\n", 46);
+		if (ramf_was_blocked)
+			sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+	} else if (ramf_old_action.sa_flags & SA_SIGINFO) {
+		ramf_old_action.sa_sigaction(sig, si, uc);
+	} else if (ramf_old_action.sa_handler != SIG_IGN && ramf_old_action.sa_handler != SIG_DFL) {
+		ramf_old_action.sa_handler(sig);
+	}
+	/* SIG_DFL and SIG_IGN: SIGURG is ignored either way. */
+	errno = saved;
+}
+
+void plat_fork_channel_wait(void)
+{
+	struct fork_msg m;
+	struct pollfd p = { fork_pipe[0], POLLIN, 0 };
+	int n;
+
+	if (fork_pipe[0] < 0)
+		return;
+	close(fork_pipe[1]);
+	/* The child's first word: done, deferred, or end of file (it died). */
+	while ((n = (int)read(fork_pipe[0], &m, sizeof(m))) < 0 && errno == EINTR)
+		;
+	if (n == (int)sizeof(m) && m.kind == 'L') {
+		while ((n = poll(&p, 1, FORK_WAIT_MS)) < 0 && errno == EINTR)
+			;
+		if (n == 0) {
+			union sigval v = { .sival_int = FORK_MAGIC };
+			sigqueue(m.pid, FORK_SIGNAL, v);
+		}
+		/* Done, or end of file: the child exec'd or ended. */
+		while (read(fork_pipe[0], &m, sizeof(m)) < 0 && errno == EINTR)
+			;
+	}
+	close(fork_pipe[0]);
+	fork_pipe[0] = fork_pipe[1] = -1;
+}
