@@ -34,9 +34,6 @@
  * none (sched_getcpu, folded into nr_cpu_ids), else any free one, unless the
  * thread is bound with kmm_bind_cpu().
  */
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include "internal.h"
 
 #define MAX_TASK_SLOTS	4096
@@ -103,7 +100,7 @@ int kmm_cpus_init(unsigned int nr)
 
 	if (!cpus)
 		return -ENOMEM;
-	kmm_sticky_cpus = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	kmm_sticky_cpus = plat_membarrier_register();
 	for (unsigned int i = 0; i < nr; i++) {
 		cpus[i].id = (int)i;
 		/* Without membarrier() nobody could take an idle CPU over. */
@@ -192,11 +189,6 @@ static void cpu_release(struct task_struct *t)
 	task_own_none(t);
 }
 
-static void membarrier_all(void)
-{
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-}
-
 /* Wait for CPU @c, taking it over from an idle holder. */
 static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 {
@@ -208,13 +200,13 @@ static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 		}
 		u64 h = __atomic_load_n(&c->holder, __ATOMIC_SEQ_CST);
 		if (h && kmm_sticky_cpus) {
-			membarrier_all();
+			plat_membarrier();
 			if (!READ_ONCE(*tag_active(h)) &&
 			    __atomic_compare_exchange_n(&c->holder, &h, t->tag, false,
 							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
 				WRITE_ONCE(*t->active, 1);
 				/* Another thread may have taken it over before our flag was up. */
-				membarrier_all();
+				plat_membarrier();
 				if (__atomic_load_n(&c->holder, __ATOMIC_SEQ_CST) == t->tag) {
 					task_own(t, c);
 					WRITE_ONCE(c->contended, CONTENDED_RELEASES);

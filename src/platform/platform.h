@@ -151,6 +151,13 @@ void plat_thread_join(struct plat_thread *t);
 void plat_futex_wait(unsigned int *addr, unsigned int val, unsigned int timeout_us);
 void plat_futex_wake(unsigned int *addr, int nr);
 void plat_cpu_relax(void);
+/*
+ * A full barrier on every thread of the process that is running now
+ * (membarrier): what lets one side of a handshake use plain accesses.
+ * Registering first says whether the host has it.
+ */
+bool plat_membarrier_register(void);
+void plat_membarrier(void);
 void plat_yield(void);
 void plat_sleep_us(unsigned int us);
 u64 plat_now_ns(void);
