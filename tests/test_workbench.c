@@ -280,11 +280,13 @@ Test(workbench, replay_counts_names_bad_lines_and_reads_gzip)
 	}
 	/* --strict: the first bad line ends it, nothing on stdout, no report. */
 	write_small_trace(path, false);
-	struct result r = RUN("kmm", "replay", "--strict", "--report", "/tmp/kmm-strict.html", path);
+	char report[64];
+	snprintf(report, sizeof(report), "%s.html", path);
+	struct result r = RUN("kmm", "replay", "--strict", "--report", report, path);
 	cr_assert_eq(r.status, 1);
 	cr_assert_str_empty(r.out);
 	cr_assert_not_null(strstr(r.err, ":3: malformed line"));
-	cr_assert(access("/tmp/kmm-strict.html", F_OK), "a report was written");
+	cr_assert(access(report, F_OK), "a report was written");
 	unlink(path);
 
 	r = RUN("kmm", "replay", "/nonexistent/trace.xz");
@@ -422,8 +424,11 @@ static const char *chromium(void)
 
 Test(workbench, report_renders_in_headless_chromium, .timeout = 240)
 {
-	const char *html = "/tmp/kmm-test-report.html";
-	unlink(html);
+	/* Per run: suites of several worktrees may run at once. */
+	char dir[] = "/tmp/kmm-report-XXXXXX", html[64], profile[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(html, sizeof(html), "%s/report.html", dir);
+	snprintf(profile, sizeof(profile), "--user-data-dir=%s/chromium", dir);
 	struct result r = RUN("kmm", "run", "--seconds", "0.3", "--report", html, "mixed");
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	char *page = slurp(html);
@@ -434,19 +439,23 @@ Test(workbench, report_renders_in_headless_chromium, .timeout = 240)
 	free(page);
 
 	const char *chrome = chromium();
-	if (!chrome)
+	char rm[128];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (!chrome) {
+		cr_assert_eq(system(rm), 0);
 		cr_skip_test("Debian's chromium is not installed (tools/setup.sh installs it)");
+	}
 	char url[256];
 	snprintf(url, sizeof(url), "file://%s", html);
 	r = RUN(chrome, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-dev-shm-usage", "--user-data-dir=/tmp/kmm-test-chromium",
+		"--disable-dev-shm-usage", profile,
 		"--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", url);
 	cr_assert_eq(r.status, 0, "chromium: %s", r.err);
 	cr_assert_not_null(strstr(r.out, "data-images=\"ok\""), "the pictures did not load:\n%.500s", r.out);
 	cr_assert_not_null(strstr(r.out, "data-image-count=\"3\""));
 	cr_assert_null(strstr(r.err, "CONSOLE"), "console messages: %s", r.err);
 	cr_assert_null(strstr(r.err, "Uncaught"), "script errors: %s", r.err);
-	unlink(html);
+	cr_assert_eq(system(rm), 0);
 }
 
 Test(workbench, failed_output_leaves_nothing)
