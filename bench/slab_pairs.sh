@@ -1,0 +1,24 @@
+#!/bin/sh
+# Instructions per pair of the slab fast paths (bench/slab_pairs.c) and of
+# the order-0 page allocator (bench/order0_pairs.c), counted by callgrind.
+# Usage: bench/slab_pairs.sh [BUILD_DIR] [N]
+set -e
+build=${1:-build}
+n=${2:-20000}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+valgrind --tool=callgrind --callgrind-out-file="$dir/sp.%p" \
+	"$build/bench/slab_pairs" "$n" >/dev/null 2>&1
+for f in "$dir"/sp.*.*; do
+	name=$(sed -n 's/^desc: Trigger: Client Request: //p' "$f")
+	ir=$(sed -n 's/^summary: //p' "$f")
+	echo "$name $ir"
+done | awk -v n="$n" '
+	{ per[$1] = $2 / n; order[NR] = $1 }
+	END { for (i = 1; i <= NR; i++) printf "%-12s %7.1f Ir/pair\n", order[i], per[order[i]] }' |
+	sort -t- -k1,1 -k2n
+valgrind --tool=callgrind --callgrind-out-file="$dir/o0" --toggle-collect=order0_pairs \
+	"$build/bench/order0_pairs" "$n" >/dev/null 2>&1
+ir=$(sed -n 's/^summary: //p' "$dir/o0")
+# order0_pairs runs its loop once to warm up (1000 pairs) and once measured.
+awk -v ir="$ir" -v n="$n" 'BEGIN { printf "%-12s %7.1f Ir/pair\n", "order0", ir / (n + 1000) }'
