@@ -11,6 +11,13 @@
 #include <kmm/kmm.h>
 #include "platform/platform.h"
 
+/*
+ * Everything declared from here on is the library's own: hidden, so that
+ * its data is reached directly rather than through the GOT (public
+ * declarations come from include/kmm/, which says "default" itself).
+ */
+#pragma GCC visibility push(hidden)
+
 #define __noinline __attribute__((__noinline__))
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
@@ -513,5 +520,7 @@ static inline bool pfn_is_deferred(unsigned long pfn)
 		return false;
 	return pfn_is_deferred_slow(pfn);
 }
+
+#pragma GCC visibility pop
 
 #endif /* KMM_INTERNAL_H */

@@ -12,6 +12,8 @@
 #include <kmm/poison.h>
 #include "annotate.h"
 
+#pragma GCC visibility push(hidden)	/* as internal.h */
+
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
 
@@ -447,5 +449,7 @@ static __always_inline void set_freepointer(const struct kmem_cache *s, void *ob
 	else
 		*(unsigned long *)addr = val;
 }
+
+#pragma GCC visibility pop
 
 #endif /* KMM_SLAB_PRIV_H */
