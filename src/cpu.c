@@ -14,8 +14,8 @@
  * Holding a CPU between sections.  A thread keeps the CPU it last ran on
  * after its section ends (its tag stays in cpu->holder, cpu->owner stays
  * locked), so entering the next section is a store to its own "active"
- * flag and two loads: no locked instruction, as Linux's preempt_disable()
- * is a per-CPU increment.  Another thread that wants the CPU:
+ * flag and a load of cpu->holder: no locked instruction, as Linux's
+ * preempt_disable() is a per-CPU increment.  Another thread that wants the CPU:
  *   - raises cpu->want; a holder that sees it hands the CPU back when its
  *     section ends (and a few hundred times after, cpu->contended);
  *     leaving a section reads want, contended and release_always as one

@@ -62,8 +62,13 @@ int kmm_parse_size(const char *s, u64 *out);
 
 struct task_struct {
 	int preempt_count;
-	int cpu;		/* the CPU run on while preempt_count > 0 */
-	struct kmm_cpu *kcpu;	/* &kmm_cpus[cpu], likewise */
+	/*
+	 * The CPU run on while preempt_count > 0, and &kmm_cpus[cpu].  While
+	 * the thread holds a CPU (owned_gen current) they name that one, so
+	 * entering a section on it need not write them.
+	 */
+	int cpu;
+	struct kmm_cpu *kcpu;
 	int bound_cpu;		/* kmm_bind_cpu(), or -1 */
 	unsigned int flags;	/* PF_* */
 	struct kmm_cpu *owned;	/* the CPU this thread holds, maybe idly; NULL */
@@ -116,11 +121,14 @@ void kmm_task_detach(void);
 
 /*
  * The fast path of entering a section: the thread still holds the CPU it
- * ran on last, nobody asked for it, so raising our own "active" flag is all
- * it takes (no locked instruction).  False, with the flag down again, when
- * the thread must look for a CPU (kmm_cpu_enter_slow).
+ * ran on last and nobody took it over, so raising our own "active" flag is
+ * all it takes (no locked instruction).  Returns that CPU; t->cpu and
+ * t->kcpu already name it (task_own() set them when the thread took it).
+ * NULL, with the flag down again, when the thread must look for a CPU
+ * (kmm_cpu_enter_slow).  A thread that wants this CPU meanwhile
+ * (c->want) gets it when the section ends: leaving reads c->handback.
  */
-static __always_inline bool cpu_enter_held(struct task_struct *t)
+static __always_inline struct kmm_cpu *cpu_enter_held(struct task_struct *t)
 {
 	/* owned_gen is 0 while nothing is owned, and kmm_cpu_gen never is. */
 	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
@@ -128,14 +136,11 @@ static __always_inline bool cpu_enter_held(struct task_struct *t)
 
 		WRITE_ONCE(*t->active, 1);
 		barrier();
-		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
-			t->cpu = c->id;
-			t->kcpu = c;
-			return true;
-		}
+		if (likely(READ_ONCE(c->holder) == t->tag))
+			return c;
 		WRITE_ONCE(*t->active, 0);
 	}
-	return false;
+	return NULL;
 }
 
 /* Lower the flag after the outermost section; true if the CPU must go back. */
@@ -177,11 +182,13 @@ static __always_inline struct kmm_cpu *__preempt_try_disable(void)
 	struct task_struct *t = current;
 
 	if (t->preempt_count == 0) {
-		if (!cpu_enter_held(t))
+		struct kmm_cpu *c = cpu_enter_held(t);
+
+		if (!c)
 			return NULL;
 		t->preempt_count = 1;
 		barrier();
-		return t->kcpu;
+		return c;
 	}
 	t->preempt_count++;
 	barrier();
