@@ -72,11 +72,19 @@ SLAB_MATCH(virtual, __page_virtual);
 _Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab is a struct page");
 #undef SLAB_MATCH
 
-/* The per-CPU part: touched only by the CPU that owns it (preemption off). */
+/*
+ * The per-CPU part: touched only by the CPU that owns it (preemption off).
+ * @base and @limit let the free fast path recognise an object of @slab
+ * from its address alone, without the slab's struct page: the first
+ * object's address, and the bytes its objects span (0 when there is no
+ * slab, or when every free of the cache must take the slow path for its
+ * hooks).  Set together with @slab by cpu_slab_set().
+ */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
 	struct slab *slab;		/* the frozen CPU slab, or NULL */
-	unsigned long alloc_fast, alloc_slow, free_fast, free_slow;	/* stats */
+	unsigned long base;
+	unsigned long limit;
 } ____cacheline_aligned;
 
 /*

@@ -81,10 +81,16 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 
 		if (!slab) {
 			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);
+			CHECK(!c->limit, "%s: cpu %u has no slab but a free range", s->name, cpu);
 			continue;
 		}
 		if (!slab_sane(s, slab, -1, "a CPU slab"))
 			continue;
+		/* The free fast path's view of the slab: its objects, or none (hooks). */
+		CHECK(c->base == (unsigned long)slab_first_object(s, slab) &&
+		      (c->limit == (unsigned long)slab->objects * s->size || !c->limit),
+		      "%s: cpu %u free range %#lx+%#lx is not its slab's objects", s->name, cpu,
+		      c->base, c->limit);
 		nr_cpu_slabs[slab_nid(slab)]++;
 		CHECK(slab->frozen, "%s: cpu %u slab %#lx is not frozen", s->name, cpu,
 		      page_to_pfn(slab_page(slab)));

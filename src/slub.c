@@ -748,6 +748,20 @@ out:
 
 /* --- the CPU slab --- */
 
+/* Frees of @s that must take the slow path for what they do per object. */
+static bool slab_free_hooks(const struct kmem_cache *s)
+{
+	return slab_want_init_on_free(s) || s->annotated;
+}
+
+/* Make @slab (or none) the CPU slab of @c.  Context: owns the CPU of @c. */
+static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	c->slab = slab;
+	c->base = slab ? (unsigned long)slab_first_object(s, slab) : 0;
+	c->limit = slab && !slab_free_hooks(s) ? (unsigned long)slab->objects * s->size : 0;
+}
+
 /*
  * Hand the CPU slab back to its node: its CPU freelist joins the slab's,
  * and the slab goes on the partial list, or nowhere when full, or back to
@@ -760,7 +774,7 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void *freelist = c->freelist, *tail = NULL;
 	unsigned int nr_free = 0;
 
-	c->slab = NULL;
+	cpu_slab_set(s, c, NULL);
 	c->freelist = NULL;
 	if (!slab)
 		return;
@@ -888,12 +902,12 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 		freelist = get_freelist(s, slab);
 		if (freelist)
 			goto load_freelist;
-		c->slab = NULL;		/* full now: on no list */
+		cpu_slab_set(s, c, NULL);	/* full now: on no list */
 	}
 new_slab:
 	slab = get_partial(s, node, &freelist);
 	if (slab) {
-		c->slab = slab;
+		cpu_slab_set(s, c, slab);
 		goto load_freelist;
 	}
 	__preempt_enable();
@@ -908,10 +922,9 @@ new_slab:
 	freelist = slab_commit(s, slab);
 	if (c->slab)
 		deactivate_slab(s, c);
-	c->slab = slab;
+	cpu_slab_set(s, c, slab);
 load_freelist:
 	c->freelist = get_freepointer(s, freelist);
-	c->alloc_slow++;
 	return freelist;
 }
 
@@ -961,7 +974,6 @@ static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, in
 		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	} else {
 		c->freelist = get_freepointer(s, object);
-		c->alloc_fast++;
 	}
 	__preempt_enable();
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
@@ -969,11 +981,17 @@ static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, in
 	return object;
 }
 
-/* The CPU freelist ran dry inside the fast path's section: refill, finish. */
+/*
+ * The CPU freelist ran dry inside the fast path's section, which holds the
+ * CPU by the active flag alone: count the section, refill, finish.
+ */
 static __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 					unsigned long addr, unsigned int orig_size)
 {
-	void *object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
+	void *object;
+
+	current->preempt_count = 1;
+	object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
 
 	__preempt_enable();
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
@@ -999,27 +1017,30 @@ static __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpfla
  * The common case is a pop from this CPU's freelist inside one CPU
  * section.  Everything else (a CPU to get, a slab to find, debugging,
  * zeroing, the tools) is a tail call out of line, so the fast path is a
- * leaf that saves no registers.
+ * leaf that saves no registers.  The section holds the CPU by the thread's
+ * active flag alone (cpu_enter_held()) and leaves preempt_count at 0:
+ * nothing between the enter and the leave reads it, and the ways out that
+ * stay in the section count it themselves.
  * Context: any; may sleep if @gfpflags allow.
  */
 static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
 					   unsigned long addr, unsigned int orig_size)
 {
+	struct task_struct *t = current;
 	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
 	void *object;
 
 	/* Nested in a section (atomic context), for a node, faults armed: the full path. */
-	if (unlikely(current->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
-	    unlikely(!(cpu = __preempt_try_disable())))
+	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
+	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab(s, cpu->id);
 	object = c->freelist;
 	if (unlikely(!object))
 		return slab_alloc_refill(s, gfpflags, addr, orig_size);
 	c->freelist = get_freepointer(s, object);
-	c->alloc_fast++;
-	if (unlikely(!__preempt_try_enable(cpu)))
+	if (unlikely(cpu_leave_held(t, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
@@ -1085,19 +1106,18 @@ static __always_inline void cpu_freelist_push(struct kmem_cache *s, struct kmem_
 {
 	set_freepointer(s, object, c->freelist);
 	c->freelist = object;
-	c->free_fast++;
 }
 
 /*
- * The free path when the fast one does not apply: a double free of the
- * CPU freelist's head, the free hooks (init_on_free, the tools), or an
- * object of another slab.  Called in a section; returns out of it.
+ * The free path for a validated object when the fast one does not apply:
+ * a double free of the CPU freelist's head, the free hooks (init_on_free,
+ * the tools), or an object of another slab.  Called in a section; returns
+ * out of it.
  */
-static __noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, void *object,
-				    unsigned long addr, struct kmem_cache_cpu *c)
+static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *object,
+			      unsigned long addr, struct kmem_cache_cpu *c)
 {
 	if (slab != c->slab) {
-		c->free_slow++;
 		__slab_free(s, slab, object, addr);
 		__preempt_enable();
 		return;
@@ -1115,47 +1135,67 @@ static __noinline void slab_free_slow(struct kmem_cache *s, struct slab *slab, v
 	__preempt_enable();
 }
 
-/* The whole free, out of line: a CPU to get first. */
-static __noinline void slab_free_enter_slow(struct kmem_cache *s, struct slab *slab, void *object,
-					  unsigned long addr)
+/*
+ * Free @object, an object of @slab of @s (checked by the caller), taking
+ * this CPU first.  The fast paths come here for everything but a free to
+ * the CPU slab.
+ */
+void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr)
 {
-	struct kmem_cache_cpu *c;
-
 	__preempt_disable();
-	c = cpu_slab(s, current->cpu);
-	/* slab_free_slow() does the fast case too, and leaves the section. */
-	slab_free_slow(s, slab, object, addr, c);
+	slab_free_section(s, slab, object, addr, cpu_slab(s, current->cpu));
 }
 
-static __noinline void slab_free_leave_slow(void)
+/*
+ * Is @x an object of the CPU slab @c holds?  Its offset from the first
+ * object must be inside the slab's objects and a multiple of s->size.  The
+ * multiple is tested without a division: with r = s->reciprocal_size
+ * = ceil(2^64 / size), size divides off exactly when (off * r) mod 2^64
+ * < r, for off and size below 2^32 (Lemire, Kaser and Kurz, "Faster
+ * remainder by direct computation", 2019); a slab is at most 4 MiB.  An
+ * address below the first object wraps to a huge offset, out of range.
+ */
+static __always_inline bool cpu_slab_holds(const struct kmem_cache *s,
+					   const struct kmem_cache_cpu *c, const void *x)
+{
+	unsigned long off = (unsigned long)x - c->base;
+
+	return off < c->limit && off * s->reciprocal_size < s->reciprocal_size;
+}
+
+/* The section a fast path left found its CPU wanted: hand it over. */
+static __noinline void slab_free_handback(void)
 {
 	kmm_cpu_leave_slow(current);
 }
 
-/* The free fast path: push on the CPU freelist if the object is of the CPU slab. */
-static __always_inline void do_slab_free(struct kmem_cache *s, struct slab *slab, void *object,
-					 unsigned long addr)
+/* What the free fast path did; on a miss the caller's full path follows. */
+enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
+
+/*
+ * The free fast path: push @x on the CPU freelist if it is an object of
+ * the CPU slab of @s, found by its address alone (cpu_slab_holds()), and
+ * not the freelist's head (a double free).  It holds the CPU by the active
+ * flag alone, as do_slab_alloc() does.  MISSED: no section was entered;
+ * MISSED_IN_SECTION: the caller is still in the section, with
+ * preempt_count at 0, and its out-of-line path must count the section
+ * (preempt_count = 1) before it does anything else.
+ */
+static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x)
 {
+	struct task_struct *t = current;
 	struct kmem_cache_cpu *c;
-	struct kmm_cpu *cpu = __preempt_try_disable();
+	struct kmm_cpu *cpu;
 
-	if (unlikely(!cpu)) {
-		slab_free_enter_slow(s, slab, object, addr);
-		return;
-	}
+	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
+		return MISSED;
 	c = cpu_slab(s, cpu->id);
-	if (unlikely(slab != c->slab || object == c->freelist || kmm_slab_hooks)) {
-		slab_free_slow(s, slab, object, addr, c);
-		return;
-	}
-	cpu_freelist_push(s, c, object);
-	if (unlikely(!__preempt_try_enable(cpu)))
-		slab_free_leave_slow();
-}
-
-void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned long addr)
-{
-	do_slab_free(s, slab, object, addr);
+	if (unlikely(!cpu_slab_holds(s, c, x) || x == c->freelist))
+		return MISSED_IN_SECTION;
+	cpu_freelist_push(s, c, x);
+	if (unlikely(cpu_leave_held(t, cpu)))
+		slab_free_handback();
+	return FREED;
 }
 
 /* --- the API of one cache --- */
@@ -1205,22 +1245,39 @@ static __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned
 }
 
 /*
- * A slab object of @s at an object boundary goes straight to the fast
- * free; anything else (NULL, a foreign pointer, another cache) takes the
- * out-of-line path that reports it.
+ * kmem_cache_free() of anything but an object of the CPU slab, inside the
+ * fast path's section: a valid object of @s is freed there, anything else
+ * leaves the section for the checks and their reports.
+ */
+static __noinline void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned long addr)
+{
+	struct slab *slab;
+
+	current->preempt_count = 1;
+	if (likely(virt_addr_valid(x)) && likely(slab = virt_to_slab(x)) &&
+	    likely(slab->slab_cache == s && check_valid_pointer(s, slab, x))) {
+		slab_free_section(s, slab, x, addr, cpu_slab(s, current->cpu));
+		return;
+	}
+	__preempt_enable();
+	__kmem_cache_free(s, x, addr);
+}
+
+/*
+ * An object of the CPU slab of @s goes straight back on the CPU freelist;
+ * anything else (another slab, NULL, a foreign pointer, another cache)
+ * takes the out-of-line paths that validate it and report what is wrong.
  */
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	if (likely(virt_addr_valid(x))) {
-		struct slab *slab = page_slab(compound_head(virt_to_page(x)));
-
-		if (likely(PageSlab(slab_page(slab)) && slab->slab_cache == s &&
-			   check_valid_pointer(s, slab, x))) {
-			do_slab_free(s, slab, x, _RET_IP_);
-			return;
-		}
+	switch (do_slab_free(s, x)) {
+	case FREED:
+		return;
+	case MISSED_IN_SECTION:
+		return kmem_cache_free_miss(s, x, _RET_IP_);
+	case MISSED:
+		return __kmem_cache_free(s, x, _RET_IP_);
 	}
-	__kmem_cache_free(s, x, _RET_IP_);
 }
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p)
@@ -1347,16 +1404,40 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		slab_free(s, slab, (void *)x, addr);
 }
 
-/* As kmem_cache_free(): the common case inline, the rest (and large kmallocs) out of line. */
+/* kfree() of an address in @slab but not of its cache's CPU slab: as kmem_cache_free_miss(). */
+static __noinline void kfree_slab_miss(struct slab *slab, const void *x, unsigned long addr)
+{
+	struct kmem_cache *s = slab->slab_cache;
+
+	current->preempt_count = 1;
+	if (likely(check_valid_pointer(s, slab, x))) {
+		slab_free_section(s, slab, (void *)x, addr, cpu_slab(s, current->cpu));
+		return;
+	}
+	__preempt_enable();
+	__kfree(x, addr);
+}
+
+/*
+ * As kmem_cache_free(), the cache found from the object's slab: an object
+ * of that cache's CPU slab goes on the CPU freelist, anything else out of
+ * line (large kmallocs, bad addresses and NULL in __kfree()).
+ */
 void kfree(const void *x)
 {
 	if (likely(virt_addr_valid(x))) {
 		struct slab *slab = page_slab(compound_head(virt_to_page(x)));
 		struct kmem_cache *s = slab->slab_cache;
 
-		if (likely(PageSlab(slab_page(slab)) && s && check_valid_pointer(s, slab, x))) {
-			do_slab_free(s, slab, (void *)x, _RET_IP_);
-			return;
+		if (likely(PageSlab(slab_page(slab)) && s)) {
+			switch (do_slab_free(s, (void *)x)) {
+			case FREED:
+				return;
+			case MISSED_IN_SECTION:
+				return kfree_slab_miss(slab, x, _RET_IP_);
+			case MISSED:
+				break;
+			}
 		}
 	}
 	__kfree(x, _RET_IP_);

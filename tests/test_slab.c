@@ -386,6 +386,60 @@ Test(slab, free_into_the_wrong_cache)
 	check_and_shutdown();
 }
 
+/*
+ * The free fast path knows an object of the CPU slab by its address alone
+ * (offset from the first object, in range and a multiple of the stride):
+ * every other address in that slab must still be refused with Linux's
+ * report, and the object it points into stays allocated.
+ */
+Test(slab, fast_free_takes_only_object_starts)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("stride_40", 40, 8, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->size, 40);
+	char *o = kmem_cache_alloc(s, GFP_KERNEL);
+	struct slab *slab = virt_to_slab(o);
+	char *first = slab_first_object(s, slab), *end = first + slab->objects * s->size;
+	cr_assert_eq(cpu_slab(s, 0)->slab, slab, "the object is not of the CPU slab");
+	cr_assert_lt(end, (char *)slab_address(slab) + slab_size(slab), "no leftover to aim at");
+
+	char *bad[] = { o + 1, o + 8, o + 20, o + 39, end, end + 8,
+			(char *)slab_address(slab) + slab_size(slab) - 1 };
+	long reports = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		kmem_cache_free(s, bad[i]);
+		cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), ++reports,
+			     "free of %p (object at %p) not refused", bad[i], o);
+		cr_assert_eq(kmm_check(), 0);
+	}
+	if (first > (char *)slab_address(slab)) {	/* a coloured slab: before its first object */
+		kmem_cache_free(s, first - 8);
+		cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), ++reports);
+	}
+	cr_assert(dmesg_has("Invalid object pointer 0x"));
+	cr_assert_eq(slab->inuse, slab->objects, "a refused free changed the slab");
+	/* Every object start frees, and the slab empties. */
+	char *more[8];
+	for (int i = 0; i < 8; i++)
+		more[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int i = 0; i < 8; i++)
+		kmem_cache_free(s, more[i]);
+	kmem_cache_free(s, o);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), reports);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+
+	/* kfree takes the same way: an interior pointer of a kmalloc-96 object. */
+	char *k = kmalloc(96, GFP_KERNEL);
+	kfree(k + 48);
+	kfree(k + 32);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), reports + 2);
+	kfree(k);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), reports + 2);
+	check_and_shutdown();
+}
+
 Test(slab, bulk_alloc_and_free)
 {
 	boot_or_die(NULL);
