@@ -227,7 +227,7 @@ enum kmalloc_cache_type {
 	NR_KMALLOC_TYPES
 };
 extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
-extern const u8 kmalloc_size_index[24];
+extern const u8 kmalloc_size_index[KMALLOC_MAX_CACHE_SIZE / 8];
 
 static __always_inline enum kmalloc_cache_type kmalloc_type(gfp_t flags)
 {
@@ -239,9 +239,7 @@ static __always_inline enum kmalloc_cache_type kmalloc_type(gfp_t flags)
 /* The index in kmalloc_caches[] of the class for @size, 1..KMALLOC_MAX_CACHE_SIZE. */
 static __always_inline unsigned int kmalloc_index(size_t size)
 {
-	if (size <= 192)
-		return kmalloc_size_index[(size - 1) / 8];
-	return 64 - (unsigned int)__builtin_clzl(size - 1);
+	return kmalloc_size_index[(size - 1) / 8];
 }
 
 /* --- inline helpers --- */

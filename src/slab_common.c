@@ -27,33 +27,29 @@
 
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
 
-/* Sizes 1..192 by (size - 1) / 8: the index of their cache, as Linux's kmalloc_size_index. */
-const u8 kmalloc_size_index[24] = {
-	3,	/* 8 */
-	4,	/* 16 */
-	5,	/* 24 */
-	5,	/* 32 */
-	6,	/* 40 */
-	6,	/* 48 */
-	6,	/* 56 */
-	6,	/* 64 */
-	1,	/* 72 */
-	1,	/* 80 */
-	1,	/* 88 */
-	1,	/* 96 */
-	7,	/* 104 */
-	7,	/* 112 */
-	7,	/* 120 */
-	7,	/* 128 */
-	2,	/* 136 */
-	2,	/* 144 */
-	2,	/* 152 */
-	2,	/* 160 */
-	2,	/* 168 */
-	2,	/* 176 */
-	2,	/* 184 */
-	2,	/* 192 */
+/*
+ * Sizes 1..KMALLOC_MAX_CACHE_SIZE by (size - 1) / 8: the index of their
+ * cache.  Linux's kmalloc_size_index covers 1..192 (where kmalloc-96 and
+ * kmalloc-192 break the powers of two) and computes the rest with fls();
+ * this one covers every size, so any kmalloc finds its class in one load
+ * and no branch.
+ */
+const u8 kmalloc_size_index[KMALLOC_MAX_CACHE_SIZE / 8] = {
+	[0] = 3,		/* 1..8 */
+	[1] = 4,		/* ..16 */
+	[2 ... 3] = 5,		/* ..32 */
+	[4 ... 7] = 6,		/* ..64 */
+	[8 ... 11] = 1,		/* ..96 */
+	[12 ... 15] = 7,	/* ..128 */
+	[16 ... 23] = 2,	/* ..192 */
+	[24 ... 31] = 8,	/* ..256 */
+	[32 ... 63] = 9,	/* ..512 */
+	[64 ... 127] = 10,	/* ..1k */
+	[128 ... 255] = 11,	/* ..2k */
+	[256 ... 511] = 12,	/* ..4k */
+	[512 ... 1023] = 13,	/* ..8k */
 };
+_Static_assert(KMALLOC_SHIFT_HIGH == 13, "kmalloc_size_index covers kmalloc-8 .. kmalloc-8k");
 
 #define KMALLOC_INFO(sz, short_sz)					\
 	{ { "kmalloc-" #short_sz, "kmalloc-rcl-" #short_sz, "dma-kmalloc-" #short_sz }, sz }

@@ -1307,12 +1307,14 @@ unsigned int kmem_cache_size(struct kmem_cache *s)
 
 /* --- kmalloc --- */
 
-/* Above KMALLOC_MAX_CACHE_SIZE: a compound page of the page allocator. */
-static void *kmalloc_large_node(size_t size, gfp_t flags, int node)
+/* Above KMALLOC_MAX_CACHE_SIZE: a compound page of the page allocator.  (And 0.) */
+static __noinline void *kmalloc_large_node(size_t size, gfp_t flags, int node)
 {
 	unsigned int order = get_order(size);
 	struct page *page;
 
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
 	if (unlikely(size > KMALLOC_MAX_SIZE))
 		kmm_report_count_inc(KMM_REPORT_SLAB);	/* the page allocator warns */
 	if (unlikely(flags & GFP_SLAB_BUG_MASK))
@@ -1332,11 +1334,13 @@ static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 {
 	struct kmem_cache *s;
 
-	if (unlikely(size > KMALLOC_MAX_CACHE_SIZE))
+	/* 0 wraps around: one test for both. */
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_large_node(size, flags, node);
-	if (unlikely(!size))
-		return ZERO_SIZE_PTR;
-	s = kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)];
+	if (likely(!(flags & (__GFP_DMA | __GFP_RECLAIMABLE))))
+		s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+	else
+		s = kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)];
 	if (unlikely(!s))
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
