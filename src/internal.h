@@ -508,7 +508,7 @@ static inline int get_pageblock_migratetype(const struct page *page)
 }
 
 /* Sections whose struct pages are all initialised (mm_init.c). */
-#define SECTION_PAGES (1UL << 15)	/* 128 MiB */
+#define SECTION_PAGES (1UL << 13)	/* 32 MiB */
 extern unsigned long *section_ready;
 bool pfn_is_deferred_slow(unsigned long pfn);
 

@@ -46,7 +46,7 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
 };
 
-#define DEFERRED_BOOT_PAGES	(2 * SECTION_PAGES)
+#define DEFERRED_BOOT_PAGES	SECTION_PAGES
 
 bool kmm_zone_configured(enum zone_type zt)
 {
@@ -380,13 +380,19 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 		zone->deferred_pfn = zone->zone_start_pfn;
 		return 0;
 	}
-	/* A zone spans from its first to its last page of memory. */
-	unsigned long first = e, last = s;
+	/*
+	 * A zone spans from its first to its last page of memory.  The holes
+	 * inside it get their (reserved) struct pages at boot, as Linux's
+	 * init_unavailable_range(): deferral starts after the last one.
+	 */
+	unsigned long first = e, last = s, hole_end = 0;
 	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
 		struct memblock_region *r = &memblock.memory.regions[i];
 		unsigned long rs = max(PFN_UP(r->base), s), re = min(PFN_DOWN(r->base + r->size), e);
 
 		if (r->nid == pgdat->node_id && rs < re) {
+			if (first < rs)
+				hole_end = max(hole_end, rs);
 			first = min(first, rs);
 			last = max(last, re);
 		}
@@ -400,7 +406,8 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	zone->present_pages = present_pages_in(pgdat->node_id, first, last);
 	zone->deferred_pfn = last;
 	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
-		zone->deferred_pfn = ALIGN(first + DEFERRED_BOOT_PAGES, SECTION_PAGES);
+		zone->deferred_pfn = min(ALIGN(max(first + DEFERRED_BOOT_PAGES, hole_end),
+					       SECTION_PAGES), last);
 	pgdat->nr_zones = zt + 1;
 	return 0;
 }
