@@ -6,8 +6,11 @@
  *   up to 8 KiB (KMALLOC_MAX_CACHE_SIZE)   kmalloc: the kmalloc-16 ... kmalloc-8k
  *                                          slab caches (16 at least: malloc's
  *                                          alignment is 16, kmalloc-8's is 8)
- *   up to 1 MiB (SHIM_LARGE_MAX)           kmalloc's large path: a compound
- *                                          page of the page allocator
+ *   up to 4 MiB (SHIM_LARGE_MAX,           kmalloc's large path: a compound
+ *     KMALLOC_MAX_SIZE)                    page of the page allocator, in
+ *                                          the direct map: no host mapping
+ *                                          to make (vmalloc maps each run
+ *                                          of pages with a host call)
  *   above                                  vmalloc(), pages mapped in the
  *                                          vmalloc area (one guard page after)
  * An alignment above 16 is served by a power-of-two size, which kmalloc
@@ -53,7 +56,7 @@
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
 #define SHIM_MIN	16UL
 #define SHIM_SMALL_MAX	KMALLOC_MAX_CACHE_SIZE
-#define SHIM_LARGE_MAX	(1UL << 20)
+#define SHIM_LARGE_MAX	KMALLOC_MAX_SIZE
 
 #define EXPORT __attribute__((visibility("default")))
 
