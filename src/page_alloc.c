@@ -21,7 +21,10 @@
  * zone->lock guards the buddy lists.  CPU before zone lock, always.
  */
 #include "page_alloc.h"
+#include "param.h"
 #include <stdarg.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <kmm/vmstat.h>
 
 int min_free_kbytes = 1024;
@@ -203,9 +206,42 @@ static int zone_batchsize(struct zone *zone)
 	return max(r - 1, 1);
 }
 
-static int zone_highsize(struct zone *zone, int batch, bool max_high)
+/*
+ * vm.percpu_pagelist_high_fraction, as a boot parameter: 0 (the default)
+ * lets each list's high mark tune itself between the low watermark and an
+ * eighth of the zone; N (at least 8) fixes it at 1/N of the zone, shared
+ * among the CPUs (and never under four batches), as Linux's sysctl does.
+ * libkmm-malloc.so sets it: a CPU that frees more than it allocates would
+ * otherwise hold up to an eighth of RAM on its list, pages the process has
+ * touched and that no other CPU reuses.
+ */
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+int percpu_pagelist_high_fraction;
+
+static int setup_pcp_high_fraction(const char *val)
 {
-	unsigned long total = max_high ? zone_managed_pages(zone) / 8 : low_wmark_pages(zone);
+	char *end;
+	long v = val ? strtol(val, &end, 10) : -1;
+
+	if (!val || *end || v < 0 || v > INT_MAX ||
+	    (v && v < MIN_PERCPU_PAGELIST_HIGH_FRACTION))
+		return -EINVAL;
+	percpu_pagelist_high_fraction = (int)v;
+	return 0;
+}
+
+static void pcp_high_fraction_reset(void)
+{
+	percpu_pagelist_high_fraction = 0;
+}
+
+kmm_param("percpu_pagelist_high_fraction", setup_pcp_high_fraction, pcp_high_fraction_reset);
+
+/* @fraction 0: the low watermark; else 1/@fraction of the zone. */
+static int zone_highsize(struct zone *zone, int batch, int fraction)
+{
+	unsigned long total = fraction ? zone_managed_pages(zone) / (unsigned long)fraction
+				       : low_wmark_pages(zone);
 	unsigned long high = total / nr_cpu_ids;
 
 	return (int)max(high, (unsigned long)batch << 2);
@@ -214,8 +250,11 @@ static int zone_highsize(struct zone *zone, int batch, bool max_high)
 void setup_zone_pageset(struct zone *zone)
 {
 	int batch = zone_batchsize(zone);
-	int high_min = zone_highsize(zone, batch, false);
-	int high_max = zone_highsize(zone, batch, true);
+	int fraction = percpu_pagelist_high_fraction;
+	int high_min = zone_highsize(zone, batch, fraction);
+	/* A fraction set by hand fixes the mark: no tuning. */
+	int high_max = fraction ? high_min
+				: zone_highsize(zone, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
 
 	if (!populated_zone(zone))
 		batch = 1, high_min = high_max = 0;

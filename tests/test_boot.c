@@ -51,7 +51,8 @@ Test(boot, reboot_in_one_process)
 Test(boot, bad_parameters_fail_cleanly)
 {
 	const char *bad[] = { "foo=1", "mem=abc", "arch=sparc", "cpus=0", "numa=fake=x",
-			      "memmap=1M", "watermark_scale_factor=0", "loglevel=99" };
+			      "memmap=1M", "watermark_scale_factor=0", "loglevel=99",
+			      "percpu_pagelist_high_fraction=7", "percpu_pagelist_high_fraction=x" };
 
 	kmm_set_console(NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -61,6 +62,30 @@ Test(boot, bad_parameters_fail_cleanly)
 		cr_assert(dmesg_has("kernel command line parameter"), "%s not named", bad[i]);
 	}
 	boot_or_die("mem=64M");
+	check_and_shutdown();
+}
+
+Test(boot, percpu_pagelist_high_fraction_fixes_the_high_mark)
+{
+	boot_or_die("mem=2G cpus=2");
+	struct per_cpu_pages *pcp = &NODE_DATA(0)->node_zones[ZONE_DMA32].per_cpu_pageset[1];
+	/* Self-tuning by default: up to an eighth of the zone, shared by the CPUs. */
+	cr_assert_lt(pcp->high_min, pcp->high_max);
+	cr_assert_eq((unsigned long)pcp->high_max,
+		     zone_managed_pages(&NODE_DATA(0)->node_zones[ZONE_DMA32]) / 8 / 2);
+	check_and_shutdown();
+
+	boot_or_die("mem=2G cpus=2 percpu_pagelist_high_fraction=64");
+	struct zone *z = &NODE_DATA(0)->node_zones[ZONE_DMA32];
+	pcp = &z->per_cpu_pageset[1];
+	cr_assert_eq(pcp->high_min, pcp->high_max);
+	cr_assert_eq((unsigned long)pcp->high_max, zone_managed_pages(z) / 64 / 2);
+	check_and_shutdown();
+
+	/* Never under four batches. */
+	boot_or_die("mem=2G cpus=2 percpu_pagelist_high_fraction=1000000000");
+	pcp = &NODE_DATA(0)->node_zones[ZONE_DMA32].per_cpu_pageset[0];
+	cr_assert_eq(pcp->high_max, pcp->batch << 2);
 	check_and_shutdown();
 }
 

@@ -29,7 +29,8 @@
  * kilobytes a process).
  *
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
- * host RAM)> cpus=<host CPUs>" (x86_64), so it may override any of them.
+ * host RAM)> cpus=<host CPUs> percpu_pagelist_high_fraction=1048576"
+ * (x86_64), so it may override any of them.
  * RAM is a memory file the host backs only where written; mem_map and the
  * shadow are touched only where used, so a large machine costs what the
  * program uses.  A bad KMM_CMDLINE is reported and the program aborts.
@@ -211,7 +212,7 @@ static void shim_layout_init(void)
 void shim_boot(void)
 {
 	int expected = SHIM_DOWN;
-	char cmdline[sizeof(env_cmdline) + 64];
+	char cmdline[sizeof(env_cmdline) + 128];
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_BOOTING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -224,8 +225,15 @@ void shim_boot(void)
 		show_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
 
 	u64 mem = max(plat_host_ram_bytes(), 64ULL << 30);
-	snprintf(cmdline, sizeof(cmdline), "mem=%lluM cpus=%d %s",
-		 (unsigned long long)(mem >> 20), min(plat_host_nr_cpus(), NR_CPUS), env_cmdline);
+	/*
+	 * Per-CPU page lists of a few batches: a program's freed pages stay
+	 * with the CPU that freed them, and a list as long as Linux's
+	 * self-tuned one (up to an eighth of RAM) is that much RSS no other
+	 * CPU reuses.
+	 */
+	snprintf(cmdline, sizeof(cmdline), "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d %s",
+		 (unsigned long long)(mem >> 20), min(plat_host_nr_cpus(), NR_CPUS), 1 << 20,
+		 env_cmdline);
 	int err = kmm_boot(cmdline);
 	if (err)
 		shim_die("cannot boot the machine", err);
