@@ -78,14 +78,30 @@ _Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab is a str
  * from its address alone, without the slab's struct page: the first
  * object's address, and the bytes its objects span (0 when there is no
  * slab, or when every free of the cache must take the slow path for its
- * hooks).  Set together with @slab by cpu_slab_set().
+ * hooks; a slab is at most 4 MiB).  Set together with @slab by
+ * cpu_slab_set().
+ *
+ * The defer_ fields gather this CPU's frees to one other slab, to hand
+ * them to it in one go (see "deferred frees" in slub.c): a chain of its
+ * objects linked by their free pointers, newest first, still counted in
+ * the slab's inuse; its first and last object, their count, the slab's
+ * object range as for @slab (its slab is the one of defer_base), and the
+ * slab's inuse when the chain began.  No chain: all NULL and 0.  One cache
+ * line: the part is the tail of a struct kmem_cache object, once per CPU.
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
 	struct slab *slab;		/* the frozen CPU slab, or NULL */
 	unsigned long base;
-	unsigned long limit;
+	unsigned int limit;
+	unsigned int defer_count;
+	void *defer_head;
+	unsigned long defer_base;
+	unsigned int defer_limit;
+	unsigned int defer_inuse;
+	void *defer_tail;
 } ____cacheline_aligned;
+_Static_assert(sizeof(struct kmem_cache_cpu) == 64, "kmem_cache_cpu is one cache line");
 
 /*
  * The per-node part: the partial list and the slab counts, under list_lock.
@@ -261,6 +277,15 @@ static inline struct page *slab_page(const struct slab *slab)
 static inline struct slab *page_slab(const struct page *page)
 {
 	return (struct slab *)page;
+}
+
+/* slab->inuse, read once: for a hint where others may change it under list_lock. */
+static inline unsigned int slab_inuse(const struct slab *slab)
+{
+	struct slab tmp;
+
+	tmp.counters = READ_ONCE(slab->counters);
+	return tmp.inuse;
 }
 
 static inline int slab_nid(const struct slab *slab)

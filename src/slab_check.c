@@ -8,6 +8,8 @@
  *  - each CPU slab: a PageSlab slab of this cache, frozen; the CPU freelist
  *    and the slab's remote freelist are objects of it, without cycles or
  *    duplicates, and inuse = objects - (remote frees);
+ *  - each CPU's deferred frees: objects of their slab, on no other list of
+ *    it, as many as counted and no more than its inuse;
  *  - each node's partial list: slabs of this cache and node, not frozen,
  *    with free objects, freelists sound and inuse = objects - free;
  *    nr_partial is the list's length;
@@ -73,11 +75,56 @@ static bool slab_sane(struct kmem_cache *s, struct slab *slab, int nid, const ch
 	return true;
 }
 
+/*
+ * A CPU's deferred frees: objects of the slab of defer_base, counted, still
+ * in the slab's inuse, and on neither of its freelists nor the CPU freelist
+ * (when it is also the CPU slab).
+ */
+static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c)
+{
+	struct slab *slab;
+
+	if (!c->defer_head) {
+		CHECK(!c->defer_tail && !c->defer_count && !c->defer_limit && !c->defer_base,
+		      "%s: cpu %u has deferred frees but no chain of them", s->name, cpu);
+		return;
+	}
+	if (!virt_addr_valid((void *)c->defer_base) ||
+	    !(slab = virt_to_slab((void *)c->defer_base))) {
+		CHECK(0, "%s: cpu %u defers frees to %#lx, in no slab", s->name, cpu, c->defer_base);
+		return;
+	}
+	if (!slab_sane(s, slab, -1, "the deferred frees"))
+		return;
+	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
+	      (c->defer_limit == slab->objects * s->size || !c->defer_limit),
+	      "%s: cpu %u deferred range %#lx+%#x is not its slab's objects", s->name, cpu,
+	      c->defer_base, c->defer_limit);
+	memset(seen, 0, sizeof(seen));
+	if (walk_freelist(s, slab, slab->freelist, "remote") < 0 ||
+	    (slab == c->slab && walk_freelist(s, slab, c->freelist, "CPU") < 0))
+		return;
+	long nr = walk_freelist(s, slab, c->defer_head, "deferred");
+	if (nr < 0)
+		return;
+	CHECK(nr == c->defer_count && nr > 0, "%s: cpu %u defers %ld frees but counts %u",
+	      s->name, cpu, nr, c->defer_count);
+	CHECK(slab->inuse >= nr, "%s: cpu %u defers %ld frees to slab %#lx, which has %u in use",
+	      s->name, cpu, nr, page_to_pfn(slab_page(slab)), slab->inuse);
+	void *last = c->defer_head;
+	while (last && get_freepointer(s, last))
+		last = get_freepointer(s, last);
+	CHECK(last == c->defer_tail, "%s: cpu %u deferred frees end at %p, not at their tail %p",
+	      s->name, cpu, last, c->defer_tail);
+}
+
 static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
 		struct slab *slab = c->slab;
+
+		check_deferred(s, cpu, c);
 
 		if (!slab) {
 			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);
@@ -88,8 +135,8 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 			continue;
 		/* The free fast path's view of the slab: its objects, or none (hooks). */
 		CHECK(c->base == (unsigned long)slab_first_object(s, slab) &&
-		      (c->limit == (unsigned long)slab->objects * s->size || !c->limit),
-		      "%s: cpu %u free range %#lx+%#lx is not its slab's objects", s->name, cpu,
+		      (c->limit == slab->objects * s->size || !c->limit),
+		      "%s: cpu %u free range %#lx+%#x is not its slab's objects", s->name, cpu,
 		      c->base, c->limit);
 		nr_cpu_slabs[slab_nid(slab)]++;
 		CHECK(slab->frozen, "%s: cpu %u slab %#lx is not frozen", s->name, cpu,

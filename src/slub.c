@@ -28,7 +28,8 @@
  *   - frozen: it becomes one CPU's slab (c->slab).  That CPU allocates from
  *     c->freelist and frees to it with preemption disabled and no lock at
  *     all.  Frees from other CPUs go to slab->freelist under the node's
- *     list_lock; the owner takes them over when its own list runs dry;
+ *     list_lock (deferred, below); the owner takes them over when its own
+ *     list runs dry;
  *   - partial: when the CPU moves on, a slab with free objects goes on its
  *     node's partial list, where the next CPU that needs a slab finds it;
  *   - full: no free object; on no list, found again by its first free;
@@ -38,6 +39,16 @@
  *     kmem_cache_shrink() give back the empty ones that were kept.
  * The node keeps nr_slabs and total_objects; slabinfo and kmm_check() get
  * full/partial/empty from them and the lists.
+ *
+ * Deferred frees.  A free to a slab that is not this CPU's slab needs the
+ * node's list_lock.  Frees come in runs (a batch of objects allocated
+ * together is freed together, and they share slabs), so each CPU gathers
+ * its frees to one such slab (defer_slab()) in a chain of their own, with
+ * no lock, found by address as the CPU slab's objects are, and hands the
+ * chain to the slab under one list_lock when a free to another slab comes,
+ * or when its CPU's slabs are flushed (flush_all()).  Until then the
+ * objects count as allocated (the slab's inuse), so the slab cannot empty
+ * under them; the chain holds one slab per CPU and cache at most.
  *
  * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
  * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
@@ -759,7 +770,66 @@ static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 {
 	c->slab = slab;
 	c->base = slab ? (unsigned long)slab_first_object(s, slab) : 0;
-	c->limit = slab && !slab_free_hooks(s) ? (unsigned long)slab->objects * s->size : 0;
+	c->limit = slab && !slab_free_hooks(s) ? slab->objects * s->size : 0;
+}
+
+/*
+ * Give @slab a chain of @nr of its objects, @head to @tail, linked by their
+ * free pointers (the CPU's deferred frees), under the node's list_lock, and
+ * move the slab between lists as its state changes.  In a section.
+ */
+static void slab_free_chain(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
+			    unsigned int nr)
+{
+	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	void *prior;
+
+	__spin_lock(&n->list_lock);
+	prior = slab->freelist;
+	if (unlikely(slab->inuse < nr)) {
+		/* More frees than objects in use: some object was freed twice. */
+		__spin_unlock(&n->list_lock);
+		report_double_free(s, slab, head);
+		return;
+	}
+	set_freepointer(s, tail, prior);
+	slab->freelist = head;
+	slab->inuse -= nr;
+	if (slab->frozen) {
+		/* Another CPU's slab: it takes these frees over when it runs dry. */
+		__spin_unlock(&n->list_lock);
+		return;
+	}
+	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+		if (prior)
+			remove_partial(n, slab);
+		__spin_unlock(&n->list_lock);
+		discard_slab(s, slab);
+		return;
+	}
+	if (!prior)
+		add_partial(n, slab, true);	/* it was full */
+	__spin_unlock(&n->list_lock);
+}
+
+/* The slab of @c's deferred frees, or NULL. */
+static inline struct slab *defer_slab(const struct kmem_cache_cpu *c)
+{
+	return c->defer_head ? virt_to_slab((void *)c->defer_base) : NULL;
+}
+
+/* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
+static void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *slab = defer_slab(c);
+
+	if (!slab)
+		return;
+	slab_free_chain(s, slab, c->defer_head, c->defer_tail, c->defer_count);
+	c->defer_head = c->defer_tail = NULL;
+	c->defer_count = c->defer_inuse = 0;
+	c->defer_base = 0;
+	c->defer_limit = 0;
 }
 
 /*
@@ -805,13 +875,6 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	if (slab->freelist)
 		add_partial(n, slab, tail != NULL);
 	__spin_unlock(&n->list_lock);
-}
-
-static void deactivate_slab_on(int cpu, void *cache)
-{
-	struct kmem_cache *s = cache;
-
-	deactivate_slab(s, cpu_slab(s, cpu));
 }
 
 /* Take the frees other CPUs made to our slab; unfreeze it (full) if none. */
@@ -890,6 +953,8 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 
 	if (kmem_cache_debug(s))
 		return debug_slab_alloc(s, gfpflags, node, addr, orig_size);
+	/* Our own deferred frees first: their objects may be what we need. */
+	flush_deferred(s, c);
 
 	if (slab) {
 		if (unlikely(node != NUMA_NO_NODE && slab_nid(slab) != node)) {
@@ -1054,25 +1119,22 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 }
 
 /*
- * A free to a slab that is not this CPU's: push on slab->freelist under the
- * node lock, and move the slab between lists as its state changes.
- * Context: in a section (preemption disabled).
+ * A free to a slab that is not this CPU's: into the CPU's deferred frees,
+ * which it starts anew (handing the old ones over) when @slab is not
+ * theirs.  A debug cache frees each object to its slab under the list
+ * lock.  Context: in a section, @c this CPU's.
  */
-static __noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void *object,
-				 unsigned long addr)
+static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *c,
+				   struct slab *slab, void *object, unsigned long addr)
 {
-	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
-	void *prior;
+	bool same = slab == defer_slab(c);
 
 	if (kmem_cache_debug(s)) {
 		free_to_partial_list(s, slab, object, addr);
 		return;
 	}
-
-	__spin_lock(&n->list_lock);
-	prior = slab->freelist;
-	if (unlikely(object == prior || !slab->inuse)) {
-		__spin_unlock(&n->list_lock);
+	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
+	if (unlikely(object == (same ? c->defer_head : READ_ONCE(slab->freelist)))) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1080,24 +1142,22 @@ static __noinline void __slab_free(struct kmem_cache *s, struct slab *slab, void
 		slab_init_on_free(s, object);
 	if (s->annotated)
 		annot_obj_free(s, object, s->object_size);
-	set_freepointer(s, object, prior);
-	slab->freelist = object;
-	slab->inuse--;
-	if (slab->frozen) {
-		/* Another CPU's slab: it takes this free over when it runs dry. */
-		__spin_unlock(&n->list_lock);
-		return;
+	if (same) {
+		set_freepointer(s, object, c->defer_head);
+		c->defer_head = object;
+		c->defer_count++;
+	} else {
+		flush_deferred(s, c);
+		set_freepointer(s, object, NULL);
+		c->defer_head = c->defer_tail = object;
+		c->defer_count = 1;
+		c->defer_inuse = slab_inuse(slab);
+		c->defer_base = (unsigned long)slab_first_object(s, slab);
+		c->defer_limit = slab_free_hooks(s) ? 0 : slab->objects * s->size;
 	}
-	if (!slab->inuse && n->nr_partial >= s->min_partial) {
-		if (prior)
-			remove_partial(n, slab);
-		__spin_unlock(&n->list_lock);
-		discard_slab(s, slab);
-		return;
-	}
-	if (!prior)
-		add_partial(n, slab, true);	/* it was full */
-	__spin_unlock(&n->list_lock);
+	/* All its objects in use are freed: the slab goes back at once (see above). */
+	if (c->defer_count == c->defer_inuse)
+		flush_deferred(s, c);
 }
 
 /* Push @object on this CPU's freelist.  In a section. */
@@ -1118,7 +1178,7 @@ static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *obj
 			      unsigned long addr, struct kmem_cache_cpu *c)
 {
 	if (slab != c->slab) {
-		__slab_free(s, slab, object, addr);
+		__slab_free(s, c, slab, object, addr);
 		__preempt_enable();
 		return;
 	}
@@ -1147,20 +1207,38 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 }
 
 /*
- * Is @x an object of the CPU slab @c holds?  Its offset from the first
- * object must be inside the slab's objects and a multiple of s->size.  The
+ * Is @x an object of the slab whose objects start at @base and span
+ * @limit bytes (the CPU slab, the deferred frees' slab)?  Its offset from
+ * the first object must be below @limit and a multiple of s->size.  The
  * multiple is tested without a division: with r = s->reciprocal_size
  * = ceil(2^64 / size), size divides off exactly when (off * r) mod 2^64
  * < r, for off and size below 2^32 (Lemire, Kaser and Kurz, "Faster
  * remainder by direct computation", 2019); a slab is at most 4 MiB.  An
  * address below the first object wraps to a huge offset, out of range.
  */
-static __always_inline bool cpu_slab_holds(const struct kmem_cache *s,
-					   const struct kmem_cache_cpu *c, const void *x)
+static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigned long base,
+					     unsigned long limit, const void *x)
 {
-	unsigned long off = (unsigned long)x - c->base;
+	unsigned long off = (unsigned long)x - base;
 
-	return off < c->limit && off * s->reciprocal_size < s->reciprocal_size;
+	return off < limit && off * s->reciprocal_size < s->reciprocal_size;
+}
+
+/* What the free fast path did; on a miss the caller's full path follows. */
+enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
+
+/*
+ * The deferred frees the fast path just added to are all the objects their
+ * slab had in use: hand them over now, so an empty slab goes back as soon
+ * as it would have without deferring.  In the fast path's section.
+ */
+static __noinline void flush_deferred_emptied(struct kmem_cache *s)
+{
+	struct task_struct *t = current;
+
+	t->preempt_count = 1;
+	flush_deferred(s, cpu_slab(s, t->cpu));
+	__preempt_enable();
 }
 
 /* The section a fast path left found its CPU wanted: hand it over. */
@@ -1169,13 +1247,11 @@ static __noinline void slab_free_handback(void)
 	kmm_cpu_leave_slow(current);
 }
 
-/* What the free fast path did; on a miss the caller's full path follows. */
-enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
-
 /*
  * The free fast path: push @x on the CPU freelist if it is an object of
- * the CPU slab of @s, found by its address alone (cpu_slab_holds()), and
- * not the freelist's head (a double free).  It holds the CPU by the active
+ * the CPU slab of @s, found by its address alone (slab_range_holds()), and
+ * not the freelist's head (a double free); else on the deferred frees if
+ * it is an object of their slab, likewise.  It holds the CPU by the active
  * flag alone, as do_slab_alloc() does.  MISSED: no section was entered;
  * MISSED_IN_SECTION: the caller is still in the section, with
  * preempt_count at 0, and its out-of-line path must count the section
@@ -1190,9 +1266,18 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return MISSED;
 	c = cpu_slab(s, cpu->id);
-	if (unlikely(!cpu_slab_holds(s, c, x) || x == c->freelist))
+	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
+		cpu_freelist_push(s, c, x);
+	} else if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+		set_freepointer(s, x, c->defer_head);
+		c->defer_head = x;
+		if (unlikely(++c->defer_count == c->defer_inuse)) {
+			flush_deferred_emptied(s);
+			return FREED;
+		}
+	} else {
 		return MISSED_IN_SECTION;
-	cpu_freelist_push(s, c, x);
+	}
 	if (unlikely(cpu_leave_held(t, cpu)))
 		slab_free_handback();
 	return FREED;
@@ -1486,19 +1571,38 @@ size_t ksize(const void *x)
 
 /* --- flushing, shrinking, shutting down --- */
 
-/* Deactivate every CPU's slab of @s, owning each CPU in turn (or only ours in atomic context). */
+/* Flush one CPU's state of @s: its deferred frees, then its slab.  Owns that CPU. */
+static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	flush_deferred(s, c);
+	deactivate_slab(s, c);
+}
+
+static void flush_cpu_slab_on(int cpu, void *cache)
+{
+	struct kmem_cache *s = cache;
+
+	flush_cpu_slab(s, cpu_slab(s, cpu));
+}
+
+/*
+ * Flush every CPU's slab and deferred frees of @s, owning each CPU in turn
+ * (or only ours in atomic context).
+ */
 void flush_all(struct kmem_cache *s)
 {
 	struct task_struct *t = current;
 
 	if (t->preempt_count) {
-		deactivate_slab(s, cpu_slab(s, t->cpu));
+		flush_cpu_slab(s, cpu_slab(s, t->cpu));
 		return;
 	}
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		if (!READ_ONCE(cpu_slab(s, (int)cpu)->slab))
+		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
+
+		if (!READ_ONCE(c->slab) && !READ_ONCE(c->defer_head))
 			continue;
-		kmm_run_on_cpu((int)cpu, deactivate_slab_on, s);
+		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}
 }
 

@@ -440,6 +440,75 @@ Test(slab, fast_free_takes_only_object_starts)
 	check_and_shutdown();
 }
 
+/*
+ * Frees to a slab other than the CPU slab are gathered per CPU and handed
+ * to their slab in one go: until then the slab counts them in use and
+ * kmm_check() accounts for them; a free to another slab, a slab whose
+ * objects are all freed, or a flush hands them over; a double free into
+ * the gathering is refused.
+ */
+Test(slab, deferred_frees_are_gathered_and_handed_over)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("defer64", 64, 0, SLAB_NO_MERGE, NULL);
+	int per = (int)s->objects, n = 3 * per;
+	void **o = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	struct slab *first = virt_to_slab(o[0]), *second = virt_to_slab(o[per]);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	cr_assert_neq(first, c->slab);
+	cr_assert_neq(second, c->slab);
+	cr_assert_neq(first, second);
+
+	/* All but one object of the first slab: gathered, still in use to the slab. */
+	for (int i = 1; i < per; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_eq(c->defer_count, (unsigned int)per - 1);
+	cr_assert_eq(first->inuse, (unsigned int)per);
+	cr_assert_null(first->freelist);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* A second free of the last one gathered is refused. */
+	kmem_cache_free(s, o[per - 1]);
+	cr_assert(dmesg_has("Object already free"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(c->defer_count, (unsigned int)per - 1);
+
+	/* A free to the second slab hands the first its frees: partial now. */
+	kmem_cache_free(s, o[per]);
+	cr_assert_eq(first->inuse, 1);
+	cr_assert_not_null(first->freelist);
+	cr_assert_eq(c->defer_count, 1);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* Freeing every object of the second slab hands it over at once. */
+	for (int i = per + 1; i < 2 * per; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_null(c->defer_head, "an emptied slab's frees stay gathered");
+	cr_assert_eq(kmm_check(), 0);
+
+	/* Gathered frees are reused before a new slab is made. */
+	kmem_cache_free(s, o[0]);
+	unsigned long slabs = (unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs);
+	for (int i = 0; i < 2 * per; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_leq((unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs), slabs);
+
+	/* Gathered on another CPU: shrink and destroy hand them over first. */
+	cr_assert_eq(kmm_bind_cpu(1), 0);
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_shrink(s), 0);
+	cr_assert_null(cpu_slab(s, 1)->defer_head);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	free(o);
+	check_and_shutdown();
+}
+
 Test(slab, bulk_alloc_and_free)
 {
 	boot_or_die(NULL);
