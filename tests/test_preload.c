@@ -177,6 +177,18 @@ Test(preload, glibc_malloc_contract)
 	cr_expect_str_eq(kmm.out, "contract: all cases hold\n");
 }
 
+Test(preload, size_classes_between_kmallocs)
+{
+	skip_if_sanitized();
+	run(&kmm, true, (const char *const[]){ "KMM_SHOW=slabinfo", NULL },
+	    (const char *const[]){ HELPER_DIR "/preload_sizes", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
+	/* kmalloc's classes where they fit, malloc's own between, pages above 8 KiB. */
+	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1280 5120 7168 16384\n");
+	cr_expect(strstr(kmm.err, "\nmalloc-320 "), "%s", kmm.err);
+	cr_expect(strstr(kmm.err, "\nmalloc-5120 "), "%s", kmm.err);
+}
+
 static void expect_abort(const char *what, const char *fn)
 {
 	char msg[64];

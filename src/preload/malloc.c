@@ -3,9 +3,11 @@
  * The C allocation API on the kernel allocator (libkmm-malloc.so).
  *
  * Where a request goes, by size (and alignment):
- *   up to 8 KiB (KMALLOC_MAX_CACHE_SIZE)   kmalloc: the kmalloc-16 ... kmalloc-8k
- *                                          slab caches (16 at least: malloc's
- *                                          alignment is 16, kmalloc-8's is 8)
+ *   up to 8 KiB (KMALLOC_MAX_CACHE_SIZE)   a slab cache: kmalloc-16 ... kmalloc-8k
+ *                                          and malloc's own classes between
+ *                                          them (classes.c; 16 at least:
+ *                                          malloc's alignment is 16,
+ *                                          kmalloc-8's is 8)
  *   up to 4 MiB (SHIM_LARGE_MAX,           kmalloc's large path: a compound
  *     KMALLOC_MAX_SIZE)                    page of the page allocator, in
  *                                          the direct map: no host mapping
@@ -79,7 +81,7 @@ static __always_inline bool in_vmalloc(unsigned long a)
 
 static __always_inline void *small_alloc(size_t size)
 {
-	void *p = kmalloc(size < SHIM_MIN ? SHIM_MIN : size, SHIM_GFP);
+	void *p = kmem_cache_alloc(shim_class(size), SHIM_GFP);
 
 	if (likely(p))
 		*shadow_of((unsigned long)p) = SH_SLAB;
@@ -225,19 +227,19 @@ EXPORT void free(void *p)
 
 	if (!p)
 		return;
-	int err = errno;
+	int *errp = &errno, err = *errp;
 	if (likely(in_direct_map(a)) && likely(shim_ready())) {
 		u8 *sh = shadow_of(a);
 		if (likely(*sh == SH_SLAB) && likely(!(a & ((1UL << shim.shift) - 1)))) {
 			*sh = SH_FREE;
 			kfree(p);
 			shim_done();
-			errno = err;
+			*errp = err;
 			return;
 		}
 	}
 	shim_free(p, "free");
-	errno = err;
+	*errp = err;
 }
 
 EXPORT void *calloc(size_t n, size_t size)

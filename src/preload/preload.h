@@ -45,6 +45,27 @@ static __always_inline bool shim_ready(void)
 	       likely(!current->preempt_count);
 }
 
+/* classes.c: malloc's size classes, each a slab cache (kmalloc's and its own) */
+#define SHIM_MIN_ALIGN		16
+#define SHIM_CLASS_SMALL_SHIFT	4		/* 16-byte steps ... */
+#define SHIM_CLASS_SMALL_MAX	1024UL		/* ... up to 1 KiB */
+#define SHIM_CLASS_BIG_SHIFT	7		/* then 128-byte steps ... */
+#define SHIM_CLASS_MAX		8192UL		/* ... up to 8 KiB */
+#define SHIM_CLASS_SMALL_STEPS	(SHIM_CLASS_SMALL_MAX >> SHIM_CLASS_SMALL_SHIFT)
+#define SHIM_CLASS_BIG_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_BIG_SHIFT)
+extern struct kmem_cache *shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
+extern struct kmem_cache *shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+int shim_classes_init(void);
+
+/* The cache for a request of @size bytes, 0 .. SHIM_CLASS_MAX. */
+static __always_inline struct kmem_cache *shim_class(size_t size)
+{
+	if (size <= SHIM_CLASS_SMALL_MAX)
+		return shim_class_small[(size + (1UL << SHIM_CLASS_SMALL_SHIFT) - 1) >>
+					SHIM_CLASS_SMALL_SHIFT];
+	return shim_class_big[(size + (1UL << SHIM_CLASS_BIG_SHIFT) - 1) >> SHIM_CLASS_BIG_SHIFT];
+}
+
 /* takeover.c */
 void shim_boot(void);
 /* Boot (DOWN) or settle a forked child (FORKED); nothing when UP or BOOTING. */

@@ -204,6 +204,16 @@ static void shim_layout_init(void)
 		if (s && (kmem_cache_debug(s) || s->size % 16))
 			shim.shift = 3;
 	}
+	for (unsigned int i = 0; i <= SHIM_CLASS_BIG_STEPS; i++) {
+		struct kmem_cache *s = shim_class_big[i];
+		if (s && (kmem_cache_debug(s) || s->size % 16))
+			shim.shift = 3;
+	}
+	for (unsigned int i = 0; i <= SHIM_CLASS_SMALL_STEPS; i++) {
+		struct kmem_cache *s = shim_class_small[i];
+		if (s && (kmem_cache_debug(s) || s->size % 16))
+			shim.shift = 3;
+	}
 	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
 	if (!shim.shadow)
 		shim_die("cannot map the shadow of the direct map", -ENOMEM);
@@ -237,6 +247,8 @@ void shim_boot(void)
 	int err = kmm_boot(cmdline);
 	if (err)
 		shim_die("cannot boot the machine", err);
+	if ((err = shim_classes_init()))
+		shim_die("cannot create malloc's slab caches", err);
 	shim_layout_init();
 	__atomic_store_n(&shim_state, SHIM_UP, __ATOMIC_RELEASE);
 }

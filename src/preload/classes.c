@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * malloc's size classes, over slab caches.
+ *
+ * kmalloc's classes are powers of two with 96 and 192 between: a request
+ * just over one (a 4.2 KiB page of sqlite's cache, a 600-byte hash table)
+ * wastes up to half its object, and the program's RSS shows it.  So
+ * malloc adds caches of its own between kmalloc's, four per doubling as
+ * the allocator literature does (mimalloc, jemalloc):
+ *
+ *   16 32 [48] 64 [80] 96 [112] 128 [160] 192 [224] 256 [320 384 448] 512
+ *   [640 768 896] 1k [1280 1536 1792] 2k [2560 3072 3584] 4k [5120 6144 7168] 8k
+ *
+ * The bracketed ones are kmem_cache_create()d at boot as "malloc-N"
+ * (16-byte aligned, no merging with other caches' objects needed); the
+ * rest are kmalloc's own caches.  Every object is still a slab object:
+ * kfree(), ksize(), slabinfo and the checks see it as any other.
+ *
+ * A request maps to its class by two tables (16-byte steps up to 1 KiB,
+ * 128-byte steps up to 8 KiB), filled at boot: one load on the fast path.
+ */
+#include <stdio.h>
+#include "preload.h"
+#include "slab.h"
+
+struct kmem_cache *shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
+struct kmem_cache *shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+
+static const unsigned int shim_class_sizes[] = {
+	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
+	640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+	5120, 6144, 7168, 8192,
+};
+#define NR_SHIM_CLASSES ARRAY_SIZE(shim_class_sizes)
+
+static char shim_class_names[NR_SHIM_CLASSES][24];
+static struct kmem_cache *shim_class_cache[NR_SHIM_CLASSES];
+
+static bool is_kmalloc_size(unsigned int size)
+{
+	return !(size & (size - 1)) || size == 96 || size == 192;
+}
+
+/* The cache of the smallest class of at least @size bytes. */
+static struct kmem_cache *class_for(size_t size)
+{
+	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++)
+		if (shim_class_sizes[i] >= size)
+			return shim_class_cache[i];
+	return NULL;
+}
+
+/* At boot, before the library serves anything.  Return: 0 or -ENOMEM. */
+int shim_classes_init(void)
+{
+	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++) {
+		unsigned int size = shim_class_sizes[i];
+
+		if (is_kmalloc_size(size)) {
+			shim_class_cache[i] = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+		} else {
+			snprintf(shim_class_names[i], sizeof(shim_class_names[i]), "malloc-%u", size);
+			shim_class_cache[i] = kmem_cache_create(shim_class_names[i], size,
+								SHIM_MIN_ALIGN, 0, NULL);
+		}
+		if (!shim_class_cache[i])
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i <= SHIM_CLASS_SMALL_STEPS; i++)
+		shim_class_small[i] = class_for(i << SHIM_CLASS_SMALL_SHIFT);
+	for (size_t i = 0; i <= SHIM_CLASS_BIG_STEPS; i++)
+		shim_class_big[i] = class_for(i << SHIM_CLASS_BIG_SHIFT);
+	return 0;
+}
