@@ -21,10 +21,14 @@
  * alignment is honoured up to the size of the vmalloc area.
  *
  * Every pointer handed out is checked when it comes back.  A shadow byte
- * per 16-byte granule of the direct map says "a slab object starts here"
- * or "a large allocation starts here"; it is set after the allocation and
- * cleared before the free, so a second free, a pointer into the middle of
- * an object, or anything the kernel allocated for itself finds no mark.
+ * per 16-byte granule of the direct map says "a slab object starts here";
+ * a large allocation carries a tag (its address, scrambled) in its head
+ * page's private word, which the page allocator clears on both sides of
+ * an allocation.  Both are set after the allocation and cleared before
+ * the free, so a second free, a pointer into the middle of an object, or
+ * anything the kernel allocated for itself finds no mark.  (The tag keeps
+ * the shadow away from large allocations: one shadow page covers 64 KiB,
+ * so marking each large block in it cost a page of RSS per block.)
  * A vmalloc pointer must be the start of an area this library made (its
  * caller is malloc_huge).  Everything else is the bootstrap arena's, the
  * dynamic loader's (takeover.c), or invalid: "kmm: free(): invalid
@@ -79,6 +83,21 @@ static __always_inline bool in_vmalloc(unsigned long a)
 	return a - shim.vm_start < shim.vm_size;
 }
 
+/* A large allocation's tag in its head page: ours, for this address. */
+static __always_inline unsigned long large_tag(const void *p)
+{
+	return 0x6b6d6d2d6c617267UL ^ (unsigned long)p;	/* "kmm-larg" */
+}
+
+static void *large_alloc(size_t size)
+{
+	void *p = kmalloc(size, SHIM_GFP);
+
+	if (p)
+		virt_to_page(p)->private = large_tag(p);
+	return p;
+}
+
 static __always_inline void *small_alloc(size_t size)
 {
 	void *p = kmem_cache_alloc(shim_class(size), SHIM_GFP);
@@ -119,11 +138,9 @@ static void *shim_alloc(size_t size, size_t align)
 	if (align <= SHIM_MIN) {
 		if (size <= SHIM_SMALL_MAX)
 			p = small_alloc(size);
-		else if (size <= SHIM_LARGE_MAX) {
-			p = kmalloc(size, SHIM_GFP);
-			if (p)
-				*shadow_of((unsigned long)p) = SH_LARGE;
-		} else
+		else if (size <= SHIM_LARGE_MAX)
+			p = large_alloc(size);
+		else
 			p = malloc_huge(size, PAGE_SIZE);
 		goto out;
 	}
@@ -131,9 +148,13 @@ static void *shim_alloc(size_t size, size_t align)
 	size_t pow = size < align ? align : size;
 	if (pow <= SHIM_LARGE_MAX) {
 		pow = 1UL << (64 - __builtin_clzl(pow - 1));
+		if (pow > SHIM_SMALL_MAX) {
+			p = large_alloc(pow);	/* page aligned, naturally aligned to its size */
+			goto out;
+		}
 		p = kmalloc(pow, SHIM_GFP);
 		if (p && !((unsigned long)p & (align - 1))) {
-			*shadow_of((unsigned long)p) = pow <= SHIM_SMALL_MAX ? SH_SLAB : SH_LARGE;
+			*shadow_of((unsigned long)p) = SH_SLAB;
 			goto out;
 		}
 		kfree(p);	/* misaligned (slab debugging): vmalloc aligns */
@@ -181,8 +202,11 @@ static size_t shim_lookup(const void *p, const char *fn, int *kind)
 		*kind = sh;
 		if (sh == SH_SLAB && PageSlab(page))
 			return page_slab(page)->slab_cache->object_size;
-		if (sh == SH_LARGE && PageLargeKmalloc(page) && p == page_address(page))
+		if (sh == SH_FREE && PageLargeKmalloc(page) && p == page_address(page) &&
+		    READ_ONCE(page->private) == large_tag(p)) {
+			*kind = SH_LARGE;
 			return PAGE_SIZE << compound_order(page);
+		}
 		shim_invalid(fn, p);
 	}
 	if (shim.shadow && in_vmalloc(a)) {
@@ -214,6 +238,9 @@ static void shim_free(void *p, const char *fn)
 		return;		/* freed from inside kmm: kept (it cannot happen but by a bug) */
 	if (kind == 3) {
 		vfree(p);
+	} else if (kind == SH_LARGE) {
+		virt_to_page(p)->private = 0;
+		kfree(p);
 	} else {
 		*shadow_of((unsigned long)p) = SH_FREE;
 		kfree(p);

@@ -31,6 +31,7 @@ struct shim_layout {
 };
 extern struct shim_layout shim;
 
+/* Shadow bytes; SH_LARGE is a kind only (a large block's mark is its page's tag). */
 enum { SH_FREE = 0, SH_SLAB = 1, SH_LARGE = 2 };
 
 static __always_inline u8 *shadow_of(unsigned long addr)
