@@ -187,6 +187,15 @@ static void shim_die(const char *what, int err)
 
 /* --- boot --- */
 
+/* May an object of one of these caches start at 8 mod 16? */
+static bool any_unaligned(struct kmem_cache *const *caches, unsigned int nr)
+{
+	for (unsigned int i = 0; i < nr; i++)
+		if (caches[i] && (kmem_cache_debug(caches[i]) || caches[i]->size % 16))
+			return true;
+	return false;
+}
+
 static void shim_layout_init(void)
 {
 	shim.dm_start = PAGE_OFFSET;
@@ -199,21 +208,10 @@ static void shim_layout_init(void)
 	 * object may start at 8 mod 16 (Linux's kmalloc alignment), so 8.
 	 */
 	shim.shift = 4;
-	for (unsigned int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
-		struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][i];
-		if (s && (kmem_cache_debug(s) || s->size % 16))
-			shim.shift = 3;
-	}
-	for (unsigned int i = 0; i <= SHIM_CLASS_BIG_STEPS; i++) {
-		struct kmem_cache *s = shim_class_big[i];
-		if (s && (kmem_cache_debug(s) || s->size % 16))
-			shim.shift = 3;
-	}
-	for (unsigned int i = 0; i <= SHIM_CLASS_SMALL_STEPS; i++) {
-		struct kmem_cache *s = shim_class_small[i];
-		if (s && (kmem_cache_debug(s) || s->size % 16))
-			shim.shift = 3;
-	}
+	if (any_unaligned(kmalloc_caches[KMALLOC_NORMAL], KMALLOC_SHIFT_HIGH + 1) ||
+	    any_unaligned(shim_class_small, SHIM_CLASS_SMALL_STEPS + 1) ||
+	    any_unaligned(shim_class_big, SHIM_CLASS_BIG_STEPS + 1))
+		shim.shift = 3;
 	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
 	if (!shim.shadow)
 		shim_die("cannot map the shadow of the direct map", -ENOMEM);
