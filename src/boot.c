@@ -216,6 +216,7 @@ int kmm_boot(const char *cmdline)
 	gfp_zone_init();
 	if ((err = mm_core_init()))
 		goto fail;
+	mem_debugging_init();
 	memblock_free_all();
 	kmm_machine_up = true;
 	build_all_zonelists();

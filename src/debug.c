@@ -3,8 +3,48 @@
  * Page debugging: dump_page() and the "Bad page state" report, in the
  * shape Linux 6.x prints them.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include "page_alloc.h"
+#include "annotate.h"
+
+/*
+ * Reports read bytes the tools may consider inaccessible (a free slab
+ * object's, or past a kmalloc request): these readers are not instrumented.
+ */
+#ifdef KMM_ANNOTATE_ASAN
+#define debug_access __attribute__((no_sanitize_address))
+#else
+#define debug_access
+#endif
+
+/* See internal.h. */
+debug_access void print_hex_dump(const char *prefix, const void *buf, size_t len)
+{
+	const u8 *addr = buf;
+
+	for (size_t off = 0; off < len; off += 16) {
+		char hex[16 * 3 + 1], ascii[17];
+		unsigned int n = (unsigned int)min((size_t)16, len - off), h = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			u8 c = addr[off + i];
+			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, i ? " %02x" : "%02x", c);
+			ascii[i] = isprint(c) ? (char)c : '.';
+		}
+		ascii[n] = '\0';
+		pr_err("%s%016lx: %-47s  %s\n", prefix, (unsigned long)(addr + off), hex, ascii);
+	}
+}
+
+/* See internal.h. */
+debug_access const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes)
+{
+	for (size_t i = 0; i < bytes; i++)
+		if (p[i] != value)
+			return p + i;
+	return NULL;
+}
 
 /* In the order Linux prints them (%pGp), which is not the bit order. */
 static const struct { int bit; const char *name; } pageflag_names[] = {

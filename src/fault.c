@@ -3,7 +3,8 @@
  * Kernel page faults: the report Linux's page_fault_oops() prints, for an
  * access the host refused inside the kernel window (a guard page, the
  * VMALLOC_OFFSET hole, an unmapped vmalloc address, a write through a
- * read-only mapping).  It says where the address is: which vm area it is
+ * read-only mapping, a free page debug_pagealloc took out of the direct
+ * map).  It says where the address is: which vm area it is
  * in or next to, with the caller that made the area.  Then the fault goes
  * on to the host, which ends the process with SIGSEGV, as an oops ends the
  * task.  The handler reads the trees without locks: the faulting thread
@@ -50,6 +51,16 @@ static const struct vmap_area *busy_before(unsigned long addr)
 
 static void describe_address(unsigned long addr)
 {
+	if (addr >= PAGE_OFFSET && addr < (unsigned long)high_memory) {
+		unsigned long pfn = PHYS_PFN(__pa((void *)addr));
+
+		if (kmm_page_in_direct_map_free(addr))
+			pr_alert("The address is in the direct map, pfn %#lx, a free page (debug_pagealloc unmapped it)\n",
+				 pfn);
+		else
+			pr_alert("The address is in the direct map, pfn %#lx\n", pfn);
+		return;
+	}
 	if (kmm_arch() == KMM_ARCH_X86_32 && addr >= PKMAP_BASE && addr < PKMAP_ADDR(LAST_PKMAP)) {
 		pr_alert("The address is in the pkmap area, slot %lu, not kmapped\n", PKMAP_NR(addr));
 		return;
@@ -133,9 +144,8 @@ static void kernel_fault(unsigned long addr, int write, void *uctx)
 
 void kmm_fault_init(void)
 {
-	unsigned long lo = (unsigned long)high_memory;
-
-	plat_fault_install(kernel_fault, lo, kmm_layout.window_end);
+	/* The direct map too: debug_pagealloc takes free pages out of it. */
+	plat_fault_install(kernel_fault, PAGE_OFFSET, kmm_layout.window_end);
 }
 
 void kmm_fault_exit(void)

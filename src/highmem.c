@@ -274,6 +274,11 @@ static bool fixmap_stale_ok(unsigned long addr, unsigned long pfn)
 	return in_fixmap(addr) && fix_host_pfn && fix_host_pfn[__virt_to_fix(addr)] == pfn;
 }
 
+bool kmap_local_ready(void)
+{
+	return !highmem_on() || kmap_ctrl;
+}
+
 int highmem_init(void)
 {
 	spin_lock_init(&kmap_lock);

@@ -248,6 +248,14 @@ const char *kmm_comm(void);
 void bad_page(struct page *page, const char *reason);
 /* %pGp: "0x240(workingset|head|node=0|zone=1)" (debug.c) */
 void kmm_format_page_flags(char *buf, size_t size, unsigned long flags);
+/*
+ * debug.c: Linux's print_hex_dump(KERN_ERR, @prefix, DUMP_PREFIX_ADDRESS,
+ * 16, 1, @buf, @len, true), and lib/string.c's memchr_inv (the first byte
+ * that is not @value, or NULL).  Neither is checked by ASan: they read
+ * bytes debugging keeps inaccessible.
+ */
+void print_hex_dump(const char *prefix, const void *buf, size_t len);
+const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes);
 extern int kmm_loglevel;
 
 /* Time in jiffies, for the ages reports print (Debian's CONFIG_HZ). */
@@ -308,6 +316,22 @@ static inline bool want_init_on_free(void)
 }
 void report_meminit(void);
 void kernel_init_pages(struct page *page, unsigned long nr);
+int kstrtobool(const char *s, bool *res);
+
+/* --- page_debug.c: page_poison=, debug_pagealloc= --- */
+extern bool page_poisoning;
+extern bool debug_pagealloc;
+/*
+ * init_on_alloc, init_on_free, page_poisoning or debug_pagealloc: the one
+ * flag the page allocator's fast paths test before taking the slow way.
+ */
+extern bool kmm_page_hooks;
+void mem_debugging_init(void);
+void kmm_alloc_pages_hooks(struct page *page, unsigned long nr);
+void kmm_free_pages_hooks(struct page *page, unsigned long nr);
+void kmm_free_boot_pages_hooks(struct page *page, unsigned long nr);
+/* True if @addr is in the direct map and its page is free and unmapped. */
+bool kmm_page_in_direct_map_free(unsigned long addr);
 
 /* --- fault_inject.c: failslab, fail_page_alloc, fail-nth --- */
 /* Non-zero while any fault is armed: the allocators' fast paths test only this. */
@@ -469,6 +493,8 @@ void show_percpu_stats(FILE *f);
 int highmem_init(void);
 void highmem_exit(void);
 void kmm_check_highmem(void);
+/* kmap_local_page() works (false during boot, before highmem_init()). */
+bool kmap_local_ready(void);
 
 /* --- fork.c: a machine across fork() (the preload library's handlers) --- */
 void kmm_fork_prepare(void);

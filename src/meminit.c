@@ -14,8 +14,8 @@
 bool init_on_alloc;
 bool init_on_free;
 
-/* kstrtobool: 1/0, y/n, on/off. */
-static int parse_bool(const char *val, bool *out)
+/* Linux's kstrtobool: 1/0, y/n, on/off. */
+int kstrtobool(const char *val, bool *out)
 {
 	if (!val)
 		return -EINVAL;
@@ -32,12 +32,12 @@ static int parse_bool(const char *val, bool *out)
 
 static int setup_init_on_alloc(const char *val)
 {
-	return parse_bool(val, &init_on_alloc);
+	return kstrtobool(val, &init_on_alloc);
 }
 
 static int setup_init_on_free(const char *val)
 {
-	return parse_bool(val, &init_on_free);
+	return kstrtobool(val, &init_on_free);
 }
 
 static void meminit_reset(void)

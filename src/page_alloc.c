@@ -485,12 +485,16 @@ static inline void set_new_page(struct page *page, unsigned int order, gfp_t gfp
 }
 
 /*
- * Zeroing needs no section: the page is ours by now.  With init_on_free
- * pages are zeroed as they are freed; __GFP_ZERO still zeroes, because
- * pages that never went through a free (boot memory) are not known clean.
+ * Linux's post_alloc_hook() for the page's bytes, outside any section: the
+ * page is ours by now.  debug_pagealloc maps it back and page poisoning
+ * checks it (page_debug.c) before it is zeroed.  With init_on_free pages
+ * are zeroed as they are freed; __GFP_ZERO still zeroes, because pages that
+ * never went through a free (boot memory) are not known clean.
  */
 static inline void zero_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
+	if (unlikely(kmm_page_hooks))
+		kmm_alloc_pages_hooks(page, 1UL << order);
 	if ((gfp & __GFP_ZERO) || (want_init_on_alloc(gfp) && !want_init_on_free()))
 		kernel_init_pages(page, 1UL << order);
 }
@@ -1046,7 +1050,8 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	set_new_page(page, 0, g, mt);
 	pcp->fast_allocs++;
 	bool leave = !__preempt_try_enable(t->kcpu);
-	if (unlikely(leave) || unlikely(want_init_on_alloc(g)))
+	/* kmm_page_hooks covers init_on_alloc, as want_init_on_alloc() would. */
+	if (unlikely(leave) || unlikely(kmm_page_hooks) || (g & __GFP_ZERO))
 		return alloc_page_fast_finish(page, g, leave);
 	return page;
 full:

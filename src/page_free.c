@@ -100,8 +100,8 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 	page_clear_alloc(page);
 	page->flags &= ~((1UL << __NR_PAGEFLAGS) - 1);
 	page->private = 0;
-	if (want_init_on_free())
-		kernel_init_pages(page, 1UL << order);
+	if (unlikely(kmm_page_hooks))
+		kmm_free_pages_hooks(page, 1UL << order);
 	return true;
 }
 
@@ -339,7 +339,7 @@ void __free_pages(struct page *page, unsigned int order)
 	/* free_page_is_bad(), the refcount aside: we just took it to zero. */
 	if (unlikely(READ_ONCE(page->page_type) != UINT32_MAX || READ_ONCE(page->mapping) ||
 		     (flags & PAGE_FLAGS_CHECK_AT_FREE) || mt >= MIGRATE_PCPTYPES ||
-		     want_init_on_free()))
+		     kmm_page_hooks))
 		return free_page_fast_bail(page);
 	page->flags = flags & ~(KMM_ALLOC_BITS | ((1UL << __NR_PAGEFLAGS) - 1));
 	page->private = 0;
@@ -423,6 +423,8 @@ void __free_pages_core(struct page *page, unsigned int order)
 		__ClearPageReserved(page + i);
 		set_page_count(page + i, 0);
 	}
+	if (unlikely(kmm_page_hooks))
+		kmm_free_boot_pages_hooks(page, nr);
 	__free_one_page(page, pfn, page_zone(page), order,
 			get_pfnblock_migratetype(page, pfn), true);
 }

@@ -190,33 +190,6 @@ bool slab_in_kunit_test(void)
 
 /* --- printing --- */
 
-/*
- * Reports read bytes the tools may consider inaccessible (a free object's,
- * or past a kmalloc request): those readers are not instrumented.
- */
-#ifdef KMM_ANNOTATE_ASAN
-#define metadata_access __attribute__((no_sanitize_address))
-#else
-#define metadata_access
-#endif
-
-/* print_hex_dump(level, text, DUMP_PREFIX_ADDRESS, 16, 1, addr, length, true) */
-static metadata_access void print_section(const char *text, const u8 *addr, unsigned int length)
-{
-	for (unsigned int off = 0; off < length; off += 16) {
-		char hex[16 * 3 + 1], ascii[17];
-		unsigned int n = min(16U, length - off), h = 0;
-
-		for (unsigned int i = 0; i < n; i++) {
-			u8 c = addr[off + i];
-			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, i ? " %02x" : "%02x", c);
-			ascii[i] = isprint(c) ? (char)c : '.';
-		}
-		ascii[n] = '\0';
-		pr_err("%s%016lx: %-47s  %s\n", text, (unsigned long)(addr + off), hex, ascii);
-	}
-}
-
 static struct track *get_track(struct kmem_cache *s, void *object, enum track_item alloc)
 {
 	return (struct track *)((char *)object + get_info_end(s)) + alloc;
@@ -338,14 +311,14 @@ static void print_trailer(struct kmem_cache *s, struct slab *slab, u8 *p)
 	pr_err("Object 0x%016lx @offset=%lu fp=0x%016lx\n\n", (unsigned long)p,
 	       (unsigned long)(p - addr), (unsigned long)get_freepointer(s, p));
 	if (s->flags & SLAB_RED_ZONE)
-		print_section("Redzone  ", p - s->red_left_pad, s->red_left_pad);
+		print_hex_dump("Redzone  ", p - s->red_left_pad, s->red_left_pad);
 	else if (p > addr + 16)
-		print_section("Bytes b4 ", p - 16, 16);
-	print_section("Object   ", p, min(s->object_size, (unsigned int)PAGE_SIZE));
+		print_hex_dump("Bytes b4 ", p - 16, 16);
+	print_hex_dump("Object   ", p, min(s->object_size, (unsigned int)PAGE_SIZE));
 	if (s->flags & SLAB_RED_ZONE)
-		print_section("Redzone  ", p + s->object_size, s->inuse - s->object_size);
+		print_hex_dump("Redzone  ", p + s->object_size, s->inuse - s->object_size);
 	if (off != size_from_object(s))
-		print_section("Padding  ", p + off, size_from_object(s) - off);
+		print_hex_dump("Padding  ", p + off, size_from_object(s) - off);
 }
 
 /* One report; WARN_ON(1) as Linux, which panic_on_warn turns into a panic. */
@@ -429,14 +402,6 @@ void init_object(struct kmem_cache *s, void *object, u8 val)
 		memset(p + poison_size, val, s->inuse - poison_size);
 }
 
-static metadata_access const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes)
-{
-	for (size_t i = 0; i < bytes; i++)
-		if (p[i] != value)
-			return p + i;
-	return NULL;
-}
-
 static void restore_bytes(struct kmem_cache *s, const char *what, u8 data, u8 *from, u8 *to)
 {
 	slab_fix(s, "Restoring %s 0x%016lx-0x%016lx=0x%x", what, (unsigned long)from,
@@ -504,7 +469,7 @@ static void slab_pad_check(struct kmem_cache *s, struct slab *slab)
 			slab_bug(s, "Padding overwritten. 0x%016lx-0x%016lx @offset=%lu",
 				 (unsigned long)fault, (unsigned long)(last - 1),
 				 (unsigned long)(fault - start));
-			print_section("Padding ", pads[i].from, (unsigned int)(pads[i].to - pads[i].from));
+			print_hex_dump("Padding ", pads[i].from, (unsigned int)(pads[i].to - pads[i].from));
 		}
 		__slab_err(slab);
 		restore_bytes(s, "slab padding", POISON_INUSE, fault, last);
@@ -644,7 +609,7 @@ static void trace(struct kmem_cache *s, struct slab *slab, void *object, bool al
 	pr_info("TRACE %s %s 0x%016lx inuse=%u fp=0x%016lx\n", s->name, alloc ? "alloc" : "free",
 		(unsigned long)object, slab->inuse, (unsigned long)slab->freelist);
 	if (!alloc)
-		print_section("Object ", object, s->object_size);
+		print_hex_dump("Object ", object, s->object_size);
 	dump_stack();
 }
 

@@ -315,6 +315,11 @@ bool unmap_vmap_area(unsigned long addr, bool deferred, bool ram, struct vm_stru
 		return false;
 	/* The area is ours now: nobody else finds a VA_FREEING one. */
 	vunmap_range_noflush(va->va_start, va->va_end);
+	/* As Linux flushes the TLB at once: a stale access faults right away. */
+	if (unlikely(debug_pagealloc)) {
+		kmm_flush_kernel_range(va->va_start, va->va_end, va->host_maps);
+		va->host_maps = 0;
+	}
 	spin_lock(&vmap_area_lock);
 	*vmp = va->vm;
 	va->vm = NULL;

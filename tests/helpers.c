@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "helpers.h"
 
 void boot_or_die(const char *cmdline)
@@ -76,3 +79,28 @@ int exhaust(gfp_t gfp)
 	}
 	return nr_held - before;
 }
+
+char *fault_in_child(void (*touch)(void *), void *arg, int *sig)
+{
+	FILE *out = tmpfile();
+	setvbuf(out, NULL, _IONBF, 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kmm_set_console(out);
+		touch(arg);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
+	long n = ftell(out);
+	char *text = calloc(1, (size_t)n + 1);
+	rewind(out);
+	cr_assert_eq(fread(text, 1, (size_t)n, out), (size_t)n);
+	fclose(out);
+	return text;
+}
+
+void write_byte(void *p) { *(volatile char *)p = 1; }
+void read_byte(void *p) { (void)*(volatile char *)p; }

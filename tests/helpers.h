@@ -4,6 +4,7 @@
 #define KMM_TEST_HELPERS_H
 
 #include <errno.h>
+#include <signal.h>
 #include <criterion/criterion.h>
 #include <kmm/kmm.h>
 
@@ -22,6 +23,24 @@ unsigned long total_free(void);
  * exhaust() takes order-0 pages with @gfp until none come even with the
  * CPU lists drained, and says how many it took.
  */
+/*
+ * Run @touch(@arg) in a forked child whose console goes to a file; return
+ * what it printed (free() it) and set *@sig to the signal that ended it,
+ * 0 for a normal exit, -1 for a non-zero exit.
+ */
+char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
+void write_byte(void *p);
+void read_byte(void *p);
+
+/* The host's verdict is SIGSEGV; under ASan its handler reports and exits instead. */
+#ifdef __SANITIZE_ADDRESS__
+#define KMM_ASAN 1
+#else
+#define KMM_ASAN 0
+#endif
+#define cr_assert_died(sig) cr_assert((sig) == SIGSEGV || (sig) == SIGABRT || \
+				      (KMM_ASAN && (sig) == -1), "signal %d", sig)
+
 #define MAX_HELD 32768
 extern struct page *held[MAX_HELD];
 extern int nr_held;

@@ -408,40 +408,6 @@ Test(vmalloc, random_alloc_free_keeps_trees_valid)
 
 /* --- faults: each in a child process, its console captured --- */
 
-static char *fault_in_child(void (*touch)(void *), void *arg, int *sig)
-{
-	FILE *out = tmpfile();
-	setvbuf(out, NULL, _IONBF, 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		kmm_set_console(out);
-		touch(arg);
-		_exit(0);
-	}
-	int status;
-	waitpid(pid, &status, 0);
-	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
-	long n = ftell(out);
-	char *text = calloc(1, (size_t)n + 1);
-	rewind(out);
-	cr_assert_eq(fread(text, 1, (size_t)n, out), (size_t)n);
-	fclose(out);
-	return text;
-}
-
-static void write_byte(void *p) { *(volatile char *)p = 1; }
-static void read_byte(void *p) { (void)*(volatile char *)p; }
-
-/* The host's verdict is SIGSEGV; under ASan its handler reports and exits instead. */
-#define cr_assert_died(sig) cr_assert((sig) == SIGSEGV || (sig) == SIGABRT || \
-				      (KMM_ASAN && (sig) == -1), "signal %d", sig)
-#ifdef __SANITIZE_ADDRESS__
-#define KMM_ASAN 1
-#else
-#define KMM_ASAN 0
-#endif
-
 Test(vmalloc_fault, guard_page)
 {
 	boot_or_die("mem=1G");

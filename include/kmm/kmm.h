@@ -107,6 +107,7 @@ enum kmm_report_kind {
 	KMM_REPORT_VMALLOC,		/* vmalloc misuse reports */
 	KMM_REPORT_KMAP,		/* kmap misuse reports */
 	KMM_REPORT_PERCPU,		/* per-CPU allocator reports */
+	KMM_REPORT_PAGE_POISON,		/* page_poison=1: "pagealloc: memory corruption" */
 	NR_KMM_REPORT_KINDS
 };
 
