@@ -13,7 +13,9 @@
  * callgrind's counters: one dump file per case, named by the case.  The
  * cases are bench_slab's: a 64-byte cache hot; kmalloc + kfree hot for
  * each size 16 .. 4096; the same sizes in batches of 1000 allocations,
- * then their frees in the same order.  Without valgrind's headers (or not
+ * then their frees in the same order; and "mixed", four sizes allocated
+ * and then freed in turn (kmalloc-16, -64, -256, -1k), so that most frees
+ * are of another cache than the last allocation's.  Without valgrind's headers (or not
  * under callgrind) it just runs.
  */
 #include <stdio.h>
@@ -55,6 +57,22 @@ __attribute__((noinline)) static void slab_pairs_kmalloc(size_t size, long n)
 	}
 }
 
+__attribute__((noinline)) static void slab_pairs_mixed(long n)
+{
+	for (long i = 0; i < n; i += 4) {
+		void *a = kmalloc(16, GFP_KERNEL), *b = kmalloc(64, GFP_KERNEL);
+		void *c = kmalloc(256, GFP_KERNEL), *d = kmalloc(1024, GFP_KERNEL);
+		keep(a);
+		keep(b);
+		keep(c);
+		keep(d);
+		kfree(a);
+		kfree(b);
+		kfree(c);
+		kfree(d);
+	}
+}
+
 __attribute__((noinline)) static void slab_pairs_batch(size_t size, long n)
 {
 	for (long i = 0; i < n; i += BATCH) {
@@ -91,6 +109,10 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "hot-%zu", sizes[i]);
 		CALLGRIND_DUMP_STATS_AT(name);
 	}
+	slab_pairs_mixed(BATCH);
+	CALLGRIND_ZERO_STATS;
+	slab_pairs_mixed(n);
+	CALLGRIND_DUMP_STATS_AT("mixed");
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		slab_pairs_batch(sizes[i], BATCH);
 		CALLGRIND_ZERO_STATS;
@@ -98,7 +120,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "batch-%zu", sizes[i]);
 		CALLGRIND_DUMP_STATS_AT(name);
 	}
-	printf("%ld pairs per case; cases: cache, kmalloc and batch of", n);
+	printf("%ld pairs per case; cases: cache, mixed, kmalloc and batch of", n);
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		printf(" %zu", sizes[i]);
 	printf("\n");

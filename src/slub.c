@@ -759,6 +759,26 @@ out:
 
 /* --- the CPU slab --- */
 
+/*
+ * The kmalloc cache each CPU allocated from last, for kfree()'s first
+ * guess; a line per CPU, as its owner writes it on every kmalloc.  Until
+ * the first kmalloc, and outside a machine, a cache with no slab on any
+ * CPU, so the guess is always safe to try.
+ */
+static struct kmem_cache_cpu kmalloc_hint_none_cpu[NR_CPUS];
+static struct kmem_cache kmalloc_hint_none = { .cpu_slab = kmalloc_hint_none_cpu };
+static struct kmalloc_hint {
+	struct kmem_cache *s;
+} ____cacheline_aligned kmalloc_hint[NR_CPUS] = {
+	[0 ... NR_CPUS - 1] = { &kmalloc_hint_none },
+};
+
+static void kmalloc_hints_reset(void)
+{
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		kmalloc_hint[cpu].s = &kmalloc_hint_none;
+}
+
 /* Frees of @s that must take the slow path for what they do per object. */
 static bool slab_free_hooks(const struct kmem_cache *s)
 {
@@ -1088,8 +1108,8 @@ static __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpfla
  * stay in the section count it themselves.
  * Context: any; may sleep if @gfpflags allow.
  */
-static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
-					   unsigned long addr, unsigned int orig_size)
+static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+					     unsigned long addr, unsigned int orig_size, bool kmalloc)
 {
 	struct task_struct *t = current;
 	struct kmem_cache_cpu *c;
@@ -1105,11 +1125,19 @@ static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags,
 	if (unlikely(!object))
 		return slab_alloc_refill(s, gfpflags, addr, orig_size);
 	c->freelist = get_freepointer(s, object);
+	if (kmalloc)
+		kmalloc_hint[cpu->id].s = s;
 	if (unlikely(cpu_leave_held(t, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
+}
+
+static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+					   unsigned long addr, unsigned int orig_size)
+{
+	return __do_slab_alloc(s, gfpflags, node, addr, orig_size, false);
 }
 
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
@@ -1247,35 +1275,53 @@ static __noinline void slab_free_handback(void)
 	kmm_cpu_leave_slow(current);
 }
 
+/* What cpu_free_push() did. */
+enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS };
+
 /*
- * The free fast path: push @x on the CPU freelist if it is an object of
- * the CPU slab of @s, found by its address alone (slab_range_holds()), and
- * not the freelist's head (a double free); else on the deferred frees if
- * it is an object of their slab, likewise.  It holds the CPU by the active
- * flag alone, as do_slab_alloc() does.  MISSED: no section was entered;
- * MISSED_IN_SECTION: the caller is still in the section, with
+ * The free fast path's work, in a section held by the active flag alone:
+ * push @x on the CPU freelist of @c if it is an object of the CPU slab of
+ * @s, found by its address alone (slab_range_holds()), and not the
+ * freelist's head (a double free); else on the deferred frees if it is an
+ * object of their slab, likewise.  PUSHED_EMPTIED: pushed, and the caller
+ * must hand the deferred frees over (flush_deferred_emptied()).
+ */
+static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
+						   struct kmem_cache_cpu *c, void *x)
+{
+	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
+		cpu_freelist_push(s, c, x);
+		return PUSHED;
+	}
+	if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+		set_freepointer(s, x, c->defer_head);
+		c->defer_head = x;
+		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;
+	}
+	return NOT_OURS;
+}
+
+/*
+ * The free fast path of @s: cpu_free_push() on this CPU, which it holds by
+ * the active flag alone, as do_slab_alloc() does.  MISSED: no section was
+ * entered; MISSED_IN_SECTION: the caller is still in the section, with
  * preempt_count at 0, and its out-of-line path must count the section
  * (preempt_count = 1) before it does anything else.
  */
 static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x)
 {
 	struct task_struct *t = current;
-	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return MISSED;
-	c = cpu_slab(s, cpu->id);
-	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
-		cpu_freelist_push(s, c, x);
-	} else if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
-		set_freepointer(s, x, c->defer_head);
-		c->defer_head = x;
-		if (unlikely(++c->defer_count == c->defer_inuse)) {
-			flush_deferred_emptied(s);
-			return FREED;
-		}
-	} else {
+	switch (cpu_free_push(s, cpu_slab(s, cpu->id), x)) {
+	case PUSHED:
+		break;
+	case PUSHED_EMPTIED:
+		flush_deferred_emptied(s);
+		return FREED;
+	case NOT_OURS:
 		return MISSED_IN_SECTION;
 	}
 	if (unlikely(cpu_leave_held(t, cpu)))
@@ -1284,6 +1330,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 }
 
 /* --- the API of one cache --- */
+
 
 #define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
@@ -1430,7 +1477,7 @@ static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return do_slab_alloc(s, flags, node, caller, (unsigned int)size);
+	return __do_slab_alloc(s, flags, node, caller, (unsigned int)size, true);
 }
 
 void *kmalloc_node(size_t size, gfp_t flags, int node)
@@ -1493,6 +1540,25 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		slab_free(s, slab, (void *)x, addr);
 }
 
+/*
+ * kfree() in atomic context, or of a thread that must look for a CPU: the
+ * full way, each part in its own section.
+ */
+static __noinline void kfree_nested(const void *x, unsigned long addr)
+{
+	struct page *page;
+	struct kmem_cache *s;
+
+	if (unlikely(!virt_addr_valid(x)))
+		return __kfree(x, addr);
+	page = compound_head(virt_to_page(x));
+	if (unlikely(!PageSlab(page)))
+		return __kfree(x, addr);
+	s = slab_validate_object(NULL, page_slab(page), x);
+	if (likely(s))
+		slab_free(s, page_slab(page), (void *)x, addr);
+}
+
 /* kfree() of an address in @slab but not of its cache's CPU slab: as kmem_cache_free_miss(). */
 static __noinline void kfree_slab_miss(struct slab *slab, const void *x, unsigned long addr)
 {
@@ -1507,29 +1573,59 @@ static __noinline void kfree_slab_miss(struct slab *slab, const void *x, unsigne
 	__kfree(x, addr);
 }
 
+/* kfree() left its fast path's section: hand the CPU over if wanted, then the full checks. */
+static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool wanted)
+{
+	if (wanted)
+		kmm_cpu_leave_slow(current);
+	__kfree(x, addr);
+}
+
 /*
- * As kmem_cache_free(), the cache found from the object's slab: an object
- * of that cache's CPU slab goes on the CPU freelist, anything else out of
- * line (large kmallocs, bad addresses and NULL in __kfree()).
+ * As kmem_cache_free(), the cache found from the object's slab.  But first
+ * a guess, which saves the struct page when it is right: the kmalloc
+ * cache this CPU allocated from last (kmalloc_hint), whose CPU slab and
+ * deferred frees are known by address alone, as a kfree so often frees a
+ * recent kmalloc of the same size.  Anything that is no slab object, and
+ * frees in atomic context, go out of line (__kfree(), kfree_nested()).
  */
 void kfree(const void *x)
 {
-	if (likely(virt_addr_valid(x))) {
-		struct slab *slab = page_slab(compound_head(virt_to_page(x)));
-		struct kmem_cache *s = slab->slab_cache;
+	struct task_struct *t = current;
+	struct kmem_cache *s, *hint;
+	struct kmm_cpu *cpu;
+	struct slab *slab;
 
-		if (likely(PageSlab(slab_page(slab)) && s)) {
-			switch (do_slab_free(s, (void *)x)) {
-			case FREED:
-				return;
-			case MISSED_IN_SECTION:
-				return kfree_slab_miss(slab, x, _RET_IP_);
-			case MISSED:
-				break;
-			}
-		}
+	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
+		return kfree_nested(x, _RET_IP_);
+	hint = kmalloc_hint[cpu->id].s;
+	switch (cpu_free_push(hint, cpu_slab(hint, cpu->id), (void *)x)) {
+	case PUSHED:
+		goto out;
+	case PUSHED_EMPTIED:
+		return flush_deferred_emptied(hint);
+	case NOT_OURS:
+		break;
 	}
-	__kfree(x, _RET_IP_);
+	if (unlikely(!virt_addr_valid(x)))
+		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
+	slab = page_slab(compound_head(virt_to_page(x)));
+	s = slab->slab_cache;
+	if (unlikely(!PageSlab(slab_page(slab)) || !s))
+		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
+	if (s == hint)
+		return kfree_slab_miss(slab, x, _RET_IP_);
+	switch (cpu_free_push(s, cpu_slab(s, cpu->id), (void *)x)) {
+	case PUSHED:
+		break;
+	case PUSHED_EMPTIED:
+		return flush_deferred_emptied(s);
+	case NOT_OURS:
+		return kfree_slab_miss(slab, x, _RET_IP_);
+	}
+out:
+	if (unlikely(cpu_leave_held(t, cpu)))
+		slab_free_handback();
 }
 
 /* Linux's slab_ksize(): what of an object may be used without trampling metadata. */
@@ -1858,6 +1954,7 @@ static void annot_exit(void)
 
 void kmem_cache_exit(void)
 {
+	kmalloc_hints_reset();
 	annot_exit();
 	shrinker_free(slab_shrinker);
 	slab_shrinker = NULL;
