@@ -72,6 +72,7 @@
  * section, so kmm_check(), which owns every CPU, never sees it half done.
  */
 #include "slab.h"
+#include "slab_fast.h"
 #include "param.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -760,16 +761,13 @@ out:
 /* --- the CPU slab --- */
 
 /*
- * The kmalloc cache each CPU allocated from last, for kfree()'s first
- * guess; a line per CPU, as its owner writes it on every kmalloc.  Until
- * the first kmalloc, and outside a machine, a cache with no slab on any
- * CPU, so the guess is always safe to try.
+ * kmalloc_hint (slab_fast.h).  Until the first kmalloc, and outside a
+ * machine, a cache with no slab on any CPU, so the guess is always safe
+ * to try.
  */
 static struct kmem_cache_cpu kmalloc_hint_none_cpu[NR_CPUS];
 static struct kmem_cache kmalloc_hint_none = { .cpu_slab = kmalloc_hint_none_cpu };
-static struct kmalloc_hint {
-	struct kmem_cache *s;
-} ____cacheline_aligned kmalloc_hint[NR_CPUS] = {
+struct kmalloc_hint kmalloc_hint[NR_CPUS] = {
 	[0 ... NR_CPUS - 1] = { &kmalloc_hint_none },
 };
 
@@ -1018,7 +1016,7 @@ load_freelist:
  * the object, and zeroing (__GFP_ZERO, init_on_alloc, the free pointer
  * init_on_free could not wipe).
  */
-static __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
+__noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
 					   unsigned int orig_size)
 {
 	if (unlikely(!object))
@@ -1042,7 +1040,7 @@ static __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflag
 }
 
 /* The whole allocation, out of line: a slab to find, or a CPU to get. */
-static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
+__noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 				      unsigned long addr, unsigned int orig_size)
 {
 	struct kmem_cache_cpu *c;
@@ -1070,7 +1068,7 @@ static __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, in
  * The CPU freelist ran dry inside the fast path's section, which holds the
  * CPU by the active flag alone: count the section, refill, finish.
  */
-static __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
+__noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 					unsigned long addr, unsigned int orig_size)
 {
 	void *object;
@@ -1085,59 +1083,13 @@ static __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 }
 
 /* The section is left but its CPU is wanted: hand it over, then finish. */
-static __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
+__noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
 					    unsigned int orig_size)
 {
 	kmm_cpu_leave_slow(current);
 	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
 		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
-}
-
-/**
- * slab_alloc_node - the allocation fast path: pop the CPU's freelist
- * @addr: the caller, for SLAB_STORE_USER
- * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
- *
- * The common case is a pop from this CPU's freelist inside one CPU
- * section.  Everything else (a CPU to get, a slab to find, debugging,
- * zeroing, the tools) is a tail call out of line, so the fast path is a
- * leaf that saves no registers.  The section holds the CPU by the thread's
- * active flag alone (cpu_enter_held()) and leaves preempt_count at 0:
- * nothing between the enter and the leave reads it, and the ways out that
- * stay in the section count it themselves.
- * Context: any; may sleep if @gfpflags allow.
- */
-static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
-					     unsigned long addr, unsigned int orig_size, bool kmalloc)
-{
-	struct task_struct *t = current;
-	struct kmem_cache_cpu *c;
-	struct kmm_cpu *cpu;
-	void *object;
-
-	/* Nested in a section (atomic context), for a node, faults armed: the full path. */
-	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
-	    unlikely(!(cpu = cpu_enter_held(t))))
-		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
-	c = cpu_slab(s, cpu->id);
-	object = c->freelist;
-	if (unlikely(!object))
-		return slab_alloc_refill(s, gfpflags, addr, orig_size);
-	c->freelist = get_freepointer(s, object);
-	if (kmalloc)
-		kmalloc_hint[cpu->id].s = s;
-	if (unlikely(cpu_leave_held(t, cpu)))
-		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
-	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
-		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
-	return object;
-}
-
-static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
-					   unsigned long addr, unsigned int orig_size)
-{
-	return __do_slab_alloc(s, gfpflags, node, addr, orig_size, false);
 }
 
 void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
@@ -1188,14 +1140,6 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		flush_deferred(s, c);
 }
 
-/* Push @object on this CPU's freelist.  In a section. */
-static __always_inline void cpu_freelist_push(struct kmem_cache *s, struct kmem_cache_cpu *c,
-					      void *object)
-{
-	set_freepointer(s, object, c->freelist);
-	c->freelist = object;
-}
-
 /*
  * The free path for a validated object when the fast one does not apply:
  * a double free of the CPU freelist's head, the free hooks (init_on_free,
@@ -1235,32 +1179,11 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 }
 
 /*
- * Is @x an object of the slab whose objects start at @base and span
- * @limit bytes (the CPU slab, the deferred frees' slab)?  Its offset from
- * the first object must be below @limit and a multiple of s->size.  The
- * multiple is tested without a division: with r = s->reciprocal_size
- * = ceil(2^64 / size), size divides off exactly when (off * r) mod 2^64
- * < r, for off and size below 2^32 (Lemire, Kaser and Kurz, "Faster
- * remainder by direct computation", 2019); a slab is at most 4 MiB.  An
- * address below the first object wraps to a huge offset, out of range.
- */
-static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigned long base,
-					     unsigned long limit, const void *x)
-{
-	unsigned long off = (unsigned long)x - base;
-
-	return off < limit && off * s->reciprocal_size < s->reciprocal_size;
-}
-
-/* What the free fast path did; on a miss the caller's full path follows. */
-enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
-
-/*
  * The deferred frees the fast path just added to are all the objects their
  * slab had in use: hand them over now, so an empty slab goes back as soon
  * as it would have without deferring.  In the fast path's section.
  */
-static __noinline void flush_deferred_emptied(struct kmem_cache *s)
+__noinline void flush_deferred_emptied(struct kmem_cache *s)
 {
 	struct task_struct *t = current;
 
@@ -1270,69 +1193,12 @@ static __noinline void flush_deferred_emptied(struct kmem_cache *s)
 }
 
 /* The section a fast path left found its CPU wanted: hand it over. */
-static __noinline void slab_free_handback(void)
+__noinline void slab_free_handback(void)
 {
 	kmm_cpu_leave_slow(current);
 }
 
-/* What cpu_free_push() did. */
-enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS };
-
-/*
- * The free fast path's work, in a section held by the active flag alone:
- * push @x on the CPU freelist of @c if it is an object of the CPU slab of
- * @s, found by its address alone (slab_range_holds()), and not the
- * freelist's head (a double free); else on the deferred frees if it is an
- * object of their slab, likewise.  PUSHED_EMPTIED: pushed, and the caller
- * must hand the deferred frees over (flush_deferred_emptied()).
- */
-static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
-						   struct kmem_cache_cpu *c, void *x)
-{
-	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
-		cpu_freelist_push(s, c, x);
-		return PUSHED;
-	}
-	if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
-		set_freepointer(s, x, c->defer_head);
-		c->defer_head = x;
-		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;
-	}
-	return NOT_OURS;
-}
-
-/*
- * The free fast path of @s: cpu_free_push() on this CPU, which it holds by
- * the active flag alone, as do_slab_alloc() does.  MISSED: no section was
- * entered; MISSED_IN_SECTION: the caller is still in the section, with
- * preempt_count at 0, and its out-of-line path must count the section
- * (preempt_count = 1) before it does anything else.
- */
-static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x)
-{
-	struct task_struct *t = current;
-	struct kmm_cpu *cpu;
-
-	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
-		return MISSED;
-	switch (cpu_free_push(s, cpu_slab(s, cpu->id), x)) {
-	case PUSHED:
-		break;
-	case PUSHED_EMPTIED:
-		flush_deferred_emptied(s);
-		return FREED;
-	case NOT_OURS:
-		return MISSED_IN_SECTION;
-	}
-	if (unlikely(cpu_leave_held(t, cpu)))
-		slab_free_handback();
-	return FREED;
-}
-
 /* --- the API of one cache --- */
-
-
-#define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
@@ -1361,7 +1227,7 @@ static __noinline void report_not_slab(const char *who, const void *x)
 }
 
 /* Every check, with its report: the fast path's fallback. */
-static __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
+__noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	struct slab *slab;
 
@@ -1381,7 +1247,7 @@ static __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned
  * fast path's section: a valid object of @s is freed there, anything else
  * leaves the section for the checks and their reports.
  */
-static __noinline void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned long addr)
+__noinline void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	struct slab *slab;
 

@@ -17,14 +17,18 @@
  * kfree(), ksize(), slabinfo and the checks see it as any other.
  *
  * A request maps to its class by two tables (16-byte steps up to 1 KiB,
- * 128-byte steps up to 8 KiB), filled at boot: one load on the fast path.
+ * 128-byte steps up to 8 KiB), filled at boot, and the class to its cache
+ * by shim_classes[]: two loads on the fast path.  The class number is what
+ * the shadow byte of an object says (SH_CLASS + class), so free() finds
+ * the cache without the object's struct page.
  */
 #include <stdio.h>
 #include "preload.h"
 #include "slab.h"
 
-struct kmem_cache *shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
-struct kmem_cache *shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
+u8 shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
+u8 shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
 
 static const unsigned int shim_class_sizes[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
@@ -32,22 +36,24 @@ static const unsigned int shim_class_sizes[] = {
 	5120, 6144, 7168, 8192,
 };
 #define NR_SHIM_CLASSES ARRAY_SIZE(shim_class_sizes)
+_Static_assert(NR_SHIM_CLASSES == SHIM_NR_CLASSES, "one cache per class");
+_Static_assert(SH_CLASS + NR_SHIM_CLASSES <= 255, "a class fits its shadow byte");
 
 static char shim_class_names[NR_SHIM_CLASSES][24];
-static struct kmem_cache *shim_class_cache[NR_SHIM_CLASSES];
 
 static bool is_kmalloc_size(unsigned int size)
 {
 	return !(size & (size - 1)) || size == 96 || size == 192;
 }
 
-/* The cache of the smallest class of at least @size bytes. */
-static struct kmem_cache *class_for(size_t size)
+/* The smallest class of at least @size bytes (@size <= 8 KiB). */
+static u8 class_for(size_t size)
 {
-	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++)
-		if (shim_class_sizes[i] >= size)
-			return shim_class_cache[i];
-	return NULL;
+	unsigned int i = 0;
+
+	while (shim_class_sizes[i] < size)
+		i++;
+	return (u8)i;
 }
 
 /* At boot, before the library serves anything.  Return: 0 or -ENOMEM. */
@@ -57,13 +63,13 @@ int shim_classes_init(void)
 		unsigned int size = shim_class_sizes[i];
 
 		if (is_kmalloc_size(size)) {
-			shim_class_cache[i] = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+			shim_classes[i] = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
 		} else {
 			snprintf(shim_class_names[i], sizeof(shim_class_names[i]), "malloc-%u", size);
-			shim_class_cache[i] = kmem_cache_create(shim_class_names[i], size,
+			shim_classes[i] = kmem_cache_create(shim_class_names[i], size,
 								SHIM_MIN_ALIGN, 0, NULL);
 		}
-		if (!shim_class_cache[i])
+		if (!shim_classes[i])
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i <= SHIM_CLASS_SMALL_STEPS; i++)

@@ -57,7 +57,7 @@
 #include <stdlib.h>
 #include <malloc.h>
 #include "preload.h"
-#include "slab.h"
+#include "slab_fast.h"
 
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
 #define SHIM_MIN	16UL
@@ -98,13 +98,75 @@ static void *large_alloc(size_t size)
 	return p;
 }
 
-static __always_inline void *small_alloc(size_t size)
+/*
+ * An object of malloc's class for @size: the slab fast path inline (a pop
+ * of the CPU freelist), its shadow byte naming the class for free().
+ */
+static __always_inline void *small_alloc(size_t size, unsigned long caller)
 {
-	void *p = kmem_cache_alloc(shim_class(size), SHIM_GFP);
+	unsigned int class = shim_class(size);
+	struct kmem_cache *s = shim_classes[class];
+	void *p = do_slab_alloc(s, SHIM_GFP, NUMA_NO_NODE, caller, s->object_size);
 
 	if (likely(p))
-		*shadow_of((unsigned long)p) = SH_SLAB;
+		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
 	return p;
+}
+
+/* How class_free() went, when not all the way. */
+enum class_free_rest { CF_MISSED, CF_MISSED_IN_SECTION, CF_EMPTIED, CF_HANDBACK };
+
+/*
+ * The rest of class_free(), out of line, keeping errno (these may make
+ * host calls): the full checks of kmem_cache_free(), the hand-over of
+ * emptied deferred frees, or of a wanted CPU.
+ */
+static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class_free_rest how,
+				       unsigned long caller)
+{
+	int *errp = &errno, err = *errp;
+
+	switch (how) {
+	case CF_MISSED:
+		__kmem_cache_free(s, p, caller);
+		break;
+	case CF_MISSED_IN_SECTION:
+		kmem_cache_free_miss(s, p, caller);
+		break;
+	case CF_EMPTIED:
+		flush_deferred_emptied(s);
+		break;
+	case CF_HANDBACK:
+		slab_free_handback();
+		break;
+	}
+	shim_done();
+	*errp = err;
+}
+
+/*
+ * Free @p, an object of @s by its shadow byte: kmem_cache_free()'s fast
+ * path inline, a push on the CPU freelist (or the deferred frees) found by
+ * address alone, with no struct page and no errno to keep.
+ */
+static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
+{
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu;
+
+	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
+		return class_free_rest(s, p, CF_MISSED, caller);
+	switch (cpu_free_push(s, cpu_slab(s, cpu->id), p)) {
+	case PUSHED:
+		break;
+	case PUSHED_EMPTIED:
+		return class_free_rest(s, p, CF_EMPTIED, caller);
+	case NOT_OURS:
+		return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
+	}
+	if (unlikely(cpu_leave_held(t, cpu)))
+		return class_free_rest(s, p, CF_HANDBACK, caller);
+	shim_done();
 }
 
 static void *malloc_huge(size_t size, size_t align)
@@ -137,7 +199,7 @@ static void *shim_alloc(size_t size, size_t align)
 		size = 1;
 	if (align <= SHIM_MIN) {
 		if (size <= SHIM_SMALL_MAX)
-			p = small_alloc(size);
+			p = small_alloc(size, _RET_IP_);
 		else if (size <= SHIM_LARGE_MAX)
 			p = large_alloc(size);
 		else
@@ -177,7 +239,7 @@ arena:
 EXPORT void *malloc(size_t size)
 {
 	if (likely(size <= SHIM_SMALL_MAX) && shim_ready()) {
-		void *p = small_alloc(size);
+		void *p = small_alloc(size, _RET_IP_);
 		shim_done();
 		if (likely(p))
 			return p;
@@ -199,6 +261,8 @@ static size_t shim_lookup(const void *p, const char *fn, int *kind)
 			shim_invalid(fn, p);
 		u8 sh = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
 		struct page *page = compound_head(virt_to_page(p));
+		if (sh >= SH_CLASS)
+			sh = SH_SLAB;
 		*kind = sh;
 		if (sh == SH_SLAB && PageSlab(page))
 			return page_slab(page)->slab_cache->object_size;
@@ -254,17 +318,15 @@ EXPORT void free(void *p)
 
 	if (!p)
 		return;
-	int *errp = &errno, err = *errp;
 	if (likely(in_direct_map(a)) && likely(shim_ready())) {
 		u8 *sh = shadow_of(a);
-		if (likely(*sh == SH_SLAB) && likely(!(a & ((1UL << shim.shift) - 1)))) {
+		unsigned int class = (unsigned int)*sh - SH_CLASS;
+		if (likely(class < SHIM_NR_CLASSES) && likely(!(a & ((1UL << shim.shift) - 1)))) {
 			*sh = SH_FREE;
-			kfree(p);
-			shim_done();
-			*errp = err;
-			return;
+			return class_free(shim_classes[class], p, _RET_IP_);
 		}
 	}
+	int *errp = &errno, err = *errp;
 	shim_free(p, "free");
 	*errp = err;
 }

@@ -31,8 +31,13 @@ struct shim_layout {
 };
 extern struct shim_layout shim;
 
-/* Shadow bytes; SH_LARGE is a kind only (a large block's mark is its page's tag). */
-enum { SH_FREE = 0, SH_SLAB = 1, SH_LARGE = 2 };
+/*
+ * Shadow bytes; SH_LARGE is a kind only (a large block's mark is its page's
+ * tag).  An object of malloc's class i (classes.c) is marked SH_CLASS + i,
+ * so free() knows its cache without its struct page; SH_SLAB marks a
+ * kmalloc object (an aligned allocation), freed by kfree().
+ */
+enum { SH_FREE = 0, SH_SLAB = 1, SH_LARGE = 2, SH_CLASS = 3 };
 
 static __always_inline u8 *shadow_of(unsigned long addr)
 {
@@ -54,12 +59,14 @@ static __always_inline bool shim_ready(void)
 #define SHIM_CLASS_MAX		8192UL		/* ... up to 8 KiB */
 #define SHIM_CLASS_SMALL_STEPS	(SHIM_CLASS_SMALL_MAX >> SHIM_CLASS_SMALL_SHIFT)
 #define SHIM_CLASS_BIG_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_BIG_SHIFT)
-extern struct kmem_cache *shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
-extern struct kmem_cache *shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+#define SHIM_NR_CLASSES		32
+extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
+extern u8 shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
+extern u8 shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
 int shim_classes_init(void);
 
-/* The cache for a request of @size bytes, 0 .. SHIM_CLASS_MAX. */
-static __always_inline struct kmem_cache *shim_class(size_t size)
+/* The class (an index in shim_classes[]) for a request of @size bytes, 0 .. SHIM_CLASS_MAX. */
+static __always_inline unsigned int shim_class(size_t size)
 {
 	if (size <= SHIM_CLASS_SMALL_MAX)
 		return shim_class_small[(size + (1UL << SHIM_CLASS_SMALL_SHIFT) - 1) >>

@@ -209,8 +209,7 @@ static void shim_layout_init(void)
 	 */
 	shim.shift = 4;
 	if (any_unaligned(kmalloc_caches[KMALLOC_NORMAL], KMALLOC_SHIFT_HIGH + 1) ||
-	    any_unaligned(shim_class_small, SHIM_CLASS_SMALL_STEPS + 1) ||
-	    any_unaligned(shim_class_big, SHIM_CLASS_BIG_STEPS + 1))
+	    any_unaligned(shim_classes, SHIM_NR_CLASSES))
 		shim.shift = 3;
 	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
 	if (!shim.shadow)

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The slab fast paths (slub.c), inline here so that a caller in the
+ * library may fold them into its own fast path: the preload shim's
+ * malloc() and free() pop and push a CPU freelist with no call between
+ * the program and the freelist.  Everything off the fast path (a CPU to
+ * get, a slab to find, debugging, zeroing, the tools, bad frees) is a
+ * tail call to the out-of-line functions declared here, all in slub.c.
+ */
+#ifndef KMM_SLAB_FAST_H
+#define KMM_SLAB_FAST_H
+
+#include "slab.h"
+
+#pragma GCC visibility push(hidden)	/* as internal.h */
+
+#define _RET_IP_ ((unsigned long)__builtin_return_address(0))
+
+/*
+ * The kmalloc cache each CPU allocated from last, for kfree()'s first
+ * guess (slub.c); a line per CPU, as its owner writes it on every kmalloc.
+ */
+struct kmalloc_hint {
+	struct kmem_cache *s;
+} ____cacheline_aligned;
+extern struct kmalloc_hint kmalloc_hint[NR_CPUS];
+
+/* The slow halves, out of line in slub.c. */
+void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
+			   unsigned int orig_size);
+void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
+		      unsigned int orig_size);
+void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags, unsigned long addr,
+			unsigned int orig_size);
+void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, void *object,
+			    unsigned int orig_size);
+void flush_deferred_emptied(struct kmem_cache *s);
+void slab_free_handback(void);
+void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long addr);
+void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned long addr);
+
+/* Push @object on this CPU's freelist.  In a section. */
+static __always_inline void cpu_freelist_push(struct kmem_cache *s, struct kmem_cache_cpu *c,
+					      void *object)
+{
+	set_freepointer(s, object, c->freelist);
+	c->freelist = object;
+}
+
+/*
+ * Is @x an object of the slab whose objects start at @base and span
+ * @limit bytes (the CPU slab, the deferred frees' slab)?  Its offset from
+ * the first object must be below @limit and a multiple of s->size.  The
+ * multiple is tested without a division: with r = s->reciprocal_size
+ * = ceil(2^64 / size), size divides off exactly when (off * r) mod 2^64
+ * < r, for off and size below 2^32 (Lemire, Kaser and Kurz, "Faster
+ * remainder by direct computation", 2019); a slab is at most 4 MiB.  An
+ * address below the first object wraps to a huge offset, out of range.
+ */
+static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigned long base,
+					     unsigned long limit, const void *x)
+{
+	unsigned long off = (unsigned long)x - base;
+
+	return off < limit && off * s->reciprocal_size < s->reciprocal_size;
+}
+
+/* What the free fast path did; on a miss the caller's full path follows. */
+enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
+
+/* What cpu_free_push() did. */
+enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS };
+
+/*
+ * The free fast path's work, in a section held by the active flag alone:
+ * push @x on the CPU freelist of @c if it is an object of the CPU slab of
+ * @s, found by its address alone (slab_range_holds()), and not the
+ * freelist's head (a double free); else on the deferred frees if it is an
+ * object of their slab, likewise.  PUSHED_EMPTIED: pushed, and the caller
+ * must hand the deferred frees over (flush_deferred_emptied()).
+ */
+static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
+						   struct kmem_cache_cpu *c, void *x)
+{
+	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
+		cpu_freelist_push(s, c, x);
+		return PUSHED;
+	}
+	if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+		set_freepointer(s, x, c->defer_head);
+		c->defer_head = x;
+		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;
+	}
+	return NOT_OURS;
+}
+
+/*
+ * The free fast path of @s: cpu_free_push() on this CPU, which it holds by
+ * the active flag alone, as do_slab_alloc() does.  MISSED: no section was
+ * entered; MISSED_IN_SECTION: the caller is still in the section, with
+ * preempt_count at 0, and its out-of-line path must count the section
+ * (preempt_count = 1) before it does anything else.
+ */
+static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x)
+{
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu;
+
+	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
+		return MISSED;
+	switch (cpu_free_push(s, cpu_slab(s, cpu->id), x)) {
+	case PUSHED:
+		break;
+	case PUSHED_EMPTIED:
+		flush_deferred_emptied(s);
+		return FREED;
+	case NOT_OURS:
+		return MISSED_IN_SECTION;
+	}
+	if (unlikely(cpu_leave_held(t, cpu)))
+		slab_free_handback();
+	return FREED;
+}
+
+/**
+ * slab_alloc_node - the allocation fast path: pop the CPU's freelist
+ * @addr: the caller, for SLAB_STORE_USER
+ * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
+ *
+ * The common case is a pop from this CPU's freelist inside one CPU
+ * section.  Everything else (a CPU to get, a slab to find, debugging,
+ * zeroing, the tools) is a tail call out of line, so the fast path is a
+ * leaf that saves no registers.  The section holds the CPU by the thread's
+ * active flag alone (cpu_enter_held()) and leaves preempt_count at 0:
+ * nothing between the enter and the leave reads it, and the ways out that
+ * stay in the section count it themselves.
+ * Context: any; may sleep if @gfpflags allow.
+ */
+static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+					     unsigned long addr, unsigned int orig_size, bool kmalloc)
+{
+	struct task_struct *t = current;
+	struct kmem_cache_cpu *c;
+	struct kmm_cpu *cpu;
+	void *object;
+
+	/* Nested in a section (atomic context), for a node, faults armed: the full path. */
+	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
+	    unlikely(!(cpu = cpu_enter_held(t))))
+		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
+	c = cpu_slab(s, cpu->id);
+	object = c->freelist;
+	if (unlikely(!object))
+		return slab_alloc_refill(s, gfpflags, addr, orig_size);
+	c->freelist = get_freepointer(s, object);
+	if (kmalloc)
+		kmalloc_hint[cpu->id].s = s;
+	if (unlikely(cpu_leave_held(t, cpu)))
+		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
+	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
+	return object;
+}
+
+static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
+					   unsigned long addr, unsigned int orig_size)
+{
+	return __do_slab_alloc(s, gfpflags, node, addr, orig_size, false);
+}
+
+#pragma GCC visibility pop
+
+#endif /* KMM_SLAB_FAST_H */
