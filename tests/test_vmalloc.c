@@ -512,6 +512,10 @@ Test(test_vmalloc, all_cases, .timeout = 240)
 	cr_assert(dmesg_has("Summary: long_busy_list_alloc_test passed: 1 failed: 0 xfailed: 0"));
 	cr_assert(dmesg_has("Summary: align_shift_alloc_test passed: 0 failed: 0 xfailed: 1"));
 	cr_assert(dmesg_has("Summary: vm_map_ram_test passed: 1 failed: 0"));
+	cr_assert(dmesg_has("Summary: pcpu_alloc_test passed: 1 failed: 0"));
+	cr_assert(dmesg_has("Summary: kvfree_rcu_1_arg_vmalloc_test passed: 1 failed: 0"));
+	cr_assert(dmesg_has("Summary: kvfree_rcu_2_arg_vmalloc_test passed: 1 failed: 0"));
+	kvfree_rcu_barrier();
 	cr_assert_eq(vmalloc_nr_pages(), 0);
 	check_and_shutdown();
 }

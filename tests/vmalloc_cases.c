@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Linux's lib/test_vmalloc.c re-expressed: the same cases, the same
+ * Linux's lib/test_vmalloc.c re-expressed: the same cases in the same
+ * order (so a mask selects what Linux's run_test_mask selects), the same
  * "Summary:" line, one thread per CPU.
  */
 #include <pthread.h>
@@ -141,6 +142,66 @@ static int align_shift_alloc_test(int loops)
 	return 0;
 }
 
+/*
+ * 35000 per-CPU areas of 1..PAGE_SIZE/4 bytes aligned to 2..2048, then all
+ * freed: Linux's fixed count, whatever the loop count.
+ */
+static int pcpu_alloc_test(int loops)
+{
+	enum { NR = 35000 };
+	void __percpu **pcpu = vmalloc(sizeof(*pcpu) * NR);
+	int rv = 0;
+
+	(void)loops;
+	if (!pcpu)
+		return -1;
+	for (int i = 0; i < NR; i++) {
+		size_t size = 1 + rnd() % (PAGE_SIZE / 4);
+		size_t align = (size_t)1 << (1 + rnd() % 11);
+
+		pcpu[i] = __alloc_percpu(size, align);
+		if (!pcpu[i] || ((unsigned long)pcpu[i] & (align - 1)))
+			rv = -1;
+	}
+	for (int i = 0; i < NR; i++)
+		free_percpu(pcpu[i]);
+	vfree(pcpu);
+	return rv;
+}
+
+struct test_kvfree_rcu {
+	struct rcu_head rcu;
+	unsigned char array[20];
+};
+
+/* One page of vmalloc each, handed to kvfree_rcu without a head: may wait. */
+static int kvfree_rcu_1_arg_vmalloc_test(int loops)
+{
+	for (int i = 0; i < loops; i++) {
+		struct test_kvfree_rcu *p = vmalloc(PAGE_SIZE);
+
+		if (!p)
+			return -1;
+		p->array[0] = 'a';
+		kvfree_rcu_mightsleep(p);
+	}
+	return 0;
+}
+
+/* The same through the object's own rcu_head: never waits in the caller. */
+static int kvfree_rcu_2_arg_vmalloc_test(int loops)
+{
+	for (int i = 0; i < loops; i++) {
+		struct test_kvfree_rcu *p = vmalloc(PAGE_SIZE);
+
+		if (!p)
+			return -1;
+		p->array[0] = 'a';
+		kvfree_rcu(p, rcu);
+	}
+	return 0;
+}
+
 static int vm_map_ram_test(int loops)
 {
 	enum { MAP_NR = 16 };
@@ -172,6 +233,9 @@ const struct vmalloc_case vmalloc_cases[] = {
 	{ "fix_align_alloc_test", fix_align_alloc_test, false },
 	{ "random_size_align_alloc_test", random_size_align_alloc_test, false },
 	{ "align_shift_alloc_test", align_shift_alloc_test, true },
+	{ "pcpu_alloc_test", pcpu_alloc_test, false },
+	{ "kvfree_rcu_1_arg_vmalloc_test", kvfree_rcu_1_arg_vmalloc_test, false },
+	{ "kvfree_rcu_2_arg_vmalloc_test", kvfree_rcu_2_arg_vmalloc_test, false },
 	{ "vm_map_ram_test", vm_map_ram_test, false },
 };
 const unsigned int nr_vmalloc_cases = sizeof(vmalloc_cases) / sizeof(vmalloc_cases[0]);

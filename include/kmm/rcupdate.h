@@ -20,7 +20,6 @@
  *    waiting would deadlock on the caller's own CPU.
  *  - kvfree_rcu_barrier() waits for every callback queued before it, not
  *    only for kfree_rcu()'s (a superset: one queue serves both).
- *  - kvfree_rcu() frees with kfree(): kmm has no vmalloc yet.
  */
 #ifndef KMM_RCUPDATE_H
 #define KMM_RCUPDATE_H
