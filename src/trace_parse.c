@@ -15,8 +15,11 @@
  * decimal, gfp flags by name (gfp_names.c reads them back).
  *
  * The replayer runs millions of these a second, so the parse is one pass
- * over the bytes with no copies; the gfp strings, of which a trace has a
- * few dozen, are memoised.
+ * over the bytes with no copies: the ends of keys and values are found
+ * eight bytes at a time (a word compared against a repeated byte, the
+ * classic "has a zero byte" test), hex digits through a table, event
+ * names by length first; the gfp strings, of which a trace has a few
+ * dozen, are memoised in a small hash table read without a lock.
  */
 #include <stdio.h>
 #include "internal.h"
@@ -24,6 +27,7 @@
 
 struct event_name {
 	const char *name;
+	unsigned int len;
 	enum kmm_trace_type type;
 	unsigned int need;	/* FIELD_* bits that must be present */
 };
@@ -35,81 +39,138 @@ enum {
 };
 
 static const struct event_name event_names[] = {
-	{ "kmalloc", KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
-	{ "kmalloc_node", KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
-	{ "kfree", KMM_TEV_KFREE, F_PTR },
-	{ "kmem_cache_alloc", KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
-	{ "kmem_cache_alloc_node", KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
-	{ "kmem_cache_free", KMM_TEV_CACHE_FREE, F_PTR },
-	{ "mm_page_alloc", KMM_TEV_PAGE_ALLOC, F_PFN | F_ORDER | F_GFP },
-	{ "mm_page_free", KMM_TEV_PAGE_FREE, F_PFN | F_ORDER },
-	{ "mm_page_free_batched", KMM_TEV_PAGE_FREE_BATCHED, F_PFN },
-	{ "alloc_vmap_area", KMM_TEV_VMAP_ALLOC, F_VA | F_SIZE },
-	{ "free_vmap_area_noflush", KMM_TEV_VMAP_FREE, F_VA },
-	{ "percpu_alloc_percpu", KMM_TEV_PCPU_ALLOC, F_PTR | F_SIZE | F_ALIGN },
-	{ "percpu_free_percpu", KMM_TEV_PCPU_FREE, F_PTR },
+	{ "kmalloc", sizeof("kmalloc") - 1, KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
+	{ "kmalloc_node", sizeof("kmalloc_node") - 1, KMM_TEV_KMALLOC, F_PTR | F_REQ | F_ALLOC | F_GFP },
+	{ "kfree", sizeof("kfree") - 1, KMM_TEV_KFREE, F_PTR },
+	{ "kmem_cache_alloc", sizeof("kmem_cache_alloc") - 1, KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
+	{ "kmem_cache_alloc_node", sizeof("kmem_cache_alloc_node") - 1, KMM_TEV_CACHE_ALLOC, F_PTR | F_NAME | F_ALLOC | F_GFP },
+	{ "kmem_cache_free", sizeof("kmem_cache_free") - 1, KMM_TEV_CACHE_FREE, F_PTR },
+	{ "mm_page_alloc", sizeof("mm_page_alloc") - 1, KMM_TEV_PAGE_ALLOC, F_PFN | F_ORDER | F_GFP },
+	{ "mm_page_free", sizeof("mm_page_free") - 1, KMM_TEV_PAGE_FREE, F_PFN | F_ORDER },
+	{ "mm_page_free_batched", sizeof("mm_page_free_batched") - 1, KMM_TEV_PAGE_FREE_BATCHED, F_PFN },
+	{ "alloc_vmap_area", sizeof("alloc_vmap_area") - 1, KMM_TEV_VMAP_ALLOC, F_VA | F_SIZE },
+	{ "free_vmap_area_noflush", sizeof("free_vmap_area_noflush") - 1, KMM_TEV_VMAP_FREE, F_VA },
+	{ "percpu_alloc_percpu", sizeof("percpu_alloc_percpu") - 1, KMM_TEV_PCPU_ALLOC, F_PTR | F_SIZE | F_ALIGN },
+	{ "percpu_free_percpu", sizeof("percpu_free_percpu") - 1, KMM_TEV_PCPU_FREE, F_PTR },
 };
 
-/* gfp strings seen so far: a trace has a few dozen distinct ones. */
-#define GFP_MEMO 128
+/*
+ * gfp strings seen so far: a trace has a few dozen distinct ones.  Open
+ * addressing, never deleted; an entry is written whole and then published
+ * by the release store of its length, so lookups take no lock.
+ */
+#define GFP_MEMO 256		/* slots; at most half are used */
 static struct {
 	char str[200];
-	unsigned int len;
+	unsigned int len;	/* 0: free */
 	gfp_t gfp;
 } gfp_memo[GFP_MEMO];
 static unsigned int gfp_memo_nr;
 static spinlock_t gfp_memo_lock;
 
+static unsigned int gfp_hash(const char *s, unsigned int len)
+{
+	u64 a = 0, b = 0;
+
+	memcpy(&a, s, len < 8 ? len : 8);
+	if (len > 8)
+		memcpy(&b, s + len - 8, 8);
+	return (unsigned int)(((a ^ (b * 31) ^ len) * 0x9E3779B97F4A7C15ULL) >> 56);
+}
+
 static int parse_gfp(const char *s, unsigned int len, gfp_t *out)
 {
-	unsigned int n = __atomic_load_n(&gfp_memo_nr, __ATOMIC_ACQUIRE);
+	unsigned int h = gfp_hash(s, len), i;
 	char buf[sizeof(gfp_memo[0].str)];
 
-	for (unsigned int i = 0; i < n; i++)
-		if (gfp_memo[i].len == len && !memcmp(gfp_memo[i].str, s, len)) {
+	for (i = h;; i = (i + 1) % GFP_MEMO) {
+		unsigned int l = __atomic_load_n(&gfp_memo[i].len, __ATOMIC_ACQUIRE);
+		if (!l)
+			break;
+		if (l == len && !memcmp(gfp_memo[i].str, s, len)) {
 			*out = gfp_memo[i].gfp;
 			return 0;
 		}
-	if (len >= sizeof(buf))
+	}
+	if (!len || len >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 	if (kmm_parse_gfp(buf, out))
 		return -EINVAL;
 	plat_lock(&gfp_memo_lock);
-	n = gfp_memo_nr;
-	if (n < GFP_MEMO) {
-		memcpy(gfp_memo[n].str, buf, len + 1);
-		gfp_memo[n].len = len;
-		gfp_memo[n].gfp = *out;
-		__atomic_store_n(&gfp_memo_nr, n + 1, __ATOMIC_RELEASE);
+	if (gfp_memo_nr < GFP_MEMO / 2) {
+		for (i = h; gfp_memo[i].len; i = (i + 1) % GFP_MEMO)
+			if (gfp_memo[i].len == len && !memcmp(gfp_memo[i].str, s, len))
+				break;
+		if (!gfp_memo[i].len) {
+			memcpy(gfp_memo[i].str, buf, len + 1);
+			gfp_memo[i].gfp = *out;
+			__atomic_store_n(&gfp_memo[i].len, len, __ATOMIC_RELEASE);
+			gfp_memo_nr++;
+		}
 	}
 	plat_unlock(&gfp_memo_lock);
 	return 0;
 }
 
+/*
+ * The first byte of [p, end) that is @a or @b, or end.  Eight bytes at a
+ * time: in w ^ (a repeated), a byte equal to @a is zero, and the lowest
+ * byte that (x - 0x01..01) & ~x & 0x80..80 flags is the first zero byte
+ * (a borrow only ever marks bytes above a true zero).
+ */
+static inline const char *scan_to(const char *p, const char *end, unsigned char a,
+				  unsigned char b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const u64 ones = 0x0101010101010101ULL, highs = ones << 7;
+	const u64 ma = ones * a, mb = ones * b;
+
+	for (; end - p >= 8; p += 8) {
+		u64 w, xa, xb;
+		memcpy(&w, p, 8);
+		xa = w ^ ma;
+		xb = w ^ mb;
+		u64 z = (((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs;
+		if (z)
+			return p + (__builtin_ctzll(z) >> 3);
+	}
+#endif
+	while (p < end && (unsigned char)*p != a && (unsigned char)*p != b)
+		p++;
+	return p;
+}
+
+/* A hex digit's value with 0x10 set; 0 for anything else. */
+#define HEX_DIGIT(c, v) [c] = 0x10 | (v)
+static const unsigned char hex_tab[256] = {
+	HEX_DIGIT('0', 0), HEX_DIGIT('1', 1), HEX_DIGIT('2', 2), HEX_DIGIT('3', 3),
+	HEX_DIGIT('4', 4), HEX_DIGIT('5', 5), HEX_DIGIT('6', 6), HEX_DIGIT('7', 7),
+	HEX_DIGIT('8', 8), HEX_DIGIT('9', 9),
+	HEX_DIGIT('a', 10), HEX_DIGIT('b', 11), HEX_DIGIT('c', 12), HEX_DIGIT('d', 13),
+	HEX_DIGIT('e', 14), HEX_DIGIT('f', 15),
+	HEX_DIGIT('A', 10), HEX_DIGIT('B', 11), HEX_DIGIT('C', 12), HEX_DIGIT('D', 13),
+	HEX_DIGIT('E', 14), HEX_DIGIT('F', 15),
+};
+
 /* Hex, with or without 0x; all of [s, e) must be digits. */
 static bool parse_hex(const char *s, const char *e, u64 *out)
 {
 	u64 v = 0;
+	unsigned int all = 0x10;
 
 	if (e - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	if (s == e || e - s > 16)
 		return false;
 	for (; s < e; s++) {
-		unsigned int c = (unsigned char)*s, d;
-
-		if (c - '0' < 10)
-			d = c - '0';
-		else if ((c | 0x20) - 'a' < 6)
-			d = (c | 0x20) - 'a' + 10;
-		else
-			return false;
-		v = v << 4 | d;
+		unsigned int t = hex_tab[(unsigned char)*s];
+		all &= t;
+		v = v << 4 | (t & 15);
 	}
 	*out = v;
-	return true;
+	return all;
 }
 
 static bool parse_dec(const char *s, const char *e, u64 *out)
@@ -135,12 +196,8 @@ static bool parse_dec(const char *s, const char *e, u64 *out)
 
 static const struct event_name *lookup_event(const char *s, size_t n)
 {
-	/* Every replayed event begins with one of these letters. */
-	if (n < 5 || !strchr("kmafp", s[0]))
-		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(event_names); i++)
-		if (event_names[i].name[0] == s[0] && !strncmp(event_names[i].name, s, n) &&
-		    event_names[i].name[n] == '\0')
+		if (event_names[i].len == n && !memcmp(event_names[i].name, s, n))
 			return &event_names[i];
 	return NULL;
 }
@@ -160,8 +217,7 @@ static int parse_fields(const char *p, const char *end, struct kmm_trace_event *
 		if (p == end)
 			break;
 		const char *k = p, *eq = NULL;
-		while (p < end && *p != ' ' && *p != '=')
-			p++;
+		p = scan_to(p, end, ' ', '=');
 		if (p < end && *p == '=') {
 			eq = p;
 		} else if (p > k && p[-1] == ':') {
@@ -174,9 +230,7 @@ static int parse_fields(const char *p, const char *end, struct kmm_trace_event *
 		}
 		size_t kn = (size_t)(eq - k);
 		const char *v = eq == p ? p + 1 : p;
-		const char *ve = memchr(v, ' ', (size_t)(end - v));
-		if (!ve)
-			ve = end;
+		const char *ve = scan_to(v, end, ' ', ' ');
 		p = ve;
 		u64 x;
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <kmm/kmm.h>
+#include "input.h"
 
 /* Exit codes: 0 fine, 1 the work failed, 2 the command line was wrong. */
 enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
@@ -62,17 +63,6 @@ void json_str(FILE *f, const char *s);
 void json_view(FILE *f, const char *view, const char *text);
 /* {"zone":..., "unusable":[...], "extfrag":[...]} for each zone. */
 void json_frag_indices(FILE *f);
-
-/* --- input.c: a trace file as lines, plain or .xz or .gz --- */
-struct trace_input;
-struct trace_input *trace_open(const char *path, char *err, size_t errlen);
-/* The next line (NUL-terminated, without '\n'), or NULL at the end or on error. */
-const char *trace_next(struct trace_input *in, size_t *len);
-/* Bytes of the file read so far and its size (0 if unknown: a pipe). */
-void trace_progress(struct trace_input *in, long long *done, long long *total);
-/* Non-NULL after trace_next returned NULL because of an error. */
-const char *trace_error(struct trace_input *in);
-void trace_close(struct trace_input *in);
 
 /* --- the commands --- */
 int cmd_boot(int argc, char **argv);
