@@ -331,7 +331,8 @@ static struct page *__rmqueue_claim(struct zone *zone, unsigned int order,
 	unsigned int min_order = order;
 	bool claim;
 
-	if (alloc_flags & ALLOC_NOFRAGMENT)
+	/* Whole pageblocks only; never below the request's order (a block that small is no block for it). */
+	if ((alloc_flags & ALLOC_NOFRAGMENT) && order < pageblock_order)
 		min_order = pageblock_order;
 	for (int o = MAX_PAGE_ORDER; o >= (int)min_order; o--) {
 		struct free_area *area = &zone->free_area[o];
@@ -373,7 +374,21 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, int migratetype,
 
 	if (page)
 		return page;
-	/* The deferred memory is free MOVABLE memory that has no struct pages yet. */
+	/*
+	 * The deferred memory is free MOVABLE memory that has no struct pages
+	 * yet; in Linux it would be initialised by now, and a request of
+	 * another type would claim a whole free block of it, the largest
+	 * first.  So such a request claims a whole free block of what is
+	 * initialised first, and grows the zone (a section, 512 KiB of
+	 * mem_map touched) only when there is none: growing at every
+	 * exhausted unmovable block made a small program's machine touch a
+	 * section of mem_map per 2 MiB of slab.
+	 */
+	if (migratetype != MIGRATE_MOVABLE) {
+		page = __rmqueue_claim(zone, order, migratetype, alloc_flags | ALLOC_NOFRAGMENT);
+		if (page)
+			return page;
+	}
 	if (zone->deferred_free_pages && deferred_grow_zone(zone, order)) {
 		page = __rmqueue_smallest(zone, order, migratetype);
 		if (page)
