@@ -204,6 +204,28 @@ static __always_inline bool __preempt_try_enable(struct kmm_cpu *c)
 	return --t->preempt_count != 0 || !cpu_leave_held(t, c);
 }
 
+/*
+ * The section of a fast path that calls nothing which reads or raises the
+ * preempt count (the page allocator's order-0 paths): outermost, it holds
+ * the CPU by the active flag alone and leaves preempt_count at 0, as the
+ * slab fast paths do; nested (atomic context), it is part of the caller's.
+ * A way out that calls the full path, which ends the section with
+ * __preempt_enable(), counts it first (t->preempt_count++).  Returns the
+ * CPU (t->cpu names it), or NULL with nothing changed.
+ */
+static __always_inline struct kmm_cpu *page_section_enter(struct task_struct *t)
+{
+	if (likely(!t->preempt_count))
+		return cpu_enter_held(t);
+	return t->kcpu;
+}
+
+/* Leave page_section_enter()'s section; true if the CPU must go back (kmm_cpu_leave_slow()). */
+static __always_inline bool page_section_leave(struct task_struct *t, struct kmm_cpu *c)
+{
+	return !t->preempt_count && cpu_leave_held(t, c);
+}
+
 /* current_gfp_context() for the allocator's own fast path. */
 static __always_inline gfp_t __current_gfp_context(gfp_t flags)
 {

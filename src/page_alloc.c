@@ -1035,12 +1035,15 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 		goto full;
 
 	int mt = gfp_migratetype(g);
-	if (unlikely(!__preempt_try_disable()))
+	struct kmm_cpu *cpu = page_section_enter(t);
+	if (unlikely(!cpu))
 		goto full;
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
 	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
-	if (unlikely(list_empty(list)))
+	if (unlikely(list_empty(list))) {
+		t->preempt_count++;	/* the section, counted for __preempt_enable() */
 		return alloc_page_fast_empty(gfp, nid);
+	}
 
 	struct page *page = unlikely(g & __GFP_COLD) ? list_last_entry(list, struct page, pcp_list)
 						     : list_first_entry(list, struct page, pcp_list);
@@ -1049,7 +1052,7 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	pcp->free_count >>= 1;
 	set_new_page(page, 0, g, mt);
 	pcp->fast_allocs++;
-	bool leave = !__preempt_try_enable(t->kcpu);
+	bool leave = page_section_leave(t, cpu);
 	/* kmm_page_hooks covers init_on_alloc, as want_init_on_alloc() would. */
 	if (unlikely(leave) || unlikely(kmm_page_hooks) || (g & __GFP_ZERO))
 		return alloc_page_fast_finish(page, g, leave);

@@ -328,8 +328,10 @@ void __free_pages(struct page *page, unsigned int order)
 	struct task_struct *t = current;
 	unsigned long pfn;
 
+	struct kmm_cpu *cpu;
+
 	if (unlikely(order) || unlikely((pfn = free_page_fast_pfn(page)) == ULONG_MAX) ||
-	    unlikely(!__preempt_try_disable()))
+	    unlikely(!(cpu = page_section_enter(t))))
 		return __free_pages_full(page, order);
 	if (!page_ref_dec_and_test(page))
 		goto out;
@@ -339,20 +341,26 @@ void __free_pages(struct page *page, unsigned int order)
 	/* free_page_is_bad(), the refcount aside: we just took it to zero. */
 	if (unlikely(READ_ONCE(page->page_type) != UINT32_MAX || READ_ONCE(page->mapping) ||
 		     (flags & PAGE_FLAGS_CHECK_AT_FREE) || mt >= MIGRATE_PCPTYPES ||
-		     kmm_page_hooks))
+		     kmm_page_hooks)) {
+		t->preempt_count++;	/* the section, counted for the way out */
 		return free_page_fast_bail(page);
+	}
 	page->flags = flags & ~(KMM_ALLOC_BITS | ((1UL << __NR_PAGEFLAGS) - 1));
 	page->private = 0;
 
 	struct zone *zone = page_zone(page);
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
 	bool free_high;
-	if (unlikely(__free_unref_page_commit(zone, pcp, page, mt, 0, &free_high)))
+	if (unlikely(__free_unref_page_commit(zone, pcp, page, mt, 0, &free_high))) {
+		t->preempt_count++;
 		return free_page_fast_drain(zone, pcp, mt);
-	if (unlikely(READ_ONCE(kmm_free_waiters)))
+	}
+	if (unlikely(READ_ONCE(kmm_free_waiters))) {
+		t->preempt_count++;
 		return free_page_fast_wake();
+	}
 out:
-	if (unlikely(!__preempt_try_enable(t->kcpu)))
+	if (unlikely(page_section_leave(t, cpu)))
 		kmm_cpu_leave_slow(t);
 }
 
