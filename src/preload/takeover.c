@@ -29,8 +29,16 @@
  * kilobytes a process).
  *
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
- * host RAM)> cpus=<host CPUs> percpu_pagelist_high_fraction=1048576"
- * (x86_64), so it may override any of them.
+ * host RAM)> cpus=<twice the host CPUs, 4 at least>
+ * percpu_pagelist_high_fraction=1048576" (x86_64), so it may override any
+ * of them.  Twice the CPUs: a thread keeps its simulated CPU between
+ * calls, and one that finds it taken must take another over (a
+ * membarrier() and a compare-and-swap, cpu.c), where Linux's scheduler
+ * hands the per-CPU caches to the next thread at no cost per allocation.
+ * A program with more threads than host CPUs (the common server and
+ * benchmark shape) would pay that on most calls; with twice as many
+ * simulated CPUs its threads mostly keep their own, for a few more
+ * per-CPU slabs and page lists.
  * RAM is a memory file the host backs only where written; mem_map and the
  * shadow are touched only where used, so a large machine costs what the
  * program uses.  A bad KMM_CMDLINE is reported and the program aborts.
@@ -239,7 +247,7 @@ void shim_boot(void)
 	 * CPU reuses.
 	 */
 	snprintf(cmdline, sizeof(cmdline), "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d %s",
-		 (unsigned long long)(mem >> 20), min(plat_host_nr_cpus(), NR_CPUS), 1 << 20,
+		 (unsigned long long)(mem >> 20), min(max(2 * plat_host_nr_cpus(), 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
 	if (err)
