@@ -233,14 +233,16 @@ int kmm_boot(const char *cmdline)
 		setup_zone_pageset(zone);
 	refresh_zone_stat_thresholds();
 	print_memory_line();
-	kmem_cache_init();
+	if ((err = kmem_cache_init()))
+		goto fail;
 	if ((err = rcu_init()))
 		goto fail;
 	if ((err = pgtable_late_init()))
 		goto fail;
 	if ((err = highmem_init()))
 		goto fail;
-	vmalloc_init();
+	if ((err = vmalloc_init()))
+		goto fail;
 	kmm_fault_init();
 	if ((err = setup_per_cpu_areas()))
 		goto fail;

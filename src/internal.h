@@ -466,7 +466,7 @@ extern int kmm_check_problems;
 int kmm_check_pages(void);
 
 /* --- the slab layer (slub.c, slab_common.c, slab_check.c; see slab.h) --- */
-void kmem_cache_init(void);
+int kmem_cache_init(void);
 void kmem_cache_exit(void);
 int kmm_check_slab(void);
 void show_slabinfo(FILE *f);
@@ -499,7 +499,7 @@ void kmm_pgtable_register_stale(bool (*fn)(unsigned long addr, unsigned long pfn
 void kmm_check_pgtable(void);
 
 /* --- vmalloc.c, vmalloc_info.c, vmap_area.c (see vmalloc.h) --- */
-void vmalloc_init(void);
+int vmalloc_init(void);
 void vmalloc_exit(void);
 int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr, pgprot_t prot);
 void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr);

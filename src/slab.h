@@ -182,7 +182,7 @@ struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
 					const void *x);
 void flush_all(struct kmem_cache *s);
 size_t kmem_cache_cpu_offset(void);
-void kmem_cache_init(void);
+int kmem_cache_init(void);
 void kmem_cache_exit(void);
 
 struct slabinfo {
@@ -226,7 +226,7 @@ void set_orig_size(struct kmem_cache *s, void *object, unsigned int orig_size);
 void init_object(struct kmem_cache *s, void *object, u8 val);
 
 /* --- slab_common.c --- */
-void create_kmalloc_caches(void);
+int create_kmalloc_caches(void);
 void kmalloc_caches_exit(void);
 void show_slabinfo(FILE *f);
 struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,

@@ -314,8 +314,11 @@ static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int si
 	unsigned int align = ARCH_KMALLOC_MINALIGN;
 	int err;
 
-	if (!s)
-		panic("Out of memory when creating slab %s\n", name);
+	/* Linux panics here; kmm's boot fails instead, and can be tried again. */
+	if (!s) {
+		pr_err("Out of memory when creating slab %s\n", name);
+		return NULL;
+	}
 	/* Power-of-two sizes are naturally aligned, whatever else is on. */
 	if (!(size & (size - 1)))
 		align = max(align, size);
@@ -324,14 +327,17 @@ static struct kmem_cache *create_kmalloc_cache(const char *name, unsigned int si
 	s->align = calculate_alignment(flags, align, size);
 	s->usersize = size;	/* all of it may be copied to user space */
 	err = __kmem_cache_create(s, flags | SLAB_KMALLOC);
-	if (err)
-		panic("Creation of kmalloc slab %s size=%u failed. Reason %d\n", name, size, err);
+	if (err) {
+		pr_err("Creation of kmalloc slab %s size=%u failed. Reason %d\n", name, size, err);
+		kmem_cache_free(kmem_cache, s);
+		return NULL;
+	}
 	s->refcount = 1;
 	slab_caches_add(s);
 	return s;
 }
 
-static void new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
+static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 {
 	slab_flags_t flags = 0;
 
@@ -341,16 +347,22 @@ static void new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 		flags |= SLAB_CACHE_DMA;
 	kmalloc_caches[type][idx] = create_kmalloc_cache(kmalloc_info[idx].name[type],
 							 kmalloc_info[idx].size, flags);
+	return kmalloc_caches[type][idx] ? 0 : -ENOMEM;
 }
 
-void create_kmalloc_caches(void)
+/* Return: 0, or -ENOMEM with the caches made so far left to kmem_cache_exit(). */
+int create_kmalloc_caches(void)
 {
 	for (int type = KMALLOC_NORMAL; type < NR_KMALLOC_TYPES; type++) {
-		new_kmalloc_cache(1, (enum kmalloc_cache_type)type);
-		new_kmalloc_cache(2, (enum kmalloc_cache_type)type);
+		enum kmalloc_cache_type t = (enum kmalloc_cache_type)type;
+
+		if (new_kmalloc_cache(1, t) || new_kmalloc_cache(2, t))
+			return -ENOMEM;
 		for (unsigned int i = KMALLOC_SHIFT_LOW; i <= KMALLOC_SHIFT_HIGH; i++)
-			new_kmalloc_cache(i, (enum kmalloc_cache_type)type);
+			if (new_kmalloc_cache(i, t))
+				return -ENOMEM;
 	}
+	return 0;
 }
 
 void kmalloc_caches_exit(void)

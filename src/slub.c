@@ -1743,7 +1743,7 @@ static size_t kmem_cache_object_size(void)
 	return kmem_cache_cpu_offset() + sizeof(struct kmem_cache_cpu) * nr_cpu_ids;
 }
 
-static void create_boot_cache(struct kmem_cache *s, int i, const char *name, size_t size)
+static int create_boot_cache(struct kmem_cache *s, int i, const char *name, size_t size)
 {
 	memset(s, 0, sizeof(*s));
 	s->name = name;
@@ -1755,37 +1755,51 @@ static void create_boot_cache(struct kmem_cache *s, int i, const char *name, siz
 		init_kmem_cache_node(&boot_nodes[i][nid]);
 		s->node[nid] = &boot_nodes[i][nid];
 	}
-	if (__kmem_cache_create(s, SLAB_HWCACHE_ALIGN))
-		panic("Creation of kmalloc slab %s size=%zu failed.\n", name, size);
+	int err = __kmem_cache_create(s, SLAB_HWCACHE_ALIGN);
+
+	if (err) {
+		pr_err("Creation of kmalloc slab %s size=%zu failed.\n", name, size);
+		return err;
+	}
 	s->refcount = -1;	/* never merged, never destroyed */
+	return 0;
 }
 
-void kmem_cache_init(void)
+/*
+ * Return: 0, or -errno when a cache cannot be made (Linux panics; kmm's
+ * boot fails and kmem_cache_exit() forgets what was made).
+ */
+int kmem_cache_init(void)
 {
+	int err;
+
 	INIT_LIST_HEAD(&slab_caches);
 	/* One flag for the fast paths: some per-object work to do beyond the pop and push. */
 	kmm_slab_hooks = init_on_alloc || init_on_free || KMM_ANNOTATE_ON;
 	slub_debug_boot_report();
-	create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size());
-	create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",
-			  sizeof(struct kmem_cache_node));
+	if ((err = create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size())) ||
+	    (err = create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",
+				     sizeof(struct kmem_cache_node))))
+		return err;
 	kmem_cache = &boot_kmem_cache;
 	kmem_cache_node = &boot_kmem_cache_node;
 	list_add(&kmem_cache->list, &slab_caches);
 	list_add(&kmem_cache_node->list, &slab_caches);
-	create_kmalloc_caches();
+	if ((err = create_kmalloc_caches()))
+		return err;
 	slab_is_up = true;
 	pr_info("SLUB: HWalign=%d, Order=%u-%u, MinObjects=%u, CPUs=%u, Nodes=%d\n",
 		cache_line_size(), slub_min_order, slub_max_order, slub_min_objects, nr_cpu_ids,
 		nr_online_nodes);
 
 	slab_shrinker = shrinker_alloc(0, "slab-empty");
-	if (slab_shrinker) {
-		slab_shrinker->count_objects = slab_shrink_count;
-		slab_shrinker->scan_objects = slab_shrink_scan;
-		slab_shrinker->seeks = DEFAULT_SEEKS;
-		shrinker_register(slab_shrinker);
-	}
+	if (!slab_shrinker)
+		return -ENOMEM;
+	slab_shrinker->count_objects = slab_shrink_count;
+	slab_shrinker->scan_objects = slab_shrink_scan;
+	slab_shrinker->seeks = DEFAULT_SEEKS;
+	shrinker_register(slab_shrinker);
+	return 0;
 }
 
 /* The machine goes away with every slab in it: forget the caches. */

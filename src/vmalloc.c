@@ -534,17 +534,26 @@ static bool vmap_stale_ok(unsigned long addr, unsigned long pfn)
 	return va && (va->flags & VA_FREEING);
 }
 
-void vmalloc_init(void)
+/* Return: 0, or -errno (Linux panics; kmm's boot fails, vmalloc_exit() undoes it). */
+int vmalloc_init(void)
 {
+	int err;
+
 	kmm_meminfo.vmalloc_total = VMALLOC_TOTAL;
 	atomic_long_set(&kmm_meminfo.vmalloc_pages, 0);
 	deferred_list = NULL;
-	if (vmap_init(VMALLOC_START, VMALLOC_END))
-		panic("vmalloc_init: no memory for the vmap area descriptors");
-	kmm_pgtable_register_stale(vmap_stale_ok);
 	memset(&vfree_worker, 0, sizeof(vfree_worker));
-	if (plat_thread_start(&vfree_worker.thread, vfree_worker_main, NULL, "kworker/vfree"))
-		panic("vmalloc_init: cannot start the deferred vfree worker");
+	if ((err = vmap_init(VMALLOC_START, VMALLOC_END))) {
+		pr_err("vmalloc_init: no memory for the vmap area descriptors\n");
+		return err;
+	}
+	kmm_pgtable_register_stale(vmap_stale_ok);
+	if ((err = plat_thread_start(&vfree_worker.thread, vfree_worker_main, NULL, "kworker/vfree"))) {
+		vfree_worker.thread = NULL;
+		pr_err("vmalloc_init: cannot start the deferred vfree worker: %d\n", err);
+		return err;
+	}
+	return 0;
 }
 
 void vmalloc_exit(void)

@@ -406,7 +406,9 @@ int vmap_init(unsigned long start, unsigned long end)
 {
 	if (!vmap_area_cachep)
 		vmap_area_cachep = kmem_cache_create("vmap_area", sizeof(struct vmap_area), 0,
-						     SLAB_PANIC, NULL);
+						     0, NULL);
+	if (!vmap_area_cachep)
+		return -ENOMEM;
 	struct vmap_area *va = va_alloc(GFP_KERNEL);
 
 	if (!va)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helpers.h"
+#include "platform/platform.h"
 
 void boot_or_die(const char *cmdline)
 {
@@ -104,3 +106,67 @@ char *fault_in_child(void (*touch)(void *), void *arg, int *sig)
 
 void write_byte(void *p) { *(volatile char *)p = 1; }
 void read_byte(void *p) { (void)*(volatile char *)p; }
+
+/* Lines of @path, and those of them that contain @needle (if not NULL). */
+static long count_lines(const char *path, const char *needle, long *matching)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	long n = 0;
+
+	if (matching)
+		*matching = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (needle && strstr(line, needle))
+			(*matching)++;
+	}
+	fclose(f);
+	return n;
+}
+
+static long count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	long n = 0;
+
+	if (!d)
+		return -1;
+	for (struct dirent *e; (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+struct host_footprint host_footprint(void)
+{
+	struct host_footprint f;
+
+	f.fds = count_dir("/proc/self/fd");
+	f.maps = count_lines("/proc/self/maps", "memfd:kmm-ram", &f.ram_maps);
+	f.tasks = count_dir("/proc/self/task");
+	f.host_bytes = plat_host_bytes();
+	return f;
+}
+
+void expect_same_footprint(const struct host_footprint *base, const struct host_footprint *now,
+			   const char *what)
+{
+	/*
+	 * ASan's own bookkeeping grows with the threads ever created (a page
+	 * now and then, kswapd and rcu_sched each boot): allow it a little; a
+	 * leak per boot would still be one mapping a boot.
+	 */
+	long slack = KMM_ASAN ? 2 : 0;
+
+	cr_expect_eq(now->fds, base->fds, "%s: file descriptors %ld -> %ld", what, base->fds, now->fds);
+	cr_expect(now->maps >= base->maps - slack && now->maps <= base->maps + slack,
+		  "%s: host mappings %ld -> %ld", what, base->maps, now->maps);
+	cr_expect_eq(now->tasks, base->tasks, "%s: threads %ld -> %ld", what, base->tasks, now->tasks);
+	cr_expect_eq(now->host_bytes, base->host_bytes, "%s: host bookkeeping memory %ld -> %ld bytes",
+		     what, base->host_bytes, now->host_bytes);
+	cr_expect_eq(now->ram_maps, base->ram_maps, "%s: mappings of the RAM file %ld -> %ld", what,
+		     base->ram_maps, now->ram_maps);
+}

@@ -41,6 +41,19 @@ void read_byte(void *p);
 #define cr_assert_died(sig) cr_assert((sig) == SIGSEGV || (sig) == SIGABRT || \
 				      (KMM_ASAN && (sig) == -1), "signal %d", sig)
 
+/*
+ * What the process holds of the host: open files, lines of /proc/self/maps,
+ * threads, bookkeeping memory (plat_host_bytes), mappings of the RAM file.
+ * After kmm_shutdown() (or a failed kmm_boot()) it must be what it was.
+ */
+struct host_footprint {
+	long fds, maps, tasks, host_bytes, ram_maps;
+};
+struct host_footprint host_footprint(void);
+/* Expect @now == @base (ASan's own bookkeeping may add a mapping or two). */
+void expect_same_footprint(const struct host_footprint *base, const struct host_footprint *now,
+			   const char *what);
+
 #define MAX_HELD 32768
 extern struct page *held[MAX_HELD];
 extern int nr_held;

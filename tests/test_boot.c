@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Booting: parameters, zones per arch, reboot, failures that leave nothing. */
-#include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -133,52 +132,13 @@ Test(boot, large_machine_defers_struct_pages)
 	check_and_shutdown();
 }
 
-static long count_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long n = 0;
-	int c;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-static long count_fds(void)
-{
-	long n = 0;
-	char path[64];
-
-	for (int fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (access(path, F_OK) == 0)
-			n++;
-	}
-	return n;
-}
-
-static long count_tasks(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	long n = 0;
-
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* Boot and shutdown leave no file, mapping or thread behind. */
 Test(boot, shutdown_leaks_nothing)
 {
 	/* Warm up: glibc keeps exited threads' stacks (kswapd's) for reuse. */
 	boot_or_die("mem=256M arch=x86_32 cpus=3 numa=fake=2");
 	check_and_shutdown();
-	long fds = count_fds(), maps = count_lines("/proc/self/maps");
-	long threads = count_lines("/proc/self/status"), tasks = count_tasks();
+	struct host_footprint base = host_footprint();
 	for (int i = 0; i < 10; i++) {
 		boot_or_die(i % 2 ? "mem=256M arch=x86_32 cpus=3 numa=fake=2" : "mem=4G cpus=2");
 		struct page *p = alloc_pages(GFP_KERNEL, 3);
@@ -186,19 +146,6 @@ Test(boot, shutdown_leaks_nothing)
 		__free_pages(p, 3);
 		check_and_shutdown();
 	}
-	cr_assert_eq(count_fds(), fds, "file descriptors leaked");
-	/*
-	 * ASan's own bookkeeping grows with the number of threads ever
-	 * created (a page now and then, kswapd and rcu_sched each boot): allow
-	 * it a little; a leak per boot would still be 10 mappings.
-	 */
-	long slack = 0;
-#if defined(__SANITIZE_ADDRESS__)
-	slack = 2;
-#endif
-	long maps_now = count_lines("/proc/self/maps");
-	cr_assert(maps_now >= maps - slack && maps_now <= maps + slack,
-		  "host mappings leaked: %ld before, %ld after", maps, maps_now);
-	cr_assert_eq(count_lines("/proc/self/status"), threads);
-	cr_assert_eq(count_tasks(), tasks, "threads left running");
+	struct host_footprint now = host_footprint();
+	expect_same_footprint(&base, &now, "10 boots");
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "helpers.h"
 #include "slab.h"
+#include "platform/platform.h"
 
 #define MAX_N 2000
 
@@ -461,4 +462,82 @@ Test(fail_nth, sweep_x86_64, .timeout = 600)
 Test(fail_nth, sweep_x86_32_highmem, .timeout = 600)
 {
 	sweep_all("arch=x86_32 mem=1200M cpus=2");
+}
+
+/* --- boot itself --- */
+
+/*
+ * kmm_boot() under fail-nth: every allocation boot makes (slab caches,
+ * kmalloc caches, page tables, per-CPU chunks, vmap areas, ...) fails in
+ * turn.  Boot returns -ENOMEM (or succeeds, where a fallback absorbs the
+ * failure) and leaves nothing of the host behind: no file, mapping,
+ * thread or bookkeeping memory; the next boot works.
+ */
+static void sweep_boot(const char *cmdline, enum pass pass)
+{
+	/*
+	 * Warm up: glibc keeps exited threads' stacks for reuse, and loads
+	 * libgcc_s for the first backtrace (a failed kmem_cache_create prints one).
+	 */
+	boot_or_die(cmdline);
+	dump_stack();
+	kmm_shutdown();
+	if (getenv("SWEEP_CONSOLE"))
+		kmm_set_console(stderr);
+	struct host_footprint base = host_footprint();
+	int n, failed = 0;
+
+	for (n = 1; n <= MAX_N; n++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "boot n=%d (%s pass)", n, pass == SLAB_PASS ? "slab" : "page");
+		open_filters(pass);	/* kmm_shutdown() put the knobs back */
+		kmm_report_reset();
+		cr_assert_eq(kmm_fail_nth_write(n), 0);
+		int err = kmm_boot(cmdline);
+		bool injected = kmm_fail_nth_read() == 0;
+		kmm_fail_nth_write(0);
+
+		cr_expect(err == 0 || err == -ENOMEM, "%s: kmm_boot() = %d", what, err);
+		cr_expect_eq(kmm_booted(), err == 0, "%s", what);
+		if (!err) {
+			cr_expect_eq(kmm_check(), 0, "%s: kmm_check", what);
+			cr_expect_eq(bad_reports(), 0, "%s: a report was made", what);
+			kmm_shutdown();
+		} else {
+			failed++;
+		}
+		struct host_footprint now = host_footprint();
+		expect_same_footprint(&base, &now, what);
+		if (!injected) {
+			cr_expect_eq(err, 0, "%s: failed with nothing injected", what);
+			break;
+		}
+	}
+	cr_expect_lt(n, MAX_N, "boot: no end to the calls");
+	cr_expect_gt(failed, 0, "no injected failure reached kmm_boot()'s caller");
+	cr_log_info("boot %s (%s pass): %d injection points, %d failed boots", cmdline,
+		    pass == SLAB_PASS ? "slab" : "page", n - 1, failed);
+	/* And a plain boot still works. */
+	boot_or_die(cmdline);
+	check_and_shutdown();
+}
+
+Test(fail_nth, boot_x86_64, .timeout = 600)
+{
+	sweep_boot("mem=256M cpus=2", SLAB_PASS);
+	sweep_boot("mem=256M cpus=2", PAGE_PASS);
+}
+
+/* Debugging options allocate more at boot (SLUB tracking), or change the direct map. */
+Test(fail_nth, boot_with_debugging_options, .timeout = 600)
+{
+	sweep_boot("mem=32M cpus=2 slub_debug=FZPU debug_pagealloc=on", SLAB_PASS);
+	sweep_boot("mem=32M cpus=2 slub_debug=FZPU debug_pagealloc=on", PAGE_PASS);
+}
+
+Test(fail_nth, boot_x86_32_highmem_numa, .timeout = 600)
+{
+	sweep_boot("arch=x86_32 mem=1200M cpus=3 numa=fake=2", SLAB_PASS);
+	sweep_boot("arch=x86_32 mem=1200M cpus=3 numa=fake=2", PAGE_PASS);
 }

@@ -135,6 +135,8 @@ void *plat_host_zalloc(size_t size);
 /* Zeroed host memory backed only where touched, not counted as committed. */
 void *plat_host_zalloc_lazy(size_t size);
 void plat_host_free(void *p, size_t size);
+/* What the two above hold now, in bytes (whole pages): for leak checks. */
+long plat_host_bytes(void);
 
 /* --- CPUs and threads (thread.c) --- */
 int plat_host_cpu(void);

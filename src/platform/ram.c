@@ -348,24 +348,39 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 	return plat_for_each_mapping(walk_one, &w);
 }
 
-void *plat_host_zalloc(size_t size)
+/* Bytes of host memory held for bookkeeping, in whole pages: leaks show here. */
+static long host_bytes;
+
+static void *host_zalloc(size_t size, int extra_flags)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		       MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	__atomic_add_fetch(&host_bytes, (long)((size + 4095) & ~4095UL), __ATOMIC_RELAXED);
+	return p;
+}
+
+void *plat_host_zalloc(size_t size)
+{
+	return host_zalloc(size, 0);
 }
 
 void *plat_host_zalloc_lazy(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	return host_zalloc(size, MAP_NORESERVE);
 }
 
 void plat_host_free(void *p, size_t size)
 {
-	if (p)
-		munmap(p, size);
+	if (!p)
+		return;
+	munmap(p, size);
+	__atomic_sub_fetch(&host_bytes, (long)((size + 4095) & ~4095UL), __ATOMIC_RELAXED);
+}
+
+long plat_host_bytes(void)
+{
+	return __atomic_load_n(&host_bytes, __ATOMIC_RELAXED);
 }
