@@ -17,6 +17,8 @@
 #include "helpers.h"
 #include "slab.h"
 #include "platform/platform.h"
+#include "scenarios.h"
+#include <kmm/trace.h>
 
 #define MAX_N 2000
 
@@ -428,6 +430,63 @@ static bool op_pages(void)
 	return a && b && c && d;
 }
 
+/*
+ * The workbench's own error paths (tools/kmm): its built-in workloads,
+ * run here in the sweeping thread for a fixed number of operations (as
+ * "kmm run -n"), and a replay of a small trace (as "kmm replay").
+ */
+static void no_hold(struct worker *w) { (void)w; }
+
+static bool run_workload(const char *name, unsigned long long ops, double share)
+{
+	static const bool stop;
+	struct worker w = { .id = 0, .max_ops = ops, .stop = &stop, .share = share,
+			    .hold = no_hold };
+
+	find_workload(name)->run(&w);
+	return w.failed == 0;
+}
+
+static bool op_fork_storm(void) { return run_workload("fork-storm", 3, 0); }
+static bool op_module_load(void) { return run_workload("module-load", 6, 0); }
+static bool op_highmem_copy(void) { return run_workload("highmem-copy", 20, 0); }
+static bool op_fragment(void) { return run_workload("fragment", 64, 0.0002); }
+
+/* One event of each kind the replay carries out, and their frees. */
+static const char *const replay_lines[] = {
+	" t-1 [000] ..... 1.000001: kmalloc: call_site=f+0x1/0x2 ptr=ffff888115fc3a00 bytes_req=408 bytes_alloc=512 gfp_flags=GFP_KERNEL|__GFP_ZERO node=-1 accounted=false",
+	" t-1 [000] ..... 1.000002: kmem_cache_alloc: call_site=f+0x1/0x2 ptr=ffff88810086a000 name=names_cache bytes_req=4096 bytes_alloc=4096 gfp_flags=GFP_KERNEL node=-1 accounted=false",
+	" t-1 [000] ..... 1.000003: mm_page_alloc: page=ffffea000434dd40 pfn=0x10d375 order=2 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP",
+	" t-1 [001] ..... 1.000004: alloc_vmap_area: va_start: 18446683600629776384 size=20480 align=16384 vstart=0xffffc90000000000 vend=0xffffe8ffffffffff failed=0",
+	" t-1 [001] ..... 1.000005: percpu_alloc_percpu: call_site=f+0x1/0x2 reserved=0 is_atomic=0 size=16 align=8 base_addr=ffffe8ffffc00000 off=43040 ptr=000060795bb03820 bytes_alloc=64 gfp_flags=GFP_KERNEL",
+	" t-1 [001] ..... 1.000006: kfree: call_site=f+0x1/0x2 ptr=ffff888115fc3a00",
+	" t-1 [001] ..... 1.000007: kmem_cache_free: call_site=f+0x1/0x2 ptr=ffff88810086a000 name=names_cache",
+	" t-1 [000] ..... 1.000008: mm_page_free: page=ffffea000434dd40 pfn=0x10d375 order=2",
+	" t-1 [000] ..... 1.000009: free_vmap_area_noflush: va_start=0xffffc900038fc000 nr_lazy=1 nr_lazy_max=16384",
+	" t-1 [000] ..... 1.000010: percpu_free_percpu: base_addr=ffffe8ffffc00000 off=43040 ptr=000060795bb03820",
+};
+
+static bool op_replay(void)
+{
+	struct kmm_replay *r = kmm_replay_create();
+	struct kmm_replay_stats st;
+	size_t n = sizeof(replay_lines) / sizeof(replay_lines[0]);
+
+	if (!r)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(kmm_replay_line(r, replay_lines[i], strlen(replay_lines[i])), 0, "line %zu: %s",
+			     i, kmm_replay_error(r));
+	kmm_replay_get_stats(r, &st);
+	/* A refused allocation's free finds nothing to free; every other free matches. */
+	cr_assert_eq(st.unmatched_frees, st.failed_allocs, "%llu unmatched frees",
+		     (unsigned long long)st.unmatched_frees);
+	cr_assert_eq(st.applied + 2 * st.failed_allocs, n, "applied %llu",
+		     (unsigned long long)st.applied);
+	kmm_replay_destroy(r);
+	return st.failed_allocs == 0;
+}
+
 static const struct op ops[] = {
 	{ "kmem_cache_create", op_cache_create, true, false },
 	{ "kmalloc classes", op_kmalloc_classes, true, false },
@@ -439,6 +498,15 @@ static const struct op ops[] = {
 	{ "kmem_cache_alloc_bulk", op_cache_bulk, true, false },
 	{ "alloc_pages_bulk", op_pages_bulk, true, true },
 	{ "alloc_pages", op_pages, true, true },
+	/*
+	 * kmm run: the workloads count what was refused (a slab's page falls
+	 * back to the minimum order, as above); fragment expects refusals.
+	 */
+	{ "kmm run fork-storm", op_fork_storm, true, false },
+	{ "kmm run module-load", op_module_load, true, false },
+	{ "kmm run highmem-copy", op_highmem_copy, false, true },
+	{ "kmm run fragment", op_fragment, false, false },
+	{ "kmm replay", op_replay, true, false },
 };
 
 static void sweep_all(const char *cmdline)
