@@ -53,6 +53,26 @@ pgd_t *swapper_pg_dir;
 static size_t swapper_size;
 static spinlock_t pgtable_lock;
 static atomic_long_t nr_pgtable_pages;
+/*
+ * vmap_pfns() and vunmap_range_noflush() run preemptible, so kmm_check()
+ * may stop the machine while one has written part of the entries and not
+ * yet mapped them (or unmapped the host first), or even let it run on
+ * meanwhile.  The checker compares the entries with the host's mappings
+ * only when no such writer was at work from its start to its end: none
+ * running (vmap_in_flight) and none finished in between (vmap_done).
+ */
+static atomic_long_t vmap_in_flight, vmap_done;
+
+static void vmap_writer_enter(void)
+{
+	atomic_long_inc(&vmap_in_flight);
+}
+
+static void vmap_writer_exit(void)
+{
+	atomic_long_inc(&vmap_done);
+	atomic_long_dec(&vmap_in_flight);
+}
 
 #define X86_32_VIRT_BASE	0xC0000000UL	/* __PAGE_OFFSET of a 3G/1G split */
 #define X86_32_PGDIR_SHIFT	21		/* PAE's pmd level is the top here */
@@ -268,11 +288,13 @@ void kmm_flush_kernel_range(unsigned long start, unsigned long end, long nr_maps
 
 void vunmap_range_noflush(unsigned long start, unsigned long end)
 {
+	vmap_writer_enter();
 	for (unsigned long a = start; a < end; a += PAGE_SIZE) {
 		pte_t *pte = kmm_lookup_pte(a);
 		if (pte)
 			pte_clear(NULL, a, pte);
 	}
+	vmap_writer_exit();
 }
 
 /*
@@ -281,8 +303,8 @@ void vunmap_range_noflush(unsigned long start, unsigned long end)
  * Return: the number of host calls made (kept by the caller for the count
  * of host mappings), or -ENOMEM with nothing left mapped.
  */
-static long vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
-		      struct page **pages, unsigned long pfn)
+static long __vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
+			struct page **pages, unsigned long pfn)
 {
 	long runs = 0;
 	unsigned long i, run_start = 0;
@@ -315,13 +337,23 @@ static long vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
 		run_start = i;
 	}
 	if (err) {
-		vunmap_range_noflush(addr, addr + nr * PAGE_SIZE);
+		/* The host first: no moment where it maps a page without its entry. */
 		kmm_flush_kernel_range(addr, addr + run_start * PAGE_SIZE, runs);
+		vunmap_range_noflush(addr, addr + nr * PAGE_SIZE);
 		pr_err("kmm: host mapping of %lu pages at %#lx failed: %d\n", nr,
 		       addr + run_start * PAGE_SIZE, err);
 		return -ENOMEM;
 	}
 	return runs;
+}
+
+static long vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
+		      struct page **pages, unsigned long pfn)
+{
+	vmap_writer_enter();
+	long ret = __vmap_pfns(addr, nr, prot, pages, pfn);
+	vmap_writer_exit();
+	return ret;
 }
 
 long vmap_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
@@ -475,12 +507,13 @@ static unsigned long count_tables(pteval_t *table, int level, unsigned long *pre
  * PageTable page and NR_PAGETABLE counts them all; every host mapping of
  * RAM above the direct map has a present entry for the same pfn with the
  * same protection, or is a stale one its owner accounts for; every present
- * entry is mapped by the host.
+ * entry is mapped by the host (checked while no vmap or vunmap runs).
  */
 void kmm_check_pgtable(void)
 {
 	unsigned long tables = 0, present = 0;
 	int top = kmm_pgtable_levels == 4 ? 4 : 2;
+	long done = atomic_long_read(&vmap_done), busy = atomic_long_read(&vmap_in_flight);
 
 	if (!swapper_pg_dir)
 		return;
@@ -498,7 +531,8 @@ void kmm_check_pgtable(void)
 	int err = plat_walk_mappings(VMALLOC_START & PAGE_MASK, kmm_layout.window_end,
 				     check_host_region, &t);
 	KMM_CHECK(!err, "cannot read the host's mappings: %d", err);
-	if (!err && !t.problems)
+	busy |= atomic_long_read(&vmap_in_flight) | (atomic_long_read(&vmap_done) - done);
+	if (!err && !t.problems && !busy)
 		KMM_CHECK(t.matched == present, "%lu present page-table entries, the host maps %lu of them",
 			  present, t.matched);
 }

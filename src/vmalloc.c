@@ -518,18 +518,9 @@ void vunmap(const void *addr)
 
 static bool vmap_stale_ok(unsigned long addr, unsigned long pfn)
 {
-	struct rb_node *n = vmap_lazy_root.rb_node;
-
 	(void)pfn;
-	while (n) {
-		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
-		if (addr < va->va_start)
-			n = n->rb_left;
-		else if (addr >= va->va_end)
-			n = n->rb_right;
-		else
-			return true;
-	}
+	if (vmap_lazy_covers(addr))
+		return true;
 	struct vmap_area *va = __find_vmap_area(addr, false);
 	return va && (va->flags & VA_FREEING);
 }

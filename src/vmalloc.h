@@ -67,6 +67,8 @@ struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long align,
 				  struct vm_struct *vm, unsigned int va_flags);
 /* The busy area that starts at @addr, or contains it (@exact false). Locked. */
 struct vmap_area *__find_vmap_area(unsigned long addr, bool exact);
+/* Is @addr in a freed area whose host mappings may remain? For the checker. */
+bool vmap_lazy_covers(unsigned long addr);
 /*
  * Take the busy area starting at @addr out of use: clear its page-table
  * entries and put it on the lazy list.  @deferred: the area must be one a

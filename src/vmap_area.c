@@ -38,6 +38,13 @@ struct rb_root vmap_busy_root, vmap_free_root, vmap_lazy_root;
 atomic_long_t vmap_lazy_nr;
 struct plat_mutex purge_mutex;	/* also held across fork (fork.c) */
 static unsigned long vmap_start, vmap_end;
+/*
+ * The lazy areas a purge has taken and not yet given back to the free
+ * tree: only the purger (holding purge_mutex) changes it, under
+ * vmap_area_lock.  kmm_check() may stop the machine while the purger waits
+ * for the host, between the two; this is where those areas are then.
+ */
+static struct rb_root vmap_purging;
 
 unsigned long lazy_max_pages(void)
 {
@@ -123,6 +130,29 @@ struct vmap_area *__find_vmap_area(unsigned long addr, bool exact)
 			return !exact || addr == va->va_start ? va : NULL;
 	}
 	return NULL;
+}
+
+static bool tree_covers(const struct rb_root *root, unsigned long addr)
+{
+	const struct rb_node *n = root->rb_node;
+
+	while (n) {
+		const struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
+
+		if (addr < va->va_start)
+			n = n->rb_left;
+		else if (addr >= va->va_end)
+			n = n->rb_right;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* Is @addr in an area freed but whose host mappings may remain (lazy, or being purged)? */
+bool vmap_lazy_covers(unsigned long addr)
+{
+	return tree_covers(&vmap_lazy_root, addr) || tree_covers(&vmap_purging, addr);
 }
 
 /* Where @va fits a request, or 0. */
@@ -346,19 +376,18 @@ bool unmap_vmap_area(unsigned long addr, bool deferred, bool ram, struct vm_stru
  */
 void purge_vmap_area_lazy(void)
 {
-	struct rb_root batch;
 	struct rb_node *n;
 
 	plat_mutex_lock(&purge_mutex);
 	spin_lock(&vmap_area_lock);
-	batch = vmap_lazy_root;
+	vmap_purging = vmap_lazy_root;
 	vmap_lazy_root = RB_ROOT;
 	atomic_long_set(&vmap_lazy_nr, 0);
 	spin_unlock(&vmap_area_lock);
 
 	unsigned long start = 0, end = 0;
 	long maps = 0;
-	for (n = rb_first(&batch); n; n = rb_next(n)) {
+	for (n = rb_first(&vmap_purging); n; n = rb_next(n)) {
 		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
 
 		if (va->va_start != end) {
@@ -372,12 +401,12 @@ void purge_vmap_area_lazy(void)
 	kmm_flush_kernel_range(start, end, maps);
 
 	/*
-	 * The host no longer maps any of it: back to the free tree.  The batch
-	 * is not a tree anyone else sees, so its nodes are taken leftmost first
-	 * without rebalancing it.
+	 * The host no longer maps any of it: back to the free tree.  No one
+	 * walks the batch while the lock is held, so its nodes are taken
+	 * leftmost first without rebalancing it.
 	 */
 	spin_lock(&vmap_area_lock);
-	while ((n = rb_first(&batch))) {
+	while ((n = rb_first(&vmap_purging))) {
 		struct vmap_area *va = rb_entry(n, struct vmap_area, rb_node);
 
 		if (n->rb_right)
@@ -385,7 +414,7 @@ void purge_vmap_area_lazy(void)
 		if (n->rb_parent)
 			n->rb_parent->rb_left = n->rb_right;
 		else
-			batch.rb_node = n->rb_right;
+			vmap_purging.rb_node = n->rb_right;
 		va->vm = NULL;
 		va->host_maps = 0;
 		merge_or_add_vmap_area(va);
@@ -438,7 +467,7 @@ void vmap_exit(void)
 {
 	free_tree(vmap_free_root.rb_node);
 	free_tree(vmap_lazy_root.rb_node);
-	vmap_free_root = vmap_lazy_root = RB_ROOT;
+	vmap_free_root = vmap_lazy_root = vmap_purging = RB_ROOT;
 	vmap_area_cachep = NULL;	/* the slab layer goes down next */
 }
 
@@ -457,16 +486,16 @@ static unsigned long check_free_node(const struct rb_node *n)
 /*
  * The trees tile the vmalloc range: each is a valid red-black tree sorted
  * by address, the free tree's maxima are exact, no two free blocks touch
- * (they would have been merged), and free + busy + lazy cover
- * [VMALLOC_START, VMALLOC_END) exactly once.
+ * (they would have been merged), and free + busy + lazy (+ a purge's
+ * batch in flight) cover [VMALLOC_START, VMALLOC_END) exactly once.
  */
 void vmap_check(void)
 {
-	struct rb_root *roots[] = { &vmap_free_root, &vmap_busy_root, &vmap_lazy_root };
-	const char *names[] = { "free", "busy", "lazy" };
+	struct rb_root *roots[] = { &vmap_free_root, &vmap_busy_root, &vmap_lazy_root, &vmap_purging };
+	const char *names[] = { "free", "busy", "lazy", "purging" };
 	unsigned long total = 0, lazy_pages = 0;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		long nodes = rb_validate(roots[i]);
 		KMM_CHECK(nodes >= 0, "vmap %s tree breaks the red-black rules", names[i]);
 		if (nodes < 0)
@@ -495,13 +524,13 @@ void vmap_check(void)
 		  "lazy vmap areas hold %lu pages, counted %ld", lazy_pages,
 		  atomic_long_read(&vmap_lazy_nr));
 	/* Overlaps across trees: a walk of all three merged by address. */
-	struct rb_node *it[3];
-	for (int i = 0; i < 3; i++)
+	struct rb_node *it[4];
+	for (int i = 0; i < 4; i++)
 		it[i] = rb_first(roots[i]);
 	unsigned long at = vmap_start;
 	for (;;) {
 		int best = -1;
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			if (it[i] && (best < 0 || rb_entry(it[i], struct vmap_area, rb_node)->va_start <
 						  rb_entry(it[best], struct vmap_area, rb_node)->va_start))
 				best = i;
