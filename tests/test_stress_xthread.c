@@ -10,12 +10,14 @@
  * as a broken pattern.
  *
  * oom_soak: a 64 MiB machine is driven into its reserves with mixed gfp
- * classes while a shrinker over a cache of objects (the reclaimer) gives
- * memory back.  It checks Linux's promises: __GFP_NOFAIL never returns
- * NULL; GFP_ATOMIC succeeds where GFP_NOWAIT has just failed (it may dip
- * below the min watermark, GFP_NOWAIT may not); after GFP_NOWAIT is
- * refused, no zone is below its min watermark (nothing but a reserve
- * class took it there); and the structures stay consistent throughout
+ * classes over pages, kmalloc and vmalloc while a shrinker over a cache of
+ * objects (the reclaimer) gives memory back.  It checks Linux's promises:
+ * __GFP_NOFAIL never returns NULL (from any of the three); GFP_ATOMIC
+ * succeeds where GFP_NOWAIT has just failed (it may dip below the min
+ * watermark, GFP_NOWAIT may not); after GFP_NOWAIT is refused, no zone is
+ * below its min watermark (nothing but a reserve class took it there), and
+ * during the soak no zone's reserve is emptied; every object keeps the
+ * pattern its owner wrote; and the structures stay consistent throughout
  * (kmm_check() from a thread of its own while the others run).
  *
  * Workers record errors; the test's thread asserts them (Criterion's
@@ -409,13 +411,24 @@ static void check_zones_above_min(const char *when)
 #define SOAK_THREADS	3
 #define SOAK_HELD	256
 
+/* What a soak thread holds: pages, a kmalloc object or a vmalloc area, with a pattern. */
+enum soak_kind { SOAK_PAGES, SOAK_KMALLOC, SOAK_VMALLOC };
+
+struct soak_item {
+	enum soak_kind kind;
+	unsigned int order;	/* SOAK_PAGES */
+	size_t size;		/* bytes the pattern covers */
+	void *p;		/* struct page * for SOAK_PAGES */
+	u64 tag;
+};
+
 struct soak_worker {
 	int id;
 	u64 seed;
-	struct page *held[SOAK_HELD];
-	unsigned int order[SOAK_HELD];
+	struct soak_item held[SOAK_HELD];
 	int nr;
 	unsigned long nofail, nowait_fail, atomic_after, atomic_after_ok;
+	unsigned long got[3], refused[3];
 };
 
 static volatile bool soak_stop;
@@ -425,29 +438,119 @@ static const gfp_t soak_gfps[] = {
 	GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, GFP_NOFS | __GFP_NOWARN,
 	GFP_KERNEL | __GFP_DMA | __GFP_NOWARN, GFP_HIGHUSER_MOVABLE | __GFP_NOWARN,
 };
+/* What vmalloc takes: the sleeping classes (it maps with GFP_KERNEL page tables). */
+static const gfp_t soak_vmalloc_gfps[] = {
+	GFP_KERNEL | __GFP_NOWARN, GFP_KERNEL | __GFP_NOFAIL, GFP_NOFS | __GFP_NOWARN,
+	GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN,
+};
+
+static void *soak_bytes(const struct soak_item *it)
+{
+	return it->kind == SOAK_PAGES ? page_address(it->p) : it->p;
+}
+
+/* The object's first and last bytes (up to 256 each) from its tag. */
+static void soak_span(const struct soak_item *it, size_t *head, size_t *tail)
+{
+	*head = it->size < 256 ? it->size : 256;
+	*tail = it->size - *head > *head ? it->size - *head : *head;
+}
+
+static void soak_fill(struct soak_item *it)
+{
+	u8 *b = soak_bytes(it);
+	size_t head, tail;
+
+	soak_span(it, &head, &tail);
+	item_fill_range(b, head, it->tag);
+	item_fill_range(b + tail, it->size - tail, ~it->tag);
+}
+
+static void soak_check(const struct soak_worker *w, const struct soak_item *it)
+{
+	const u8 *b = soak_bytes(it);
+	size_t head, tail;
+
+	soak_span(it, &head, &tail);
+	if (!item_check_range(b, head, it->tag) || !item_check_range(b + tail, it->size - tail, ~it->tag))
+		error("thread %d: a %s of %zu bytes was written by someone else", w->id,
+		      it->kind == SOAK_PAGES ? "page block" : it->kind == SOAK_KMALLOC ? "kmalloc object"
+		      : "vmalloc area", it->size);
+}
+
+static bool soak_get(struct soak_worker *w, struct soak_item *it, gfp_t gfp)
+{
+	bool nofail = gfp & __GFP_NOFAIL;
+
+	switch (it->kind) {
+	case SOAK_PAGES:
+		/* Only order 0 may be __GFP_NOFAIL (Linux warns above order 1). */
+		it->order = nofail ? 0 : (unsigned int)(xorshift(&w->seed) % 3);
+		it->size = PAGE_SIZE << it->order;
+		it->p = alloc_pages(gfp | __GFP_NOWARN, it->order);
+		break;
+	case SOAK_KMALLOC:
+		/* kmalloc takes no __GFP_HIGHMEM: the movable class becomes GFP_KERNEL. */
+		if (gfp & __GFP_HIGHMEM)
+			gfp = GFP_KERNEL;
+		it->size = 8 + xorshift(&w->seed) % (xorshift(&w->seed) % 4 ? 2048 : 24576);
+		it->p = kmalloc(it->size, gfp | __GFP_NOWARN);
+		break;
+	case SOAK_VMALLOC:
+		gfp = soak_vmalloc_gfps[xorshift(&w->seed) % ARRAY_SIZE(soak_vmalloc_gfps)];
+		nofail = gfp & __GFP_NOFAIL;
+		it->size = (1 + xorshift(&w->seed) % 16) * PAGE_SIZE;
+		it->p = __vmalloc(it->size, gfp);
+		break;
+	}
+	if (nofail) {
+		w->nofail++;
+		if (!it->p)
+			error("thread %d: __GFP_NOFAIL returned NULL (%s)", w->id,
+			      it->kind == SOAK_PAGES ? "pages" : it->kind == SOAK_KMALLOC ? "kmalloc" : "vmalloc");
+	}
+	return it->p != NULL;
+}
 
 static void soak_alloc(struct soak_worker *w)
 {
 	gfp_t gfp = soak_gfps[xorshift(&w->seed) % ARRAY_SIZE(soak_gfps)];
-	unsigned int order = (gfp & __GFP_NOFAIL) ? 0 : (unsigned int)(xorshift(&w->seed) % 3);
-	struct page *p = alloc_pages(gfp | __GFP_NOWARN, order);
+	u64 r = xorshift(&w->seed) % 8;
+	struct soak_item *it = &w->held[w->nr];
 
-	if (gfp & __GFP_NOFAIL) {
-		w->nofail++;
-		if (!p)
-			error("thread %d: __GFP_NOFAIL returned NULL", w->id);
-	}
-	if (!p && gfp == GFP_NOWAIT && order == 0) {
+	it->kind = r < 5 ? SOAK_PAGES : r < 7 ? SOAK_KMALLOC : SOAK_VMALLOC;
+	it->tag = xorshift(&w->seed);
+	if (!soak_get(w, it, gfp)) {
+		w->refused[it->kind]++;
+		if (it->kind != SOAK_PAGES || gfp != GFP_NOWAIT || it->order)
+			return;
 		/* Where GFP_NOWAIT fails, the atomic reserve is still there. */
 		w->nowait_fail++;
-		p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		it->p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
 		w->atomic_after++;
-		w->atomic_after_ok += p != NULL;
+		w->atomic_after_ok += it->p != NULL;
+		if (!it->p)
+			return;
 	}
-	if (!p)
-		return;
-	w->held[w->nr] = p;
-	w->order[w->nr++] = order;
+	w->got[it->kind]++;
+	soak_fill(it);
+	w->nr++;
+}
+
+static void soak_free_one(struct soak_worker *w, struct soak_item *it)
+{
+	soak_check(w, it);
+	switch (it->kind) {
+	case SOAK_PAGES:
+		__free_pages(it->p, it->order);
+		break;
+	case SOAK_KMALLOC:
+		kfree(it->p);
+		break;
+	case SOAK_VMALLOC:
+		vfree(it->p);
+		break;
+	}
 }
 
 static void soak_free_some(struct soak_worker *w, int n)
@@ -455,10 +558,8 @@ static void soak_free_some(struct soak_worker *w, int n)
 	while (n-- > 0 && w->nr) {
 		int k = (int)(xorshift(&w->seed) % (u64)w->nr);
 
-		__free_pages(w->held[k], w->order[k]);
-		w->nr--;
-		w->held[k] = w->held[w->nr];
-		w->order[k] = w->order[w->nr];
+		soak_free_one(w, &w->held[k]);
+		w->held[k] = w->held[--w->nr];
 	}
 }
 
@@ -478,12 +579,25 @@ static void *soak_thread(void *arg)
 	return NULL;
 }
 
+/* The lowest free count the checker saw in each zone (by zone index, node 0). */
+static unsigned long soak_lowest[MAX_NR_ZONES];
+
 static void *soak_checker(void *arg)
 {
 	unsigned long *problems = arg;
+	struct zone *z;
 
+	for (int i = 0; i < MAX_NR_ZONES; i++)
+		soak_lowest[i] = ~0UL;
 	while (!__atomic_load_n(&soak_stop, __ATOMIC_ACQUIRE)) {
 		*problems += (unsigned long)kmm_check();
+		for_each_populated_zone(z) {
+			unsigned long free = zone_page_state_snapshot(z, NR_FREE_PAGES);
+			int i = zone_idx(z);
+
+			if (free < soak_lowest[i])
+				soak_lowest[i] = free;
+		}
 		usleep(20000);
 	}
 	return NULL;
@@ -531,6 +645,7 @@ Test(xthread, oom_soak_on_64M)
 	struct soak_worker w[SOAK_THREADS];
 	pthread_t t[SOAK_THREADS], checker;
 	unsigned long problems = 0, nofail = 0, nowait_fail = 0, atomic_after = 0, atomic_ok = 0;
+	unsigned long got[3] = { 0 }, refused[3] = { 0 };
 
 	soak_stop = false;
 	pthread_create(&checker, NULL, soak_checker, &problems);
@@ -546,10 +661,37 @@ Test(xthread, oom_soak_on_64M)
 		nowait_fail += w[i].nowait_fail;
 		atomic_after += w[i].atomic_after;
 		atomic_ok += w[i].atomic_after_ok;
+		for (int k = 0; k < 3; k++) {
+			got[k] += w[i].got[k];
+			refused[k] += w[i].refused[k];
+		}
 	}
 	pthread_join(checker, NULL);
+	cr_log_info("soak: got/refused pages %lu/%lu, kmalloc %lu/%lu, vmalloc %lu/%lu", got[0],
+		    refused[0], got[1], refused[1], got[2], refused[2]);
+	for_each_populated_zone(z) {
+		unsigned long lowest = soak_lowest[zone_idx(z)];
+
+		cr_log_info("soak: zone %s: lowest free seen %lu, min watermark %lu", z->name, lowest,
+			    min_wmark_pages(z));
+		/*
+		 * Nothing here may empty the reserve: GFP_ATOMIC stops at 3/8 of
+		 * min, __GFP_NOFAIL at half.  An eighth leaves room for the
+		 * per-CPU refills taken after a watermark check passed.
+		 */
+		cr_expect_geq(lowest, min_wmark_pages(z) / 8,
+			      "zone %s fell to %lu free pages during the soak, min watermark %lu",
+			      z->name, lowest, min_wmark_pages(z));
+	}
 	cr_log_info("soak: %lu __GFP_NOFAIL, %lu GFP_NOWAIT failures, GFP_ATOMIC then %lu/%lu, "
 		    "%lu objects reclaimed", nofail, nowait_fail, atomic_ok, atomic_after, rc.shrunk);
+	if (problems) {
+		static char log[1 << 20];
+		kmm_dmesg(log, sizeof(log));
+		for (char *sv, *l = strtok_r(log, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv))
+			if (strstr(l, "kmm_check"))
+				cr_log_warn("%s", l);
+	}
 	cr_assert_eq(problems, 0, "kmm_check() found %lu problems during the soak", problems);
 	cr_assert_gt(nofail, 0);
 	cr_assert_gt(rc.shrunk, shrunk, "no reclaim during the soak");
