@@ -430,6 +430,242 @@ static bool op_pages(void)
 	return a && b && c && d;
 }
 
+/* The node-aware and the typed forms of kmalloc and the caches. */
+static bool op_kmalloc_node(void)
+{
+	static struct kmem_cache *s;
+	int last = nr_online_nodes - 1;
+
+	if (!s)
+		s = kmem_cache_create("sweep_node", 72, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(s);
+	void *p[8] = {
+		kmalloc_node(100, GFP_KERNEL, 0),
+		kzalloc_node(700, GFP_KERNEL, last),
+		kmalloc_array(10, 48, GFP_KERNEL),
+		kcalloc(3, 1000, GFP_KERNEL),
+		kzalloc(5000, GFP_KERNEL),
+		kmalloc_node_track_caller(300, GFP_KERNEL, last, (unsigned long)__builtin_return_address(0)),
+	};
+	void *o1 = kmem_cache_alloc_node(s, GFP_KERNEL, last);
+	void *o2 = kmem_cache_zalloc(s, GFP_KERNEL);
+	bool ok = o1 && o2;
+
+	for (int i = 0; i < 6; i++) {
+		ok &= p[i] != NULL;
+		kfree(p[i]);
+	}
+	if (o1)
+		kmem_cache_free(s, o1);
+	if (o2)
+		kmem_cache_free(s, o2);
+	return ok;
+}
+
+static bool op_kstrdup(void)
+{
+	static const char text[] = "the quick brown fox jumps over the lazy dog";
+	char *a = kstrdup(text, GFP_KERNEL);
+	char *b = kstrndup(text, 9, GFP_KERNEL);
+	char *c = kmemdup(text, sizeof(text), GFP_KERNEL);
+	bool ok = a && b && c;
+
+	if (a)
+		cr_assert_str_eq(a, text);
+	if (b)
+		cr_assert_str_eq(b, "the quick");
+	if (c)
+		cr_assert_eq(memcmp(c, text, sizeof(text)), 0);
+	kfree(a);
+	kfree(b);
+	kfree(c);
+	return ok;
+}
+
+static int ctor_calls;
+static void sweep_ctor(void *obj) { memset(obj, 0x3c, 40); ctor_calls++; }
+
+/* A cache with a constructor, a user-copy window, RCU-typed slabs; destroyed while empty. */
+static bool op_cache_create_variants(void)
+{
+	struct kmem_cache *a = kmem_cache_create_usercopy("sweep_usercopy", 120, 8, SLAB_HWCACHE_ALIGN,
+							  16, 64, sweep_ctor);
+	struct kmem_cache *b = kmem_cache_create("sweep_rcu", 256, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	void *x = a ? kmem_cache_alloc(a, GFP_KERNEL) : NULL;
+	void *y = b ? kmem_cache_alloc(b, GFP_KERNEL) : NULL;
+	bool ok = x && y;
+
+	if (x) {
+		cr_assert_eq(((unsigned char *)x)[39], 0x3c, "the constructor did not run");
+		kmem_cache_free(a, x);
+	}
+	if (y)
+		kmem_cache_free(b, y);
+	if (a)
+		cr_assert_eq(kmem_cache_destroy(a), 0);
+	if (b)
+		cr_assert_eq(kmem_cache_destroy(b), 0);
+	return ok;
+}
+
+static bool op_kvmalloc_variants(void)
+{
+	int last = nr_online_nodes - 1;
+	void *p[4] = {
+		kvmalloc_node(200 * 1024, GFP_KERNEL, last),
+		kvzalloc_node(64, GFP_KERNEL, 0),
+		kvmalloc_array(1000, 100, GFP_KERNEL),
+		kvcalloc(20000, 8, GFP_KERNEL),
+	};
+	bool ok = true;
+
+	for (int i = 0; i < 4; i++) {
+		ok &= p[i] != NULL;
+		kvfree(p[i]);
+	}
+	return ok;
+}
+
+/* The other ways into vmalloc: node, lowmem, a gfp, an alignment and range, vfree_atomic. */
+static bool op_vmalloc_variants(void)
+{
+	void *p[6] = {
+		vmalloc_node(5 * PAGE_SIZE, nr_online_nodes - 1),
+		vzalloc_node(PAGE_SIZE, 0),
+		vmalloc_32(9 * PAGE_SIZE),
+		__vmalloc(2 * PAGE_SIZE, GFP_NOFS | __GFP_ZERO),
+		__vmalloc_node_range(4 * PAGE_SIZE, 16 * PAGE_SIZE, VMALLOC_START, VMALLOC_END,
+				     GFP_KERNEL, PAGE_KERNEL, VM_NO_GUARD, NUMA_NO_NODE, NULL),
+		vmalloc(3 * PAGE_SIZE),
+	};
+	bool ok = true;
+
+	for (int i = 0; i < 6; i++)
+		ok &= p[i] != NULL;
+	if (p[4])
+		cr_assert_eq((unsigned long)p[4] & (16 * PAGE_SIZE - 1), 0, "alignment not kept");
+	for (int i = 0; i < 5; i++)
+		vfree(p[i]);
+	vfree_atomic(p[5]);	/* settle() runs the deferred free */
+	return ok;
+}
+
+/*
+ * get_vm_area + map_vm_area + free_vm_area, as a driver builds a mapping
+ * of its own pages; and vmap(VM_MAP_PUT_PAGES), whose vfree() gives the
+ * pages and their array back.
+ */
+static bool op_vm_area(void)
+{
+	struct page *pages[4] = { 0 };
+	struct vm_struct *area = get_vm_area(4 * PAGE_SIZE, VM_MAP);
+	bool ok = area != NULL;
+
+	for (int i = 0; i < 4 && ok; i++)
+		ok = (pages[i] = alloc_page(GFP_KERNEL)) != NULL;
+	if (ok) {
+		area->pages = pages;
+		area->nr_pages = 4;
+		ok = map_vm_area(area, PAGE_KERNEL) == 0;
+		if (ok)
+			*(volatile char *)((char *)area->addr + 3 * PAGE_SIZE) = 1;
+		area->pages = NULL;
+		area->nr_pages = 0;
+	}
+	if (area)
+		free_vm_area(area);
+	for (int i = 0; i < 4; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	if (!ok)
+		return false;
+
+	struct page **arr = kmalloc_array(3, sizeof(*arr), GFP_KERNEL);
+	int got = 0;
+
+	if (!arr)
+		return false;
+	while (got < 3 && (arr[got] = alloc_page(GFP_KERNEL)))
+		got++;
+	void *v = got == 3 ? vmap(arr, 3, VM_MAP_PUT_PAGES, PAGE_KERNEL) : NULL;
+	if (v) {
+		vfree(v);	/* the pages and the array with it */
+		return true;
+	}
+	while (got--)
+		__free_page(arr[got]);
+	kfree(arr);
+	return false;
+}
+
+/* A range reserved with memmap= on the sweep's command line (IO_BASE). */
+#define IO_BASE 0x4000000UL
+
+static bool op_ioremap(void)
+{
+	char *a = ioremap(IO_BASE + 0x10, 100);
+	char *b = ioremap(IO_BASE + 5 * PAGE_SIZE, 3 * PAGE_SIZE);
+
+	/* iounmap(NULL) is a misuse Linux warns about, so only what was mapped. */
+	if (a) {
+		a[0] = 'x';
+		iounmap(a);
+	}
+	if (b)
+		iounmap(b);
+	return a && b;
+}
+
+/*
+ * Counters in groups big enough that the per-CPU allocator must make new
+ * chunks for them, as op_percpu does: percpu_counter's own error path.
+ */
+#define NR_COUNTER_GROUPS 8
+#define COUNTERS_PER_GROUP 4000
+
+static bool op_percpu_counter(void)
+{
+	static struct percpu_counter c[NR_COUNTER_GROUPS][COUNTERS_PER_GROUP];
+	void __percpu *r = __alloc_reserved_percpu(64, 8);
+	bool ok = r != NULL;
+
+	for (int g = 0; g < NR_COUNTER_GROUPS; g++) {
+		int err = percpu_counter_init_many(c[g], 5, GFP_KERNEL, COUNTERS_PER_GROUP);
+
+		if (err) {
+			cr_assert_eq(err, -ENOMEM);
+			cr_assert_null(c[g][0].counters, "a failed init leaves the counters unset");
+			ok = false;
+			continue;
+		}
+		percpu_counter_add_batch(&c[g][g], 7, 32);
+		cr_assert_eq(__percpu_counter_sum(&c[g][g]), 12);
+	}
+	for (int g = 0; g < NR_COUNTER_GROUPS; g++)
+		percpu_counter_destroy_many(c[g], COUNTERS_PER_GROUP);
+	free_percpu(r);
+	return ok;
+}
+
+/* The node forms of the page allocator. */
+static bool op_pages_node(void)
+{
+	int last = nr_online_nodes - 1;
+	struct page *arr[16] = { 0 };
+	struct page *a = alloc_pages_node(last, GFP_KERNEL, 2);
+	struct page *b = __alloc_pages(GFP_KERNEL | __GFP_ZERO, 0, 0, NULL);
+	unsigned long got = alloc_pages_bulk_node(GFP_KERNEL, last, 16, arr);
+
+	if (a)
+		__free_pages(a, 2);
+	if (b)
+		__free_page(b);
+	for (int i = 0; i < 16; i++)
+		if (arr[i])
+			__free_page(arr[i]);
+	return a && b && got == 16;
+}
+
 /*
  * The workbench's own error paths (tools/kmm): its built-in workloads,
  * run here in the sweeping thread for a fixed number of operations (as
@@ -498,6 +734,15 @@ static const struct op ops[] = {
 	{ "kmem_cache_alloc_bulk", op_cache_bulk, true, false },
 	{ "alloc_pages_bulk", op_pages_bulk, true, true },
 	{ "alloc_pages", op_pages, true, true },
+	{ "kmalloc_node, kcalloc, kzalloc", op_kmalloc_node, true, false },
+	{ "kstrdup, kmemdup", op_kstrdup, true, false },
+	{ "kmem_cache_create_usercopy", op_cache_create_variants, true, false },
+	{ "kvmalloc_node, kvcalloc", op_kvmalloc_variants, false, false },
+	{ "vmalloc_node, vmalloc_32, __vmalloc_node_range", op_vmalloc_variants, true, false },
+	{ "get_vm_area, map_vm_area", op_vm_area, true, true },
+	{ "ioremap", op_ioremap, true, true },
+	{ "percpu_counter_init", op_percpu_counter, true, true },
+	{ "alloc_pages_node", op_pages_node, true, true },
 	/*
 	 * kmm run: the workloads count what was refused (a slab's page falls
 	 * back to the minimum order, as above); fragment expects refusals.
@@ -524,12 +769,12 @@ static void sweep_all(const char *cmdline)
 
 Test(fail_nth, sweep_x86_64, .timeout = 600)
 {
-	sweep_all("mem=256M cpus=2");
+	sweep_all("mem=256M cpus=2 numa=fake=2 memmap=1M$0x4000000");
 }
 
 Test(fail_nth, sweep_x86_32_highmem, .timeout = 600)
 {
-	sweep_all("arch=x86_32 mem=1200M cpus=2");
+	sweep_all("arch=x86_32 mem=1200M cpus=2 memmap=1M$0x4000000");
 }
 
 /* --- boot itself --- */
