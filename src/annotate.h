@@ -202,4 +202,65 @@ static inline void annot_obj_free(const void *pool, const void *obj, size_t size
 }
 #endif
 
+/*
+ * A thread that moves to another stack and back (plat_call_on_stack(), a
+ * kernel thread running on its kernel stack).  ASan is told of the switch
+ * (as of a fiber's), or it would take the kernel stack's frames for
+ * overflows of the thread's own stack; Valgrind is told the range is a
+ * stack, and afterwards that it is plain memory again: memcheck marks the
+ * frames popped on a stack inaccessible, and the pages go on to be used
+ * at the same addresses as anything else.
+ */
+#ifdef KMM_ANNOTATE_ASAN
+static inline void annot_stack_enter(void **save, const void *bottom, size_t size)
+{
+	__sanitizer_start_switch_fiber(save, bottom, size);
+}
+static inline void annot_stack_entered(const void **from_bottom, size_t *from_size)
+{
+	__sanitizer_finish_switch_fiber(NULL, from_bottom, from_size);
+}
+/* The last thing on the other stack: back to @bottom, this stack done with. */
+static inline void annot_stack_leave(const void *bottom, size_t size)
+{
+	__sanitizer_start_switch_fiber(NULL, bottom, size);
+}
+static inline void annot_stack_left(void *save)
+{
+	__sanitizer_finish_switch_fiber(save, NULL, NULL);
+}
+#else
+static inline void annot_stack_enter(void **save, const void *bottom, size_t size)
+{
+	(void)save, (void)bottom, (void)size;
+}
+static inline void annot_stack_entered(const void **from_bottom, size_t *from_size)
+{
+	(void)from_bottom, (void)from_size;
+}
+static inline void annot_stack_leave(const void *bottom, size_t size) { (void)bottom, (void)size; }
+static inline void annot_stack_left(void *save) { (void)save; }
+#endif
+#ifdef KMM_ANNOTATE_VALGRIND
+static inline unsigned int annot_stack_register(const void *lo, size_t size)
+{
+	return VALGRIND_STACK_REGISTER(lo, (const char *)lo + size);
+}
+static inline void annot_stack_deregister(unsigned int id, const void *lo, size_t size)
+{
+	VALGRIND_STACK_DEREGISTER(id);
+	VALGRIND_MAKE_MEM_DEFINED(lo, size);
+}
+#else
+static inline unsigned int annot_stack_register(const void *lo, size_t size)
+{
+	(void)lo, (void)size;
+	return 0;
+}
+static inline void annot_stack_deregister(unsigned int id, const void *lo, size_t size)
+{
+	(void)id, (void)lo, (void)size;
+}
+#endif
+
 #endif /* KMM_ANNOTATE_H */

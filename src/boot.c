@@ -56,6 +56,8 @@ static u64 x86_32_lowmem_limit(void)
 
 static void teardown(void)
 {
+	/* Kernel threads first: they may use anything below. */
+	kthreads_exit();
 	/* Pending callbacks free into the machine: run them while it is whole. */
 	rcu_exit();
 	for (int nid = 0; nid < MAX_NUMNODES; nid++)
@@ -64,6 +66,7 @@ static void teardown(void)
 	kmm_machine_up = false;
 	kmm_fault_exit();
 	percpu_exit();
+	kstack_exit();
 	vmalloc_exit();
 	highmem_exit();
 	kmem_cache_exit();
@@ -242,6 +245,8 @@ int kmm_boot(const char *cmdline)
 	if ((err = highmem_init()))
 		goto fail;
 	if ((err = vmalloc_init()))
+		goto fail;
+	if ((err = kstack_init()))
 		goto fail;
 	kmm_fault_init();
 	if ((err = setup_per_cpu_areas()))

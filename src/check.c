@@ -219,6 +219,7 @@ static void check_all(void *arg)
 	kmm_check_highmem();
 	kmm_check_pgtable();
 	kmm_check_percpu();
+	kmm_check_kstacks();
 }
 
 int kmm_check(void)

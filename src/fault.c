@@ -121,6 +121,9 @@ out:
 static void kernel_fault(unsigned long addr, int write, void *uctx)
 {
 	(void)uctx;
+	/* Linux's page_fault_oops() looks for a kernel stack overflow first. */
+	if (handle_stack_overflow(addr))
+		return;
 	pte_t *ptep = kmm_lookup_pte(addr);
 	bool present = ptep && pte_present(ptep_get(ptep));
 	unsigned long error_code = (present ? 1 : 0) | (write > 0 ? 2 : 0);
@@ -134,6 +137,8 @@ static void kernel_fault(unsigned long addr, int write, void *uctx)
 		 present ? "permissions violation" : "not-present page");
 	describe_address(addr);
 	dump_pagetable(addr);
+	if (task_stack_end_corrupted(current))
+		pr_emerg("Thread overran stack, or stack corrupted\n");
 	pr_emerg("Oops: %04lx [#%u] SMP NOPTI\n", error_code, ++oops_count);
 	pr_emerg("CPU: %d UID: 0 PID: %d Comm: %s Tainted: %s\n", current->cpu, plat_gettid(),
 		 kmm_comm(), print_tainted());

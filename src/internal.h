@@ -78,6 +78,8 @@ struct task_struct {
 	int pid;
 	bool exited;		/* its exit handler has run (cpu.c) */
 	char comm[16];
+	struct kmm_thread_stack *stack;	/* a kernel thread's stack, else NULL */
+	struct kthread *kthread;	/* a kernel thread's (kthread.c), else NULL */
 };
 
 extern __thread struct task_struct kmm_current_task
@@ -523,6 +525,20 @@ void kmm_fork_prepare(void);
 void kmm_fork_parent(void);
 bool kmm_fork_child(void);
 void kmm_fork_child_settle(void);
+
+/* --- task_stack.c: kernel stacks; kthread.c: kernel threads --- */
+int kstack_init(void);
+void kstack_exit(void);
+/* @caller: for vmallocinfo; NULL: the function that called this one. */
+int __alloc_thread_stack_node(struct kmm_thread_stack *ts, int node, const void *caller);
+/* Free a live @ts; a corrupted end is reported as the calling thread's. */
+void __free_thread_stack(struct kmm_thread_stack *ts);
+/* Call @fn for each run of page frames a live kernel stack holds. */
+void kstack_for_each_range(void (*fn)(unsigned long pfn, unsigned long nr, void *arg), void *arg);
+/* The oops for a fault at @addr in the calling thread's guard page; false if not one. */
+bool handle_stack_overflow(unsigned long addr);
+void kmm_check_kstacks(void);
+void kthreads_exit(void);
 
 /* --- fault.c: kernel page faults in the window --- */
 void kmm_fault_init(void);

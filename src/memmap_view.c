@@ -9,7 +9,9 @@
  * their cache (numbered, so a picture can colour by cache); PageTable pages
  * are page tables; reserved pages and frames beyond the RAM are what they
  * are.  Pages a vmalloc area holds carry no flag of their own (neither in
- * Linux), so the busy vmap areas are walked and their pages marked.  Struct
+ * Linux), so the busy vmap areas are walked and their pages marked; so are
+ * the pages of live kernel stacks (task_stack.c), from the page allocator
+ * or from vmalloc.  Struct
  * pages of sections not yet initialised (deferred init) are never touched:
  * those frames are reported as not yet initialised, which is free memory.
  *
@@ -79,6 +81,11 @@ static void set_range(struct describe *d, unsigned long pfn, unsigned long n,
 	end = min(end, d->start + d->nr);
 	for (; pfn < end; pfn++)
 		d->out[pfn - d->start] = info;
+}
+
+static void mark_kstack(unsigned long pfn, unsigned long nr, void *arg)
+{
+	set_range(arg, pfn, nr, (struct kmm_page_info){ KMM_PAGE_KSTACK, 0, 0 });
 }
 
 static void describe_locked(void *arg)
@@ -155,6 +162,9 @@ static void describe_locked(void *arg)
 		}
 	}
 	spin_unlock(&vmap_area_lock);
+
+	/* Kernel stacks, vmalloc'ed or not: the list of live ones knows them. */
+	kstack_for_each_range(mark_kstack, d);
 }
 
 int kmm_describe_pages(unsigned long start, unsigned long nr, struct kmm_page_info *out)

@@ -450,6 +450,12 @@ static bool is_slab(const unsigned char *p)
 	return false;
 }
 
+static bool is_kstack(const unsigned char *p)
+{
+	struct rgb k = colour_use(KMM_PAGE_KSTACK, 0, 0);
+	return p[0] == k.r && p[1] == k.g && p[2] == k.b;
+}
+
 static bool is_free_or_uninit(const unsigned char *p)
 {
 	struct rgb u = colour_use(KMM_PAGE_UNINIT, 0, 0);
@@ -475,18 +481,23 @@ Test(workbench, pictures_show_slab_below_highmem_only, .timeout = 120)
 	struct image im = read_png(path);
 	/* 2 GiB: 524288 frames, one a pixel; HighMem begins at pfn 0x38000. */
 	unsigned long ppp = MAP_PPP(524288UL), boundary = 0x38000 / ppp;
-	unsigned long slab_low = 0, slab_high = 0, free_high = 0;
+	unsigned long slab_low = 0, slab_high = 0, free_high = 0, kstack_low = 0, kstack_high = 0;
 	for (unsigned long p = 0; p < 524288UL / ppp; p++) {
 		const unsigned char *px = im.rows[MAP_Y0 + p / MAP_W] + 3 * (MAP_X0 + p % MAP_W);
-		if (p < boundary)
+		if (p < boundary) {
 			slab_low += is_slab(px);
-		else {
+			kstack_low += is_kstack(px);
+		} else {
 			slab_high += is_slab(px);
+			kstack_high += is_kstack(px);
 			free_high += is_free_or_uninit(px);
 		}
 	}
 	cr_assert_gt(slab_low, 10, "no slab pages drawn below HighMem");
 	cr_assert_eq(slab_high, 0, "%lu slab pages drawn in HighMem", slab_high);
+	/* The live tasks' kernel stacks: 8 KiB of lowmem each (x86_32 has no VMAP_STACK). */
+	cr_assert_geq(kstack_low, 2 * 8, "%lu kernel-stack pages drawn below HighMem", kstack_low);
+	cr_assert_eq(kstack_high, 0, "%lu kernel-stack pages drawn in HighMem", kstack_high);
 	cr_assert_gt(free_high, 200000, "HighMem is not drawn free: %lu", free_high);
 	for (int y = 0; y < im.h; y++)
 		free(im.rows[y]);
@@ -502,6 +513,38 @@ Test(workbench, pictures_show_slab_below_highmem_only, .timeout = 120)
 	}
 	snprintf(path, sizeof(path), "%s/memmap.png", dir);
 	unlink(path);
+	rmdir(dir);
+}
+
+/* x86_64's fork-storm: vmalloc'ed kernel stacks, in the views and in the picture. */
+Test(workbench, fork_storm_kernel_stacks_x86_64, .timeout = 120)
+{
+	char dir[] = "/tmp/kmm-draw-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct result r = RUN("kmm", "run", "--ops", "1000", "--show", "meminfo,vmallocinfo",
+			      "--draw", dir, "fork-storm", "arch=x86_64", "mem=512M", "cpus=2");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* As Linux shows them: 16 KiB, a guard page, the function that forked. */
+	cr_assert_not_null(strstr(r.out, "   20480 kmm_alloc_thread_stack_node+"), "%.3000s", r.out);
+	cr_assert_not_null(strstr(r.out, " pages=4 vmalloc N0=4\n"));
+	const char *ks = strstr(r.out, "KernelStack:");
+	cr_assert_not_null(ks);
+	cr_assert_geq(strtoul(ks + strlen("KernelStack:"), NULL, 10), 2 * 16);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/memmap.png", dir);
+	struct image im = read_png(path);
+	unsigned long nr = (512UL << 20) / 4096, ppp = MAP_PPP(nr), kstack = 0;
+	for (unsigned long p = 0; p < nr / ppp; p++)
+		kstack += is_kstack(im.rows[MAP_Y0 + p / MAP_W] + 3 * (MAP_X0 + p % MAP_W));
+	cr_assert_geq(kstack, 2 * 4, "%lu kernel-stack pages drawn", kstack);
+	for (int y = 0; y < im.h; y++)
+		free(im.rows[y]);
+	free(im.rows);
+	for (const char *const *f = (const char *const[]){ "memmap.png", "kernel-vm.png",
+							     "fragmentation.png", NULL }; *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *f);
+		unlink(path);
+	}
 	rmdir(dir);
 }
 

@@ -39,6 +39,9 @@
 #include <kmm/percpu_counter.h>
 #include <kmm/trace.h>
 #include <kmm/fault-inject.h>
+#include <kmm/err.h>
+#include <kmm/task_stack.h>
+#include <kmm/kthread.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,7 +54,8 @@ extern "C" {
  *
  * One machine per process.  Parameters, with Linux's names: arch=, mem=,
  * memmap=SIZE@START / SIZE$START, cpus=, numa=fake=N, min_free_kbytes=,
- * watermark_scale_factor=, lowmem_reserve_ratio=, loglevel=, panic_on_warn.
+ * watermark_scale_factor=, lowmem_reserve_ratio=, loglevel=, panic_on_warn;
+ * thread_size= and vmap_stack= (kernel stacks, see task_stack.h).
  *
  * Return: 0, or -errno (-EINVAL for a bad parameter, which is named in the
  * log; -EBUSY if a machine is running; -ENOMEM).  A failed boot leaves
@@ -126,8 +130,8 @@ void kmm_set_console(FILE *out);
 
 /*
  * The physical memory map: what holds each page frame (memmap_view.c).
- * KMM_PAGE_KSTACK and KMM_PAGE_PERCPU are reserved for the parts that
- * mark their pages; today such pages are KMM_PAGE_OTHER.
+ * KMM_PAGE_PERCPU is reserved for the per-CPU allocator to mark its
+ * pages; today such pages are KMM_PAGE_OTHER or KMM_PAGE_VMALLOC.
  */
 enum kmm_page_use {
 	KMM_PAGE_HOLE,		/* beyond the RAM */

@@ -149,6 +149,27 @@ int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
 		      const char *name);
 void plat_thread_join(struct plat_thread *t);
 
+/*
+ * A kernel thread's host thread (kthread.c).  @fn(@arg) runs on a host
+ * stack of its own, with a signal stack installed for the thread's whole
+ * life, so that a fault on a full kernel stack can still be handled;
+ * @fn moves onto its kernel stack with plat_call_on_stack().  Threads
+ * are not limited in number as plat_thread_start()'s are.
+ * Return: 0 or -errno.
+ */
+struct plat_kthread;
+int plat_kthread_start(struct plat_kthread **t, void (*fn)(void *), void *arg,
+		       const char *name);
+/* Wait for the thread to end and free what plat_kthread_start() made. */
+void plat_kthread_join(struct plat_kthread *t);
+/*
+ * Call @fn(@arg) with the stack pointer at the top of [@stack, @stack +
+ * @size), as Linux's call_on_stack(); back on the caller's stack when @fn
+ * returns.  A backtrace taken inside @fn ends at the switch.
+ */
+void plat_call_on_stack(void *stack, size_t size, void (*fn)(void *), void *arg);
+int plat_getpid(void);
+
 /* Wait/wake on a 32-bit word (futex); a timeout of 0 waits forever. */
 void plat_futex_wait(unsigned int *addr, unsigned int val, unsigned int timeout_us);
 void plat_futex_wake(unsigned int *addr, int nr);

@@ -6,11 +6,15 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include "platform.h"
+#include "../annotate.h"
 
 int plat_host_cpu(void)
 {
@@ -76,6 +80,124 @@ void plat_thread_join(struct plat_thread *t)
 {
 	pthread_join(t->tid, NULL);
 	__atomic_fetch_and(&thread_slot_used, ~(1UL << (t - thread_slots)), __ATOMIC_RELEASE);
+}
+
+int plat_getpid(void)
+{
+	return (int)getpid();
+}
+
+/*
+ * Kernel threads.  Each has one host mapping: its descriptor, then its
+ * signal stack (a fault report prints, symbolises and unwinds, so the
+ * stack is generous).  The host stack is small: the thread's work runs on
+ * its kernel stack; only starting, ending and the exit handlers run here.
+ */
+#define KTHREAD_SIGSTACK	(128UL << 10)
+#define KTHREAD_HOST_STACK	(256UL << 10)
+#define KTHREAD_HDR		4096UL
+
+struct plat_kthread {
+	pthread_t tid;
+	void (*fn)(void *);
+	void *arg;
+	char name[16];
+};
+
+static void *kthread_host_main(void *p)
+{
+	struct plat_kthread *t = p;
+	stack_t ss = { .ss_sp = (char *)t + KTHREAD_HDR, .ss_size = KTHREAD_SIGSTACK }, old;
+
+	if (t->name[0])
+		pthread_setname_np(pthread_self(), t->name);
+	/*
+	 * Ours replaces any signal stack the thread has (ASan gives threads
+	 * one), and the old one is back before the thread ends: whoever
+	 * installed it frees it then.
+	 */
+	bool alt = sigaltstack(&ss, &old) == 0;
+	t->fn(t->arg);
+	if (alt)
+		sigaltstack(&old, NULL);
+	return NULL;
+}
+
+int plat_kthread_start(struct plat_kthread **tp, void (*fn)(void *), void *arg,
+		       const char *name)
+{
+	struct plat_kthread *t = plat_host_zalloc(KTHREAD_HDR + KTHREAD_SIGSTACK);
+	pthread_attr_t attr;
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	t->fn = fn;
+	t->arg = arg;
+	if (name)
+		strncpy(t->name, name, sizeof(t->name) - 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, KTHREAD_HOST_STACK);
+	err = pthread_create(&t->tid, &attr, kthread_host_main, t);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		plat_host_free(t, KTHREAD_HDR + KTHREAD_SIGSTACK);
+		return -err;
+	}
+	*tp = t;
+	return 0;
+}
+
+void plat_kthread_join(struct plat_kthread *t)
+{
+	pthread_join(t->tid, NULL);
+	plat_host_free(t, KTHREAD_HDR + KTHREAD_SIGSTACK);
+}
+
+/*
+ * The switch is glibc's makecontext()/swapcontext(): its entry frame marks
+ * the end of the call chain for unwinders, so a backtrace taken on the
+ * other stack (a report's) stops there instead of reading past the top.
+ */
+struct stack_call {
+	void (*fn)(void *);
+	void *arg;
+	ucontext_t back;
+	const void *from_bottom;
+	size_t from_size;
+};
+
+static __thread struct stack_call *stack_call;
+
+static void on_stack_entry(void)
+{
+	struct stack_call *c = stack_call;
+
+	annot_stack_entered(&c->from_bottom, &c->from_size);
+	c->fn(c->arg);
+	annot_stack_leave(c->from_bottom, c->from_size);
+	/* Returning resumes c->back (uc_link): plat_call_on_stack() goes on. */
+}
+
+void plat_call_on_stack(void *stack, size_t size, void (*fn)(void *), void *arg)
+{
+	struct stack_call c = { .fn = fn, .arg = arg };
+	ucontext_t uc;
+	void *save = NULL;
+
+	if (getcontext(&uc))
+		abort();
+	uc.uc_stack.ss_sp = stack;
+	uc.uc_stack.ss_size = size;
+	uc.uc_link = &c.back;
+	makecontext(&uc, on_stack_entry, 0);
+	stack_call = &c;
+	unsigned int vg = annot_stack_register(stack, size);
+	annot_stack_enter(&save, stack, size);
+	if (swapcontext(&c.back, &uc))
+		abort();
+	annot_stack_left(save);
+	annot_stack_deregister(vg, stack, size);
 }
 
 void plat_futex_wait(unsigned int *addr, unsigned int val, unsigned int timeout_us)

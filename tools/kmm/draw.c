@@ -238,7 +238,7 @@ static int draw_memmap(struct picture *pic)
 
 struct varea {
 	unsigned long start, end;	/* end includes the guard page */
-	int kind;			/* 0 vmalloc, 1 vmap, 2 ioremap, 3 other */
+	int kind;			/* 0 vmalloc, 1 vmap, 2 ioremap, 3 other, 4 kernel stack */
 	bool guard;
 };
 
@@ -252,6 +252,9 @@ static int read_vareas(struct varea **out)
 		if (sscanf(l, "0x%lx-0x%lx", &a.start, &a.end) != 2)
 			continue;
 		a.kind = strstr(l, " vmalloc") ? 0 : strstr(l, " vmap") ? 1 : strstr(l, " ioremap") ? 2 : 3;
+		/* Kernel stacks: named by the functions that make them. */
+		if (strstr(l, " kmm_alloc_thread_stack_node+") || strstr(l, " kmm_kthread_run"))
+			a.kind = 4;
 		a.guard = !strstr(l, "vm_map_ram");
 		if (n == cap) {
 			cap = cap ? cap * 2 : 128;
@@ -266,8 +269,8 @@ static int read_vareas(struct varea **out)
 	return n;
 }
 
-static const struct rgb area_colours[4] = {
-	{ 40, 110, 220 }, { 30, 170, 160 }, { 200, 120, 30 }, { 150, 150, 150 } };
+static const struct rgb area_colours[5] = {
+	{ 40, 110, 220 }, { 30, 170, 160 }, { 200, 120, 30 }, { 150, 150, 150 }, { 20, 180, 200 } };
 
 /* A segment [a, b) of the bar spanning [lo, hi) at x0..x0+w. */
 static void seg(cairo_t *cr, double x0, double w, double y, double h, unsigned long lo,
@@ -383,8 +386,9 @@ static int draw_kernel_vm(struct picture *pic)
 		legend_box(cr, 830, ly, (struct rgb){ 200, 60, 200 }, "fixmap");
 	}
 	ly += 20;
-	static const char *const kinds[4] = { "vmalloc", "vmap", "ioremap", "reserved (get_vm_area)" };
-	for (int k = 0; k < 4; k++)
+	static const char *const kinds[5] = { "vmalloc", "vmap", "ioremap", "reserved (get_vm_area)",
+					      "kernel stack" };
+	for (int k = 0; k < 5; k++)
 		legend_box(cr, 10 + k * 180, ly, area_colours[k], kinds[k]);
 	free(va);
 	return finish(surf, cr, pic, "kernel-vm.png", "Kernel virtual address space");

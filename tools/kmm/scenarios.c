@@ -5,12 +5,14 @@
  *
  *  fork-storm    processes coming and going: task_struct, mm_struct,
  *                signal, sighand, files, fs, cred, pid and a few VMAs from
- *                their slab caches, the kernel stack (16 KiB vmalloc'ed on
- *                x86_64 as CONFIG_VMAP_STACK does, 8 KiB order-1 pages on
- *                x86_32, accounted in KernelStack), the page-table pages
- *                (PageTable, accounted in PageTables) and the mm's per-CPU
- *                RSS counters; each thread keeps a pool of live tasks and
- *                exits a random one when the pool is full.
+ *                their slab caches, the kernel stack (the machine's: 16 KiB
+ *                vmalloc'ed on x86_64 as CONFIG_VMAP_STACK does, 8 KiB of
+ *                order-1 pages on x86_32, counted in KernelStack), the
+ *                page-table pages (PageTable, counted in PageTables) and
+ *                the mm's per-CPU RSS counters; each thread keeps a pool
+ *                of live tasks and exits a random one when the pool is
+ *                full.  Every 64th task also runs: a kernel thread on its
+ *                own stack touches the task's objects and is stopped.
  *  module-load   modules loaded and unloaded: a vmalloc'ed image of 8 KiB
  *                to 1 MiB (log-uniform) written through, its struct module
  *                from kmalloc and its per-CPU section from the reserved
@@ -75,8 +77,8 @@ static spinlock_t tcache_lock;
 struct task {
 	void *obj[NR_TASK_CACHES - 1];
 	void *vma[VMAS_PER_TASK];
-	void *stack;			/* vmalloc'ed, or a page's address */
-	struct page *stack_page;
+	struct kmm_thread_stack kstack;	/* a task that does not run */
+	struct task_struct *kthread;	/* a task that runs, on its own stack */
 	struct page *pgtables[1 + PTE_PAGES];
 	void __percpu *rss;
 	bool live;
@@ -107,21 +109,27 @@ static bool task_caches_ready(void)
 	return ok;
 }
 
-#define THREAD_SIZE_64 (16UL << 10)
+/* A task that runs: its first steps touch its objects, then it waits to exit. */
+static int task_run(void *arg)
+{
+	struct task *t = arg;
+
+	memset(t->obj[PID], 0, 64);
+	memset(t->obj[CRED], 0, 64);
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
 
 static void task_exit(struct task *t)
 {
+	if (t->kthread)
+		kthread_stop(t->kthread);
 	for (int i = 0; i < NR_TASK_CACHES - 1; i++)
 		kmem_cache_free(tcache[i], t->obj[i]);
 	for (int i = 0; i < VMAS_PER_TASK; i++)
 		kmem_cache_free(tcache[VMA], t->vma[i]);
-	if (t->stack_page) {
-		mod_node_page_state(page_pgdat(t->stack_page), NR_KERNEL_STACK_KB, -8);
-		__free_pages(t->stack_page, 1);
-	} else {
-		mod_node_page_state(NODE_DATA(0), NR_KERNEL_STACK_KB, (long)(THREAD_SIZE_64 >> 10) * -1);
-		vfree(t->stack);
-	}
+	kmm_free_thread_stack(&t->kstack);
 	for (int i = 0; i < 1 + PTE_PAGES; i++) {
 		struct page *p = t->pgtables[i];
 		__ClearPageTable(p);
@@ -133,7 +141,7 @@ static void task_exit(struct task *t)
 }
 
 /* Return: true if the whole task was set up (else nothing is left). */
-static bool task_fork(struct task *t)
+static bool task_fork(struct task *t, bool run)
 {
 	int i = 0, v = 0, p = 0;
 
@@ -144,20 +152,15 @@ static bool task_fork(struct task *t)
 	for (; v < VMAS_PER_TASK; v++)
 		if (!(t->vma[v] = kmem_cache_alloc(tcache[VMA], GFP_KERNEL)))
 			goto fail;
-	if (kmm_arch() == KMM_ARCH_X86_32) {
-		t->stack_page = alloc_pages(GFP_KERNEL | __GFP_ACCOUNT, 1);
-		if (!t->stack_page)
+	if (run) {
+		t->kthread = kmm_kthread_run(task_run, t, "fork-storm");
+		if (IS_ERR(t->kthread)) {
+			t->kthread = NULL;
 			goto fail;
-		t->stack = page_address(t->stack_page);
-		mod_node_page_state(page_pgdat(t->stack_page), NR_KERNEL_STACK_KB, 8);
-	} else {
-		t->stack = __vmalloc_node(THREAD_SIZE_64, THREAD_SIZE_64, GFP_KERNEL | __GFP_ACCOUNT,
-					  NUMA_NO_NODE, __builtin_return_address(0));
-		if (!t->stack)
-			goto fail;
-		mod_node_page_state(NODE_DATA(0), NR_KERNEL_STACK_KB, THREAD_SIZE_64 >> 10);
+		}
+	} else if (kmm_alloc_thread_stack_node(&t->kstack, NUMA_NO_NODE)) {
+		goto fail;
 	}
-	((unsigned long *)t->stack)[0] = 0x57ac6e6daUL;	/* STACK_END_MAGIC */
 	for (; p < 1 + PTE_PAGES; p++) {
 		struct page *pg = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, 0);
 		if (!pg)
@@ -177,13 +180,9 @@ fail:
 		mod_node_page_state(page_pgdat(t->pgtables[p]), NR_PAGETABLE, -1);
 		__free_pages(t->pgtables[p], 0);
 	}
-	if (t->stack_page) {
-		mod_node_page_state(page_pgdat(t->stack_page), NR_KERNEL_STACK_KB, -8);
-		__free_pages(t->stack_page, 1);
-	} else if (t->stack) {
-		mod_node_page_state(NODE_DATA(0), NR_KERNEL_STACK_KB, -(long)(THREAD_SIZE_64 >> 10));
-		vfree(t->stack);
-	}
+	if (t->kthread)
+		kthread_stop(t->kthread);
+	kmm_free_thread_stack(&t->kstack);
 	while (v-- > 0)
 		kmem_cache_free(tcache[VMA], t->vma[v]);
 	while (i-- > 0)
@@ -206,7 +205,7 @@ static void run_fork_storm(struct worker *w)
 		struct task *t = &pool[rnd(&seed) % TASK_POOL];
 		if (t->live)
 			task_exit(t);
-		if (task_fork(t))
+		if (task_fork(t, rnd(&seed) % 64 == 0))
 			w->ops++;
 		else
 			w->failed++;
