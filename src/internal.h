@@ -26,6 +26,35 @@
 #define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
 #define barrier() __asm__ __volatile__("" ::: "memory")
+/*
+ * A full barrier.  ThreadSanitizer models no fences (gcc warns about them),
+ * so there it is what Linux's smp_mb() is on x86: a locked add of 0 to a
+ * word on the stack.
+ */
+#ifdef KMM_TSAN
+#define smp_mb() ((void)__atomic_fetch_add(&(int){ 0 }, 0, __ATOMIC_SEQ_CST))
+#else
+#define smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+/*
+ * A read that races with writers on purpose, as Linux's data_race(): a
+ * hint re-checked under the lock, a statistic, a field that cannot change
+ * but shares its word with one that does.  ThreadSanitizer ignores the
+ * accesses in @expr; elsewhere it is @expr.  Each use says why it is benign.
+ */
+#ifdef KMM_TSAN
+/* ThreadSanitizer's, not ours: default visibility, though declared here. */
+__attribute__((visibility("default"))) void AnnotateIgnoreReadsBegin(const char *file, int line);
+__attribute__((visibility("default"))) void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define data_race(expr) ({						\
+	AnnotateIgnoreReadsBegin(__FILE__, __LINE__);			\
+	__typeof__(({ expr; })) __dr_v = ({ expr; });			\
+	AnnotateIgnoreReadsEnd(__FILE__, __LINE__);			\
+	__dr_v;								\
+})
+#else
+#define data_race(expr) (expr)
+#endif
 #define SZ_1K	0x400UL
 #define SZ_1M	0x100000UL
 #define SZ_16M	0x1000000UL

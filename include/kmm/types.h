@@ -42,8 +42,31 @@ typedef unsigned int gfp_t;
 #define __iomem
 #endif
 
+/*
+ * A load or store done in one access, of a word that another thread may
+ * read or write at the same time.  As in Linux, a volatile access: the
+ * compiler may still fold it into the instruction that uses it (a relaxed
+ * atomic load costs the fast paths an instruction each time with gcc).
+ * Under ThreadSanitizer, which takes a volatile access for a plain one and
+ * reports it, the relaxed atomic that it stands for.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define KMM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KMM_TSAN 1
+#endif
+#endif
+#ifdef KMM_TSAN
+#define READ_ONCE(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#else
 #define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#endif
+/* Publishing and reading what was published, as Linux's <asm/barrier.h>. */
+#define smp_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define smp_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
