@@ -21,11 +21,19 @@
  *     leaving a section reads want, contended and release_always as one
  *     word, cpu->handback;
  *   - if the holder is idle (not inside a section) it takes the CPU over:
- *     it issues membarrier(), which orders the holder's plain stores and
- *     loads against ours (an asymmetric Dekker handshake), reads the
- *     holder's active flag, and if it is clear swaps its own tag into
- *     cpu->holder with a compare-and-swap.  The old holder notices on its
- *     next entry (cpu->holder is no longer its tag) and looks for a CPU.
+ *     it swaps its own tag, marked "taking", into cpu->holder with a
+ *     compare-and-swap, issues membarrier(), which orders the holder's
+ *     plain stores and loads against ours (an asymmetric Dekker
+ *     handshake), and reads the holder's active flag: clear, the CPU is
+ *     its own; set, the holder may have entered a section just before the
+ *     swap, and the taker puts the holder's tag back.  (Reading the flag
+ *     before the swap would leave a holder room to enter in between.)  The
+ *     old holder notices on its next entry (cpu->holder is no longer its
+ *     tag) and looks for a CPU.
+ *     The holder lowers its flag with a release and the taker reads it
+ *     with an acquire (both plain moves on x86), so what the holder's
+ *     sections did to the per-CPU data happens before the taker's own
+ *     sections, for the memory model as for ThreadSanitizer.
  * Tags carry a generation, so a tag read before its thread exited can never
  * match a later thread using the same slot (no ABA).  Without membarrier
  * (an old kernel), every section takes and releases the CPU's lock.
@@ -161,6 +169,9 @@ static void task_attach(struct task_struct *t)
 	panic("kmm: more than %d threads use kmm at once", MAX_TASK_SLOTS);
 }
 
+/* In cpu->holder beside a tag: its thread is taking the CPU over (cpu_take_over()). */
+#define TAG_TAKING	(1ull << 31)
+
 static unsigned int *tag_active(u64 tag)
 {
 	return &task_slots[(tag & 0xffffffff) - 1].active;
@@ -189,6 +200,41 @@ static void cpu_release(struct task_struct *t)
 	task_own_none(t);
 }
 
+/*
+ * Take @c over from @h, the holder's tag, while @h looks idle.  Our tag
+ * goes in first, marked TAG_TAKING so that it is nobody's: from then on @h
+ * fails to enter a section on @c, and no third thread takes @c over from
+ * us.  membarrier() then settles the race with an @h that was entering a
+ * section just then: either its flag store is visible to us now, or its
+ * load of cpu->holder comes after our swap and fails.  With @h's flag down
+ * (an acquire, paired with the release that ended its last section) the
+ * CPU is ours; with it up, @h may be inside a section on @c, and we put
+ * its tag back.  Never wait for the flag to drop: it is the thread's, not
+ * the CPU's, and @h may have gone to hold another CPU (or, in
+ * kmm_cpus_hold_all(), be waiting for this one).
+ */
+static bool cpu_take_over(struct task_struct *t, struct kmm_cpu *c, u64 h)
+{
+	u64 taking = t->tag | TAG_TAKING;
+
+	if (READ_ONCE(*tag_active(h)) ||
+	    !__atomic_compare_exchange_n(&c->holder, &h, taking, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		return false;
+	plat_membarrier();
+	if (smp_load_acquire(tag_active(h))) {
+		/* Nobody swaps a TAG_TAKING holder but its taker: this cannot fail. */
+		__atomic_compare_exchange_n(&c->holder, &taking, h, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		return false;
+	}
+	WRITE_ONCE(*t->active, 1);
+	__atomic_store_n(&c->holder, t->tag, __ATOMIC_SEQ_CST);
+	task_own(t, c);
+	WRITE_ONCE(c->contended, CONTENDED_RELEASES);
+	return true;
+}
+
 /* Wait for CPU @c, taking it over from an idle holder. */
 static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 {
@@ -199,21 +245,27 @@ static void cpu_grab(struct task_struct *t, struct kmm_cpu *c)
 			break;
 		}
 		u64 h = __atomic_load_n(&c->holder, __ATOMIC_SEQ_CST);
-		if (h && kmm_sticky_cpus) {
-			plat_membarrier();
-			if (!READ_ONCE(*tag_active(h)) &&
-			    __atomic_compare_exchange_n(&c->holder, &h, t->tag, false,
-							__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-				WRITE_ONCE(*t->active, 1);
-				/* Another thread may have taken it over before our flag was up. */
-				plat_membarrier();
-				if (__atomic_load_n(&c->holder, __ATOMIC_SEQ_CST) == t->tag) {
-					task_own(t, c);
-					WRITE_ONCE(c->contended, CONTENDED_RELEASES);
-					break;
-				}
-				WRITE_ONCE(*t->active, 0);
+		if (h == t->tag) {
+			/*
+			 * Still in our name: a taker that found our flag up put
+			 * our tag back after we had let the CPU go.  Nobody else
+			 * can have entered it since, but a taker may be swapping
+			 * its tag in now: raise the flag, then look again, in the
+			 * order cpu_enter_held() does, for cpu_take_over()'s
+			 * membarrier() to settle.  (Up already, in
+			 * kmm_cpus_hold_all(), it guards the CPUs held so far.)
+			 */
+			unsigned int was = READ_ONCE(*t->active);
+			WRITE_ONCE(*t->active, 1);
+			barrier();
+			if (READ_ONCE(c->holder) == t->tag) {
+				task_own(t, c);
+				break;
 			}
+			if (!was)
+				smp_store_release(t->active, 0);
+		} else if (h && !(h & TAG_TAKING) && kmm_sticky_cpus && cpu_take_over(t, c, h)) {
+			break;
 		}
 		if (tries < 4) {
 			plat_cpu_relax();
@@ -232,7 +284,7 @@ static void cpu_drop_held(struct task_struct *t)
 	if (!t->tag)
 		task_attach(t);
 	if (t->owned) {
-		WRITE_ONCE(*t->active, 0);
+		smp_store_release(t->active, 0);	/* as cpu_leave_held() */
 		if (t->owned_gen == kmm_cpu_gen)
 			cpu_release(t);
 		task_own_none(t);
@@ -284,7 +336,7 @@ static void kmm_cpu_grab(struct task_struct *t, int cpu)
 
 static void kmm_cpu_put(struct task_struct *t, int cpu)
 {
-	WRITE_ONCE(*t->active, 0);
+	smp_store_release(t->active, 0);	/* as cpu_leave_held() */
 	t->owned = &kmm_cpus[cpu];
 	cpu_release(t);
 }

@@ -169,15 +169,19 @@ static __always_inline struct kmm_cpu *cpu_enter_held(struct task_struct *t)
 		barrier();
 		if (likely(READ_ONCE(c->holder) == t->tag))
 			return c;
-		WRITE_ONCE(*t->active, 0);
+		smp_store_release(t->active, 0);	/* as cpu_leave_held() */
 	}
 	return NULL;
 }
 
-/* Lower the flag after the outermost section; true if the CPU must go back. */
+/*
+ * Lower the flag after the outermost section; true if the CPU must go back.
+ * A release: a thread that takes the CPU over once it reads the flag down
+ * (cpu_grab(), an acquire) sees all that the section did.
+ */
 static __always_inline bool cpu_leave_held(struct task_struct *t, struct kmm_cpu *c)
 {
-	WRITE_ONCE(*t->active, 0);
+	smp_store_release(t->active, 0);
 	barrier();
 	return unlikely(READ_ONCE(c->handback));
 }

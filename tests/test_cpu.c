@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include "helpers.h"
+#include "internal.h"
 
 #define ROUNDS 20000
 
@@ -85,5 +86,78 @@ Test(cpu, oversubscribed_allocations_stay_consistent)
 	for (int i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);
 	cr_assert_eq(total_free(), before);
+	check_and_shutdown();
+}
+
+/*
+ * A thread holds CPU 0 between short sections while another visits CPU 0
+ * again and again with kmm_run_on_cpu(), which takes the CPU over whenever
+ * its holder is idle (cpu.c).  A holder that enters its next section just
+ * as the visitor takes its CPU over must not share the CPU with it.  (The
+ * window is a few instructions wide: on a quiet machine this seldom hits
+ * it, but under ThreadSanitizer, which sees visit_user change hands, a
+ * takeover that orders nothing is a report.)
+ */
+#define VISITS 2000
+
+static volatile long visit_user;
+static volatile long visit_overlaps;
+static bool visits_done;
+static long holder_sections;
+
+static void occupy(long me)
+{
+	if (visit_user)
+		__atomic_add_fetch(&visit_overlaps, 1, __ATOMIC_RELAXED);
+	visit_user = me;
+	for (int spin = 0; spin < 30; spin++)
+		__asm__ __volatile__("" ::: "memory");
+	if (visit_user != me)
+		__atomic_add_fetch(&visit_overlaps, 1, __ATOMIC_RELAXED);
+	visit_user = 0;
+}
+
+static void *cpu0_holder(void *arg)
+{
+	(void)arg;
+	kmm_bind_cpu(0);
+	while (!__atomic_load_n(&visits_done, __ATOMIC_RELAXED)) {
+		get_cpu();
+		occupy(1);
+		put_cpu();
+		__atomic_add_fetch(&holder_sections, 1, __ATOMIC_RELAXED);
+		for (int spin = 0; spin < 30; spin++)
+			__asm__ __volatile__("" ::: "memory");
+	}
+	return NULL;
+}
+
+static void visit(int cpu, void *arg)
+{
+	(void)cpu;
+	(void)arg;
+	occupy(2);
+}
+
+Test(cpu, taking_over_an_idle_holder_never_shares_the_cpu)
+{
+	pthread_t t;
+
+	boot_or_die("mem=128M cpus=2");
+	pthread_create(&t, NULL, cpu0_holder, NULL);
+	while (!__atomic_load_n(&holder_sections, __ATOMIC_RELAXED))
+		sched_yield();
+	for (int i = 0; i < VISITS; i++) {
+		/* Let the holder take CPU 0 back first, so that the visit takes it over. */
+		long seen = __atomic_load_n(&holder_sections, __ATOMIC_RELAXED);
+		while (__atomic_load_n(&holder_sections, __ATOMIC_RELAXED) < seen + 2)
+			sched_yield();
+		kmm_run_on_cpu(0, visit, NULL);
+		/* A takeover makes the CPU change hands eagerly for a while: not here. */
+		WRITE_ONCE(kmm_cpus[0].contended, 0);
+	}
+	__atomic_store_n(&visits_done, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	cr_assert_eq(visit_overlaps, 0, "%ld times two threads ran on one CPU", visit_overlaps);
 	check_and_shutdown();
 }
