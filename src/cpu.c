@@ -486,17 +486,14 @@ int kmm_bind_cpu(int cpu)
 void __might_sleep(const char *file, int line)
 {
 	struct task_struct *t = current;
-
-	static u64 prev_ns;
+	/* As Linux: at most one report a second. */
+	static DEFINE_RATELIMIT_STATE(rs, 1000000000ull, 1);
 
 	if (!t->preempt_count)
 		return;
 	kmm_report_count_inc(KMM_REPORT_MIGHT_SLEEP);
-	/* As Linux: at most one report a second. */
-	u64 now = plat_now_ns();
-	if (prev_ns && now - prev_ns < 1000000000ull)
+	if (!__ratelimit(&rs))
 		return;
-	prev_ns = now;
 	printk(KERN_ERR "BUG: sleeping function called from invalid context at %s:%d\n",
 	       file, line);
 	printk(KERN_ERR "in_atomic(): %d, irqs_disabled(): %d, non_block: %d, pid: %d, name: %s\n",

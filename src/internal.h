@@ -315,6 +315,24 @@ void print_hex_dump(const char *prefix, const void *buf, size_t len);
 const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes);
 extern int kmm_loglevel;
 
+/*
+ * At most @burst reports every @interval_ns, as Linux's ratelimit_state; a
+ * report that races with another one being counted is dropped, as Linux's
+ * ___ratelimit() does when it cannot take the lock.
+ */
+struct ratelimit_state {
+	spinlock_t lock;
+	u64 interval_ns;
+	int burst;
+	int printed;
+	u64 begin;
+};
+#define DEFINE_RATELIMIT_STATE(name, interval, b) \
+	struct ratelimit_state name = { .interval_ns = (interval), .burst = (b) }
+#define DEFAULT_RATELIMIT_INTERVAL	5000000000ull	/* 5 * HZ */
+#define DEFAULT_RATELIMIT_BURST		10
+bool __ratelimit(struct ratelimit_state *rs);
+
 /* Time in jiffies, for the ages reports print (Debian's CONFIG_HZ). */
 #define HZ 250
 static inline unsigned long kmm_jiffies(void)

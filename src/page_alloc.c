@@ -1205,20 +1205,12 @@ unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **
 
 void warn_alloc(gfp_t gfp, const char *fmt, ...)
 {
-	static u64 window_start;
-	static int in_window;
+	static DEFINE_RATELIMIT_STATE(nopage_rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
 	char msg[256], flags[256];
 	va_list ap;
 
-	if (gfp & __GFP_NOWARN)
-		return;
-	/* Rate limited as Linux's: 10 reports every 5 seconds. */
-	u64 now = plat_now_ns();
-	if (now - window_start > 5000000000ull) {
-		window_start = now;
-		in_window = 0;
-	}
-	if (++in_window > 10)
+	if ((gfp & __GFP_NOWARN) || !__ratelimit(&nopage_rs))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -221,19 +221,13 @@ unsigned long __kmm_raw_cpu_off_call(void)
  */
 void __this_cpu_preempt_check(const char *op)
 {
-	static u64 window_ns;
-	static int in_window;
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
 	struct task_struct *t = current;
 
 	if (likely(t->preempt_count) || t->bound_cpu >= 0)
 		return;
 	kmm_report_count_inc(KMM_REPORT_PERCPU);
-	u64 now = plat_now_ns();
-	if (now - window_ns > 5000000000ull) {
-		window_ns = now;
-		in_window = 0;
-	}
-	if (++in_window > 10)
+	if (!__ratelimit(&rs))
 		return;
 	printk(KERN_ERR "BUG: using %s() in preemptible [%08x] code: %s/%d\n", op, 0,
 	       kmm_comm(), plat_gettid());

@@ -115,6 +115,22 @@ static int vprintk(const char *fmt, va_list ap)
 	return (int)len;
 }
 
+bool __ratelimit(struct ratelimit_state *rs)
+{
+	if (!plat_trylock(&rs->lock))
+		return false;
+	u64 now = plat_now_ns();
+	if (!rs->begin || now - rs->begin > rs->interval_ns) {
+		rs->begin = now;
+		rs->printed = 0;
+	}
+	bool ok = rs->printed < rs->burst;
+	if (ok)
+		rs->printed++;
+	plat_unlock(&rs->lock);
+	return ok;
+}
+
 int printk(const char *fmt, ...)
 {
 	va_list ap;
