@@ -86,23 +86,25 @@ void kmm_log_unlock(void)
 static int vprintk(const char *fmt, va_list ap)
 {
 	int level = -1;
+	bool cont = false;
 	char msg[2048];
 
 	while (fmt[0] == KERN_SOH[0] && fmt[1]) {
 		if (fmt[1] == 'c')
-			level = last_level;
+			cont = true;
 		else if (fmt[1] >= '0' && fmt[1] <= '7')
 			level = fmt[1] - '0';
 		fmt += 2;
 	}
-	if (level < 0)
-		level = 4;	/* the default message level */
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return n;
 	size_t len = min((size_t)n, sizeof(msg) - 1);
 
 	plat_lock(&log_lock);
+	/* A continuation keeps the level of the line it continues (read under the lock). */
+	if (level < 0)
+		level = cont ? last_level : 4;	/* 4: the default message level */
 	last_level = level;
 	log_store(msg, len);
 	if (level < kmm_loglevel) {
