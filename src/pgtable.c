@@ -152,19 +152,19 @@ pud_t *pud_offset(pgd_t *pgd, unsigned long addr)
 {
 	if (kmm_pgtable_levels == 2)
 		return (pud_t *)pgd;
-	return (pud_t *)entry_table(pgd->pgd) + ((addr >> PUD_SHIFT) & (PTRS_PER_PUD - 1));
+	return (pud_t *)entry_table(pgdp_get(pgd).pgd) + ((addr >> PUD_SHIFT) & (PTRS_PER_PUD - 1));
 }
 
 pmd_t *pmd_offset(pud_t *pud, unsigned long addr)
 {
 	if (kmm_pgtable_levels == 2)
 		return (pmd_t *)pud;
-	return (pmd_t *)entry_table(pud->pud) + ((addr >> PMD_SHIFT) & (PTRS_PER_PMD - 1));
+	return (pmd_t *)entry_table(pudp_get(pud).pud) + ((addr >> PMD_SHIFT) & (PTRS_PER_PMD - 1));
 }
 
 pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long addr)
 {
-	return (pte_t *)entry_table(pmd->pmd) + ((addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1));
+	return (pte_t *)entry_table(pmdp_get(pmd).pmd) + ((addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1));
 }
 
 pte_t *kmm_lookup_pte(unsigned long addr)
@@ -172,13 +172,13 @@ pte_t *kmm_lookup_pte(unsigned long addr)
 	if (!swapper_pg_dir)
 		return NULL;
 	pgd_t *pgd = pgd_offset_k(addr);
-	if (pgd_none(*pgd))
+	if (pgd_none(pgdp_get(pgd)))
 		return NULL;
 	pud_t *pud = pud_offset(pgd, addr);
-	if (pud_none(*pud))
+	if (pud_none(pudp_get(pud)))
 		return NULL;
 	pmd_t *pmd = pmd_offset(pud, addr);
-	if (pmd_none(*pmd))
+	if (pmd_none(pmdp_get(pmd)))
 		return NULL;
 	return pte_offset_kernel(pmd, addr);
 }

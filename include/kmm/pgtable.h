@@ -132,6 +132,26 @@ static inline void pte_clear(void *mm, unsigned long addr, pte_t *ptep)
 	set_pte(ptep, (pte_t){ 0 });
 }
 
+/*
+ * An upper-level entry, read while other threads may fill empty ones in.
+ * A table is published with a release once zeroed (entry_populate()), so
+ * a walk reads each entry with an acquire and sees the table's contents:
+ * Linux's pXdp_get() read once and rely on the address dependency, which C
+ * knows only as an acquire (a plain load on x86 all the same).
+ */
+static inline pgd_t pgdp_get(const pgd_t *pgdp)
+{
+	return (pgd_t){ __atomic_load_n(&pgdp->pgd, __ATOMIC_ACQUIRE) };
+}
+static inline pud_t pudp_get(const pud_t *pudp)
+{
+	return (pud_t){ __atomic_load_n(&pudp->pud, __ATOMIC_ACQUIRE) };
+}
+static inline pmd_t pmdp_get(const pmd_t *pmdp)
+{
+	return (pmd_t){ __atomic_load_n(&pmdp->pmd, __ATOMIC_ACQUIRE) };
+}
+
 static inline bool pgd_none(pgd_t pgd) { return pgd.pgd == 0; }
 static inline bool pud_none(pud_t pud) { return pud.pud == 0; }
 static inline bool pmd_none(pmd_t pmd) { return pmd.pmd == 0; }
