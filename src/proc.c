@@ -271,7 +271,7 @@ static void zoneinfo_show_zone(FILE *f, pg_data_t *pgdat, struct zone *zone)
 	}
 	fprintf(f, "\n  node_unreclaimable:  %u"
 		"\n  start_pfn:           %lu",
-		pgdat->kswapd_failures >= 16, zone->zone_start_pfn);
+		READ_ONCE(pgdat->kswapd_failures) >= 16, zone->zone_start_pfn);
 	fputc('\n', f);
 }
 

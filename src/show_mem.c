@@ -156,7 +156,7 @@ static void show_free_areas(int max_zone_idx)
 		       node_page_state(pgdat, NR_KERNEL_STACK_KB),
 		       K(node_page_state(pgdat, NR_PAGETABLE)),
 		       K(node_page_state(pgdat, NR_SECONDARY_PAGETABLE)),
-		       pgdat->kswapd_failures >= 16 ? "yes" : "no",
+		       READ_ONCE(pgdat->kswapd_failures) >= 16 ? "yes" : "no",
 		       K(node_page_state(pgdat, NR_BALLOON_PAGES)));
 	}
 

@@ -234,7 +234,7 @@ static void __balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx)
 {
 	for (int priority = DEF_PRIORITY; priority >= 0; priority--) {
 		if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
-			pgdat->kswapd_failures = 0;
+			WRITE_ONCE(pgdat->kswapd_failures, 0);
 			return;
 		}
 		unsigned long freed = shrink_slab(GFP_KERNEL, pgdat->node_id, priority);
@@ -242,8 +242,9 @@ static void __balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx)
 		count_vm_events(PGSTEAL_KSWAPD, (long)freed);
 		drain_all_pages(NULL);
 	}
+	/* Direct reclaim resets it, wakeups and views read it, without a lock. */
 	if (!pgdat_balanced(pgdat, order, highest_zoneidx))
-		pgdat->kswapd_failures++;
+		WRITE_ONCE(pgdat->kswapd_failures, pgdat->kswapd_failures + 1);
 }
 
 static void *kswapd_main(void *arg)
@@ -260,7 +261,7 @@ static void *kswapd_main(void *arg)
 		int order = READ_ONCE(pgdat->kswapd_order);
 		int highest = (int)READ_ONCE(pgdat->kswapd_highest_zoneidx);
 		if (!pgdat_balanced(pgdat, order, highest) &&
-		    pgdat->kswapd_failures < MAX_RECLAIM_RETRIES) {
+		    READ_ONCE(pgdat->kswapd_failures) < MAX_RECLAIM_RETRIES) {
 			balance_pgdat(pgdat, order, highest);
 			continue;
 		}
@@ -331,7 +332,7 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp_flags, int order,
 		WRITE_ONCE(pgdat->kswapd_order, order);
 	if (!__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE))
 		return;
-	if (pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES)
+	if (READ_ONCE(pgdat->kswapd_failures) >= MAX_RECLAIM_RETRIES)
 		return;
 	if (pgdat_balanced(pgdat, order, (int)highest_zoneidx))
 		return;

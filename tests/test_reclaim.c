@@ -528,10 +528,11 @@ Test(reclaim, kswapd_returns_after_direct_reclaim_progress)
 
 	/* Nothing reclaimable: kswapd tries, fails, and gives up on the node. */
 	exhaust(GFP_NOWAIT);
-	for (double start = now_ms(); pgdat->kswapd_failures < 16 && now_ms() - start < 1500.0;)
+	for (double start = now_ms(); READ_ONCE(pgdat->kswapd_failures) < 16 &&
+				      now_ms() - start < 1500.0;)
 		usleep(1000);
-	cr_assert_geq(pgdat->kswapd_failures, 16, "kswapd did not give up (%d failures)",
-		      pgdat->kswapd_failures);
+	cr_assert_geq(READ_ONCE(pgdat->kswapd_failures), 16, "kswapd did not give up (%d failures)",
+		      READ_ONCE(pgdat->kswapd_failures));
 	free_held();
 
 	/* Direct reclaim that frees something. */
@@ -543,7 +544,7 @@ Test(reclaim, kswapd_returns_after_direct_reclaim_progress)
 		hold(p);
 	}
 	cr_assert_gt(cache.owner_freed, 0, "direct reclaim did not use the cache");
-	cr_assert_lt(pgdat->kswapd_failures, 16, "kswapd still out of service after progress");
+	cr_assert_lt(READ_ONCE(pgdat->kswapd_failures), 16, "kswapd still out of service after progress");
 	free_held();
 
 	/* And below the low watermark again, kswapd is the one that reclaims. */
@@ -556,7 +557,7 @@ Test(reclaim, kswapd_returns_after_direct_reclaim_progress)
 		if (done)
 			break;
 	}
-	cr_assert_gt(cache.other_freed, kswapd_freed, "kswapd did not come back (failures %d, cache %d, kswapd freed %lu before)", pgdat->kswapd_failures, cache.nr, kswapd_freed);
+	cr_assert_gt(cache.other_freed, kswapd_freed, "kswapd did not come back (failures %d, cache %d, kswapd freed %lu before)", READ_ONCE(pgdat->kswapd_failures), cache.nr, kswapd_freed);
 	free_held();
 	cache_teardown(s);
 	cr_assert_eq(total_free(), boot_free);
