@@ -627,12 +627,16 @@ static inline int get_pageblock_migratetype(const struct page *page)
 extern unsigned long *section_ready;
 bool pfn_is_deferred_slow(unsigned long pfn);
 
-/* True if every struct page of @pfn's section is initialised. */
+/*
+ * True if every struct page of @pfn's section is initialised.  Without
+ * zone->lock: deferred init may set another section's bit in the same word
+ * meanwhile, and a bit, once set, stays set.
+ */
 static __always_inline bool pfn_section_ready(unsigned long pfn)
 {
 	unsigned long sec = pfn / SECTION_PAGES;
 
-	return section_ready[sec / BITS_PER_LONG] & (1UL << (sec % BITS_PER_LONG));
+	return data_race(section_ready[sec / BITS_PER_LONG]) & (1UL << (sec % BITS_PER_LONG));
 }
 
 /* True if @pfn has no initialised struct page yet (deferred init). */

@@ -259,8 +259,10 @@ bool deferred_grow_zone(struct zone *zone, unsigned int order)
 		/* Take the section out of the deferred count, then free it for real. */
 		struct zone tmp = { 0 };
 		for_each_free_pfn_range(s, e, count_deferred, &tmp);
+		/* __zone_watermark_ok() reads them without the lock. */
 		for (int o = 0; o < NR_PAGE_ORDERS; o++)
-			zone->deferred_nr_free[o] -= tmp.deferred_nr_free[o];
+			WRITE_ONCE(zone->deferred_nr_free[o],
+				   zone->deferred_nr_free[o] - tmp.deferred_nr_free[o]);
 		zone->deferred_free_pages -= tmp.deferred_free_pages;
 		__mod_zone_freepage_state(zone, -(long)tmp.deferred_free_pages, MIGRATE_MOVABLE);
 		__mod_zone_freepage_blocks(zone, -(long)deferred_block_pages(&tmp));

@@ -593,12 +593,13 @@ static bool __zone_watermark_ok(struct zone *z, unsigned int order, unsigned lon
 		return false;
 	if (!order)
 		return true;
+	/* Without zone->lock, as Linux: a hint the allocation re-checks under it. */
 	for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
 		struct free_area *area = &z->free_area[o];
 
 		if (READ_ONCE(z->deferred_nr_free[o]))
 			return true;
-		if (!area->nr_free)
+		if (!data_race(area->nr_free))
 			continue;
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			if (!list_empty(&area->free_list[mt]))

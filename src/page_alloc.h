@@ -40,14 +40,25 @@ static inline bool page_is_alloc_head(const struct page *page)
 	return page->flags & KMM_ALLOC_HEAD;
 }
 
+/* The order and migratetype an allocation's head page records, from its flags. */
+static inline unsigned int alloc_flags_order(unsigned long flags)
+{
+	return (unsigned int)((flags & KMM_ALLOC_ORDER_MASK) >> KMM_ALLOC_SHIFT);
+}
+
+static inline int alloc_flags_mt(unsigned long flags)
+{
+	return (int)((flags & KMM_ALLOC_MT_MASK) >> KMM_ALLOC_MT_SHIFT);
+}
+
 static inline unsigned int page_alloc_order(const struct page *page)
 {
-	return (unsigned int)((page->flags & KMM_ALLOC_ORDER_MASK) >> KMM_ALLOC_SHIFT);
+	return alloc_flags_order(page->flags);
 }
 
 static inline int page_alloc_mt(const struct page *page)
 {
-	return (int)((page->flags & KMM_ALLOC_MT_MASK) >> KMM_ALLOC_MT_SHIFT);
+	return alloc_flags_mt(page->flags);
 }
 
 static inline void set_buddy_order(struct page *page, unsigned int order)

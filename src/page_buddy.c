@@ -115,13 +115,18 @@ static inline struct page *get_page_from_free_area(struct free_area *area, int m
 	return list_first_entry_or_null(&area->free_list[mt], struct page, buddy_list);
 }
 
+/*
+ * @buddy, and from buddy_merge_likely() @page too, may be another thread's
+ * page, its type and flags changing under us: but never to or from Buddy
+ * without zone->lock, which we hold, and its zone and node bits never.
+ */
 static inline bool page_is_buddy(const struct page *page, const struct page *buddy,
 				 unsigned int order)
 {
-	if (!PageBuddy(buddy) || buddy_order(buddy) != order)
+	if (!data_race(PageBuddy(buddy)) || buddy_order(buddy) != order)
 		return false;
 	/* Same zone and node: the top bits of flags agree. */
-	return (page->flags >> ZONES_PGSHIFT) == (buddy->flags >> ZONES_PGSHIFT);
+	return data_race(page->flags >> ZONES_PGSHIFT) == (buddy->flags >> ZONES_PGSHIFT);
 }
 
 /*
@@ -281,7 +286,13 @@ static unsigned long move_freepages_block(struct zone *zone, struct page *page,
 	for (pfn = start; pfn < end;) {
 		struct page *p = pfn_to_page(pfn);
 
-		if (PageBuddy(p)) {
+		/*
+		 * A page off the free lists may be another thread's, its type
+		 * and flags changing under us (never to or from Buddy: we hold
+		 * zone->lock).  What they say of its allocation is a hint for
+		 * @alike, and a skip past pages none of which can be free.
+		 */
+		if (data_race(PageBuddy(p))) {
 			unsigned int o = buddy_order(p);
 			if (do_move)
 				move_to_free_list(p, zone, o, old_mt, new_mt);
@@ -289,9 +300,10 @@ static unsigned long move_freepages_block(struct zone *zone, struct page *page,
 			pfn += 1UL << o;
 			continue;
 		}
-		if (page_is_alloc_head(p)) {
-			unsigned long n = 1UL << page_alloc_order(p);
-			if (page_alloc_mt(p) == new_mt)
+		unsigned long flags = data_race(READ_ONCE(p->flags));	/* one snapshot */
+		if (flags & KMM_ALLOC_HEAD) {
+			unsigned long n = 1UL << alloc_flags_order(flags);
+			if (alloc_flags_mt(flags) == new_mt)
 				*alike += n;
 			pfn += n;
 			continue;

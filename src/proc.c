@@ -264,7 +264,7 @@ static void zoneinfo_show_zone(FILE *f, pg_data_t *pgdat, struct zone *zone)
 			"\n              batch:    %d"
 			"\n              high_min: %d"
 			"\n              high_max: %d",
-			cpu, READ_ONCE(pcp->count), READ_ONCE(pcp->high), pcp->batch,
+			cpu, data_race(READ_ONCE(pcp->count)), data_race(READ_ONCE(pcp->high)), pcp->batch,
 			pcp->high_min, pcp->high_max);
 		fprintf(f, "\n  vm stats threshold: %d",
 			zone->per_cpu_zonestats[cpu].stat_threshold);

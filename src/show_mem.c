@@ -55,12 +55,13 @@ static void show_migration_types(char *buf, unsigned int types)
 	*p = '\0';
 }
 
+/* Other CPUs' counts, read without owning the CPUs, as Linux's show_mem(). */
 static unsigned long zone_free_pcp(struct zone *zone)
 {
 	unsigned long pcp = 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		pcp += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
+		pcp += (unsigned long)data_race(READ_ONCE(zone->per_cpu_pageset[cpu].count));
 	return pcp;
 }
 
@@ -188,7 +189,7 @@ static void show_free_areas(int max_zone_idx)
 		       K(zone->present_pages), K(zone_managed_pages(zone)),
 		       K(zone_page_state(zone, NR_MLOCK)), 0UL,
 		       K(zone_free_pcp(zone)),
-		       (unsigned int)K((unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count)),
+		       (unsigned int)K((unsigned long)data_race(READ_ONCE(zone->per_cpu_pageset[cpu].count))),
 		       K(zone_page_state(zone, NR_FREE_CMA_PAGES)));
 		/* One entry per zone the config has, as in /proc/zoneinfo. */
 		printk("lowmem_reserve[]:");

@@ -4,6 +4,8 @@
  * atomic plus a small signed difference per CPU, folded into the global
  * once it passes the CPU's threshold, so the common update touches only
  * CPU-local memory.  Events are plain per-CPU counters, summed on reading.
+ * The sums read other CPUs' counters without owning those CPUs, as Linux's
+ * do: each word is read whole (data_race(): ThreadSanitizer is told so).
  * The names come from the lists in <kmm/vmstat_items.h>.
  */
 #include "internal.h"
@@ -104,7 +106,7 @@ unsigned long zone_page_state_snapshot(const struct zone *zone, enum zone_stat_i
 	long x = atomic_long_read(&zone->vm_stat[item]);
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		x += READ_ONCE(zone->per_cpu_zonestats[cpu].vm_stat_diff[item]);
+		x += data_race(READ_ONCE(zone->per_cpu_zonestats[cpu].vm_stat_diff[item]));
 	return clamp_nonneg(x);
 }
 
@@ -138,7 +140,7 @@ static unsigned long zone_fast_events(const struct zone *zone, bool frees)
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		const struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
-		x += frees ? READ_ONCE(pcp->fast_frees) : READ_ONCE(pcp->fast_allocs);
+		x += data_race(frees ? READ_ONCE(pcp->fast_frees) : READ_ONCE(pcp->fast_allocs));
 	}
 	return x;
 }
@@ -148,7 +150,7 @@ unsigned long zone_numa_event_state(const struct zone *zone, enum numa_stat_item
 	unsigned long x = 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		x += READ_ONCE(zone->per_cpu_zonestats[cpu].vm_numa_event[item]);
+		x += data_race(READ_ONCE(zone->per_cpu_zonestats[cpu].vm_numa_event[item]));
 	/* A fast-path page is the preferred zone's: a hit, and local. */
 	if (item == NUMA_HIT || item == NUMA_LOCAL)
 		x += zone_fast_events(zone, false);
@@ -172,7 +174,7 @@ unsigned long vm_event_total(enum vm_event_item item)
 	unsigned long x = 0;
 
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		x += READ_ONCE(kmm_cpus[cpu].vm_events[item]);
+		x += data_race(READ_ONCE(kmm_cpus[cpu].vm_events[item]));
 	if (!kmm_machine_up)
 		return x;
 	if (item >= PGALLOC_DMA && item < PGALLOC_DMA + MAX_NR_ZONES) {
@@ -244,5 +246,6 @@ void kmm_vmstat_fold_all(void)
 /* Free blocks of @order and above, counting the deferred ones. */
 unsigned long kmm_zone_nr_free(struct zone *zone, unsigned int order)
 {
-	return READ_ONCE(zone->free_area[order].nr_free) + READ_ONCE(zone->deferred_nr_free[order]);
+	return data_race(READ_ONCE(zone->free_area[order].nr_free)) +
+	       READ_ONCE(zone->deferred_nr_free[order]);
 }
