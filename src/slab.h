@@ -284,7 +284,7 @@ static inline unsigned int slab_inuse(const struct slab *slab)
 {
 	struct slab tmp;
 
-	tmp.counters = READ_ONCE(slab->counters);
+	tmp.counters = data_race(READ_ONCE(slab->counters));
 	return tmp.inuse;
 }
 
@@ -382,12 +382,23 @@ static inline bool slub_debug_orig_size(const struct kmem_cache *s)
 }
 
 /*
+ * The head page of @x's page, as Linux's virt_to_head_page(), read without
+ * a lock: a slab's first page keeps its slab_list in compound_head's word,
+ * which frees on other CPUs relink under the node's list_lock, and a list
+ * pointer never has bit 0 (the tail mark) set, so the answer holds.
+ */
+static __always_inline struct page *virt_to_head_page(const void *x)
+{
+	return data_race(compound_head(virt_to_page(x)));
+}
+
+/*
  * The slab that holds @x, a direct-map address, or NULL if its page is no
  * slab (only the first page of a slab has the slab type).
  */
 static inline struct slab *virt_to_slab(const void *x)
 {
-	struct page *page = compound_head(virt_to_page(x));
+	struct page *page = virt_to_head_page(x);
 
 	return PageSlab(page) ? page_slab(page) : NULL;
 }
@@ -420,7 +431,8 @@ static inline bool check_valid_pointer(const struct kmem_cache *s, const struct 
 
 	if (!object)
 		return true;
-	return idx < slab->objects && idx * s->size == off;
+	/* Without the list lock: objects never changes, inuse in its word does. */
+	return idx < data_race(slab->objects) && idx * s->size == off;
 }
 
 /*

@@ -406,7 +406,7 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 		WARN(1, "krealloc: invalid address 0x%016lx\n", (unsigned long)p);
 		return NULL;
 	}
-	struct page *page = compound_head(virt_to_page(p));
+	struct page *page = virt_to_head_page(p);
 	if (PageSlab(page)) {
 		s = page_slab(page)->slab_cache;
 		if (!s || !check_valid_pointer(s, page_slab(page), p)) {

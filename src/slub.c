@@ -675,7 +675,7 @@ static void *alloc_debug_from_partial(struct kmem_cache *s, int node, unsigned i
 
 		if (i && node != NUMA_NO_NODE)
 			break;
-		if (!n || !READ_ONCE(n->nr_partial))
+		if (!n || !data_race(READ_ONCE(n->nr_partial)))	/* a hint, as below */
 			continue;
 		__spin_lock(&n->list_lock);
 		list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
@@ -786,9 +786,11 @@ static bool slab_free_hooks(const struct kmem_cache *s)
 /* Make @slab (or none) the CPU slab of @c.  Context: owns the CPU of @c. */
 static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
 {
-	c->slab = slab;
+	WRITE_ONCE(c->slab, slab);	/* flush_all() looks without owning the CPU */
 	c->base = slab ? (unsigned long)slab_first_object(s, slab) : 0;
-	c->limit = slab && !slab_free_hooks(s) ? slab->objects * s->size : 0;
+	/* objects never changes; frees from other CPUs change inuse, in its word. */
+	c->limit = slab && !slab_free_hooks(s) ?
+		   (unsigned long)data_race(slab->objects) * s->size : 0;
 }
 
 /*
@@ -866,8 +868,10 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	c->freelist = NULL;
 	if (!slab)
 		return;
+	/* Before the lock: objects never changes, inuse in its word does (frees). */
+	unsigned int objects = data_race(slab->objects);
 	for (void *p = freelist; p; p = get_freepointer(s, p)) {
-		if (unlikely(nr_free >= slab->objects)) {
+		if (unlikely(nr_free >= objects)) {
 			/* A cycle: some object was freed twice.  Keep what was counted. */
 			slab_err(s, slab, "Freelist cycle detected");
 			set_freepointer(s, tail, NULL);
@@ -915,7 +919,8 @@ static struct slab *get_partial_node(struct kmem_cache_node *n, void **freelist)
 {
 	struct slab *slab = NULL;
 
-	if (!n || !READ_ONCE(n->nr_partial))
+	/* Without the lock, as Linux: an empty list is seen again under it. */
+	if (!n || !data_race(READ_ONCE(n->nr_partial)))
 		return NULL;
 	__spin_lock(&n->list_lock);
 	if (!list_empty(&n->partial)) {
@@ -1114,7 +1119,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		return;
 	}
 	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
-	if (unlikely(object == (same ? c->defer_head : READ_ONCE(slab->freelist)))) {
+	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist))))) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1133,7 +1138,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		c->defer_count = 1;
 		c->defer_inuse = slab_inuse(slab);
 		c->defer_base = (unsigned long)slab_first_object(s, slab);
-		c->defer_limit = slab_free_hooks(s) ? 0 : slab->objects * s->size;
+		c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
 	}
 	/* All its objects in use are freed: the slab goes back at once (see above). */
 	if (c->defer_count == c->defer_inuse)
@@ -1395,7 +1400,7 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		WARN(1, "kfree: invalid address 0x%lx: not in the direct map\n", (unsigned long)x);
 		return;
 	}
-	page = compound_head(virt_to_page(x));
+	page = virt_to_head_page(x);
 	if (unlikely(!PageSlab(page))) {
 		free_large_kmalloc(page, x);
 		return;
@@ -1417,7 +1422,7 @@ static __noinline void kfree_nested(const void *x, unsigned long addr)
 
 	if (unlikely(!virt_addr_valid(x)))
 		return __kfree(x, addr);
-	page = compound_head(virt_to_page(x));
+	page = virt_to_head_page(x);
 	if (unlikely(!PageSlab(page)))
 		return __kfree(x, addr);
 	s = slab_validate_object(NULL, page_slab(page), x);
@@ -1475,7 +1480,7 @@ void kfree(const void *x)
 	}
 	if (unlikely(!virt_addr_valid(x)))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
-	slab = page_slab(compound_head(virt_to_page(x)));
+	slab = page_slab(virt_to_head_page(x));
 	s = slab->slab_cache;
 	if (unlikely(!PageSlab(slab_page(slab)) || !s))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
@@ -1512,7 +1517,7 @@ size_t ksize(const void *x)
 		return 0;
 	if (WARN_ON(!virt_addr_valid(x)))
 		return 0;
-	page = compound_head(virt_to_page(x));
+	page = virt_to_head_page(x);
 	if (likely(PageSlab(page))) {
 		struct kmem_cache *s = page_slab(page)->slab_cache;
 
@@ -1562,7 +1567,12 @@ void flush_all(struct kmem_cache *s)
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
 
-		if (!READ_ONCE(c->slab) && !READ_ONCE(c->defer_head))
+		/*
+		 * Without owning the CPU: a slab or deferred frees that come
+		 * meanwhile are newer than the flush asked for, and the fast
+		 * paths store defer_head plainly.
+		 */
+		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)))
 			continue;
 		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}
@@ -1642,7 +1652,7 @@ static unsigned long empty_pages(struct kmem_cache_node *n)
 	struct slab *slab;
 	unsigned long pages = 0;
 
-	if (!READ_ONCE(n->nr_partial))
+	if (!data_race(READ_ONCE(n->nr_partial)))
 		return 0;
 	spin_lock(&n->list_lock);
 	list_for_each_entry(slab, &n->partial, slab_list)

@@ -260,7 +260,7 @@ static size_t shim_lookup(const void *p, const char *fn, int *kind)
 		if (a & ((1UL << shim.shift) - 1))
 			shim_invalid(fn, p);
 		u8 sh = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
-		struct page *page = compound_head(virt_to_page(p));
+		struct page *page = virt_to_head_page(p);
 		if (sh >= SH_CLASS)
 			sh = SH_SLAB;
 		*kind = sh;
