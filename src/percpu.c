@@ -630,7 +630,10 @@ static bool pcpu_free_slot_crowded(void)
 {
 	struct list_head *head = &pcpu_chunk_lists[pcpu_free_slot];
 
-	return !list_empty(head) && head->next->next != head;
+	__spin_lock(&pcpu_lock);
+	bool crowded = !list_empty(head) && head->next->next != head;
+	__spin_unlock(&pcpu_lock);
+	return crowded;
 }
 
 /*
