@@ -94,10 +94,10 @@ static void rcu_note_qs(int cpu, void *arg)
 /* Wait until every CPU has been outside a section once.  Preemptible. */
 static void rcu_wait_gp(void)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	smp_mb();
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		kmm_run_on_cpu((int)cpu, rcu_note_qs, NULL);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	smp_mb();
 	__atomic_add_fetch(&rcu.gp_count, 1, __ATOMIC_RELAXED);
 }
 
@@ -186,7 +186,8 @@ static void *rcu_gp_kthread(void *arg)
 		if (!rcu.cbs && !rcu.frees) {
 			bool stop = rcu.stop;
 
-			rcu.sleeping = !stop;
+			/* rcu_init() reads it without the lock. */
+			smp_store_release(&rcu.sleeping, !stop);
 			plat_unlock(&rcu.lock);
 			if (stop)
 				break;
@@ -242,7 +243,7 @@ int rcu_init(void)
 		return err;
 	}
 	/* As kswapd: up and waiting before boot goes on, so boots are alike. */
-	while (!__atomic_load_n(&rcu.sleeping, __ATOMIC_ACQUIRE))
+	while (!smp_load_acquire(&rcu.sleeping))
 		plat_sleep_us(10);
 	return 0;
 }
