@@ -219,7 +219,7 @@ int cmd_run(int argc, char **argv)
 	if (!threads)
 		threads = mixed ? (nr_cpu_ids > 4 ? (int)nr_cpu_ids : 4) : (int)nr_cpu_ids;
 	struct thread *th = calloc((size_t)threads, sizeof(*th));
-	volatile bool stop = false;
+	bool stop = false;	/* the workers read it while it changes */
 	int fragmenters = 0;
 	for (int i = 0; i < threads; i++)
 		fragmenters += (mixed ? &workloads[i % nr_workloads] : wl) == find_workload("fragment");
@@ -245,7 +245,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!th || started < threads) {
 		errmsg("run: cannot start %d threads", threads);
-		stop = true;
+		__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 		ret = EXIT_WORK;
 	}
 	/* Wait: sample fragmentation meanwhile, stop on time or when all are done. */
@@ -256,7 +256,7 @@ int cmd_run(int argc, char **argv)
 		if (held >= started)
 			break;
 		if (!max_ops && now() - t0 >= seconds)
-			stop = true;
+			__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 		usleep(10000);
 		if (s.series)
 			frag_sample(s.series, now() - t0);

@@ -43,9 +43,14 @@ static unsigned long rnd(unsigned long *s)
 	return *s = x;
 }
 
+static bool stop_asked(const struct worker *w)
+{
+	return __atomic_load_n(w->stop, __ATOMIC_RELAXED);
+}
+
 static bool stopped(const struct worker *w)
 {
-	return *w->stop || (w->max_ops && w->ops >= w->max_ops);
+	return stop_asked(w) || (w->max_ops && w->ops >= w->max_ops);
 }
 
 /* --- fork-storm --- */
@@ -343,7 +348,7 @@ static void run_fragment(struct worker *w)
 	while (!stopped(w)) {
 		unsigned long n = 0;
 		/* Fill: unmovable and movable interleaved, as a busy system's are. */
-		for (; n < budget && !*w->stop; n++) {
+		for (; n < budget && !stop_asked(w); n++) {
 			gfp_t gfp = (n & 1) ? (GFP_USER | __GFP_MOVABLE) : GFP_KERNEL;
 			pages[n] = alloc_pages(gfp | __GFP_NOWARN | __GFP_NORETRY, 0);
 			if (!pages[n])

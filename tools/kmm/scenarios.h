@@ -12,7 +12,7 @@ struct worker {
 	unsigned long long failed;		/* allocations refused */
 	unsigned long long hi_tries, hi_ok;	/* fragment: high-order attempts */
 	unsigned long long max_ops;		/* 0: until told to stop */
-	const volatile bool *stop;
+	const bool *stop;			/* set by the main thread: read it atomically */
 	double share;				/* fragment: of free memory to fill */
 	/* Called with the workload's state still held, before it is freed,
 	 * so the views and pictures show the machine under load. */
