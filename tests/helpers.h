@@ -32,14 +32,17 @@ char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
 void write_byte(void *p);
 void read_byte(void *p);
 
-/* The host's verdict is SIGSEGV; under ASan its handler reports and exits instead. */
-#ifdef __SANITIZE_ADDRESS__
-#define KMM_ASAN 1
+/*
+ * The host's verdict is SIGSEGV; under ASan or TSan the sanitizer's own
+ * handler reports and exits instead.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(KMM_TSAN)
+#define KMM_SANITIZER_EXITS 1
 #else
-#define KMM_ASAN 0
+#define KMM_SANITIZER_EXITS 0
 #endif
 #define cr_assert_died(sig) cr_assert((sig) == SIGSEGV || (sig) == SIGABRT || \
-				      (KMM_ASAN && (sig) == -1), "signal %d", sig)
+				      (KMM_SANITIZER_EXITS && (sig) == -1), "signal %d", sig)
 
 /*
  * What the process holds of the host: open files, lines of /proc/self/maps,

@@ -10,6 +10,11 @@
  * program that is not installed is skipped, naming it (tools/setup.sh
  * installs them).  In a sanitizer build the cases that preload are skipped:
  * the sanitizer's runtime must come first in a process, before any preload.
+ * Under ThreadSanitizer a preloaded allocator would mean nothing besides:
+ * TSan's own malloc is how it learns that a block was freed and handed out
+ * again, so that its next user starts without the last one's history; an
+ * allocator slid under the program hides that, and every reuse of memory
+ * would look like a race.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -77,7 +82,8 @@ static bool have(const char *prog)
 static void skip_if_sanitized(void)
 {
 #ifdef KMM_SANITIZED
-	cr_skip_test("a sanitizer build: its runtime cannot share a process with a preload");
+	cr_skip_test("a sanitizer build: its runtime cannot share a process with a preload"
+		     " (and under TSan its malloc is the one that must see every reuse)");
 #endif
 }
 
