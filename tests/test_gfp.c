@@ -293,11 +293,22 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static LIST_HEAD(cache_pages);
 static unsigned long cache_count, scans, fs_refusals;
 
+/* The counters change under cache_lock; kswapd and the test read them without. */
+static unsigned long cache_read(unsigned long *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+static void cache_add(unsigned long *counter, long delta)
+{
+	__atomic_store_n(counter, *counter + (unsigned long)delta, __ATOMIC_RELAXED);
+}
+
 static unsigned long cache_count_objects(struct shrinker *s, struct shrink_control *sc)
 {
 	(void)s;
 	(void)sc;
-	return cache_count;
+	return cache_read(&cache_count);
 }
 
 static unsigned long cache_scan_objects(struct shrinker *s, struct shrink_control *sc)
@@ -306,9 +317,9 @@ static unsigned long cache_scan_objects(struct shrinker *s, struct shrink_contro
 
 	(void)s;
 	pthread_mutex_lock(&cache_lock);
-	scans++;
+	cache_add(&scans, 1);
 	if (!(sc->gfp_mask & __GFP_FS)) {
-		fs_refusals++;
+		cache_add(&fs_refusals, 1);
 		pthread_mutex_unlock(&cache_lock);
 		return SHRINK_STOP;
 	}
@@ -317,7 +328,7 @@ static unsigned long cache_scan_objects(struct shrinker *s, struct shrink_contro
 		list_del(&p->lru);
 		__free_page(p);
 		freed++;
-		cache_count--;
+		cache_add(&cache_count, -1);
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return freed;
@@ -338,17 +349,17 @@ Test(reclaim, shrinker_gives_memory_to_gfp_kernel)
 	while ((p = alloc_page(GFP_NOWAIT))) {
 		pthread_mutex_lock(&cache_lock);
 		list_add(&p->lru, &cache_pages);
-		cache_count++;
+		cache_add(&cache_count, 1);
 		pthread_mutex_unlock(&cache_lock);
 	}
-	unsigned long cached = cache_count;
+	unsigned long cached = cache_read(&cache_count);
 	for (int i = 0; i < 64; i++) {
 		p = alloc_page(GFP_KERNEL);
 		cr_assert_not_null(p, "GFP_KERNEL must reclaim from the shrinker");
 		list_add(&p->lru, &held);
 	}
-	cr_assert_gt(scans, 0);
-	cr_assert_lt(cache_count, cached);
+	cr_assert_gt(cache_read(&scans), 0);
+	cr_assert_lt(cache_read(&cache_count), cached);
 
 	/* Without __GFP_FS the shrinker refuses, and the scopes say so too. */
 	unsigned int nofs = memalloc_nofs_save();
@@ -359,7 +370,7 @@ Test(reclaim, shrinker_gives_memory_to_gfp_kernel)
 	cr_assert_eq(current_gfp_context(GFP_KERNEL) & (__GFP_FS | __GFP_IO), 0);
 	memalloc_noio_restore(noio);
 	shrink_slab(GFP_NOFS, 0, 0);
-	cr_assert_gt(fs_refusals, 0);
+	cr_assert_gt(cache_read(&fs_refusals), 0);
 
 	shrinker_free(s);
 	free_pages_bulk_list(&held);

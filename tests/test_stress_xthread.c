@@ -319,14 +319,20 @@ static struct {
 	void **objs;
 	long nr, max;
 	unsigned long shrunk;
+	bool frozen;		/* offers nothing to reclaim meanwhile */
 } rc;
+/* nr and shrunk change under the lock; kswapd and the test read them without. */
+#define rc_nr()		__atomic_load_n(&rc.nr, __ATOMIC_RELAXED)
+#define rc_shrunk()	__atomic_load_n(&rc.shrunk, __ATOMIC_RELAXED)
 static struct kmem_cache *rc_cache;
 
 static unsigned long rc_count(struct shrinker *s, struct shrink_control *sc)
 {
 	(void)s;
 	(void)sc;
-	return (unsigned long)__atomic_load_n(&rc.nr, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&rc.frozen, __ATOMIC_RELAXED))
+		return 0;
+	return (unsigned long)rc_nr();
 }
 
 static unsigned long rc_scan(struct shrinker *s, struct shrink_control *sc)
@@ -336,10 +342,11 @@ static unsigned long rc_scan(struct shrinker *s, struct shrink_control *sc)
 	(void)s;
 	pthread_mutex_lock(&rc.lock);
 	while (freed < sc->nr_to_scan && rc.nr > 0) {
-		kmem_cache_free(rc_cache, rc.objs[--rc.nr]);
+		__atomic_store_n(&rc.nr, rc.nr - 1, __ATOMIC_RELAXED);
+		kmem_cache_free(rc_cache, rc.objs[rc.nr]);
 		freed++;
 	}
-	rc.shrunk += freed;
+	__atomic_store_n(&rc.shrunk, rc.shrunk + freed, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&rc.lock);
 	/* Empty slabs go back to the page allocator now, as a reclaimer wants. */
 	kmem_cache_shrink(rc_cache);
@@ -349,14 +356,15 @@ static unsigned long rc_scan(struct shrinker *s, struct shrink_control *sc)
 /* Add up to @n objects to the reclaimable cache (fewer if it is full or memory runs out). */
 static void rc_fill(long n, gfp_t gfp)
 {
-	while (n-- > 0 && __atomic_load_n(&rc.nr, __ATOMIC_RELAXED) < rc.max) {
+	while (n-- > 0 && rc_nr() < rc.max) {
 		void *p = kmem_cache_alloc(rc_cache, gfp | __GFP_NOWARN);
 
 		if (!p)
 			return;
 		pthread_mutex_lock(&rc.lock);
 		if (rc.nr < rc.max) {
-			rc.objs[rc.nr++] = p;
+			rc.objs[rc.nr] = p;
+			__atomic_store_n(&rc.nr, rc.nr + 1, __ATOMIC_RELAXED);
 			p = NULL;
 		}
 		pthread_mutex_unlock(&rc.lock);
@@ -374,6 +382,7 @@ static struct shrinker *rc_setup(void)
 	rc.objs = calloc((size_t)rc.max, sizeof(void *));
 	rc.nr = 0;
 	rc.shrunk = 0;
+	rc.frozen = false;
 	rc_cache = kmem_cache_create("reclaimable", RECLAIM_OBJ, 0, SLAB_RECLAIM_ACCOUNT, NULL);
 	cr_assert_not_null(rc_cache);
 	struct shrinker *s = shrinker_alloc(0, "soak-reclaimer");
@@ -612,10 +621,13 @@ Test(xthread, oom_soak_on_64M)
 	 * First alone, so the promises can be checked exactly: the reclaimable
 	 * cache takes memory until GFP_NOWAIT is refused, then GFP_NOWAIT takes
 	 * pages until it is refused again.  No zone may be below min then; GFP_ATOMIC must still get
-	 * pages, and even it must leave part of the reserve.
+	 * pages, and even it must leave part of the reserve.  Meanwhile the cache offers nothing
+	 * to reclaim: what kswapd (woken by the exhaustion) would free would go to exhaust(),
+	 * the more of it the slower this thread runs, and the reclaimer is for __GFP_NOFAIL.
 	 */
 	rc_fill(rc.max, GFP_NOWAIT);
-	cr_assert_gt(rc.nr, 1000, "the reclaimable cache holds only %ld objects", rc.nr);
+	cr_assert_gt(rc_nr(), 1000, "the reclaimable cache holds only %ld objects", rc_nr());
+	__atomic_store_n(&rc.frozen, true, __ATOMIC_RELAXED);
 	int nowait = exhaust(GFP_NOWAIT);
 	check_zones_above_min("after GFP_NOWAIT was refused");
 	struct page *atomic = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
@@ -628,16 +640,17 @@ Test(xthread, oom_soak_on_64M)
 		cr_assert_geq(zone_page_state_snapshot(z, NR_FREE_PAGES), min_wmark_pages(z) / 4,
 			      "GFP_ATOMIC took zone %s below a quarter of min", z->name);
 	/* Now only the reclaimer can help: __GFP_NOFAIL must get its pages. */
-	unsigned long shrunk = rc.shrunk;
-	cr_assert_gt(rc.nr, 64 * 8, "kswapd left the reclaimer only %ld objects", rc.nr);
+	unsigned long shrunk = rc_shrunk();
+	cr_assert_gt(rc_nr(), 64 * 8, "kswapd left the reclaimer only %ld objects", rc_nr());
+	__atomic_store_n(&rc.frozen, false, __ATOMIC_RELAXED);
 	for (int i = 0; i < 64; i++) {
 		struct page *p = alloc_page(GFP_KERNEL | __GFP_NOFAIL);
 		cr_assert_not_null(p, "__GFP_NOFAIL returned NULL");
 		hold(p);
 	}
-	cr_assert_gt(rc.shrunk, shrunk, "the reclaimer was not asked");
+	cr_assert_gt(rc_shrunk(), shrunk, "the reclaimer was not asked");
 	cr_log_info("alone: %d GFP_NOWAIT pages, then %d GFP_ATOMIC; the reclaimer freed %lu objects",
-		    nowait, atomics + 1, rc.shrunk - shrunk);
+		    nowait, atomics + 1, rc_shrunk() - shrunk);
 	free_held();
 	cr_assert_eq(kmm_check(), 0);
 
@@ -684,7 +697,7 @@ Test(xthread, oom_soak_on_64M)
 			      z->name, lowest, min_wmark_pages(z));
 	}
 	cr_log_info("soak: %lu __GFP_NOFAIL, %lu GFP_NOWAIT failures, GFP_ATOMIC then %lu/%lu, "
-		    "%lu objects reclaimed", nofail, nowait_fail, atomic_ok, atomic_after, rc.shrunk);
+		    "%lu objects reclaimed", nofail, nowait_fail, atomic_ok, atomic_after, rc_shrunk());
 	if (problems) {
 		static char log[1 << 20];
 		kmm_dmesg(log, sizeof(log));
@@ -694,7 +707,7 @@ Test(xthread, oom_soak_on_64M)
 	}
 	cr_assert_eq(problems, 0, "kmm_check() found %lu problems during the soak", problems);
 	cr_assert_gt(nofail, 0);
-	cr_assert_gt(rc.shrunk, shrunk, "no reclaim during the soak");
+	cr_assert_gt(rc_shrunk(), shrunk, "no reclaim during the soak");
 	if (atomic_after)
 		cr_assert_gt(atomic_ok, 0, "GFP_ATOMIC never succeeded after a GFP_NOWAIT failure");
 	rc_teardown(s);
