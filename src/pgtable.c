@@ -491,7 +491,11 @@ static unsigned long count_tables(pteval_t *table, int level, unsigned long *pre
 		  "page-table page pfn %#lx (level %d) is not a live kernel table",
 		  page_to_pfn(page), level);
 	for (unsigned int i = 0; i < 512; i++) {
-		pteval_t e = table[i];
+		/*
+		 * Once, with an acquire: a vmap may be setting it (the tally is
+		 * then discarded), or publishing a table (entry_populate()).
+		 */
+		pteval_t e = smp_load_acquire(&table[i]);
 		if (!e)
 			continue;
 		if (level == 1)
@@ -518,8 +522,9 @@ void kmm_check_pgtable(void)
 	if (!swapper_pg_dir)
 		return;
 	for (unsigned int i = 0; i < PTRS_PER_PGD; i++)
-		if (swapper_pg_dir[i].pgd)
-			tables += count_tables(entry_table(swapper_pg_dir[i].pgd), top - 1, &present);
+		if (pgdp_get(&swapper_pg_dir[i]).pgd)
+			tables += count_tables(entry_table(pgdp_get(&swapper_pg_dir[i]).pgd), top - 1,
+					       &present);
 	KMM_CHECK(tables == (unsigned long)atomic_long_read(&nr_pgtable_pages),
 		  "page table has %lu table pages, %ld were allocated", tables,
 		  atomic_long_read(&nr_pgtable_pages));
