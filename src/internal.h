@@ -580,6 +580,7 @@ void kmm_fork_child_settle(void);
 /* --- task_stack.c: kernel stacks; kthread.c: kernel threads --- */
 int kstack_init(void);
 void kstack_exit(void);
+void kstack_drain_caches(void);
 /* @caller: for vmallocinfo; NULL: the function that called this one. */
 int __alloc_thread_stack_node(struct kmm_thread_stack *ts, int node, const void *caller);
 /* Free a live @ts; a corrupted end is reported as the calling thread's. */

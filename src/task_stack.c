@@ -126,6 +126,36 @@ void kstack_exit(void)
 	INIT_LIST_HEAD(&kstack_list);
 }
 
+static void take_cpu_stacks(int cpu, void *arg)
+{
+	struct vm_struct **out = arg;
+
+	for (int i = 0; i < NR_CACHED_STACKS; i++) {
+		out[i] = cached_stacks[cpu * NR_CACHED_STACKS + i];
+		cached_stacks[cpu * NR_CACHED_STACKS + i] = NULL;
+	}
+}
+
+/*
+ * Free every CPU's cached stacks, as Linux's free_vm_stack_cache() does for
+ * a CPU going offline: for whoever needs the counters exact (the fail-nth
+ * sweeps), since which CPU's cache a freed stack lands in is up to timing.
+ * Called preemptible.
+ */
+void kstack_drain_caches(void)
+{
+	if (!cached_stacks)
+		return;
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct vm_struct *vm[NR_CACHED_STACKS];
+
+		kmm_run_on_cpu((int)cpu, take_cpu_stacks, vm);
+		for (int i = 0; i < NR_CACHED_STACKS; i++)
+			if (vm[i])
+				vfree(vm[i]->addr);
+	}
+}
+
 /* A stack this CPU's cache holds, or NULL. */
 static struct vm_struct *take_cached_stack(void)
 {

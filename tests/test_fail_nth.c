@@ -70,6 +70,7 @@ static void settle(void)
 {
 	rcu_barrier();
 	kvfree_rcu_barrier();
+	kstack_drain_caches();	/* which CPU caches a freed stack is timing */
 	kmm_flush_deferred_vfree();
 	vm_unmap_aliases();
 	/* Every CPU slab and empty slab back to the page allocator. */
