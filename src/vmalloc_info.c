@@ -69,6 +69,7 @@ void show_vmallocinfo(FILE *f)
 static void check_area(const struct vmap_area *va, unsigned long *alloc_pages)
 {
 	const struct vm_struct *vm = va->vm;
+	unsigned long vm_flags;
 
 	if (!vm) {
 		KMM_CHECK(va->flags & VMAP_RAM, "busy vmap area 0x%lx-0x%lx has no vm_struct",
@@ -78,11 +79,17 @@ static void check_area(const struct vmap_area *va, unsigned long *alloc_pages)
 	KMM_CHECK((unsigned long)vm->addr == va->va_start && vm->size == va_size(va),
 		  "vm_struct %p-%#lx does not match its vmap area 0x%lx-0x%lx", vm->addr,
 		  (unsigned long)vm->addr + vm->size, va->va_start, va->va_end);
-	if (vm->flags & VM_ALLOC)
+	/*
+	 * One acquire load, pairing with the release that clears
+	 * VM_UNINITIALIZED in __vmalloc_node_range(): a check running beside
+	 * a vmalloc sees the area either unpublished or with its pages.
+	 */
+	vm_flags = __atomic_load_n(&vm->flags, __ATOMIC_ACQUIRE);
+	if (vm_flags & VM_ALLOC)
 		*alloc_pages += vm->nr_pages;
-	if ((vm->flags & VM_UNINITIALIZED) || (va->flags & VA_FREEING))
+	if ((vm_flags & VM_UNINITIALIZED) || (va->flags & VA_FREEING))
 		return;
-	if (vm->flags & VM_ALLOC)
+	if (vm_flags & VM_ALLOC)
 		KMM_CHECK(vm->nr_pages == get_vm_area_size(vm) >> PAGE_SHIFT,
 			  "vmalloc area %p: %u pages for %lu bytes", vm->addr, vm->nr_pages,
 			  get_vm_area_size(vm));
@@ -99,7 +106,7 @@ static void check_area(const struct vmap_area *va, unsigned long *alloc_pages)
 			break;
 		}
 	}
-	if (!(vm->flags & VM_NO_GUARD)) {
+	if (!(vm_flags & VM_NO_GUARD)) {
 		pte_t *ptep = kmm_lookup_pte(va->va_end - PAGE_SIZE);
 		KMM_CHECK(!ptep || !pte_present(ptep_get(ptep)),
 			  "vm area %p: its guard page at %#lx is mapped", vm->addr,
