@@ -82,6 +82,27 @@ int exhaust(gfp_t gfp)
 	return nr_held - before;
 }
 
+char *view(const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_eq(kmm_show(name, f), 0);
+	fclose(f);
+	return buf;
+}
+
+unsigned long meminfo_kb(const char *key)
+{
+	char *m = view("meminfo");
+	char *p = strstr(m, key);
+	cr_assert_not_null(p, "meminfo has no %s", key);
+	unsigned long v = strtoul(p + strlen(key), NULL, 10);
+	free(m);
+	return v;
+}
+
 char *fault_in_child(void (*touch)(void *), void *arg, int *sig)
 {
 	FILE *out = tmpfile();

@@ -28,6 +28,10 @@ unsigned long total_free(void);
  * what it printed (free() it) and set *@sig to the signal that ended it,
  * 0 for a normal exit, -1 for a non-zero exit.
  */
+/* A view's text as kmm_show() prints it (malloc'd); asserts the view exists. */
+char *view(const char *name);
+/* A /proc/meminfo field's value in kB; asserts the field exists. */
+unsigned long meminfo_kb(const char *key);
 char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
 void write_byte(void *p);
 void read_byte(void *p);

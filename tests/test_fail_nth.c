@@ -105,17 +105,6 @@ static struct snapshot snap(void)
 	return s;
 }
 
-static char *view_text(const char *view)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	kmm_show(view, f);
-	fclose(f);
-	return buf;
-}
-
 /* On a mismatch, the lines of @view that changed, to read in the log. */
 static void log_view_diff(const char *view, const char *before, const char *after)
 {
@@ -139,12 +128,12 @@ static char *base_slabinfo, *base_vmallocinfo, *base_meminfo;
 static void expect_same(const struct snapshot *a, const struct snapshot *b, const char *op, int n)
 {
 	if (a->free_pages != b->free_pages) {
-		char *mi = view_text("meminfo");
+		char *mi = view("meminfo");
 		log_view_diff("meminfo", base_meminfo, mi);
 		free(mi);
 	}
 	if (a->slab_objs != b->slab_objs || a->vmap_areas != b->vmap_areas) {
-		char *si = view_text("slabinfo"), *vi = view_text("vmallocinfo");
+		char *si = view("slabinfo"), *vi = view("vmallocinfo");
 		log_view_diff("slabinfo", base_slabinfo, si);
 		log_view_diff("vmallocinfo", base_vmallocinfo, vi);
 		free(si);
@@ -222,9 +211,9 @@ static void sweep(const struct op *op, enum pass pass)
 	free(base_slabinfo);
 	free(base_vmallocinfo);
 	free(base_meminfo);
-	base_meminfo = view_text("meminfo");
-	base_slabinfo = view_text("slabinfo");
-	base_vmallocinfo = view_text("vmallocinfo");
+	base_meminfo = view("meminfo");
+	base_slabinfo = view("slabinfo");
+	base_vmallocinfo = view("vmallocinfo");
 
 	for (n = 1; n <= MAX_N; n++) {
 		cr_assert_eq(kmm_fail_nth_write(n), 0);

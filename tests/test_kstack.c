@@ -15,27 +15,6 @@
 #include <unistd.h>
 #include "helpers.h"
 
-static char *view(const char *name)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_eq(kmm_show(name, f), 0);
-	fclose(f);
-	return buf;
-}
-
-static unsigned long meminfo_kb(const char *key)
-{
-	char *m = view("meminfo");
-	char *p = strstr(m, key);
-	cr_assert_not_null(p, "meminfo has no %s", key);
-	unsigned long v = strtoul(p + strlen(key), NULL, 10);
-	free(m);
-	return v;
-}
-
 static unsigned long node_kstack_kb(int nid)
 {
 	kmm_vmstat_fold_all();

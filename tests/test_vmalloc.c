@@ -15,27 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char *view(const char *name)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cr_assert_eq(kmm_show(name, f), 0);
-	fclose(f);
-	return buf;
-}
-
-static unsigned long meminfo_kb(const char *key)
-{
-	char *m = view("meminfo");
-	char *p = strstr(m, key);
-	cr_assert_not_null(p, "meminfo has no %s", key);
-	unsigned long v = strtoul(p + strlen(key), NULL, 10);
-	free(m);
-	return v;
-}
-
 Test(vmalloc, layout_x86_32)
 {
 	boot_or_die("arch=x86_32 mem=2G cpus=2");
