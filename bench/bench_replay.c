@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <kmm/kmm.h>
+#include "bench_time.h"
 #include "input.h"
 
 #ifndef TRACE_DIR_REL
@@ -47,18 +48,6 @@ static double clock_s(clockid_t id)
 
 static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 static double cpu(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* One measured thing: wall, this thread's CPU, the decoder's CPU. */
 struct sample { double wall[RUNS], cpu[RUNS], dec[RUNS]; };

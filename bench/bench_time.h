@@ -3,6 +3,7 @@
 #ifndef KMM_BENCH_TIME_H
 #define KMM_BENCH_TIME_H
 
+#include <stdlib.h>
 #include <time.h>
 
 static inline double now_ns(void)
@@ -24,6 +25,20 @@ static inline double best(void (*fn)(long), long iters, int reps)
 			b = t;
 	}
 	return b;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of @n samples (sorts @v in place). */
+static inline double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 #endif
