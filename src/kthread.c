@@ -150,7 +150,12 @@ static struct kthread *kthread_take(struct task_struct *task)
 
 	spin_lock(&kthreads_lock);
 	list_for_each_entry(k, &kthreads, list) {
-		if (k->task == task) {
+		/*
+		 * A kthread just created is listed before its thread
+		 * publishes its task (kthread_main()), which it does without
+		 * kthreads_lock: read the field in one access.
+		 */
+		if (READ_ONCE(k->task) == task) {
 			list_del(&k->list);
 			found = k;
 			break;
