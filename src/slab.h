@@ -27,8 +27,8 @@
  * States (see slub.c):
  *   frozen   the slab of one CPU: on no list; its free objects are the
  *            CPU's lockless freelist plus slab->freelist (frees from other
- *            CPUs, taken under the node's list_lock); inuse counts every
- *            object not on slab->freelist.
+ *            CPUs, pushed by slab_update_freelist() with no lock); inuse
+ *            counts every object not on slab->freelist.
  *   partial  on its node's partial list, some or all objects free.
  *   full     no free object, on no list (as SLUB without debugging).
  *   RCU      emptied slab of a SLAB_TYPESAFE_BY_RCU cache, waiting for a
@@ -70,7 +70,29 @@ SLAB_MATCH(page_type, __page_type);
 SLAB_MATCH(_refcount, __page_refcount);
 SLAB_MATCH(virtual, __page_virtual);
 _Static_assert(sizeof(struct slab) == sizeof(struct page), "struct slab is a struct page");
+/* freelist and counters are one 16-byte unit for slab_update_freelist(). */
+_Static_assert(offsetof(struct slab, counters) == offsetof(struct slab, freelist) + 8 &&
+	       offsetof(struct slab, freelist) % 16 == 0 && sizeof(struct page) % 16 == 0,
+	       "freelist and counters must be an aligned double word");
 #undef SLAB_MATCH
+
+/*
+ * Replace @slab's freelist and counters together if both are still
+ * @fl_old and @c_old, as Linux's slab_update_freelist(): one cmpxchg16b,
+ * a full barrier, so the free pointers written into the objects before it
+ * are seen by whoever takes the freelist after it.  Frees from any CPU and
+ * the owner's refill race on these two words with no lock between them.
+ */
+static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old,
+						 unsigned long c_old, void *fl_new,
+						 unsigned long c_new)
+{
+	typedef unsigned __int128 dword;
+	dword old = (dword)c_old << 64 | (unsigned long)fl_old;
+	dword new = (dword)c_new << 64 | (unsigned long)fl_new;
+
+	return __sync_bool_compare_and_swap((dword *)&slab->freelist, old, new);
+}
 
 /*
  * The per-CPU part: touched only by the CPU that owns it (preemption off).

@@ -27,9 +27,9 @@
  *     run, all outside any lock and before the pages are marked PageSlab;
  *   - frozen: it becomes one CPU's slab (c->slab).  That CPU allocates from
  *     c->freelist and frees to it with preemption disabled and no lock at
- *     all.  Frees from other CPUs go to slab->freelist under the node's
- *     list_lock (deferred, below); the owner takes them over when its own
- *     list runs dry;
+ *     all.  Frees from other CPUs go to slab->freelist with no lock
+ *     (deferred, below); the owner takes them over when its own list runs
+ *     dry;
  *   - partial: when the CPU moves on, a slab with free objects goes on its
  *     node's partial list, where the next CPU that needs a slab finds it;
  *   - full: no free object; on no list, found again by its first free;
@@ -40,15 +40,27 @@
  * The node keeps nr_slabs and total_objects; slabinfo and kmm_check() get
  * full/partial/empty from them and the lists.
  *
- * Deferred frees.  A free to a slab that is not this CPU's slab needs the
- * node's list_lock.  Frees come in runs (a batch of objects allocated
- * together is freed together, and they share slabs), so each CPU gathers
- * its frees to one such slab (defer_slab()) in a chain of their own, with
- * no lock, found by address as the CPU slab's objects are, and hands the
- * chain to the slab under one list_lock when a free to another slab comes,
- * or when its CPU's slabs are flushed (flush_all()).  Until then the
- * objects count as allocated (the slab's inuse), so the slab cannot empty
- * under them; the chain holds one slab per CPU and cache at most.
+ * Frees to a slab that is not this CPU's slab change its freelist and
+ * counters together, lock-free, by one 16-byte compare-and-swap
+ * (slab_update_freelist(), as Linux's __slab_free()).  The node's
+ * list_lock is taken only when the slab moves between lists: a full slab
+ * gets its first free back (onto the partial list), or an unfrozen slab
+ * empties (maybe back to the page allocator).  Whoever lists, unlists or
+ * freezes a slab holds the lock across its exchange, so under the lock a
+ * slab that is neither frozen nor full is on its node's partial list.
+ * The owner takes its frozen slab's remote frees with one exchange and no
+ * lock (get_freelist()); with none, the slab is full and on no list.
+ *
+ * Deferred frees.  Even lock-free, a free to another slab is an atomic
+ * exchange on a shared line.  Frees come in runs (a batch of objects
+ * allocated together is freed together, and they share slabs), so each
+ * CPU gathers its frees to one such slab (defer_slab()) in a chain of
+ * their own, with no lock, found by address as the CPU slab's objects
+ * are, and hands the chain to the slab in one exchange when a free to
+ * another slab comes, or when its CPU's slabs are flushed (flush_all()).
+ * Until then the objects count as allocated (the slab's inuse), so the
+ * slab cannot empty under them; the chain holds one slab per CPU and
+ * cache at most.
  *
  * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
  * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
@@ -795,32 +807,49 @@ static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 
 /*
  * Give @slab a chain of @nr of its objects, @head to @tail, linked by their
- * free pointers (the CPU's deferred frees), under the node's list_lock, and
- * move the slab between lists as its state changes.  In a section.
+ * free pointers (the CPU's deferred frees), as Linux's __slab_free(): one
+ * slab_update_freelist() with no lock while the slab keeps its place (a
+ * CPU's frozen slab, or a partial slab that stays partial), and under the
+ * node's list_lock, taken before the exchange, when the slab moves: full
+ * to partial, or empty and beyond min_partial to the page allocator.
+ * Every move of a slab between lists exchanges under that lock too, so
+ * who holds it sees a slab that is neither frozen nor full on the partial
+ * list.  In a section; never for a debug cache (free_to_partial_list()).
  */
 static void slab_free_chain(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
 			    unsigned int nr)
 {
-	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	struct kmem_cache_node *n = NULL;
+	struct slab old, new;
 	void *prior;
 
-	__spin_lock(&n->list_lock);
-	prior = slab->freelist;
-	if (unlikely(slab->inuse < nr)) {
-		/* More frees than objects in use: some object was freed twice. */
+	do {
+		prior = READ_ONCE(slab->freelist);
+		old.counters = READ_ONCE(slab->counters);
+		if (unlikely(old.inuse < nr)) {
+			/* More frees than objects in use: some object was freed twice. */
+			if (n)
+				__spin_unlock(&n->list_lock);
+			report_double_free(s, slab, head);
+			return;
+		}
+		set_freepointer(s, tail, prior);
+		new.counters = old.counters;
+		new.inuse -= nr;
+		if (!n && !old.frozen && (!prior || !new.inuse)) {
+			n = get_node(s, slab_nid(slab));
+			__spin_lock(&n->list_lock);
+		}
+	} while (!slab_update_freelist(slab, prior, old.counters, head, new.counters));
+
+	if (likely(!n))
+		return;
+	if (old.frozen) {
+		/* It became a CPU's slab while we took the lock: that CPU has it. */
 		__spin_unlock(&n->list_lock);
-		report_double_free(s, slab, head);
 		return;
 	}
-	set_freepointer(s, tail, prior);
-	slab->freelist = head;
-	slab->inuse -= nr;
-	if (slab->frozen) {
-		/* Another CPU's slab: it takes these frees over when it runs dry. */
-		__spin_unlock(&n->list_lock);
-		return;
-	}
-	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+	if (!new.inuse && n->nr_partial >= s->min_partial) {
 		if (prior)
 			remove_partial(n, slab);
 		__spin_unlock(&n->list_lock);
@@ -881,36 +910,64 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 		nr_free++;
 	}
 
+	/* Unfrozen and listed in one hold of the lock: see slab_free_chain(). */
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	struct slab old, new;
+	void *prior;
+
 	__spin_lock(&n->list_lock);
-	if (tail) {
-		set_freepointer(s, tail, slab->freelist);
-		slab->freelist = freelist;
-	}
-	slab->inuse -= nr_free;
-	slab->frozen = 0;
-	if (!slab->inuse && n->nr_partial >= s->min_partial) {
+	do {
+		prior = READ_ONCE(slab->freelist);
+		old.counters = READ_ONCE(slab->counters);
+		new.counters = old.counters;
+		if (tail)
+			set_freepointer(s, tail, prior);
+		new.inuse -= nr_free;
+		new.frozen = 0;
+	} while (!slab_update_freelist(slab, prior, old.counters, tail ? freelist : prior,
+				       new.counters));
+	if (!new.inuse && n->nr_partial >= s->min_partial) {
 		__spin_unlock(&n->list_lock);
 		discard_slab(s, slab);
 		return;
 	}
-	if (slab->freelist)
+	if (tail || prior)
 		add_partial(n, slab, tail != NULL);
 	__spin_unlock(&n->list_lock);
 }
 
-/* Take the frees other CPUs made to our slab; unfreeze it (full) if none. */
-static void *get_freelist(struct kmem_cache *s, struct slab *slab)
+/*
+ * Take the frees other CPUs made to our slab, with no lock; unfreeze it
+ * if there were none: a full slab on no list, which the next free lists.
+ */
+static void *get_freelist(struct slab *slab)
 {
-	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
+	struct slab old, new;
 	void *freelist;
 
-	__spin_lock(&n->list_lock);
-	freelist = slab->freelist;
-	slab->freelist = NULL;
-	slab->inuse = slab->objects;
-	slab->frozen = freelist != NULL;
-	__spin_unlock(&n->list_lock);
+	do {
+		freelist = READ_ONCE(slab->freelist);
+		old.counters = READ_ONCE(slab->counters);
+		new.counters = old.counters;
+		new.inuse = old.objects;
+		new.frozen = freelist != NULL;
+	} while (!slab_update_freelist(slab, freelist, old.counters, NULL, new.counters));
+	return freelist;
+}
+
+/* Freeze @slab, off every list, for this CPU: returns its freelist.  Under list_lock. */
+static void *freeze_slab(struct slab *slab)
+{
+	struct slab old, new;
+	void *freelist;
+
+	do {
+		freelist = READ_ONCE(slab->freelist);
+		old.counters = READ_ONCE(slab->counters);
+		new.counters = old.counters;
+		new.inuse = old.objects;
+		new.frozen = 1;
+	} while (!slab_update_freelist(slab, freelist, old.counters, NULL, new.counters));
 	return freelist;
 }
 
@@ -926,10 +983,7 @@ static struct slab *get_partial_node(struct kmem_cache_node *n, void **freelist)
 	if (!list_empty(&n->partial)) {
 		slab = list_first_entry(&n->partial, struct slab, slab_list);
 		remove_partial(n, slab);
-		*freelist = slab->freelist;
-		slab->freelist = NULL;
-		slab->inuse = slab->objects;
-		slab->frozen = 1;
+		*freelist = freeze_slab(slab);
 	}
 	__spin_unlock(&n->list_lock);
 	return slab;
@@ -987,7 +1041,7 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 		freelist = c->freelist;
 		if (freelist)
 			goto load_freelist;
-		freelist = get_freelist(s, slab);
+		freelist = get_freelist(slab);
 		if (freelist)
 			goto load_freelist;
 		cpu_slab_set(s, c, NULL);	/* full now: on no list */
@@ -1594,7 +1648,7 @@ static unsigned long free_empty_partials(struct kmem_cache *s, struct kmem_cache
 	__preempt_disable();
 	__spin_lock(&n->list_lock);
 	list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
-		if (slab->inuse) {
+		if (slab_inuse(slab)) {
 			if (nr_busy < ARRAY_SIZE(busy))
 				busy[nr_busy++] = slab;
 			continue;
@@ -1656,7 +1710,7 @@ static unsigned long empty_pages(struct kmem_cache_node *n)
 		return 0;
 	spin_lock(&n->list_lock);
 	list_for_each_entry(slab, &n->partial, slab_list)
-		if (!slab->inuse)
+		if (!slab_inuse(slab))
 			pages += 1UL << slab_order(slab);
 	spin_unlock(&n->list_lock);
 	return pages;
@@ -1708,8 +1762,10 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
 
 		spin_lock(&n->list_lock);
 		list_for_each_entry(slab, &n->partial, slab_list) {
-			nr_free += slab->objects - slab->inuse;
-			if (!slab->inuse)
+			unsigned int inuse = slab_inuse(slab);
+
+			nr_free += slab->objects - inuse;
+			if (!inuse)
 				sinfo->nr_empty++;
 		}
 		sinfo->nr_partial += n->nr_partial;
