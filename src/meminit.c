@@ -30,24 +30,14 @@ int kstrtobool(const char *val, bool *out)
 	return 0;
 }
 
-static int setup_init_on_alloc(const char *val)
-{
-	return kstrtobool(val, &init_on_alloc);
-}
-
-static int setup_init_on_free(const char *val)
-{
-	return kstrtobool(val, &init_on_free);
-}
-
 static void meminit_reset(void)
 {
 	init_on_alloc = false;
 	init_on_free = false;
 }
 
-kmm_param("init_on_alloc", setup_init_on_alloc, meminit_reset);
-kmm_param("init_on_free", setup_init_on_free, NULL);
+kmm_param_bool("init_on_alloc", init_on_alloc, meminit_reset);
+kmm_param_bool("init_on_free", init_on_free, NULL);
 
 /* The boot line Linux's report_meminit() prints. */
 void report_meminit(void)

@@ -53,24 +53,14 @@ static bool page_poison_param, debug_pagealloc_param;
 /* Serialises direct-map changes with turning debug_pagealloc off. */
 static spinlock_t kernel_map_lock;
 
-static int setup_page_poison(const char *val)
-{
-	return kstrtobool(val, &page_poison_param);
-}
-
-static int setup_debug_pagealloc(const char *val)
-{
-	return kstrtobool(val, &debug_pagealloc_param);
-}
-
 static void page_debug_reset(void)
 {
 	page_poison_param = false;
 	debug_pagealloc_param = false;
 }
 
-kmm_param("page_poison", setup_page_poison, page_debug_reset);
-kmm_param("debug_pagealloc", setup_debug_pagealloc, NULL);
+kmm_param_bool("page_poison", page_poison_param, page_debug_reset);
+kmm_param_bool("debug_pagealloc", debug_pagealloc_param, NULL);
 
 /* Boot, before the first page is freed to the allocator. */
 void mem_debugging_init(void)

@@ -18,4 +18,12 @@ struct kmm_param {
 	__attribute__((used, section("kmm_params"), aligned(sizeof(void *)))) = \
 	{ pname, psetup, preset }
 
+/* A parameter that sets the bool @var (kstrtobool()'s spellings: 1, on, y, ...). */
+#define kmm_param_bool(pname, var, preset)					\
+	static int __kmm_setup_##var(const char *val)				\
+	{									\
+		return kstrtobool(val, &(var));					\
+	}									\
+	kmm_param(pname, __kmm_setup_##var, preset)
+
 #endif /* KMM_PARAM_H */
