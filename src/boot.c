@@ -96,9 +96,21 @@ static int setup_window(u64 ram_end)
 {
 	u64 direct = kmm_cfg.arch == KMM_ARCH_X86_32 ? PFN_PHYS(max_low_pfn) : ram_end;
 
-	window_size = kmm_window_size(ram_end);
+	window_size = kmm_window_size(ram_end, 0);
 	/* VMALLOC_OFFSET alignment keeps the arch's alignments of the layout. */
 	window_base = plat_window_reserve(window_size, VMALLOC_OFFSET);
+	if (!window_base && kmm_cfg.arch == KMM_ARCH_X86_64 && !kmm_cfg.vmalloc_size &&
+	    kmm_vmalloc_default_size() > X86_64_FALLBACK_VMALLOC) {
+		/* Valgrind, or a ulimit -v: no room for Linux's size (pgtable.c). */
+		u64 want = window_size;
+		window_size = kmm_window_size(ram_end, X86_64_FALLBACK_VMALLOC);
+		window_base = plat_window_reserve(window_size, VMALLOC_OFFSET);
+		if (window_base)
+			pr_info("kmm: the host refused %llu GiB of address space for the kernel window: "
+				"vmalloc area of %llu GiB (vmalloc= sets it)\n",
+				(unsigned long long)(want >> 30),
+				(unsigned long long)(X86_64_FALLBACK_VMALLOC >> 30));
+	}
 	if (!window_base) {
 		pr_err("kmm: cannot reserve %zu MiB of address space for the kernel window\n",
 		       window_size >> 20);

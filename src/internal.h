@@ -526,7 +526,10 @@ void show_slabinfo(FILE *f);
 
 /* --- pgtable.c: the kernel address space's layout, page table, host MMU --- */
 #include <kmm/pgtable.h>
-u64 kmm_window_size(u64 ram_end);
+u64 kmm_window_size(u64 ram_end, u64 vmalloc_size);
+pte_t *kmm_lookup_pte_table(unsigned long addr, unsigned long *next);
+/* What x86_64 boots with when the host refuses the default's reservation. */
+#define X86_64_FALLBACK_VMALLOC	(32ULL << 30)
 u64 kmm_vmalloc_default_size(void);
 int pgtable_init(unsigned long base, u64 size, u64 ram_end);
 int pgtable_late_init(void);

@@ -21,9 +21,16 @@
  *   x86_64
  *     PAGE_OFFSET                  direct map of all RAM (to a GiB boundary)
  *     + 1 GiB hole
- *     VMALLOC_START                vmalloc area (vmalloc=, default 32 GiB;
- *     VMALLOC_END                  Linux's 32 TiB do not fit Valgrind's
- *                                  address space)
+ *     VMALLOC_START                vmalloc area: vmalloc=, or Linux's 32 TiB
+ *     VMALLOC_END                  of 4-level paging (see below)
+ *
+ *   The window is one PROT_NONE reservation, so 32 TiB cost one host
+ *   mapping and no memory; page tables exist only where something is
+ *   mapped, and walks over the area skip the empty levels.  Two hosts
+ *   refuse such a reservation: ThreadSanitizer ends a process whose mmap()
+ *   lands outside its application ranges (a few TiB), so its builds
+ *   default to 32 GiB; Valgrind's address space manager (and a ulimit -v)
+ *   fails the mmap(), and boot falls back to 32 GiB, saying so.
  *
  * The page table.  swapper_pg_dir is host memory, as Linux's is part of the
  * kernel image; the tables below it are pages from the page allocator
@@ -76,7 +83,11 @@ static void vmap_writer_exit(void)
 
 #define X86_32_VIRT_BASE	0xC0000000UL	/* __PAGE_OFFSET of a 3G/1G split */
 #define X86_32_PGDIR_SHIFT	21		/* PAE's pmd level is the top here */
-#define X86_64_DEFAULT_VMALLOC	(32UL << 30)
+#ifdef KMM_TSAN
+#define X86_64_DEFAULT_VMALLOC	X86_64_FALLBACK_VMALLOC
+#else
+#define X86_64_DEFAULT_VMALLOC	(32UL << 40)	/* Linux's VMALLOC_SIZE_TB, 4 levels */
+#endif
 /* Host mappings kept free for the program the library runs in. */
 #define HOST_MAP_SLACK		1024
 
@@ -90,14 +101,17 @@ u64 kmm_vmalloc_default_size(void)
 	return arch_is_32() ? 128 * SZ_1M : X86_64_DEFAULT_VMALLOC;
 }
 
-/* The window's size for the arch, given RAM's end (boot.c reserves it). */
-u64 kmm_window_size(u64 ram_end)
+/*
+ * The window's size for the arch, given RAM's end and the vmalloc area's
+ * size on x86_64 (0: vmalloc= or the default).  boot.c reserves it.
+ */
+u64 kmm_window_size(u64 ram_end, u64 vmalloc_size)
 {
 	if (arch_is_32())
 		return SZ_1G;
-	u64 vsize = kmm_cfg.vmalloc_size ? ALIGN(kmm_cfg.vmalloc_size, (u64)PMD_SIZE)
-					  : X86_64_DEFAULT_VMALLOC;
-	return ALIGN(ram_end, (u64)SZ_1G) + SZ_1G + vsize;
+	u64 vsize = vmalloc_size ? vmalloc_size
+		  : kmm_cfg.vmalloc_size ? kmm_cfg.vmalloc_size : X86_64_DEFAULT_VMALLOC;
+	return ALIGN(ram_end, (u64)SZ_1G) + SZ_1G + ALIGN(vsize, (u64)PMD_SIZE);
 }
 
 /* The layout of a window at @base of @size; high_memory is set. */
@@ -165,6 +179,39 @@ pmd_t *pmd_offset(pud_t *pud, unsigned long addr)
 pte_t *pte_offset_kernel(pmd_t *pmd, unsigned long addr)
 {
 	return (pte_t *)entry_table(pmdp_get(pmd).pmd) + ((addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1));
+}
+
+/*
+ * The PTE table that maps the PMD-sized span at @addr, or NULL; *@next is
+ * where the next table may begin: the next span, or past the whole span of
+ * a missing upper table, so a walk over a sparse range skips it.
+ */
+pte_t *kmm_lookup_pte_table(unsigned long addr, unsigned long *next)
+{
+	unsigned long span = PMD_SIZE;
+	pte_t *table = NULL;
+
+	addr &= PMD_MASK;
+	if (swapper_pg_dir) {
+		pgd_t *pgd = pgd_offset_k(addr);
+		bool four = kmm_pgtable_levels == 4;
+		if (pgd_none(pgdp_get(pgd))) {
+			if (four)
+				span = 1UL << PGDIR_SHIFT_X86_64;
+		} else {
+			pud_t *pud = pud_offset(pgd, addr);
+			if (pud_none(pudp_get(pud))) {
+				if (four)
+					span = 1UL << PUD_SHIFT;
+			} else {
+				pmd_t *pmd = pmd_offset(pud, addr);
+				if (!pmd_none(pmdp_get(pmd)))
+					table = pte_offset_kernel(pmd, addr);
+			}
+		}
+	}
+	*next = (addr & ~(span - 1)) + span;
+	return table;
 }
 
 pte_t *kmm_lookup_pte(unsigned long addr)

@@ -117,8 +117,8 @@ static void check_area(const struct vmap_area *va, unsigned long *alloc_pages)
 /* No present entry in the vmalloc range outside a busy area. */
 static void check_no_orphan_entries(void)
 {
-	for (unsigned long a = VMALLOC_START & PMD_MASK; a < VMALLOC_END; a += PMD_SIZE) {
-		pte_t *table = kmm_lookup_pte(a);
+	for (unsigned long a = VMALLOC_START & PMD_MASK, next; a < VMALLOC_END; a = next) {
+		pte_t *table = kmm_lookup_pte_table(a, &next);
 		if (!table)
 			continue;
 		for (unsigned int i = 0; i < PTRS_PER_PTE; i++) {

@@ -95,7 +95,9 @@ static void legend_box(cairo_t *cr, double x, double y, struct rgb c, const char
 
 static void human(char *buf, size_t n, unsigned long long bytes)
 {
-	if (bytes >= (1ULL << 30) && !(bytes % (1ULL << 30)))
+	if (bytes >= (1ULL << 40) && !(bytes % (1ULL << 40)))
+		snprintf(buf, n, "%llu TiB", bytes >> 40);
+	else if (bytes >= (1ULL << 30) && !(bytes % (1ULL << 30)))
 		snprintf(buf, n, "%llu GiB", bytes >> 30);
 	else if (bytes >= (1ULL << 20))
 		snprintf(buf, n, "%.1f MiB", (double)bytes / (1 << 20));
@@ -360,17 +362,37 @@ static int draw_kernel_vm(struct picture *pic)
 	if (x86_32)
 		mark(cr, x0 + sx * (double)(PKMAP_BASE - lo) - 330, y + h + 60, "PKMAP_BASE", PKMAP_BASE);
 
-	/* Row 2: the vmalloc area, enlarged. */
+	/*
+	 * Row 2: the vmalloc area, enlarged.  Areas are placed lowest address
+	 * first, so on x86_64 they all sit near its start, each a hairline in
+	 * 32 TiB: show the smallest power-of-two start that holds them all.
+	 */
 	double y2 = 200;
-	human(sz, sizeof(sz), VMALLOC_END - VMALLOC_START);
-	char l2[160];
-	snprintf(l2, sizeof(l2), "The vmalloc area enlarged: 0x%lx-0x%lx (%s), %d areas; each "
-		 "area's guard page in red", VMALLOC_START, VMALLOC_END, sz, n);
+	unsigned long vs = VMALLOC_START, total = VMALLOC_END - VMALLOC_START + 1, used = 0;
+	for (int i = 0; i < n; i++)
+		used = max(used, va[i].end - vs);
+	unsigned long shown = total;
+	if (!x86_32) {
+		unsigned long s = 16UL << 20;
+		while (s < used)
+			s <<= 1;
+		shown = min(s, total);
+	}
+	char l2[240], of[80] = "";
+	human(sz, sizeof(sz), shown);
+	if (shown < total) {
+		char all[32];
+		human(all, sizeof(all), total);
+		snprintf(of, sizeof(of), "'s first %s of %s", sz, all);
+	} else {
+		snprintf(of, sizeof(of), " (%s)", sz);
+	}
+	snprintf(l2, sizeof(l2), "The vmalloc area%s, enlarged: from 0x%lx, %d areas; each "
+		 "area's guard page in red", of, vs, n);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	text(cr, 10, y2 - 10, 12, l2);
-	seg(cr, x0, w, y2, h, VMALLOC_START, VMALLOC_END, VMALLOC_START, VMALLOC_END,
-	    (struct rgb){ 225, 235, 250 }, 0);
-	draw_areas(cr, x0, w, y2, h, VMALLOC_START, VMALLOC_END, va, n, 1);
+	seg(cr, x0, w, y2, h, vs, vs + shown, vs, vs + shown, (struct rgb){ 225, 235, 250 }, 0);
+	draw_areas(cr, x0, w, y2, h, vs, vs + shown, va, n, 1);
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_rectangle(cr, x0 + 0.5, y2 + 0.5, w, h);
 	cairo_stroke(cr);
