@@ -290,16 +290,22 @@ static bool usable(size_t w, size_t a)
 	       samples[w][a].n > 0;
 }
 
+/* The allocators present, as a table's header row, each @width wide. */
+static void print_names(int width)
+{
+	for (size_t a = 0; a < NR_ALLOCS; a++)
+		if (allocs[a].present)
+			printf(" %*s", width, allocs[a].name);
+	printf("\n");
+}
+
 static void print_ratios(size_t base)
 {
 	double lt[NR_ALLOCS] = { 0 }, lr[NR_ALLOCS] = { 0 };
 	int nt[NR_ALLOCS] = { 0 };
 
 	printf("\nratios to %s (time  rss; below 1 is better)\n%-14s", allocs[base].name, "");
-	for (size_t a = 0; a < NR_ALLOCS; a++)
-		if (allocs[a].present)
-			printf(" %13s", allocs[a].name);
-	printf("\n");
+	print_names(13);
 	for (size_t w = 0; w < NR_WORKLOADS; w++) {
 		if (!workloads[w].present)
 			continue;
@@ -337,10 +343,7 @@ static void print_medians(void)
 {
 	printf("\nmedians of %d runs (%s seconds, peak RSS MiB)\n%-14s", reps,
 	       wall ? "elapsed" : "CPU", "");
-	for (size_t a = 0; a < NR_ALLOCS; a++)
-		if (allocs[a].present)
-			printf(" %15s", allocs[a].name);
-	printf("\n");
+	print_names(15);
 	for (size_t w = 0; w < NR_WORKLOADS; w++) {
 		if (!workloads[w].present)
 			continue;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,4 +221,34 @@ void expect_same_footprint(const struct host_footprint *base, const struct host_
 		     what, base->host_bytes, now->host_bytes);
 	cr_expect_eq(now->ram_maps, base->ram_maps, "%s: mappings of the RAM file %ld -> %ld", what,
 		     base->ram_maps, now->ram_maps);
+}
+
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char first_error_text[512];
+static unsigned long nr_errors;
+
+void test_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&error_lock);
+	if (!nr_errors++) {
+		va_start(ap, fmt);
+		vsnprintf(first_error_text, sizeof(first_error_text), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&error_lock);
+}
+
+unsigned long error_count(void)
+{
+	pthread_mutex_lock(&error_lock);
+	unsigned long n = nr_errors;
+	pthread_mutex_unlock(&error_lock);
+	return n;
+}
+
+const char *first_error(void)
+{
+	return first_error_text;
 }

@@ -61,6 +61,24 @@ struct host_footprint host_footprint(void);
 void expect_same_footprint(const struct host_footprint *base, const struct host_footprint *now,
 			   const char *what);
 
+/* A small deterministic PRNG (xorshift64*) with its state in *@s: a failure can be replayed. */
+static inline u64 xorshift(u64 *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * From any thread: count an error, keep the first one's text.  Worker
+ * threads cannot assert (Criterion's asserts end the calling thread's
+ * test); the test asserts error_count() == 0 when they are done.
+ */
+__attribute__((format(printf, 1, 2))) void test_error(const char *fmt, ...);
+unsigned long error_count(void);
+const char *first_error(void);
+
 #define MAX_HELD 32768
 extern struct page *held[MAX_HELD];
 extern int nr_held;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "helpers.h"
 
-/* A small deterministic PRNG (xorshift64*), so a failure can be replayed. */
+/* The tests' PRNG (helpers.h), one stream, so a failure can be replayed. */
 static u64 rng_state;
 
 static void rng_seed(u64 seed)
@@ -19,10 +19,7 @@ static void rng_seed(u64 seed)
 
 static u64 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return xorshift(&rng_state);
 }
 
 static struct zone *zone_of(enum zone_type zt)

@@ -11,7 +11,6 @@
  * (Criterion's assertions belong to the test's own thread).
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,32 +32,6 @@ static pthread_mutex_t mailbox_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct alloc mailbox[MAILBOX];
 static int mailbox_nr;
 static unsigned long handed_over, freed_foreign;
-
-static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
-static char first_error[512];
-static unsigned long nr_errors;
-
-__attribute__((format(printf, 1, 2)))
-static void error(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&error_lock);
-	if (!nr_errors++) {
-		va_start(ap, fmt);
-		vsnprintf(first_error, sizeof(first_error), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&error_lock);
-}
-
-static u64 xorshift(u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
 
 static const gfp_t stress_gfps[] = {
 	GFP_KERNEL,
@@ -92,12 +65,12 @@ static void verify(const struct alloc *a, const char *when)
 	const u64 *w = page_address(a->page);
 
 	if (!w) {
-		error("%s: pfn %#lx lost its address", when, page_to_pfn(a->page));
+		test_error("%s: pfn %#lx lost its address", when, page_to_pfn(a->page));
 		return;
 	}
 	for (unsigned long i = 0; i < words; i++) {
 		if (w[i] != a->tag + i) {
-			error("%s: pfn %#lx order %u word %lu is %#llx, expected %#llx", when,
+			test_error("%s: pfn %#lx order %u word %lu is %#llx, expected %#llx", when,
 			      page_to_pfn(a->page), a->order, i, (unsigned long long)w[i],
 			      (unsigned long long)(a->tag + i));
 			return;
@@ -109,7 +82,7 @@ static void release(struct alloc *a, const char *who)
 {
 	verify(a, who);
 	if (page_count(a->page) != 1)
-		error("%s: pfn %#lx has count %d before its free", who, page_to_pfn(a->page),
+		test_error("%s: pfn %#lx has count %d before its free", who, page_to_pfn(a->page),
 		      page_count(a->page));
 	if ((a->order & 1) && PageHead(a->page))
 		put_page(a->page + (1UL << a->order) - 1);	/* through a tail */
@@ -131,12 +104,12 @@ static void check_bound_cpu(struct worker *w)
 	int cpu = get_cpu();
 
 	if (cpu != w->bind || smp_processor_id() != w->bind || !in_atomic())
-		error("thread %d bound to CPU %d runs on %d (smp_processor_id %d)", w->id,
+		test_error("thread %d bound to CPU %d runs on %d (smp_processor_id %d)", w->id,
 		      w->bind, cpu, smp_processor_id());
 	/* An atomic allocation inside the section stays on this CPU. */
 	struct page *p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
 	if (smp_processor_id() != cpu)
-		error("thread %d changed CPU inside get_cpu()", w->id);
+		test_error("thread %d changed CPU inside get_cpu()", w->id);
 	put_cpu();
 	if (p)
 		__free_page(p);
@@ -151,7 +124,7 @@ static void do_alloc(struct worker *w)
 	if (!page) {
 		w->failures++;
 		if (!(gfp & (__GFP_NOWARN)))
-			error("thread %d: order %u gfp %#x failed", w->id, order, gfp);
+			test_error("thread %d: order %u gfp %#x failed", w->id, order, gfp);
 		return;
 	}
 	w->allocs++;
@@ -160,17 +133,17 @@ static void do_alloc(struct worker *w)
 	a->order = order;
 	a->tag = 0;
 	if (page_count(page) != 1 || PageBuddy(page))
-		error("thread %d: new pfn %#lx count %d buddy %d", w->id, page_to_pfn(page),
+		test_error("thread %d: new pfn %#lx count %d buddy %d", w->id, page_to_pfn(page),
 		      page_count(page), PageBuddy(page));
 	if ((gfp & __GFP_COMP) && order && compound_order(page) != order)
-		error("thread %d: compound order %u, asked %u", w->id, compound_order(page), order);
+		test_error("thread %d: compound order %u, asked %u", w->id, compound_order(page), order);
 	if (PageHighMem(page))
 		return;		/* no address to write through */
 	if (gfp & __GFP_ZERO) {
 		const u64 *z = page_address(page);
 		for (unsigned long i = 0; i < (PAGE_SIZE << order) / sizeof(u64); i++)
 			if (z[i]) {
-				error("thread %d: __GFP_ZERO pfn %#lx word %lu is %#llx", w->id,
+				test_error("thread %d: __GFP_ZERO pfn %#lx word %lu is %#llx", w->id,
 				      page_to_pfn(page), i, (unsigned long long)z[i]);
 				break;
 			}
@@ -222,7 +195,7 @@ static void *stress_thread(void *arg)
 	struct worker *w = arg;
 
 	if (w->bind >= 0 && kmm_bind_cpu(w->bind))
-		error("thread %d: kmm_bind_cpu(%d) failed", w->id, w->bind);
+		test_error("thread %d: kmm_bind_cpu(%d) failed", w->id, w->bind);
 	for (int op = 0; op < OPS; op++) {
 		u64 r = xorshift(&w->seed) % 16;
 
@@ -270,7 +243,7 @@ static void run_stress(const char *cmdline, u64 seed)
 		release(&mailbox[--mailbox_nr], "final free");
 		frees++;
 	}
-	cr_assert_eq(nr_errors, 0, "%lu errors, the first: %s", nr_errors, first_error);
+	cr_assert_eq(error_count(), 0, "%lu errors, the first: %s", error_count(), first_error());
 	cr_assert_eq(frees, allocs, "%lu allocations, %lu frees", allocs, frees);
 	cr_assert_gt(allocs, NR_THREADS * OPS / 4, "only %lu allocations", allocs);
 	cr_assert_gt(freed_foreign, 0, "no allocation was freed by another thread");
@@ -335,7 +308,7 @@ Test(stress, kmm_check_while_threads_allocate)
 	pthread_join(checker, NULL);
 	while (mailbox_nr)
 		release(&mailbox[--mailbox_nr], "final free");
-	cr_assert_eq(nr_errors, 0, "%lu errors, the first: %s", nr_errors, first_error);
+	cr_assert_eq(error_count(), 0, "%lu errors, the first: %s", error_count(), first_error());
 	cr_assert_eq(problems, 0, "kmm_check() found %lu problems while threads ran", problems);
 	cr_assert_eq(total_free(), before);
 	check_and_shutdown();

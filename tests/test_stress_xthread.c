@@ -24,42 +24,15 @@
  * assertions belong to that thread).
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "helpers.h"
 
-static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
-static char first_error[512];
-static unsigned long nr_errors;
-
-__attribute__((format(printf, 1, 2)))
-static void error(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&error_lock);
-	if (!nr_errors++) {
-		va_start(ap, fmt);
-		vsnprintf(first_error, sizeof(first_error), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&error_lock);
-}
-
-static u64 xorshift(u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
 static void assert_no_reports(void)
 {
-	cr_assert_eq(nr_errors, 0, "%lu errors, the first: %s", nr_errors, first_error);
+	cr_assert_eq(error_count(), 0, "%lu errors, the first: %s", error_count(), first_error());
 	cr_assert_eq(kmm_report_count(KMM_REPORT_BAD_PAGE), 0);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_BAD_FREE), 0);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
@@ -137,7 +110,7 @@ static void item_check(const struct item *it, const char *who)
 		ok = item_check_range(it->ptr, it->size, it->tag);
 	}
 	if (!ok)
-		error("%s: kind %d object %p (%zu bytes, tag %#llx, %d hops) lost its pattern", who,
+		test_error("%s: kind %d object %p (%zu bytes, tag %#llx, %d hops) lost its pattern", who,
 		      it->kind, it->ptr, it->size, (unsigned long long)it->tag, it->hops);
 }
 
@@ -412,7 +385,7 @@ static void check_zones_above_min(const char *when)
 		unsigned long free = zone_page_state_snapshot(z, NR_FREE_PAGES);
 
 		if (free < min_wmark_pages(z))
-			error("%s: zone %s has %lu free pages, below its min watermark %lu", when,
+			test_error("%s: zone %s has %lu free pages, below its min watermark %lu", when,
 			      z->name, free, min_wmark_pages(z));
 	}
 }
@@ -482,7 +455,7 @@ static void soak_check(const struct soak_worker *w, const struct soak_item *it)
 
 	soak_span(it, &head, &tail);
 	if (!item_check_range(b, head, it->tag) || !item_check_range(b + tail, it->size - tail, ~it->tag))
-		error("thread %d: a %s of %zu bytes was written by someone else", w->id,
+		test_error("thread %d: a %s of %zu bytes was written by someone else", w->id,
 		      it->kind == SOAK_PAGES ? "page block" : it->kind == SOAK_KMALLOC ? "kmalloc object"
 		      : "vmalloc area", it->size);
 }
@@ -515,7 +488,7 @@ static bool soak_get(struct soak_worker *w, struct soak_item *it, gfp_t gfp)
 	if (nofail) {
 		w->nofail++;
 		if (!it->p)
-			error("thread %d: __GFP_NOFAIL returned NULL (%s)", w->id,
+			test_error("thread %d: __GFP_NOFAIL returned NULL (%s)", w->id,
 			      it->kind == SOAK_PAGES ? "pages" : it->kind == SOAK_KMALLOC ? "kmalloc" : "vmalloc");
 	}
 	return it->p != NULL;

@@ -279,18 +279,7 @@ int cmd_replay(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if (looks_like_param(argv[i])) {
-			if (session_add_param(&s, argv[i]))
-				die_usage(s.cmd, "the command line is too long");
-		} else if (!trace) {
-			trace = argv[i];
-		} else {
-			die_usage(s.cmd, "one trace at a time ('%s' and '%s')", trace, argv[i]);
-		}
-	}
-	if (!trace)
-		die_usage(s.cmd, "no trace given");
+	trace = session_args(&s, argc, argv, optind, "trace");
 	if (bar < 0)
 		bar = isatty(STDERR_FILENO);
 

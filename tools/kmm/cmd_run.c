@@ -196,18 +196,7 @@ int cmd_run(int argc, char **argv)
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	for (int i = optind; i < argc; i++) {
-		if (looks_like_param(argv[i])) {
-			if (session_add_param(&s, argv[i]))
-				die_usage(s.cmd, "the command line is too long");
-		} else if (!scenario) {
-			scenario = argv[i];
-		} else {
-			die_usage(s.cmd, "one scenario at a time ('%s' and '%s')", scenario, argv[i]);
-		}
-	}
-	if (!scenario)
-		die_usage(s.cmd, "no scenario given");
+	scenario = session_args(&s, argc, argv, optind, "scenario");
 	bool mixed = !strcmp(scenario, "mixed");
 	const struct workload *wl = mixed ? NULL : find_workload(scenario);
 	if (!mixed && !wl)

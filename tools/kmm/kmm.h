@@ -40,6 +40,12 @@ int session_add_param(struct session *s, const char *word);
 int session_set_views(struct session *s, const char *list);
 bool is_view_name(const char *name);
 bool looks_like_param(const char *word);
+/*
+ * The words from @first on: machine parameters go to the command line, and
+ * the one other word (the @what: "trace", "scenario") is returned; none, or
+ * two, is a usage error.
+ */
+const char *session_args(struct session *s, int argc, char **argv, int first, const char *what);
 /* Boot, printing the log on failure.  Return: 0 or an exit code. */
 int session_boot(struct session *s);
 /* A view as text (malloc'ed), or NULL for an unknown one. */

@@ -22,6 +22,25 @@ int session_add_param(struct session *s, const char *word)
 	return 0;
 }
 
+const char *session_args(struct session *s, int argc, char **argv, int first, const char *what)
+{
+	const char *arg = NULL;
+
+	for (int i = first; i < argc; i++) {
+		if (looks_like_param(argv[i])) {
+			if (session_add_param(s, argv[i]))
+				die_usage(s->cmd, "the command line is too long");
+		} else if (!arg) {
+			arg = argv[i];
+		} else {
+			die_usage(s->cmd, "one %s at a time ('%s' and '%s')", what, arg, argv[i]);
+		}
+	}
+	if (!arg)
+		die_usage(s->cmd, "no %s given", what);
+	return arg;
+}
+
 bool is_view_name(const char *name)
 {
 	for (const char *const *v = kmm_view_names(); *v; v++)
