@@ -51,11 +51,12 @@
 __thread struct task_struct kmm_current_task
 	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1 };
 
+/* Its thread writes @active on every section: a line pair of its own. */
 struct task_slot {
 	unsigned int active;
 	unsigned int gen;
 	unsigned int used;
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;
 
 static struct task_slot task_slots[MAX_TASK_SLOTS];
 static unsigned int early_active;

@@ -133,7 +133,7 @@ struct kmm_cpu {
 	};
 	int id;
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */
 
 extern struct kmm_cpu *kmm_cpus;
 extern unsigned int kmm_cpu_gen;

@@ -368,10 +368,10 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 		for (int t = 0; t < MIGRATE_TYPES; t++)
 			INIT_LIST_HEAD(&zone->free_area[o].free_list[t]);
 	zone->per_cpu_pageset = memblock_alloc_try_nid(sizeof(struct per_cpu_pages) * nr_cpu_ids,
-						       64, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
+						       KMM_CACHELINE_PAIR_BYTES, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
 						       pgdat->node_id);
 	zone->per_cpu_zonestats = memblock_alloc_try_nid(sizeof(struct per_cpu_zonestat) * nr_cpu_ids,
-							 64, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
+							 KMM_CACHELINE_PAIR_BYTES, 0, MEMBLOCK_ALLOC_ACCESSIBLE,
 							 pgdat->node_id);
 	if (!zone->per_cpu_pageset || !zone->per_cpu_zonestats)
 		return -ENOMEM;
@@ -429,7 +429,7 @@ static int node_init(int nid, const unsigned long *limit)
 	pgdat->node_spanned_pages = e - s;
 	pgdat->node_present_pages = present_pages_in(nid, s, e);
 	pgdat->per_cpu_nodestats = memblock_alloc_try_nid(sizeof(struct per_cpu_nodestat) * nr_cpu_ids,
-							  64, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid);
+							  KMM_CACHELINE_PAIR_BYTES, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid);
 	if (!pgdat->per_cpu_nodestats)
 		return -ENOMEM;
 	pr_info("Initmem setup node %d [mem 0x%016llx-0x%016llx]\n", nid,

@@ -99,7 +99,7 @@ struct per_cpu_pages {
 	 */
 	unsigned long fast_allocs;
 	unsigned long fast_frees;
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;	/* one per CPU, side by side */
 
 #define PCPF_PREV_FREE_HIGH_ORDER	0x01	/* the last free was of a high order */
 #define PCPF_FREE_HIGH_BATCH		0x02	/* the CPU's cache holds > 3 batches */
@@ -109,12 +109,12 @@ struct per_cpu_zonestat {
 	s8 vm_stat_diff[NR_VM_ZONE_STAT_ITEMS];
 	s8 stat_threshold;
 	unsigned long vm_numa_event[NR_VM_NUMA_EVENT_ITEMS];
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;	/* one per CPU, side by side */
 
 struct per_cpu_nodestat {
 	s8 stat_threshold;
 	s8 vm_node_stat_diff[NR_VM_NODE_STAT_ITEMS];
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;	/* one per CPU, side by side */
 
 struct pglist_data;
 

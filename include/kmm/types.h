@@ -32,6 +32,15 @@ typedef unsigned int gfp_t;
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __cacheline_aligned __attribute__((aligned(64)))
 #define ____cacheline_aligned __attribute__((aligned(64)))
+/*
+ * Two cache lines.  Intel's L2 fetches lines in aligned 128-byte pairs
+ * (the adjacent-line prefetcher), so two CPUs writing the two halves of a
+ * pair trade it back and forth as if they shared one line.  Arrays with
+ * one element per CPU or per thread that their owner writes on a fast path
+ * are aligned to this, as Linux keeps per-CPU areas far apart.
+ */
+#define ____cacheline_pair_aligned __attribute__((aligned(128)))
+#define KMM_CACHELINE_PAIR_BYTES 128
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define __must_check __attribute__((warn_unused_result))
