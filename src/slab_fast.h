@@ -18,11 +18,12 @@
 
 /*
  * The kmalloc cache each CPU allocated from last, for kfree()'s first
- * guess (slub.c); a line per CPU, as its owner writes it on every kmalloc.
+ * guess (slub.c); a line pair per CPU, as its owner writes it on every
+ * kmalloc.
  */
 struct kmalloc_hint {
 	struct kmem_cache *s;
-} ____cacheline_aligned;
+} ____cacheline_pair_aligned;
 extern struct kmalloc_hint kmalloc_hint[NR_CPUS];
 
 /* The slow halves, out of line in slub.c. */
