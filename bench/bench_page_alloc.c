@@ -8,10 +8,11 @@
  *   order-0 alloc_pages + __free_pages through the per-CPU lists
  *   alloc_pages_bulk, per page
  *   order-3 with the per-CPU lists off: a split on allocation, a merge on free
- *   two threads on two CPUs against one
+ *   two threads on two CPUs against one, beside the same for two peers
  *   boot + shutdown of mem=16G, and of mem=1T with its peak RSS (in a child)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,24 +90,135 @@ static void run_mmap(long n)
 	}
 }
 
-static long thread_iters;
-static void *thread_fn(void *arg)
+/*
+ * Two threads against one.  The machine is a VM with two vCPUs shared with
+ * other tenants, so the issue's ">= 1.8x" is printed beside what the same
+ * machine gives, in the same run, to loops that share nothing by
+ * construction: glibc's malloc(4096)+free (per-thread arenas) and a loop
+ * on a per-thread array in L1.  Each thread is bound to its own simulated
+ * CPU and pinned to its own host CPU, warms up, and starts at a barrier;
+ * one and two threads alternate REPS times and the medians are printed,
+ * by the clock (throughput) and by CPU time (per pair alone over per pair
+ * together: the cost of what the threads share, with the time the host
+ * gave to other tenants left out).
+ */
+#define REPS 7
+
+static void run_local(long n)
 {
-	kmm_bind_cpu((int)(long)arg);
-	run_order0(thread_iters);
+	unsigned long a[64] = { 0 };
+
+	for (long i = 0; i < n; i++) {
+		for (int j = 0; j < 8; j++)
+			a[(i + j * 9) & 63] += a[(i + j) & 63] ^ (unsigned long)i;
+		__asm__ volatile("" : : "r"(a) : "memory");
+	}
+}
+
+static double cpu_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+struct thread_arg {
+	void (*fn)(long);
+	long n;
+	int cpu;
+	pthread_barrier_t *start;
+	double cpu_ns;		/* out: this thread's CPU time in the timed loop */
+};
+
+static void *thread_fn(void *p)
+{
+	struct thread_arg *a = p;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);	/* best effort */
+	kmm_bind_cpu(a->cpu);
+	a->fn(a->n / 10);	/* warm: this CPU's lists, this thread's arena */
+	pthread_barrier_wait(a->start);
+	double t0 = cpu_time_ns();
+	a->fn(a->n);
+	a->cpu_ns = cpu_time_ns() - t0;
 	return NULL;
 }
 
-static double threads_ns(int nthreads, long iters)
+/* @nthreads threads each run @fn(@n): the wall time, and CPU time per iteration. */
+static double threads_ns(void (*fn)(long), int nthreads, long n, double *cpu_per_op)
 {
-	pthread_t t[8];
-	thread_iters = iters;
+	pthread_t t[2];
+	struct thread_arg a[2];
+	pthread_barrier_t start;
+
+	pthread_barrier_init(&start, NULL, (unsigned int)nthreads + 1);
+	for (int i = 0; i < nthreads; i++) {
+		a[i] = (struct thread_arg){ .fn = fn, .n = n, .cpu = i, .start = &start };
+		pthread_create(&t[i], NULL, thread_fn, &a[i]);
+	}
+	pthread_barrier_wait(&start);
 	double t0 = now_ns();
-	for (long i = 0; i < nthreads; i++)
-		pthread_create(&t[i], NULL, thread_fn, (void *)i);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
-	return now_ns() - t0;
+	double wall = now_ns() - t0;
+	pthread_barrier_destroy(&start);
+	*cpu_per_op = 0;
+	for (int i = 0; i < nthreads; i++)
+		*cpu_per_op += a[i].cpu_ns / (double)(n * nthreads);
+	return wall;
+}
+
+struct scaling {
+	const char *name;
+	void (*fn)(long);
+	long n;
+	double wall[REPS], cpu[REPS], one_ns[REPS], two_ns[REPS];
+};
+
+/* One repetition of two threads against one for @s. */
+static void scaling_rep(struct scaling *s, int r)
+{
+	double c1, c2;
+	double one = threads_ns(s->fn, 1, s->n, &c1), two = threads_ns(s->fn, 2, s->n, &c2);
+
+	s->wall[r] = 2 * one / two;
+	s->cpu[r] = 2 * c1 / c2;	/* as if each thread had a whole core */
+	s->one_ns[r] = one / (double)s->n;
+	s->two_ns[r] = two / (double)s->n;
+}
+
+static void bench_threads(long n)
+{
+	struct scaling s[] = {
+		{ .name = "kmm order-0 alloc_pages+__free_pages", .fn = run_order0, .n = n },
+		{ .name = "peer: glibc malloc(4096)+free", .fn = run_malloc, .n = n },
+		{ .name = "peer: a per-thread loop in L1", .fn = run_local, .n = n },
+	};
+	enum { NS = sizeof(s) / sizeof(s[0]) };
+
+	for (int r = 0; r < REPS; r++)	/* interleaved: a burst of load hits all alike */
+		for (int i = 0; i < NS; i++)
+			scaling_rep(&s[i], r);
+	printf("\ntwo threads on two CPUs vs one, throughput (medians of %d, interleaved)\n", REPS);
+	double wall[NS], cpu[NS];
+	for (int i = 0; i < NS; i++) {
+		wall[i] = median(s[i].wall, REPS);
+		cpu[i] = median(s[i].cpu, REPS);
+		printf("  %-40s %5.2fx by the clock, %5.2fx by CPU time (%.1f ns per pair alone, %.1f two)\n",
+		       s[i].name, wall[i], cpu[i], median(s[i].one_ns, REPS), median(s[i].two_ns, REPS));
+	}
+	double machine = wall[1] > wall[2] ? wall[1] : wall[2];
+	printf("  %-40s %5.2fx (target >= 1.8: %s)\n", "kmm, by the clock", wall[0],
+	       wall[0] >= 1.8 ? "ok" : "MISSED");
+	printf("  %-40s %5.2fx of the best peer's %.2fx (1.00: kmm scales as the machine does)\n",
+	       "kmm against the machine", wall[0] / machine, machine);
+	if (machine < 1.8)
+		printf("  the peers, which share nothing, do not reach 1.8x either: the host does not"
+		       " give this run two whole cores\n");
 }
 
 static double boot_ms(const char *cmdline)
@@ -190,11 +302,9 @@ int main(void)
 		setup_zone_pageset(z);
 	printf("%-44s %8.1f ns   (target <= 100)\n", "order-3 split on alloc + merge on free", o3);
 
-	double one = threads_ns(1, N), two = threads_ns(2, N);
-	printf("%-44s %8.2fx     (target >= 1.8; %.1f vs %.1f ns per pair)\n",
-	       "two threads on two CPUs vs one (throughput)", 2 * one / two, one / N, two / N / 2);
 	printf("%-44s %8.1f ns\n", "peer: glibc malloc(4096)+free", malloc_ns);
 	printf("%-44s %8.1f ns\n", "peer: host mmap+munmap of one page", mmap_ns);
+	bench_threads(N);
 	if (kmm_check())
 		printf("kmm_check found problems!\n");
 	kmm_shutdown();
