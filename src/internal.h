@@ -132,6 +132,7 @@ struct kmm_cpu {
 		u64 handback;	/* any of the three: leaving a section goes the slow way */
 	};
 	int id;
+	unsigned long pcpu_off;	/* __per_cpu_offset[id], in the line a section reads anyway */
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
 } ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */
 

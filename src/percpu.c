@@ -876,6 +876,8 @@ int pcpu_setup_first_chunk(size_t static_size, gfp_t gfp)
 	pcpu_chunk_bytes = pcpu_unit_size * pcpu_nr_units;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		__per_cpu_offset[cpu] = cpu < pcpu_nr_units ? (unsigned long)cpu * pcpu_unit_size : 0;
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		kmm_cpus[cpu].pcpu_off = __per_cpu_offset[cpu];
 
 	pcpu_sidelined_slot = __pcpu_size_to_slot(pcpu_unit_size) + 1;
 	pcpu_free_slot = pcpu_sidelined_slot + 1;
@@ -942,4 +944,6 @@ void pcpu_teardown(void)
 	pcpu_nr_empty_pop_pages = 0;
 	atomic_long_set(&kmm_meminfo.percpu_pages, 0);
 	memset(__per_cpu_offset, 0, sizeof(__per_cpu_offset));
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		kmm_cpus[cpu].pcpu_off = 0;
 }

@@ -39,21 +39,17 @@ static __always_inline unsigned long __kmm_this_cpu_off(void **held)
 	*held = NULL;
 	if (unlikely(t->preempt_count))
 		return __per_cpu_offset[t->cpu];
-	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
-		struct kmm_cpu *c = t->owned;
+	/*
+	 * As a section's entry: a thread waiting for the CPU is seen when the
+	 * operation ends (cpu_leave_held() reads handback).  The offset is
+	 * read from the CPU's first line, which the entry has just read.
+	 */
+	struct kmm_cpu *c = cpu_enter_held(t);
 
-		WRITE_ONCE(*t->active, 1);
-		barrier();
-		if (likely(!READ_ONCE(c->want) && READ_ONCE(c->holder) == t->tag)) {
-			*held = c;
-			return __per_cpu_offset[c->id];
-		}
-		WRITE_ONCE(*t->active, 0);
-	}
-	struct kmm_cpu *c = __kmm_this_cpu_enter_slow();
-
+	if (unlikely(!c))
+		c = __kmm_this_cpu_enter_slow();
 	*held = c;
-	return __per_cpu_offset[c->id];
+	return c->pcpu_off;
 }
 /* @held: what __kmm_this_cpu_off() left there. */
 static __always_inline void __kmm_this_cpu_end(void *held)

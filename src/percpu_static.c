@@ -194,14 +194,36 @@ struct kmm_cpu *__kmm_this_cpu_enter_slow(void)
 	return t->kcpu;
 }
 
+/*
+ * A program's this_cpu_add() of @n bytes.  The common case (no section
+ * open, the CPU still held from last time) calls nothing but tail calls,
+ * so it saves no registers; everything else goes to one out-of-line add.
+ */
+static __attribute__((noinline)) void this_cpu_add_slow(void *ptr, u64 val, int n)
+{
+	void *held;
+	char *p = (char *)ptr + __kmm_this_cpu_off(&held);
+
+	switch (n) {
+	case 1: *(u8 *)p += (u8)val; break;
+	case 2: *(u16 *)p += (u16)val; break;
+	case 4: *(u32 *)p += (u32)val; break;
+	default: *(u64 *)p += val; break;
+	}
+	__kmm_this_cpu_end(held);
+}
+
 #define DEFINE_THIS_CPU_ADD(n, type)					\
 void __kmm_this_cpu_add_##n(void *ptr, u64 val)				\
 {									\
-	void *held;							\
-	unsigned long off = __kmm_this_cpu_off(&held);			\
+	struct task_struct *t = current;				\
+	struct kmm_cpu *c;						\
 									\
-	*(type *)((char *)ptr + off) += (type)val;			\
-	__kmm_this_cpu_end(held);					\
+	if (unlikely(t->preempt_count) || unlikely(!(c = cpu_enter_held(t)))) \
+		return this_cpu_add_slow(ptr, val, n);			\
+	*(type *)((char *)ptr + c->pcpu_off) += (type)val;		\
+	if (unlikely(cpu_leave_held(t, c)))				\
+		kmm_cpu_leave_slow(t);					\
 }
 DEFINE_THIS_CPU_ADD(1, u8)
 DEFINE_THIS_CPU_ADD(2, u16)

@@ -136,10 +136,11 @@ __attribute__((destructor, used)) static void __kmm_percpu_module_unload(void)
 static __always_inline void *__kmm_pcpu_fix(const void *ptr)
 {
 	unsigned long p = (unsigned long)ptr, s = (unsigned long)__start_kmm_percpu;
-	unsigned long e = (unsigned long)__stop_kmm_percpu;
+	unsigned long size = (unsigned long)__stop_kmm_percpu - s;
 
-	__asm__("" : "+r"(s), "+r"(e));
-	return (void *)(p - s < e - s ? p + __kmm_percpu_delta : p);
+	/* Opaque, so that nothing is concluded from where the symbols lie. */
+	__asm__("" : "+r"(size));
+	return (void *)(p - s < size ? p + __kmm_percpu_delta : p);
 }
 
 #define per_cpu_ptr(ptr, cpu)						\
