@@ -141,13 +141,18 @@ static inline bool page_has_type(const struct page *page)
 	return page_type_has_type(READ_ONCE(page->page_type));
 }
 
+/*
+ * The setters store once: kmm_check() walks every pfn under
+ * kmm_stop_machine(), which stops sections but not a preemptible owner
+ * typing its freshly allocated page (pgtable_page_alloc()).
+ */
 #define PAGE_TYPE_OPS(uname, lname)					\
 static inline bool Page##uname(const struct page *page)		\
 	{ return (READ_ONCE(page->page_type) >> 24) == (unsigned int)PGTY_##lname; }	\
 static inline void __SetPage##uname(struct page *page)		\
-	{ page->page_type = (unsigned int)PGTY_##lname << 24; }	\
+	{ WRITE_ONCE(page->page_type, (unsigned int)PGTY_##lname << 24); }	\
 static inline void __ClearPage##uname(struct page *page)		\
-	{ page->page_type = UINT32_MAX; }
+	{ WRITE_ONCE(page->page_type, UINT32_MAX); }
 
 PAGE_TYPE_OPS(Buddy, buddy)
 PAGE_TYPE_OPS(Offline, offline)
