@@ -281,19 +281,9 @@ static __always_inline unsigned int kmalloc_index(size_t size)
 }
 
 /* --- inline helpers --- */
-/*
- * The CPUs' parts lie a line pair apart, not a line: each CPU writes its
- * own on every allocation and free, and two CPUs writing the halves of one
- * pair trade it (____cacheline_pair_aligned).  A part is one line, and the
- * cache object only 64-byte aligned, so the stride pads it; the array has
- * CPU_SLAB_SLOTS(n) elements for n CPUs.
- */
-#define CPU_SLAB_STRIDE	ALIGN(sizeof(struct kmem_cache_cpu), KMM_CACHELINE_PAIR_BYTES)
-#define CPU_SLAB_SLOTS(n)	((n) * (CPU_SLAB_STRIDE / sizeof(struct kmem_cache_cpu)))
-
 static inline struct kmem_cache_cpu *cpu_slab(struct kmem_cache *s, int cpu)
 {
-	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + (size_t)cpu * CPU_SLAB_STRIDE);
+	return &s->cpu_slab[cpu];
 }
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)

@@ -777,7 +777,7 @@ out:
  * machine, a cache with no slab on any CPU, so the guess is always safe
  * to try.
  */
-static struct kmem_cache_cpu kmalloc_hint_none_cpu[CPU_SLAB_SLOTS(NR_CPUS)];
+static struct kmem_cache_cpu kmalloc_hint_none_cpu[NR_CPUS];
 static struct kmem_cache kmalloc_hint_none = { .cpu_slab = kmalloc_hint_none_cpu };
 struct kmalloc_hint kmalloc_hint[NR_CPUS] = {
 	[0 ... NR_CPUS - 1] = { &kmalloc_hint_none },
@@ -1795,7 +1795,7 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
  */
 static struct kmem_cache boot_kmem_cache, boot_kmem_cache_node;
 static struct kmem_cache_node boot_nodes[2][MAX_NUMNODES];
-static struct kmem_cache_cpu boot_cpu_slab[2][CPU_SLAB_SLOTS(NR_CPUS)];
+static struct kmem_cache_cpu boot_cpu_slab[2][NR_CPUS];
 
 /* Where a cache object's per-CPU parts start, and the whole object's size. */
 size_t kmem_cache_cpu_offset(void)
@@ -1806,7 +1806,7 @@ size_t kmem_cache_cpu_offset(void)
 
 static size_t kmem_cache_object_size(void)
 {
-	return kmem_cache_cpu_offset() + CPU_SLAB_STRIDE * nr_cpu_ids;
+	return kmem_cache_cpu_offset() + sizeof(struct kmem_cache_cpu) * nr_cpu_ids;
 }
 
 static int create_boot_cache(struct kmem_cache *s, int i, const char *name, size_t size)
