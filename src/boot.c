@@ -21,6 +21,7 @@
  * (pgtable.c draws the whole picture).
  */
 #include "internal.h"
+#include "kfence.h"
 #include <kmm/vmstat.h>
 
 bool kmm_machine_up;
@@ -63,6 +64,7 @@ static void teardown(void)
 	for (int nid = 0; nid < MAX_NUMNODES; nid++)
 		if (node_data[nid])
 			kswapd_stop(nid);
+	kfence_exit();
 	kmm_machine_up = false;
 	kmm_fault_exit();
 	percpu_exit();
@@ -232,6 +234,7 @@ int kmm_boot(const char *cmdline)
 	if ((err = mm_core_init()))
 		goto fail;
 	mem_debugging_init();
+	kfence_alloc_pool();
 	memblock_free_all();
 	kmm_machine_up = true;
 	build_all_zonelists();
@@ -261,6 +264,7 @@ int kmm_boot(const char *cmdline)
 	if ((err = kstack_init()))
 		goto fail;
 	kmm_fault_init();
+	kfence_init();
 	if ((err = setup_per_cpu_areas()))
 		goto fail;
 	if (kmm_cfg.arch == KMM_ARCH_X86_32)

@@ -11,6 +11,7 @@
  * may hold them, and it is about to die anyway.
  */
 #include "vmalloc.h"
+#include "kfence.h"
 
 static unsigned int oops_count;
 
@@ -69,6 +70,10 @@ static void describe_address(unsigned long addr)
 		pr_alert("The address is in the fixmap, slot %lu, not mapped\n", __virt_to_fix(addr));
 		return;
 	}
+	if (addr < (unsigned long)high_memory) {
+		pr_alert("The address is in the direct map\n");
+		return;
+	}
 	if (addr >= (unsigned long)high_memory && addr < VMALLOC_START) {
 		pr_alert("The address is in the hole between high_memory and VMALLOC_START\n");
 		return;
@@ -118,12 +123,14 @@ out:
 	pr_cont("\n");
 }
 
-static void kernel_fault(unsigned long addr, int write, void *uctx)
+static bool kernel_fault(unsigned long addr, int write, void *uctx)
 {
-	(void)uctx;
 	/* Linux's page_fault_oops() looks for a kernel stack overflow first. */
 	if (handle_stack_overflow(addr))
-		return;
+		return false;
+	/* KFENCE reports its own pages' faults and lets the access go on. */
+	if (kfence_handle_page_fault(addr, write > 0, uctx))
+		return true;
 	pte_t *ptep = kmm_lookup_pte(addr);
 	bool present = ptep && pte_present(ptep_get(ptep));
 	unsigned long error_code = (present ? 1 : 0) | (write > 0 ? 2 : 0);
@@ -145,11 +152,13 @@ static void kernel_fault(unsigned long addr, int write, void *uctx)
 	dump_stack();
 	add_taint(TAINT_DIE);
 	kmm_report_count_inc(KMM_REPORT_BUG);
+	return false;
 }
 
 void kmm_fault_init(void)
 {
-	/* The direct map too: debug_pagealloc takes free pages out of it. */
+	/* The direct map too: debug_pagealloc takes free pages out of it, and the
+	 * KFENCE pool's guard pages are in it. */
 	plat_fault_install(kernel_fault, PAGE_OFFSET, kmm_layout.window_end);
 }
 

@@ -21,6 +21,7 @@
  * changed inside a CPU section too, so kmm_check() can walk it.
  */
 #include "slab.h"
+#include "kfence.h"
 #include <limits.h>
 #include <kmm/vmstat.h>
 #include <kmm/vmalloc.h>
@@ -286,6 +287,8 @@ int kmem_cache_destroy(struct kmem_cache *s)
 		return 0;
 	}
 	err = __kmem_cache_shutdown(s);
+	if (!err)
+		kfence_shutdown_cache(s);
 	if (err) {
 		s->refcount++;	/* still usable, and destroyable again */
 		plat_mutex_unlock(&slab_mutex);

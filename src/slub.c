@@ -85,6 +85,7 @@
  */
 #include "slab.h"
 #include "slab_fast.h"
+#include "kfence.h"
 #include "param.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1082,6 +1083,16 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 		return NULL;
 	if (s->annotated)
 		annot_obj_alloc(s, object, s->object_size);
+	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KFENCE)) {
+		void *kobj = __kfence_alloc(s, orig_size, gfpflags);
+
+		/* Sampled: the KFENCE object replaces the one taken, which goes back. */
+		if (kobj) {
+			slab_free(s, virt_to_slab(object), object,
+				  (unsigned long)__builtin_return_address(0));
+			return kobj;
+		}
+	}
 	if (unlikely(slab_want_init_on_free(s)) && !freeptr_outside_object(s))
 		memset((char *)object + s->offset, 0, sizeof(void *));
 	if (unlikely(slab_want_init_on_alloc(gfpflags, s))) {
@@ -1292,6 +1303,10 @@ __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long a
 
 	if (unlikely(!x))
 		return;
+	if (unlikely(is_kfence_address(x))) {
+		__kfence_free(x);
+		return;
+	}
 	if (unlikely(!virt_addr_valid(x) || !(slab = virt_to_slab(x)))) {
 		report_not_slab("kmem_cache_free", x);
 		return;
@@ -1454,6 +1469,10 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		WARN(1, "kfree: invalid address 0x%lx: not in the direct map\n", (unsigned long)x);
 		return;
 	}
+	if (unlikely(is_kfence_address(x))) {
+		__kfence_free((void *)x);
+		return;
+	}
 	page = virt_to_head_page(x);
 	if (unlikely(!PageSlab(page))) {
 		free_large_kmalloc(page, x);
@@ -1571,6 +1590,8 @@ size_t ksize(const void *x)
 		return 0;
 	if (WARN_ON(!virt_addr_valid(x)))
 		return 0;
+	if (unlikely(is_kfence_address(x)))
+		return kfence_ksize(x);
 	page = virt_to_head_page(x);
 	if (likely(PageSlab(page))) {
 		struct kmem_cache *s = page_slab(page)->slab_cache;

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include "internal.h"
+#include "kfence.h"
 
 static void show_dmesg(FILE *f)
 {
@@ -35,6 +36,8 @@ static const struct kmm_view views[] = {
 	{ "slabinfo", show_slabinfo, true },
 	{ "vmallocinfo", show_vmallocinfo, true },
 	{ "percpu_stats", show_percpu_stats, true },
+	{ "kfence", show_kfence_stats, true },
+	{ "kfence_objects", show_kfence_objects, true },
 	{ "dmesg", show_dmesg, false },
 };
 

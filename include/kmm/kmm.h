@@ -112,6 +112,8 @@ enum kmm_report_kind {
 	KMM_REPORT_KMAP,		/* kmap misuse reports */
 	KMM_REPORT_PERCPU,		/* per-CPU allocator reports */
 	KMM_REPORT_PAGE_POISON,		/* page_poison=1: "pagealloc: memory corruption" */
+	KMM_REPORT_KFENCE,		/* "BUG: KFENCE: ..." */
+	KMM_REPORT_KMEMLEAK,		/* unreferenced objects kmemleak reported */
 	NR_KMM_REPORT_KINDS
 };
 

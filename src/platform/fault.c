@@ -50,9 +50,21 @@ static void segv_handler(int sig, siginfo_t *info, void *uctx)
 {
 	unsigned long addr = (unsigned long)info->si_addr;
 
-	if (fault_fn && addr >= fault_lo && addr < fault_hi)
-		fault_fn(addr, fault_is_write(uctx), uctx);
+	/* Handled (KFENCE opened the page): returning retries the access. */
+	if (fault_fn && addr >= fault_lo && addr < fault_hi &&
+	    fault_fn(addr, fault_is_write(uctx), uctx))
+		return;
 	pass_on(sig, info, uctx);
+}
+
+unsigned long plat_fault_pc(void *uctx)
+{
+#if defined(__x86_64__)
+	return uctx ? (unsigned long)((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RIP] : 0;
+#else
+	(void)uctx;
+	return 0;
+#endif
 }
 
 int plat_fault_install(plat_fault_fn fn, unsigned long lo, unsigned long hi)

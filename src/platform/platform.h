@@ -117,12 +117,15 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 
 /*
  * Faults in the window (fault.c).  The handler runs on the faulting thread
- * with the address and whether it was a write (-1: unknown); then the fault
+ * with the address and whether it was a write (-1: unknown).  If it returns
+ * true it has removed the cause and the access is retried; else the fault
  * goes on to the handler that was there before (the program's, or the
  * default action: the process dies of SIGSEGV).
  */
-typedef void (*plat_fault_fn)(unsigned long addr, int write, void *ucontext);
+typedef bool (*plat_fault_fn)(unsigned long addr, int write, void *ucontext);
 int plat_fault_install(plat_fault_fn fn, unsigned long lo, unsigned long hi);
+/* The faulting instruction's address, from the handler's @ucontext; 0 if unknown. */
+unsigned long plat_fault_pc(void *ucontext);
 void plat_fault_remove(void);
 /* Give the calling thread a stack for signals (a fault on a full stack). */
 int plat_altstack_install(void *stack, size_t size);

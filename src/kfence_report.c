@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * KFENCE's reports, in the words and shape of Linux's mm/kfence/report.c:
+ *
+ *   ==================================================================
+ *   BUG: KFENCE: out-of-bounds read in test_oob+0x3c
+ *
+ *   Out-of-bounds read at 0x... (1B right of kfence-#7):
+ *    test_oob+0x3c
+ *    ...
+ *
+ *   kfence-#7: 0x...-0x..., size=32, cache=kmalloc-32
+ *
+ *   allocated by task 1234 on cpu 0 at 1.000123s (0.000456s ago):
+ *    ...
+ *   ==================================================================
+ *
+ * Stacks start at the first frame outside the allocator: a fault's at the
+ * faulting instruction, a free's or an allocation's after the entry point
+ * (kfree, kmem_cache_alloc, ...) the user called.
+ */
+#include <stdarg.h>
+#include "kfence.h"
+#include "slab.h"
+
+/* Print to @f, or to the kernel log when @f is NULL. */
+static __printf(2, 3) void seq_con_printf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	char buf[512];
+
+	va_start(ap, fmt);
+	if (f) {
+		vfprintf(f, fmt, ap);
+	} else {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		printk(KERN_ERR "%s", buf);
+	}
+	va_end(ap);
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+/*
+ * The first frame to show of a saved stack: past the allocator's entry
+ * point if one is found, else past the last KFENCE or free-path internal
+ * frame (the entry may have been a tail call and left no frame).
+ */
+static unsigned int get_stack_skipnr(const unsigned long *entries, unsigned int nr)
+{
+	static const char *const entry_points[] = {
+		"kfree", "kmem_cache_free", "__kmalloc", "kmalloc", "kmem_cache_alloc",
+		"krealloc", "kzalloc", "kcalloc", "kmalloc_array", "kstrdup", "kmemdup",
+		"kvmalloc", "kvfree",
+	};
+	static const char *const internals[] = {
+		"kfence_", "__kfence_", "__kmem_cache_free", "__kfree", "slab_",
+	};
+	unsigned int fallback = 0;
+	char buf[128];
+
+	for (unsigned int i = 0; i < nr; i++) {
+		plat_symbolize(entries[i], buf, sizeof(buf));
+		for (size_t k = 0; k < ARRAY_SIZE(internals); k++)
+			if (has_prefix(buf, internals[k]))
+				fallback = i + 1;
+		for (size_t k = 0; k < ARRAY_SIZE(entry_points); k++)
+			if (has_prefix(buf, entry_points[k]))
+				return i + 1 < nr ? i + 1 : 0;
+	}
+	return fallback < nr ? fallback : 0;
+}
+
+static void print_stack_entries(FILE *f, const unsigned long *entries, unsigned int nr)
+{
+	char buf[256];
+
+	for (unsigned int i = 0; i < nr; i++) {
+		plat_symbolize(entries[i], buf, sizeof(buf));
+		seq_con_printf(f, " %s\n", buf);
+	}
+}
+
+static void kfence_print_stack(FILE *f, const struct kfence_metadata *meta, bool show_alloc)
+{
+	const struct kfence_track *track = show_alloc ? &meta->alloc_track : &meta->free_track;
+	u64 now = plat_now_ns() - kfence_boot_ns;
+	u64 ago = now > track->ts_nsec ? now - track->ts_nsec : 0;
+
+	seq_con_printf(f, "%s by task %d on cpu %d at %lu.%06lus (%lu.%06lus ago):\n",
+		       show_alloc ? "allocated" :
+		       meta->state == KFENCE_OBJECT_RCU_FREEING ? "rcu freeing" : "freed",
+		       track->pid, track->cpu, (unsigned long)(track->ts_nsec / 1000000000ULL),
+		       (unsigned long)(track->ts_nsec % 1000000000ULL / 1000),
+		       (unsigned long)(ago / 1000000000ULL),
+		       (unsigned long)(ago % 1000000000ULL / 1000));
+	if (track->nr) {
+		unsigned int skip = get_stack_skipnr(track->entries, track->nr);
+
+		print_stack_entries(f, track->entries + skip, track->nr - skip);
+	} else {
+		seq_con_printf(f, " no %s stack\n", show_alloc ? "allocation" : "deallocation");
+	}
+}
+
+/* The object's line and its stacks.  Context: meta->lock held. */
+void kfence_print_object(FILE *f, const struct kfence_metadata *meta)
+{
+	const long index = meta - kfence_metadata;
+	const struct kmem_cache *cache = meta->cache;
+
+	if (meta->state == KFENCE_OBJECT_UNUSED) {
+		seq_con_printf(f, "kfence-#%ld unused\n", index);
+		return;
+	}
+	seq_con_printf(f, "kfence-#%ld: 0x%016lx-0x%016lx, size=%zu, cache=%s\n\n", index,
+		       meta->addr, meta->addr + meta->size - 1, meta->size,
+		       cache && cache->name ? cache->name : "<destroyed>");
+	kfence_print_stack(f, meta, true);
+	if (meta->state == KFENCE_OBJECT_FREED || meta->state == KFENCE_OBJECT_RCU_FREEING) {
+		seq_con_printf(f, "\n");
+		kfence_print_stack(f, meta, false);
+	}
+}
+
+/* Up to 16 canary bytes from @address: '.' if intact, '!' if not (Linux hides values). */
+static void print_diff_canary(unsigned long address, size_t bytes_to_show,
+			      const struct kfence_metadata *meta)
+{
+	const unsigned long until = address + bytes_to_show;
+	const u8 *end = (const u8 *)(address < meta->addr ? min(until, meta->addr)
+							  : min(until, ALIGN(address + 1, PAGE_SIZE)));
+
+	pr_cont("[");
+	for (const u8 *cur = (const u8 *)address; cur < end; cur++)
+		pr_cont("%s", *cur == KFENCE_CANARY_PATTERN_U8(cur) ? " ." : " !");
+	pr_cont(" ]");
+}
+
+/*
+ * The stack of the report: from the faulting instruction when @fault_pc
+ * is given (frames below it are the signal handler's), else past the
+ * allocator's own frames.
+ */
+static unsigned int report_stack(unsigned long *entries, unsigned int max,
+				 unsigned long fault_pc, unsigned int *skip)
+{
+	unsigned int nr = plat_stack_save(entries, max, 1);
+
+	*skip = 0;
+	if (fault_pc) {
+		for (unsigned int i = 0; i < nr; i++) {
+			if (entries[i] == fault_pc || entries[i] == fault_pc + 1) {
+				entries[i] = fault_pc;
+				*skip = i;
+				return nr;
+			}
+		}
+		return nr;
+	}
+	*skip = get_stack_skipnr(entries, nr);
+	return nr;
+}
+
+void kfence_report_error(unsigned long address, bool is_write, unsigned long fault_pc,
+			 const struct kfence_metadata *meta, enum kfence_error_type type)
+{
+	unsigned long entries[KFENCE_STACK_DEPTH] = { 0 };
+	const long index = meta ? meta - kfence_metadata : -1;
+	const char *access = is_write ? "write" : "read";
+	unsigned int skip, nr = report_stack(entries, KFENCE_STACK_DEPTH, fault_pc, &skip);
+	char where[256];
+
+	if (WARN_ON(type != KFENCE_ERROR_INVALID && !meta))
+		return;
+	kmm_report_count_inc(KMM_REPORT_KFENCE);
+	plat_symbolize(nr ? entries[skip] : 0, where, sizeof(where));
+	pr_err("==================================================================\n");
+	switch (type) {
+	case KFENCE_ERROR_OOB: {
+		const bool left = address < meta->addr;
+
+		pr_err("BUG: KFENCE: out-of-bounds %s in %s\n\n", access, where);
+		pr_err("Out-of-bounds %s at 0x%016lx (%luB %s of kfence-#%ld):\n", access, address,
+		       left ? meta->addr - address : address - meta->addr,
+		       left ? "left" : "right", index);
+		break;
+	}
+	case KFENCE_ERROR_UAF:
+		pr_err("BUG: KFENCE: use-after-free %s in %s\n\n", access, where);
+		pr_err("Use-after-free %s at 0x%016lx (in kfence-#%ld):\n", access, address, index);
+		break;
+	case KFENCE_ERROR_CORRUPTION:
+		pr_err("BUG: KFENCE: memory corruption in %s\n\n", where);
+		pr_err("Corrupted memory at 0x%016lx ", address);
+		print_diff_canary(address, 16, meta);
+		pr_cont(" (in kfence-#%ld):\n", index);
+		break;
+	case KFENCE_ERROR_INVALID:
+		pr_err("BUG: KFENCE: invalid %s in %s\n\n", access, where);
+		pr_err("Invalid %s at 0x%016lx:\n", access, address);
+		break;
+	case KFENCE_ERROR_INVALID_FREE:
+		pr_err("BUG: KFENCE: invalid free in %s\n\n", where);
+		pr_err("Invalid free of 0x%016lx (in kfence-#%ld):\n", address, index);
+		break;
+	}
+	print_stack_entries(NULL, entries + skip, nr - skip);
+	if (meta) {
+		pr_err("\n");
+		kfence_print_object(NULL, meta);
+	}
+	pr_err("\n");
+	pr_err("CPU: %d UID: 0 PID: %d Comm: %s Tainted: %s\n",
+	       current->preempt_count ? current->cpu : 0, plat_gettid(), kmm_comm(),
+	       print_tainted());
+	pr_err("==================================================================\n");
+	if (kmm_panic_on_warn)
+		panic("KFENCE: panic_on_warn set ...\n");
+	add_taint(TAINT_BAD_PAGE);
+}
