@@ -18,6 +18,7 @@
  * Each problem is printed and counted; the return value is their number.
  */
 #include "page_alloc.h"
+#include "kfence.h"
 #include <kmm/vmstat.h>
 
 int kmm_check_problems;
@@ -220,6 +221,7 @@ static void check_all(void *arg)
 	kmm_check_pgtable();
 	kmm_check_percpu();
 	kmm_check_kstacks();
+	kmm_check_kfence();
 }
 
 int kmm_check(void)

@@ -33,12 +33,14 @@
  *     machine.  So fork + exec from a process with a large heap costs
  *     what it costs without kmm (bench_malloc's forkexec measures it).
  *
- * The machine's own threads (rcu_sched, kswapd, the vfree worker) do not
- * exist in the child.  Nothing of kmalloc, the page allocator or
- * vmalloc() waits for them; the child does without background reclaim and
- * RCU callbacks, and says so in its log.
+ * The machine's own threads (rcu_sched, kswapd, the vfree worker, KFENCE's
+ * sample timer) do not exist in the child.  Nothing of kmalloc, the page
+ * allocator or vmalloc() waits for them (KFENCE just stops sampling);
+ * the child does without background reclaim and RCU callbacks, and says
+ * so in its log.
  */
 #include "internal.h"
+#include "kfence.h"
 
 extern struct plat_mutex slab_mutex, pcpu_alloc_mutex, purge_mutex, shrinker_mutex, oom_lock;
 void kmm_log_lock(void);
@@ -124,6 +126,7 @@ bool kmm_fork_child(void)
 {
 	if (!fork_held)
 		return false;
+	kfence_fork_child();
 	if (plat_ram_fork_worth_deferring() && !plat_ram_fork_private()) {
 		plat_fork_channel_child(true);
 		fork_pending = true;

@@ -6,7 +6,7 @@
  * The pool is reserved from memblock at boot, in the direct map, and never
  * given back.  Its layout, in pages:
  *
- *   | guard | guard | obj 0 | guard | obj 1 | guard | ... | obj 254 | guard |
+ *   | guard | guard | obj 0 | guard | obj 1 | guard | ... | obj N-1 | guard |
  *
  * so object i lives on page 2i + 2 and every object page has a guard page
  * on each side.  Guard pages are made inaccessible in the host (mprotect of
@@ -14,41 +14,53 @@
  * is made inaccessible too, so a use after free faults.  The fault handler
  * (fault.c) asks kfence_handle_page_fault() first: an address in the pool is
  * reported in KFENCE's words, its page is opened, and the access is
- * retried, as Linux lets the kernel go on after a KFENCE report.
+ * retried when the signal handler returns, as Linux lets the kernel go on
+ * after a KFENCE report.
  *
- * Sampling.  A timer thread arms the allocation gate every
- * kfence.sample_interval ms: the gate goes to 0 and KMM_SLAB_HOOK_KFENCE is
- * raised in kmm_slab_hooks, the byte the slab fast paths already test for
- * their rare hooks, so the fast path pays nothing while the gate is shut.
- * The next allocation lands in slab_post_alloc_hook(), which calls
- * __kfence_alloc(); the first caller to increment the gate to 1 gets a
- * KFENCE object and the slab object it had taken goes back to its cache.
- * Everyone else sees the gate above 1 and lowers the hook bit.
+ * Sampling.  A timer thread arms the allocation gate: the gate goes to
+ * -kfence.burst and KMM_SLAB_HOOK_KFENCE is raised in kmm_slab_hooks, the
+ * byte the slab fast paths already test for their rare hooks, so the fast
+ * path pays nothing while the gate is shut.  The next allocations land in
+ * slab_post_alloc_hook(), which calls __kfence_alloc(); each caller
+ * increments the gate, and those that see it at 1 or below get a KFENCE
+ * object (the slab object they had taken goes back to its cache).  The one
+ * that takes the last sample wakes the timer, which lowers the hook and
+ * sleeps kfence.sample_interval ms before arming the gate again: the
+ * interval runs from sample to sample, as Linux's static-key mode.
  *
  * Object states: unused -> allocated -> (RCU freeing ->) freed ->
  * allocated ...  Each object has a lock for its metadata; free objects are
- * on kfence_freelist, reused least recently freed first (the tail), so a
- * freed object keeps catching uses after free as long as possible.
+ * on kfence_freelist, reused least recently freed first, so a freed object
+ * keeps catching uses after free as long as possible.  An object still live
+ * when its cache is destroyed becomes a zombie: freed and guarded, never
+ * reused.
  *
- * Lock order: meta->lock, then kfence_freelist_lock; neither is held while
- * calling into the slab allocator.  The fault handler takes meta->lock on
- * the faulting thread, which never faults while holding one.
+ * Lock order: meta->lock, then kfence_freelist_lock, then the report lock
+ * (kfence_report.c).  None is held while calling into the slab allocator,
+ * and none is taken inside a CPU section, so kmm_check() (which owns every
+ * CPU) may take them.  The fault handler takes meta->lock on the faulting
+ * thread, which never touches a guarded page while holding one.
  */
 #include "kfence.h"
 #include "param.h"
 #include "slab.h"
+#include <limits.h>
 #include <stdlib.h>
 
 char *__kfence_pool;
+unsigned long __kfence_pool_size;
 struct kfence_metadata *kfence_metadata;
 u64 kfence_boot_ns;
 unsigned long kfence_sample_interval = 100;	/* CONFIG_KFENCE_SAMPLE_INTERVAL */
+unsigned long kfence_num_objects = CONFIG_KFENCE_NUM_OBJECTS;
+unsigned int kfence_min_align = 1;
 static unsigned long kfence_skip_covered_thresh = 75;
+static unsigned int kfence_burst;
 static bool kfence_enabled;
 
 static LIST_HEAD(kfence_freelist);
 static spinlock_t kfence_freelist_lock;
-/* Above 0 while no allocation may be sampled; the timer sets it to 0. */
+/* At or below 0 while samples are wanted; the timer sets it to -kfence_burst. */
 static int kfence_allocation_gate = 1;
 
 enum kfence_counter_id {
@@ -82,19 +94,18 @@ static inline void counter_add(enum kfence_counter_id id, long v)
 /*
  * A counting Bloom filter of the allocation stacks now in the pool: when
  * the pool is mostly full, an allocation from a stack already covered is
- * skipped, so one long-lived call site cannot fill the pool.
+ * skipped, so one long-lived call site cannot fill the pool.  Its size
+ * follows the pool's: 4 counters per object, rounded to a power of two.
  */
 #define ALLOC_COVERED_HNUM	2
-#define ALLOC_COVERED_ORDER	10	/* ilog2(255) + 2 */
-#define ALLOC_COVERED_SIZE	(1U << ALLOC_COVERED_ORDER)
-#define ALLOC_COVERED_MASK	(ALLOC_COVERED_SIZE - 1)
 #define UNIQUE_ALLOC_STACK_DEPTH 8U
-static int alloc_covered[ALLOC_COVERED_SIZE];
+static int *alloc_covered;
+static unsigned int alloc_covered_order;
 static u32 stack_hash_seed;
 
 static u32 hash_next(u32 h)
 {
-	return (h * 0x61C88647U) >> (32 - ALLOC_COVERED_ORDER);
+	return (h * 0x61C88647U) >> (32 - alloc_covered_order);
 }
 
 static u32 get_alloc_stack_hash(const unsigned long *entries, unsigned int nr)
@@ -109,17 +120,20 @@ static u32 get_alloc_stack_hash(const unsigned long *entries, unsigned int nr)
 
 static void alloc_covered_add(u32 hash, int val)
 {
+	const u32 mask = (1U << alloc_covered_order) - 1;
+
 	for (int i = 0; i < ALLOC_COVERED_HNUM; i++) {
-		__atomic_add_fetch(&alloc_covered[hash & ALLOC_COVERED_MASK], val,
-				   __ATOMIC_RELAXED);
+		__atomic_add_fetch(&alloc_covered[hash & mask], val, __ATOMIC_RELAXED);
 		hash = hash_next(hash);
 	}
 }
 
 static bool alloc_covered_contains(u32 hash)
 {
+	const u32 mask = (1U << alloc_covered_order) - 1;
+
 	for (int i = 0; i < ALLOC_COVERED_HNUM; i++) {
-		if (!__atomic_load_n(&alloc_covered[hash & ALLOC_COVERED_MASK], __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&alloc_covered[hash & mask], __ATOMIC_RELAXED))
 			return false;
 		hash = hash_next(hash);
 	}
@@ -128,7 +142,7 @@ static bool alloc_covered_contains(u32 hash)
 
 static bool should_skip_covered(void)
 {
-	unsigned long thresh = CONFIG_KFENCE_NUM_OBJECTS * kfence_skip_covered_thresh / 100;
+	unsigned long thresh = kfence_num_objects * kfence_skip_covered_thresh / 100;
 
 	return (unsigned long)READ_ONCE(counters[KFENCE_COUNTER_ALLOCATED]) > thresh;
 }
@@ -173,7 +187,8 @@ bool kfence_unprotect(unsigned long addr)
 
 static unsigned long metadata_to_pageaddr(const struct kfence_metadata *meta)
 {
-	return (unsigned long)__kfence_pool + (unsigned long)(meta - kfence_metadata + 1) * 2 * PAGE_SIZE;
+	return (unsigned long)__kfence_pool +
+	       (unsigned long)(meta - kfence_metadata + 1) * 2 * PAGE_SIZE;
 }
 
 static bool kfence_obj_allocated(const struct kfence_metadata *meta)
@@ -183,10 +198,31 @@ static bool kfence_obj_allocated(const struct kfence_metadata *meta)
 	return state == KFENCE_OBJECT_ALLOCATED || state == KFENCE_OBJECT_RCU_FREEING;
 }
 
-/* Record who moves @meta to @next (the stack given, or the caller's). */
-static __noinline void metadata_update_state(struct kfence_metadata *meta,
-					     enum kfence_object_state next,
-					     const unsigned long *entries, unsigned int nr)
+/* The simulated CPU the caller runs on, as far as it holds one. */
+static int kfence_cpu(void)
+{
+	const struct task_struct *t = current;
+
+	return t->preempt_count ? t->cpu : t->owned ? t->owned->id : 0;
+}
+
+/* Where the allocator's frames end in @entries: just after @inner, or 0 if absent. */
+static unsigned int frames_after(const unsigned long *entries, unsigned int nr,
+				 unsigned long inner)
+{
+	unsigned int i = kfence_first_frame(entries, nr, inner);
+
+	return i && i + 1 < nr ? i + 1 : 0;
+}
+
+/*
+ * Record who moves @meta to @next: the stack given (an allocation's, saved
+ * before the gate), or the caller's, which starts at the frame @caller
+ * (the free's return address into the user) when it is found.
+ */
+static void metadata_update_state(struct kfence_metadata *meta, enum kfence_object_state next,
+				  const unsigned long *entries, unsigned int nr,
+				  unsigned int skip, unsigned long caller)
 {
 	struct kfence_track *track = next == KFENCE_OBJECT_ALLOCATED ? &meta->alloc_track
 								      : &meta->free_track;
@@ -197,11 +233,13 @@ static __noinline void metadata_update_state(struct kfence_metadata *meta,
 	if (entries) {
 		memcpy(track->entries, entries, nr * sizeof(entries[0]));
 		track->nr = nr;
+		track->skip = skip;
 	} else {
 		track->nr = plat_stack_save(track->entries, KFENCE_STACK_DEPTH, 1);
+		track->skip = kfence_first_frame(track->entries, track->nr, caller);
 	}
-	track->pid = current->pid ? current->pid : plat_gettid();
-	track->cpu = current->preempt_count ? current->cpu : plat_host_cpu();
+	track->pid = plat_gettid();
+	track->cpu = kfence_cpu();
 	track->ts_nsec = plat_now_ns() - kfence_boot_ns;
 out:
 	WRITE_ONCE(meta->state, next);
@@ -209,7 +247,7 @@ out:
 
 /* --- canaries --- */
 
-static bool check_canary_byte(u8 *addr)
+static bool check_canary_byte(u8 *addr, unsigned long caller)
 {
 	struct kfence_metadata *meta;
 
@@ -218,7 +256,7 @@ static bool check_canary_byte(u8 *addr)
 	counter_add(KFENCE_COUNTER_BUGS, 1);
 	meta = addr_to_metadata((unsigned long)addr);
 	plat_lock(&meta->lock);
-	kfence_report_error((unsigned long)addr, false, 0, meta, KFENCE_ERROR_CORRUPTION);
+	kfence_report_error((unsigned long)addr, false, caller, meta, KFENCE_ERROR_CORRUPTION);
 	plat_unlock(&meta->lock);
 	return false;
 }
@@ -237,29 +275,28 @@ static void set_canary(const struct kfence_metadata *meta)
 }
 
 /*
- * Check both sides word by word, then byte by byte from the first bad
- * word; the first bad byte of a side is reported.  Both sides are checked,
- * so a report shows what was overwritten where.
+ * Compare both sides a word at a time, going byte by byte only around a
+ * word that differs; the first bad byte of each side is reported, so one
+ * stray write gives one report, and writes on both sides give two.
  */
-static void check_canary(const struct kfence_metadata *meta)
+static void check_canary(const struct kfence_metadata *meta, unsigned long caller)
 {
 	const unsigned long pageaddr = ALIGN_DOWN(meta->addr, PAGE_SIZE);
 	unsigned long addr = pageaddr;
 
-	for (; meta->addr - addr >= sizeof(u64); addr += sizeof(u64))
-		if (unlikely(*(u64 *)addr != KFENCE_CANARY_PATTERN_U64))
-			break;
+	while (meta->addr - addr >= sizeof(u64) && *(u64 *)addr == KFENCE_CANARY_PATTERN_U64)
+		addr += sizeof(u64);
 	for (; addr < meta->addr; addr++)
-		if (unlikely(!check_canary_byte((u8 *)addr)))
+		if (unlikely(!check_canary_byte((u8 *)addr, caller)))
 			break;
 	for (addr = meta->addr + meta->size; addr % sizeof(u64); addr++)
-		if (unlikely(!check_canary_byte((u8 *)addr)))
+		if (unlikely(!check_canary_byte((u8 *)addr, caller)))
 			return;
 	for (; addr - pageaddr < PAGE_SIZE; addr += sizeof(u64)) {
 		if (likely(*(u64 *)addr == KFENCE_CANARY_PATTERN_U64))
 			continue;
 		for (; addr - pageaddr < PAGE_SIZE; addr++)
-			if (!check_canary_byte((u8 *)addr))
+			if (!check_canary_byte((u8 *)addr, caller))
 				return;
 	}
 }
@@ -267,7 +304,8 @@ static void check_canary(const struct kfence_metadata *meta)
 /* --- allocation and free --- */
 
 static void *kfence_guarded_alloc(struct kmem_cache *cache, size_t size, gfp_t gfp,
-				  const unsigned long *entries, unsigned int nr, u32 hash)
+				  const unsigned long *entries, unsigned int nr,
+				  unsigned int skip, u32 hash)
 {
 	struct kfence_metadata *meta = NULL;
 	void *addr;
@@ -283,7 +321,7 @@ static void *kfence_guarded_alloc(struct kmem_cache *cache, size_t size, gfp_t g
 		return NULL;
 	}
 	if (unlikely(!plat_trylock(&meta->lock))) {
-		/* A report on this very object is printing (and allocating): take another time. */
+		/* A report on this very object is being printed: leave it be this time. */
 		plat_lock(&kfence_freelist_lock);
 		list_add_tail(&meta->list, &kfence_freelist);
 		plat_unlock(&kfence_freelist_lock);
@@ -295,10 +333,10 @@ static void *kfence_guarded_alloc(struct kmem_cache *cache, size_t size, gfp_t g
 	if (random_bool()) {
 		/* Right-aligned: an overflow hits the guard page after it at once. */
 		meta->addr += PAGE_SIZE - size;
-		meta->addr = ALIGN_DOWN(meta->addr, max(cache->align, 1U));
+		meta->addr = ALIGN_DOWN(meta->addr, max(cache->align, kfence_min_align));
 	}
 	addr = (void *)meta->addr;
-	metadata_update_state(meta, KFENCE_OBJECT_ALLOCATED, entries, nr);
+	metadata_update_state(meta, KFENCE_OBJECT_ALLOCATED, entries, nr, skip, 0);
 	WRITE_ONCE(meta->cache, cache);
 	meta->size = size;
 	meta->alloc_stack_hash = hash;
@@ -316,7 +354,8 @@ static void *kfence_guarded_alloc(struct kmem_cache *cache, size_t size, gfp_t g
 	return addr;
 }
 
-static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool zombie)
+static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool zombie,
+				unsigned long caller)
 {
 	bool init;
 
@@ -324,7 +363,7 @@ static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool z
 	if (!kfence_obj_allocated(meta) || meta->addr != (unsigned long)addr) {
 		/* A double free, or a pointer into the object: report, free nothing. */
 		counter_add(KFENCE_COUNTER_BUGS, 1);
-		kfence_report_error((unsigned long)addr, false, 0, meta,
+		kfence_report_error((unsigned long)addr, false, caller, meta,
 				    KFENCE_ERROR_INVALID_FREE);
 		plat_unlock(&meta->lock);
 		return;
@@ -335,12 +374,13 @@ static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool z
 		kfence_protect(meta->unprotected_page);
 		meta->unprotected_page = 0;
 	}
-	metadata_update_state(meta, KFENCE_OBJECT_FREED, NULL, 0);
+	metadata_update_state(meta, KFENCE_OBJECT_FREED, NULL, 0, 0, caller);
 	init = meta->cache && slab_want_init_on_free(meta->cache);
 	plat_unlock(&meta->lock);
 
 	alloc_covered_add(meta->alloc_stack_hash, -1);
-	check_canary(meta);
+	check_canary(meta, caller);
+	/* Guarded or not, the data stays: wipe it if asked, for a report may open the page. */
 	if (!zombie && unlikely(init))
 		memset(addr, 0, meta->size);
 	kfence_protect((unsigned long)addr);
@@ -349,6 +389,7 @@ static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool z
 		return;
 	}
 	plat_lock(&kfence_freelist_lock);
+	WARN_ON_ONCE(!list_empty(&meta->list));
 	list_add_tail(&meta->list, &kfence_freelist);
 	plat_unlock(&kfence_freelist_lock);
 	counter_add(KFENCE_COUNTER_ALLOCATED, -1);
@@ -359,20 +400,26 @@ static void rcu_guarded_free(struct rcu_head *h)
 {
 	struct kfence_metadata *meta = container_of(h, struct kfence_metadata, rcu_head);
 
-	kfence_guarded_free((void *)meta->addr, meta, false);
+	kfence_guarded_free((void *)meta->addr, meta, false, 0);
 }
 
-/*
- * __kfence_alloc - sample this allocation, if the gate is open
- * @size: the size asked for (the cache's object size, or kmalloc's request)
- *
- * Called from slab_post_alloc_hook() while KMM_SLAB_HOOK_KFENCE is up.
- * Return: a KFENCE object, or NULL to keep the slab object.
- */
-void *__kfence_alloc(struct kmem_cache *s, size_t size, gfp_t flags)
+/* The sample timer sleeps on this word until the gate's samples are taken. */
+static unsigned int kfence_gate_seq;
+
+/* Lower the hook, unless the timer armed the gate again meanwhile. */
+static void lower_hook(void)
+{
+	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&kfence_allocation_gate, __ATOMIC_SEQ_CST) <= 0)
+		__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
+}
+
+/* See kfence.h.  Context: not in a CPU section; may print a report. */
+__noinline void *__kfence_alloc(struct kmem_cache *s, size_t size, gfp_t flags)
 {
 	unsigned long entries[KFENCE_STACK_DEPTH];
-	unsigned int nr;
+	unsigned int nr, skip;
+	int gate;
 	u32 hash;
 
 	/* Checked before the gate, so that an unfit allocation does not use up the sample. */
@@ -380,6 +427,7 @@ void *__kfence_alloc(struct kmem_cache *s, size_t size, gfp_t flags)
 		counter_add(KFENCE_COUNTER_SKIP_INCOMPAT, 1);
 		return NULL;
 	}
+	/* The pool is plain memory of the normal zone: no zone or node may be asked for. */
 	if ((flags & GFP_ZONEMASK) || ((flags & __GFP_THISNODE) && nr_online_nodes > 1) ||
 	    (s->flags & (SLAB_CACHE_DMA | SLAB_CACHE_DMA32))) {
 		counter_add(KFENCE_COUNTER_SKIP_INCOMPAT, 1);
@@ -387,90 +435,108 @@ void *__kfence_alloc(struct kmem_cache *s, size_t size, gfp_t flags)
 	}
 	if (s->flags & SLAB_SKIP_KFENCE)
 		return NULL;
-	if (__atomic_add_fetch(&kfence_allocation_gate, 1, __ATOMIC_RELAXED) > 1) {
+	gate = __atomic_add_fetch(&kfence_allocation_gate, 1, __ATOMIC_SEQ_CST);
+	if (gate > 1) {
 		/* Taken already: the fast paths may go back to ignoring KFENCE. */
-		__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_RELAXED);
+		lower_hook();
 		return NULL;
 	}
-	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_RELAXED);
+	if (gate == 1) {
+		/* The last sample of this round: the timer may start the interval. */
+		lower_hook();
+		plat_event_signal(&kfence_gate_seq);
+	}
 	if (!READ_ONCE(kfence_enabled))
 		return NULL;
 	nr = plat_stack_save(entries, KFENCE_STACK_DEPTH, 0);
-	hash = get_alloc_stack_hash(entries, nr);
+	/* The caller's frames begin after slab_post_alloc_hook()'s. */
+	skip = frames_after(entries, nr, (unsigned long)__builtin_return_address(0));
+	hash = get_alloc_stack_hash(entries + skip, nr - skip);
 	if (should_skip_covered() && alloc_covered_contains(hash)) {
 		counter_add(KFENCE_COUNTER_SKIP_COVERED, 1);
 		return NULL;
 	}
-	return kfence_guarded_alloc(s, size, flags, entries, nr, hash);
+	return kfence_guarded_alloc(s, size, flags, entries, nr, skip, hash);
 }
 
 size_t kfence_ksize(const void *addr)
 {
 	const struct kfence_metadata *meta = addr_to_metadata((unsigned long)addr);
 
-	return meta ? meta->size : 0;
+	return meta ? READ_ONCE(meta->size) : 0;
 }
 
 void *kfence_object_start(const void *addr)
 {
 	const struct kfence_metadata *meta = addr_to_metadata((unsigned long)addr);
 
-	return meta ? (void *)meta->addr : NULL;
+	return meta ? (void *)READ_ONCE(meta->addr) : NULL;
 }
 
-/* kfree()/kmem_cache_free() of an address in the pool. */
-void __kfence_free(void *addr)
+/*
+ * kfree()/kmem_cache_free() of an address in the pool.  @caller is the
+ * free's return address into its caller: the free stack starts there.
+ */
+void __kfence_free(void *addr, unsigned long caller)
 {
 	struct kfence_metadata *meta = addr_to_metadata((unsigned long)addr);
 
 	if (unlikely(!meta)) {
 		/* A guard page, or the pool's first pages: no object at all. */
 		counter_add(KFENCE_COUNTER_BUGS, 1);
-		kfence_report_error((unsigned long)addr, false, 0, NULL, KFENCE_ERROR_INVALID);
+		kfence_report_error((unsigned long)addr, false, caller, NULL, KFENCE_ERROR_INVALID);
 		return;
 	}
 	/* The page may be reused for another type once free: wait for readers first. */
+	plat_lock(&meta->lock);
 	if (unlikely(meta->cache && (meta->cache->flags & SLAB_TYPESAFE_BY_RCU) &&
-		     kfence_obj_allocated(meta) && meta->addr == (unsigned long)addr &&
-		     meta->state != KFENCE_OBJECT_RCU_FREEING)) {
-		plat_lock(&meta->lock);
-		metadata_update_state(meta, KFENCE_OBJECT_RCU_FREEING, NULL, 0);
+		     meta->state == KFENCE_OBJECT_ALLOCATED && meta->addr == (unsigned long)addr)) {
+		metadata_update_state(meta, KFENCE_OBJECT_RCU_FREEING, NULL, 0, 0, caller);
 		plat_unlock(&meta->lock);
 		call_rcu(&meta->rcu_head, rcu_guarded_free);
 		return;
 	}
-	kfence_guarded_free(addr, meta, false);
+	plat_unlock(&meta->lock);
+	kfence_guarded_free(addr, meta, false, caller);
 }
 
 /*
  * A cache is destroyed: its live KFENCE objects become zombies (freed, so
- * a later use is reported with the destroyer's stack), and its freed ones
- * forget it.
+ * a later use is reported with the destroyer's stack, and never reused),
+ * and its freed ones forget it.
  */
 void kfence_shutdown_cache(struct kmem_cache *s)
 {
 	struct kfence_metadata *meta;
+	bool in_use;
 
 	if (!kfence_metadata)
 		return;
-	for (int i = 0; i < CONFIG_KFENCE_NUM_OBJECTS; i++) {
+	for (unsigned long i = 0; i < kfence_num_objects; i++) {
 		meta = &kfence_metadata[i];
-		if (READ_ONCE(meta->cache) == s && kfence_obj_allocated(meta))
-			kfence_guarded_free((void *)meta->addr, meta, true);
+		if (READ_ONCE(meta->cache) != s || !kfence_obj_allocated(meta))
+			continue;
+		plat_lock(&meta->lock);
+		in_use = meta->cache == s && kfence_obj_allocated(meta);
+		plat_unlock(&meta->lock);
+		if (in_use)
+			kfence_guarded_free((void *)meta->addr, meta, true, 0);
 	}
-	for (int i = 0; i < CONFIG_KFENCE_NUM_OBJECTS; i++) {
+	for (unsigned long i = 0; i < kfence_num_objects; i++) {
 		meta = &kfence_metadata[i];
 		plat_lock(&meta->lock);
 		if (meta->cache == s && meta->state == KFENCE_OBJECT_FREED)
-			meta->cache = NULL;
+			WRITE_ONCE(meta->cache, NULL);
 		plat_unlock(&meta->lock);
 	}
 }
 
 /*
  * A fault in the pool: a guard page is an out-of-bounds access of the
- * nearer neighbour, an object page a use after free.  Either way the page
- * is opened and the access goes on.
+ * nearer live neighbour, an object page a use after free.  Either way the
+ * page is opened and the access goes on.  Runs in the faulting thread's
+ * SIGSEGV handler: only the metadata lock and the log are taken, both
+ * free of anything a thread could hold while it touches a guarded page.
  */
 bool kfence_handle_page_fault(unsigned long addr, bool is_write, void *uctx)
 {
@@ -490,11 +556,11 @@ bool kfence_handle_page_fault(unsigned long addr, bool is_write, void *uctx)
 
 		if (meta && kfence_obj_allocated(meta)) {
 			to_report = meta;
-			distance = (long)(addr - (meta->addr + meta->size));
+			distance = (long)(addr - (READ_ONCE(meta->addr) + READ_ONCE(meta->size)));
 		}
 		meta = addr_to_metadata(addr + PAGE_SIZE);
 		if (meta && kfence_obj_allocated(meta) &&
-		    (!to_report || distance > (long)(meta->addr - addr)))
+		    (!to_report || distance > (long)(READ_ONCE(meta->addr) - addr)))
 			to_report = meta;
 		if (to_report) {
 			plat_lock(&to_report->lock);
@@ -517,35 +583,76 @@ bool kfence_handle_page_fault(unsigned long addr, bool is_write, void *uctx)
 /* --- the sample timer --- */
 
 static struct plat_thread *kfence_timer;
-static unsigned int kfence_timer_seq;
 static bool kfence_timer_stop;
 
-/* Open the gate for one allocation, and raise the hook that routes it here. */
+/* Open the gate for kfence.burst + 1 allocations, and raise the hook that routes them here. */
 static void toggle_allocation_gate(void)
 {
-	if (!READ_ONCE(kfence_enabled))
-		return;
-	__atomic_store_n(&kfence_allocation_gate, 0, __ATOMIC_RELEASE);
-	__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_RELEASE);
+	__atomic_store_n(&kfence_allocation_gate, -(int)kfence_burst, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
 }
 
 static void *kfence_timer_fn(void *arg)
 {
 	(void)arg;
 	while (!READ_ONCE(kfence_timer_stop)) {
-		unsigned int seen = READ_ONCE(kfence_timer_seq);
-		unsigned long ms = READ_ONCE(kfence_sample_interval);
+		unsigned int seen;
+		u64 deadline;
 
-		toggle_allocation_gate();
-		plat_event_wait(&kfence_timer_seq, seen, ms ? (unsigned int)min(ms * 1000, 600000000UL)
-							    : 100000);
+		if (READ_ONCE(kfence_enabled)) {
+			toggle_allocation_gate();
+			/* Until the samples are taken; the hook is checked again on each wake-up. */
+			for (;;) {
+				seen = __atomic_load_n(&kfence_gate_seq, __ATOMIC_ACQUIRE);
+				if (READ_ONCE(kfence_timer_stop) ||
+				    __atomic_load_n(&kfence_allocation_gate, __ATOMIC_SEQ_CST) > 0)
+					break;
+				/* Whoever lowered the hook saw the gate shut: raise it again. */
+				__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
+				plat_event_wait(&kfence_gate_seq, seen, 100000);
+			}
+			lower_hook();
+		}
+		deadline = plat_now_ns() + (u64)max(READ_ONCE(kfence_sample_interval), 1UL) * 1000000;
+		while (!READ_ONCE(kfence_timer_stop)) {
+			u64 now = plat_now_ns();
+
+			if (now >= deadline)
+				break;
+			seen = __atomic_load_n(&kfence_gate_seq, __ATOMIC_ACQUIRE);
+			plat_event_wait(&kfence_gate_seq, seen,
+					(unsigned int)min((deadline - now) / 1000 + 1, 1000000ULL));
+		}
 	}
 	return NULL;
 }
 
+static void kfence_timer_start(void)
+{
+	int err;
+
+	kfence_timer_stop = false;
+	err = plat_thread_start(&kfence_timer, kfence_timer_fn, NULL, "kfence");
+	if (err) {
+		kfence_timer = NULL;
+		WRITE_ONCE(kfence_enabled, false);
+		pr_err("kfence: cannot start the sample timer: %d\n", err);
+	}
+}
+
+static void kfence_timer_end(void)
+{
+	if (!kfence_timer)
+		return;
+	WRITE_ONCE(kfence_timer_stop, true);
+	plat_event_signal(&kfence_gate_seq);
+	plat_thread_join(kfence_timer);
+	kfence_timer = NULL;
+}
+
 /* --- boot --- */
 
-static int setup_kfence_sample_interval(const char *val)
+static int parse_ulong(const char *val, unsigned long lo, unsigned long hi, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -553,46 +660,76 @@ static int setup_kfence_sample_interval(const char *val)
 	if (!val || !*val)
 		return -EINVAL;
 	v = strtoul(val, &end, 0);
-	if (*end)
+	if (*end || v < lo || v > hi)
 		return -EINVAL;
-	kfence_sample_interval = v;
+	*out = v;
 	return 0;
 }
 
-static void kfence_params_reset(void)
+static int setup_sample_interval(const char *val)
+{
+	return parse_ulong(val, 0, ULONG_MAX / 1000000, &kfence_sample_interval);
+}
+
+static void reset_sample_interval(void)
 {
 	kfence_sample_interval = 100;
 }
 
-static int setup_kfence_skip_covered_thresh(const char *val)
+static int setup_skip_covered_thresh(const char *val)
 {
-	char *end;
-	unsigned long v;
-
-	if (!val || !*val)
-		return -EINVAL;
-	v = strtoul(val, &end, 0);
-	if (*end || v > 100)
-		return -EINVAL;
-	kfence_skip_covered_thresh = v;
-	return 0;
+	return parse_ulong(val, 0, 100, &kfence_skip_covered_thresh);
 }
 
-static void kfence_thresh_reset(void)
+static void reset_skip_covered_thresh(void)
 {
 	kfence_skip_covered_thresh = 75;
 }
 
-kmm_param("kfence.sample_interval", setup_kfence_sample_interval, kfence_params_reset);
-kmm_param("kfence.skip_covered_thresh", setup_kfence_skip_covered_thresh, kfence_thresh_reset);
+static int setup_burst(const char *val)
+{
+	unsigned long v;
+	int err = parse_ulong(val, 0, INT_MAX - 1, &v);
+
+	if (!err)
+		kfence_burst = (unsigned int)v;
+	return err;
+}
+
+static void reset_burst(void)
+{
+	kfence_burst = 0;
+}
+
+/* Linux's CONFIG_KFENCE_NUM_OBJECTS range. */
+static int setup_num_objects(const char *val)
+{
+	return parse_ulong(val, 1, 65535, &kfence_num_objects);
+}
+
+static void reset_num_objects(void)
+{
+	kfence_num_objects = CONFIG_KFENCE_NUM_OBJECTS;
+}
+
+kmm_param("kfence.sample_interval", setup_sample_interval, reset_sample_interval);
+kmm_param("kfence.skip_covered_thresh", setup_skip_covered_thresh, reset_skip_covered_thresh);
+kmm_param("kfence.burst", setup_burst, reset_burst);
+kmm_param("kfence.num_objects", setup_num_objects, reset_num_objects);
+
+static unsigned long pool_size_for(unsigned long nr_objects)
+{
+	return (nr_objects + 1) * 2 * PAGE_SIZE;
+}
 
 /* Reserve the pool while memblock still hands out memory (Linux's mm_core_init()). */
 void kfence_alloc_pool(void)
 {
 	__kfence_pool = NULL;
+	__kfence_pool_size = 0;
 	if (!kfence_sample_interval)
 		return;
-	__kfence_pool = memblock_alloc_raw(KFENCE_POOL_SIZE, PAGE_SIZE);
+	__kfence_pool = memblock_alloc_raw(pool_size_for(kfence_num_objects), PAGE_SIZE);
 	if (!__kfence_pool)
 		pr_err("kfence: failed to allocate pool\n");
 }
@@ -601,7 +738,6 @@ static void kfence_reset(void)
 {
 	INIT_LIST_HEAD(&kfence_freelist);
 	memset(counters, 0, sizeof(counters));
-	memset(alloc_covered, 0, sizeof(alloc_covered));
 	kfence_allocation_gate = 1;
 	kfence_enabled = false;
 }
@@ -614,7 +750,7 @@ static int kfence_init_pool(struct kfence_metadata *metas)
 	for (int i = 0; i < 2; i++, addr += PAGE_SIZE)
 		if (!kfence_protect(addr))
 			return -EFAULT;
-	for (int i = 0; i < CONFIG_KFENCE_NUM_OBJECTS; i++, addr += 2 * PAGE_SIZE) {
+	for (unsigned long i = 0; i < kfence_num_objects; i++, addr += 2 * PAGE_SIZE) {
 		struct kfence_metadata *meta = &metas[i];
 
 		INIT_LIST_HEAD(&meta->list);
@@ -627,61 +763,137 @@ static int kfence_init_pool(struct kfence_metadata *metas)
 	return 0;
 }
 
+static void kfence_free_metadata(void)
+{
+	if (kfence_metadata)
+		plat_host_free(kfence_metadata, sizeof(*kfence_metadata) * kfence_num_objects);
+	if (alloc_covered)
+		plat_host_free(alloc_covered, sizeof(*alloc_covered) << alloc_covered_order);
+	kfence_metadata = NULL;
+	alloc_covered = NULL;
+}
+
 int kfence_init(void)
 {
 	struct kfence_metadata *metas;
-	int err;
 
 	kfence_reset();
 	kfence_boot_ns = plat_now_ns();
 	stack_hash_seed = (u32)plat_now_ns();
 	if (!__kfence_pool)
 		return 0;
-	metas = plat_host_zalloc(sizeof(*metas) * CONFIG_KFENCE_NUM_OBJECTS);
-	if (!metas || kfence_init_pool(metas)) {
+	alloc_covered_order = (unsigned int)(63 - __builtin_clzl(kfence_num_objects)) + 2;
+	alloc_covered = plat_host_zalloc(sizeof(*alloc_covered) << alloc_covered_order);
+	metas = plat_host_zalloc(sizeof(*metas) * kfence_num_objects);
+	if (!metas || !alloc_covered || kfence_init_pool(metas)) {
 		/* The pool stays reserved, as Linux keeps what it could not protect. */
 		pr_err("kfence_init failed\n");
 		if (metas)
-			plat_host_free(metas, sizeof(*metas) * CONFIG_KFENCE_NUM_OBJECTS);
+			plat_host_free(metas, sizeof(*metas) * kfence_num_objects);
+		kfence_free_metadata();
 		__kfence_pool = NULL;
 		INIT_LIST_HEAD(&kfence_freelist);
 		return 0;
 	}
 	kfence_metadata = metas;
+	/* From here on the pool's addresses are KFENCE's (guards included). */
+	__kfence_pool_size = pool_size_for(kfence_num_objects);
 	WRITE_ONCE(kfence_enabled, true);
-	kfence_timer_stop = false;
-	err = plat_thread_start(&kfence_timer, kfence_timer_fn, NULL, "kfence");
-	if (err) {
-		kfence_timer = NULL;
-		WRITE_ONCE(kfence_enabled, false);
-		pr_err("kfence: cannot start the sample timer: %d\n", err);
-		return 0;
-	}
-	pr_info("kfence: initialized - using %lu bytes for %d objects at 0x%lx-0x%lx\n",
-		(unsigned long)KFENCE_POOL_SIZE, CONFIG_KFENCE_NUM_OBJECTS,
-		(unsigned long)__kfence_pool, (unsigned long)__kfence_pool + KFENCE_POOL_SIZE);
+	kfence_timer_start();
+	if (READ_ONCE(kfence_enabled))
+		pr_info("kfence: initialized - using %lu bytes for %lu objects at 0x%lx-0x%lx\n",
+			__kfence_pool_size, kfence_num_objects, (unsigned long)__kfence_pool,
+			(unsigned long)__kfence_pool + __kfence_pool_size);
 	return 0;
 }
 
 void kfence_exit(void)
 {
 	WRITE_ONCE(kfence_enabled, false);
-	if (kfence_timer) {
-		WRITE_ONCE(kfence_timer_stop, true);
-		plat_event_signal(&kfence_timer_seq);
-		plat_thread_join(kfence_timer);
-		kfence_timer = NULL;
-	}
-	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_RELAXED);
+	kfence_timer_end();
+	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
 	/* The window goes with the machine, and the protections with it. */
-	if (kfence_metadata)
-		plat_host_free(kfence_metadata, sizeof(*kfence_metadata) * CONFIG_KFENCE_NUM_OBJECTS);
-	kfence_metadata = NULL;
+	kfence_free_metadata();
+	__kfence_pool_size = 0;
 	__kfence_pool = NULL;
 	kfence_reset();
 }
 
-/* --- views: /sys/kernel/debug/kfence/{stats,objects} --- */
+/*
+ * In a child after fork(): the timer thread did not come along, so nothing
+ * is sampled any more (as the child's other machine threads, see fork.c);
+ * the objects already in the pool stay guarded and are checked when freed.
+ */
+void kfence_fork_child(void)
+{
+	kfence_timer = NULL;
+	__atomic_store_n(&kfence_allocation_gate, 1, __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
+}
+
+/* --- kmm_check() and the views: /sys/kernel/debug/kfence/{stats,objects} --- */
+
+/*
+ * The pool's metadata: every object in a known state, inside its page; the
+ * free ones on the freelist exactly once (zombies never); the counters
+ * equal to what the states say.  Objects whose lock is held right now are
+ * skipped, and the counts with them.
+ */
+int kmm_check_kfence(void)
+{
+	unsigned long live = 0, zombies = 0, free = 0, listed = 0;
+	bool complete = true;
+
+	if (!kfence_metadata)
+		return 0;
+	plat_lock(&kfence_freelist_lock);
+	for (unsigned long i = 0; i < kfence_num_objects; i++) {
+		struct kfence_metadata *meta = &kfence_metadata[i];
+		unsigned long page = metadata_to_pageaddr(meta);
+		bool on_list = !list_empty(&meta->list);
+
+		if (!plat_trylock(&meta->lock)) {
+			complete = false;
+			continue;
+		}
+		KMM_CHECK(meta->state <= KFENCE_OBJECT_FREED, "kfence-#%lu: state %d", i, meta->state);
+		KMM_CHECK(meta->addr >= page && meta->addr + meta->size <= page + PAGE_SIZE,
+			  "kfence-#%lu: object 0x%lx+%zu outside its page 0x%lx", i, meta->addr,
+			  meta->size, page);
+		if (kfence_obj_allocated(meta)) {
+			live++;
+			KMM_CHECK(!on_list, "kfence-#%lu: allocated and on the freelist", i);
+			KMM_CHECK(meta->cache && meta->size, "kfence-#%lu: allocated without a cache or size", i);
+		} else if (on_list) {
+			free++;
+		} else if (meta->state == KFENCE_OBJECT_FREED) {
+			zombies++;
+		} else {
+			KMM_CHECK(0, "kfence-#%lu: unused and not on the freelist", i);
+		}
+		plat_unlock(&meta->lock);
+	}
+	for (struct list_head *pos = kfence_freelist.next; pos != &kfence_freelist; pos = pos->next) {
+		struct kfence_metadata *meta = list_entry(pos, struct kfence_metadata, list);
+
+		if (++listed > kfence_num_objects ||
+		    meta < kfence_metadata || meta >= kfence_metadata + kfence_num_objects) {
+			KMM_CHECK(0, "kfence: the freelist holds a stranger or loops");
+			break;
+		}
+	}
+	plat_unlock(&kfence_freelist_lock);
+	if (complete) {
+		KMM_CHECK(listed == free, "kfence: %lu objects free, %lu on the freelist", free, listed);
+		KMM_CHECK((long)(live + zombies) == READ_ONCE(counters[KFENCE_COUNTER_ALLOCATED]),
+			  "kfence: %lu live and %lu zombie objects, counter says %ld", live, zombies,
+			  READ_ONCE(counters[KFENCE_COUNTER_ALLOCATED]));
+		KMM_CHECK((long)zombies == READ_ONCE(counters[KFENCE_COUNTER_ZOMBIES]),
+			  "kfence: %lu zombie objects, counter says %ld", zombies,
+			  READ_ONCE(counters[KFENCE_COUNTER_ZOMBIES]));
+	}
+	return 0;
+}
 
 void show_kfence_stats(FILE *f)
 {
@@ -694,7 +906,7 @@ void show_kfence_objects(FILE *f)
 {
 	if (!kfence_metadata)
 		return;
-	for (int i = 0; i < CONFIG_KFENCE_NUM_OBJECTS; i++) {
+	for (unsigned long i = 0; i < kfence_num_objects; i++) {
 		struct kfence_metadata *meta = &kfence_metadata[i];
 
 		plat_lock(&meta->lock);

@@ -13,22 +13,34 @@
  *
  *   allocated by task 1234 on cpu 0 at 1.000123s (0.000456s ago):
  *    ...
+ *
+ *   CPU: 0 UID: 0 PID: 1234 Comm: test Tainted: G    B
  *   ==================================================================
  *
- * Stacks start at the first frame outside the allocator: a fault's at the
- * faulting instruction, a free's or an allocation's after the entry point
- * (kfree, kmem_cache_alloc, ...) the user called.
+ * A stack starts at the first frame outside the allocator: a fault's at
+ * the faulting instruction, a free's at its return address into the
+ * caller, an allocation's after slab_post_alloc_hook().  Where that is not
+ * known (or an entry point such as kmalloc left a frame of its own, as in
+ * an unoptimised build), the allocator's entry points are skipped by name
+ * as Linux does; kmm's internal functions have no exported names, so only
+ * the exported entry points can be recognised that way.
+ *
+ * Reports are printed under one lock, so that two threads' reports do not
+ * interleave line by line; a report from the same thread while it prints
+ * one (a fault inside a report) goes ahead without it.
  */
 #include <stdarg.h>
 #include "kfence.h"
 #include "slab.h"
 
+static spinlock_t report_lock;
+static int report_owner;	/* the tid printing a report, or 0 */
+
 /* Print to @f, or to the kernel log when @f is NULL. */
 static __printf(2, 3) void seq_con_printf(FILE *f, const char *fmt, ...)
 {
-	va_list ap;
-
 	char buf[512];
+	va_list ap;
 
 	va_start(ap, fmt);
 	if (f) {
@@ -45,34 +57,39 @@ static bool has_prefix(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+unsigned int kfence_first_frame(const unsigned long *entries, unsigned int nr,
+				unsigned long first)
+{
+	for (unsigned int i = 0; first && i < nr; i++)
+		if (entries[i] == first)
+			return i;
+	return 0;
+}
+
 /*
- * The first frame to show of a saved stack: past the allocator's entry
- * point if one is found, else past the last KFENCE or free-path internal
- * frame (the entry may have been a tail call and left no frame).
+ * From @from on, skip the allocator by name: past the first of its entry
+ * points (kfree, kmem_cache_free, __kmalloc*, kmem_cache_alloc* and kmm's
+ * other exported allocation functions), as Linux does.  Linux also falls
+ * back to its internal names (kfence_*, __slab_free, ...); kmm's internal
+ * functions have no names a backtrace can see, so it starts at @from then.
  */
-static unsigned int get_stack_skipnr(const unsigned long *entries, unsigned int nr)
+static unsigned int get_stack_skipnr(const unsigned long *entries, unsigned int nr,
+				     unsigned int from)
 {
 	static const char *const entry_points[] = {
-		"kfree", "kmem_cache_free", "__kmalloc", "kmalloc", "kmem_cache_alloc",
-		"krealloc", "kzalloc", "kcalloc", "kmalloc_array", "kstrdup", "kmemdup",
-		"kvmalloc", "kvfree",
+		"kfree", "kmem_cache_free", "__kmalloc", "kmem_cache_alloc", "kmalloc",
+		"krealloc", "kzalloc", "kcalloc", "kmalloc_array", "kstrdup", "kstrndup",
+		"kmemdup", "kvmalloc", "kvfree", "kvrealloc",
 	};
-	static const char *const internals[] = {
-		"kfence_", "__kfence_", "__kmem_cache_free", "__kfree", "slab_",
-	};
-	unsigned int fallback = 0;
 	char buf[128];
 
-	for (unsigned int i = 0; i < nr; i++) {
+	for (unsigned int i = from; i < nr; i++) {
 		plat_symbolize(entries[i], buf, sizeof(buf));
-		for (size_t k = 0; k < ARRAY_SIZE(internals); k++)
-			if (has_prefix(buf, internals[k]))
-				fallback = i + 1;
 		for (size_t k = 0; k < ARRAY_SIZE(entry_points); k++)
 			if (has_prefix(buf, entry_points[k]))
-				return i + 1 < nr ? i + 1 : 0;
+				return i + 1 < nr ? i + 1 : from;
 	}
-	return fallback < nr ? fallback : 0;
+	return from;
 }
 
 static void print_stack_entries(FILE *f, const unsigned long *entries, unsigned int nr)
@@ -99,7 +116,7 @@ static void kfence_print_stack(FILE *f, const struct kfence_metadata *meta, bool
 		       (unsigned long)(ago / 1000000000ULL),
 		       (unsigned long)(ago % 1000000000ULL / 1000));
 	if (track->nr) {
-		unsigned int skip = get_stack_skipnr(track->entries, track->nr);
+		unsigned int skip = get_stack_skipnr(track->entries, track->nr, track->skip);
 
 		print_stack_entries(f, track->entries + skip, track->nr - skip);
 	} else {
@@ -127,7 +144,11 @@ void kfence_print_object(FILE *f, const struct kfence_metadata *meta)
 	}
 }
 
-/* Up to 16 canary bytes from @address: '.' if intact, '!' if not (Linux hides values). */
+/*
+ * Up to @bytes_to_show canary bytes from @address, '.' for an intact one
+ * and '!' for one that differs (Linux shows values only with
+ * no_hash_pointers), never into the object nor past the page.
+ */
 static void print_diff_canary(unsigned long address, size_t bytes_to_show,
 			      const struct kfence_metadata *meta)
 {
@@ -141,44 +162,57 @@ static void print_diff_canary(unsigned long address, size_t bytes_to_show,
 	pr_cont(" ]");
 }
 
-/*
- * The stack of the report: from the faulting instruction when @fault_pc
- * is given (frames below it are the signal handler's), else past the
- * allocator's own frames.
- */
+/* The stack of the report and where to start showing it. */
 static unsigned int report_stack(unsigned long *entries, unsigned int max,
-				 unsigned long fault_pc, unsigned int *skip)
+				 unsigned long first, unsigned int *skip)
 {
 	unsigned int nr = plat_stack_save(entries, max, 1);
 
 	*skip = 0;
-	if (fault_pc) {
-		for (unsigned int i = 0; i < nr; i++) {
-			if (entries[i] == fault_pc || entries[i] == fault_pc + 1) {
-				entries[i] = fault_pc;
-				*skip = i;
-				return nr;
-			}
+	for (unsigned int i = 0; first && i < nr; i++) {
+		if (entries[i] == first) {
+			*skip = i;
+			return nr;
 		}
-		return nr;
 	}
-	*skip = get_stack_skipnr(entries, nr);
+	*skip = get_stack_skipnr(entries, nr, 0);
 	return nr;
 }
 
-void kfence_report_error(unsigned long address, bool is_write, unsigned long fault_pc,
+static bool report_begin(void)
+{
+	int me = plat_gettid();
+
+	if (READ_ONCE(report_owner) == me)
+		return false;
+	plat_lock(&report_lock);
+	WRITE_ONCE(report_owner, me);
+	return true;
+}
+
+static void report_end(bool locked)
+{
+	if (!locked)
+		return;
+	WRITE_ONCE(report_owner, 0);
+	plat_unlock(&report_lock);
+}
+
+void kfence_report_error(unsigned long address, bool is_write, unsigned long first,
 			 const struct kfence_metadata *meta, enum kfence_error_type type)
 {
 	unsigned long entries[KFENCE_STACK_DEPTH] = { 0 };
 	const long index = meta ? meta - kfence_metadata : -1;
 	const char *access = is_write ? "write" : "read";
-	unsigned int skip, nr = report_stack(entries, KFENCE_STACK_DEPTH, fault_pc, &skip);
+	unsigned int skip, nr = report_stack(entries, KFENCE_STACK_DEPTH, first, &skip);
 	char where[256];
+	bool locked;
 
 	if (WARN_ON(type != KFENCE_ERROR_INVALID && !meta))
 		return;
 	kmm_report_count_inc(KMM_REPORT_KFENCE);
 	plat_symbolize(nr ? entries[skip] : 0, where, sizeof(where));
+	locked = report_begin();
 	pr_err("==================================================================\n");
 	switch (type) {
 	case KFENCE_ERROR_OOB: {
@@ -215,10 +249,12 @@ void kfence_report_error(unsigned long address, bool is_write, unsigned long fau
 		kfence_print_object(NULL, meta);
 	}
 	pr_err("\n");
-	pr_err("CPU: %d UID: 0 PID: %d Comm: %s Tainted: %s\n",
+	/* The taint is added after the report, so this line shows the state before it. */
+	pr_err("CPU: %d UID: 0 PID: %d Comm: %s %s\n",
 	       current->preempt_count ? current->cpu : 0, plat_gettid(), kmm_comm(),
 	       print_tainted());
 	pr_err("==================================================================\n");
+	report_end(locked);
 	if (kmm_panic_on_warn)
 		panic("KFENCE: panic_on_warn set ...\n");
 	add_taint(TAINT_BAD_PAGE);

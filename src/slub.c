@@ -1304,7 +1304,7 @@ __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long a
 	if (unlikely(!x))
 		return;
 	if (unlikely(is_kfence_address(x))) {
-		__kfence_free(x);
+		__kfence_free(x, addr);
 		return;
 	}
 	if (unlikely(!virt_addr_valid(x) || !(slab = virt_to_slab(x)))) {
@@ -1470,7 +1470,7 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		return;
 	}
 	if (unlikely(is_kfence_address(x))) {
-		__kfence_free((void *)x);
+		__kfence_free((void *)x, addr);
 		return;
 	}
 	page = virt_to_head_page(x);

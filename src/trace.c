@@ -38,6 +38,7 @@
  */
 #include <stdlib.h>
 #include "internal.h"
+#include <kmm/kfence.h>
 #include <kmm/trace.h>
 
 /* An open-addressed table from a traced address to ours (linear probing,
@@ -267,7 +268,10 @@ static int replay_kmalloc(struct kmm_replay *r, const struct kmm_trace_event *ev
 		r->st.applied++;
 		return 0;
 	}
-	if (ksize(p) == ev->bytes_alloc)
+	/* A KFENCE object's ksize() is the request; the trace shows the sampled cache's size. */
+	size_t ks = is_kfence_address(p) ? kmalloc_size_roundup(ev->bytes_req) : ksize(p);
+
+	if (ks == ev->bytes_alloc)
 		r->st.kmalloc_ksize_match++;
 	else
 		r->st.kmalloc_ksize_mismatch++;

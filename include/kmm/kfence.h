@@ -3,18 +3,25 @@
  * KFENCE: the Kernel Electric-Fence, a sampling detector of memory errors
  * in slab objects, as Linux's mm/kfence.
  *
- * Every kfence.sample_interval milliseconds (100 by default; 0 disables it)
- * the next slab allocation is served from the KFENCE pool instead of its
- * cache: a page of its own, between inaccessible guard pages, the object at
- * the page's start or end (chosen at random) and the rest of the page a
- * canary pattern.  An access to a guard page, or to a freed object's page,
- * faults and is reported ("BUG: KFENCE: out-of-bounds read in ..."); the
- * canary is checked when the object is freed.  After a report the page is
- * made accessible and the program goes on, as in Linux.
+ * Every kfence.sample_interval milliseconds (100 by default, as Linux's
+ * CONFIG_KFENCE_SAMPLE_INTERVAL; 0 turns KFENCE off) the next slab
+ * allocation is served from the KFENCE pool instead of its cache: a page of
+ * its own between two inaccessible guard pages, the object at the page's
+ * start or end (a coin decides) and the rest of the page a canary pattern.
+ * A read or write of a guard page, or of a freed object's page, faults in
+ * the host and is reported ("BUG: KFENCE: out-of-bounds read in ...");
+ * the canary is checked when the object is freed.  After a report the page
+ * is left accessible and the program goes on, as the kernel does.
+ *
+ * Boot options: kfence.sample_interval=<ms>, kfence.skip_covered_thresh=<%>,
+ * kfence.burst=<n> (Linux's), and kmm's own kfence.num_objects=<n> (Linux
+ * fixes it at build time with CONFIG_KFENCE_NUM_OBJECTS, 255 by default).
+ * The views "kfence" and "kfence_objects" are /sys/kernel/debug/kfence/stats
+ * and .../objects.
  *
  * kmm's deviations: the pool's object pages are not PageSlab (every entry
- * point recognises KFENCE objects by address instead), and the metadata is
- * host memory, outside the machine.
+ * point of the slab allocator recognises a KFENCE object by its address
+ * instead), and the metadata is host memory, outside the machine.
  */
 #ifndef KMM_KFENCE_H
 #define KMM_KFENCE_H
@@ -22,26 +29,28 @@
 #pragma GCC visibility push(default)
 
 #include <kmm/types.h>
-#include <kmm/mmzone.h>
 
-#define CONFIG_KFENCE_NUM_OBJECTS	255
-/* A guard page first, then each object's page followed by its guard page. */
-#define KFENCE_POOL_SIZE	((CONFIG_KFENCE_NUM_OBJECTS + 1) * 2 * PAGE_SIZE)
+#define CONFIG_KFENCE_NUM_OBJECTS	255	/* the default of kfence.num_objects= */
 
-/* The pool, in the direct map; NULL when KFENCE is off. */
+/*
+ * The pool, in the direct map, and its size: a guard page first, then each
+ * object's page followed by its guard page.  NULL and 0 when KFENCE is off.
+ */
 extern char *__kfence_pool;
+extern unsigned long __kfence_pool_size;
 
 /**
  * is_kfence_address - is @addr in the KFENCE pool?
- * Return: true for any address of the pool, guard pages included.
+ * Return: true for any address of the pool, guard pages included; always
+ * false with KFENCE off (the size is 0 then: one comparison either way).
  */
 static inline bool is_kfence_address(const void *addr)
 {
 	return __builtin_expect((unsigned long)((const char *)addr - __kfence_pool) <
-				KFENCE_POOL_SIZE && __kfence_pool, 0);
+				__kfence_pool_size, 0);
 }
 
-/* The size of the KFENCE object at @addr, or 0 if @addr is no KFENCE object. */
+/* The size of the KFENCE object at @addr (as asked for), or 0 if none is there. */
 size_t kfence_ksize(const void *addr);
 /* The start of the KFENCE object that contains @addr, or NULL. */
 void *kfence_object_start(const void *addr);

@@ -58,6 +58,8 @@
 #include <malloc.h>
 #include "preload.h"
 #include "slab_fast.h"
+#include "slab.h"
+#include "kfence.h"
 
 #define SHIM_GFP	(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY)
 #define SHIM_MIN	16UL
@@ -264,6 +266,9 @@ static size_t shim_lookup(const void *p, const char *fn, int *kind)
 		if (sh >= SH_CLASS)
 			sh = SH_SLAB;
 		*kind = sh;
+		/* A KFENCE object (with kfence.sample_interval= in KMM_CMDLINE): its size. */
+		if (sh == SH_SLAB && is_kfence_address(p) && kfence_object_start(p) == p)
+			return kfence_ksize(p);
 		if (sh == SH_SLAB && PageSlab(page))
 			return page_slab(page)->slab_cache->object_size;
 		if (sh == SH_FREE && PageLargeKmalloc(page) && p == page_address(page) &&

@@ -65,6 +65,7 @@
 #include <unistd.h>
 #include "preload.h"
 #include "slab.h"
+#include "kfence.h"
 
 int shim_state;
 struct shim_layout shim;
@@ -246,7 +247,14 @@ void shim_boot(void)
 	 * self-tuned one (up to an eighth of RAM) is that much RSS no other
 	 * CPU reuses.
 	 */
-	snprintf(cmdline, sizeof(cmdline), "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d %s",
+	/*
+	 * KFENCE only if KMM_CMDLINE asks for it: its guard pages fault, and a
+	 * program with a SIGSEGV handler of its own would take those faults.
+	 * Its objects keep malloc's 16-byte alignment at the end of a page.
+	 */
+	kfence_min_align = 16;
+	snprintf(cmdline, sizeof(cmdline),
+		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 %s",
 		 (unsigned long long)(mem >> 20), min(max(2 * plat_host_nr_cpus(), 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
