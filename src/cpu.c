@@ -56,6 +56,8 @@ struct task_slot {
 	unsigned int active;
 	unsigned int gen;
 	unsigned int used;
+	unsigned int stack_busy;	/* kmm_for_each_task_stack() reads the stack */
+	unsigned long host_thread;	/* the host's name of the thread, 0 while none */
 } ____cacheline_pair_aligned;
 
 static struct task_slot task_slots[MAX_TASK_SLOTS];
@@ -143,7 +145,11 @@ static void task_exit(void *arg)
 	if (t->tag) {
 		struct task_slot *slot = &task_slots[(t->tag & 0xffffffff) - 1];
 		__atomic_add_fetch(&slot->gen, 1, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&slot->used, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot->host_thread, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&slot->used, 0, __ATOMIC_SEQ_CST);
+		/* A scan reading this stack finishes before the stack may go. */
+		while (__atomic_load_n(&slot->stack_busy, __ATOMIC_SEQ_CST))
+			plat_yield();
 		t->tag = 0;
 	}
 }
@@ -156,6 +162,7 @@ static void task_attach(struct task_struct *t)
 		    __atomic_exchange_n(&task_slots[i].used, 1, __ATOMIC_ACQ_REL))
 			continue;
 		t->active = &task_slots[i].active;
+		__atomic_store_n(&task_slots[i].host_thread, plat_thread_self(), __ATOMIC_SEQ_CST);
 		t->tag = (u64)(i + 1) | ((u64)__atomic_load_n(&task_slots[i].gen, __ATOMIC_ACQUIRE) << 32);
 		/*
 		 * A thread past its exit handlers (one whose pthread key
@@ -168,6 +175,43 @@ static void task_attach(struct task_struct *t)
 		return;
 	}
 	panic("kmm: more than %d threads use kmm at once", MAX_TASK_SLOTS);
+}
+
+/*
+ * Call @fn with the stack of each thread that uses the machine, the
+ * caller's own from its current frame up (kmemleak's roots).  A thread
+ * that exits meanwhile waits in task_exit() until its stack has been read:
+ * the reader raises stack_busy before it looks at used, the exiting thread
+ * drops used before it looks at stack_busy, so one of them sees the other.
+ */
+void kmm_for_each_task_stack(void (*fn)(unsigned long lo, unsigned long hi, void *arg),
+			     void *arg)
+{
+	unsigned long here = (unsigned long)__builtin_frame_address(0), lo, hi;
+	unsigned long self = plat_thread_self();
+	bool seen_self = false;
+
+	for (unsigned int i = 0; i < MAX_TASK_SLOTS; i++) {
+		struct task_slot *slot = &task_slots[i];
+		unsigned long thread;
+
+		if (!__atomic_load_n(&slot->used, __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&slot->stack_busy, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&slot->used, __ATOMIC_SEQ_CST) &&
+		    (thread = __atomic_load_n(&slot->host_thread, __ATOMIC_SEQ_CST)) &&
+		    !plat_thread_stack(thread, &lo, &hi)) {
+			if (thread == self) {
+				lo = max(lo, here);
+				seen_self = true;
+			}
+			if (lo < hi)
+				fn(lo, hi, arg);
+		}
+		__atomic_store_n(&slot->stack_busy, 0, __ATOMIC_SEQ_CST);
+	}
+	if (!seen_self && !plat_thread_stack(self, &lo, &hi) && max(lo, here) < hi)
+		fn(max(lo, here), hi, arg);
 }
 
 /* In cpu->holder beside a tag: its thread is taking the CPU over (cpu_take_over()). */

@@ -150,6 +150,9 @@ void kmm_cpus_hold_all(void);
 void kmm_cpus_release_all(void);
 void kmm_cpus_fork_child(void);
 void kmm_task_detach(void);
+/* The stack of each thread using the machine, the caller's from its frame up (kmemleak). */
+void kmm_for_each_task_stack(void (*fn)(unsigned long lo, unsigned long hi, void *arg),
+			     void *arg);
 
 /*
  * The fast path of entering a section: the thread still holds the CPU it
@@ -347,6 +350,9 @@ depot_stack_handle_t stack_depot_save(const unsigned long *entries, unsigned int
 depot_stack_handle_t stack_depot_save_current(unsigned int skip);
 unsigned int stack_depot_fetch(depot_stack_handle_t handle, const unsigned long **entries);
 void stack_depot_print(depot_stack_handle_t handle);
+/* The first frame of @entries past the allocator's entry points, found by name, from @from. */
+unsigned int stack_skip_allocator(const unsigned long *entries, unsigned int nr,
+				  unsigned int from);
 void stack_depot_exit(void);
 extern bool kmm_panic_on_warn;
 

@@ -52,11 +52,6 @@ static __printf(2, 3) void seq_con_printf(FILE *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
 unsigned int kfence_first_frame(const unsigned long *entries, unsigned int nr,
 				unsigned long first)
 {
@@ -64,32 +59,6 @@ unsigned int kfence_first_frame(const unsigned long *entries, unsigned int nr,
 		if (entries[i] == first)
 			return i;
 	return 0;
-}
-
-/*
- * From @from on, skip the allocator by name: past the first of its entry
- * points (kfree, kmem_cache_free, __kmalloc*, kmem_cache_alloc* and kmm's
- * other exported allocation functions), as Linux does.  Linux also falls
- * back to its internal names (kfence_*, __slab_free, ...); kmm's internal
- * functions have no names a backtrace can see, so it starts at @from then.
- */
-static unsigned int get_stack_skipnr(const unsigned long *entries, unsigned int nr,
-				     unsigned int from)
-{
-	static const char *const entry_points[] = {
-		"kfree", "kmem_cache_free", "__kmalloc", "kmem_cache_alloc", "kmalloc",
-		"krealloc", "kzalloc", "kcalloc", "kmalloc_array", "kstrdup", "kstrndup",
-		"kmemdup", "kvmalloc", "kvfree", "kvrealloc",
-	};
-	char buf[128];
-
-	for (unsigned int i = from; i < nr; i++) {
-		plat_symbolize(entries[i], buf, sizeof(buf));
-		for (size_t k = 0; k < ARRAY_SIZE(entry_points); k++)
-			if (has_prefix(buf, entry_points[k]))
-				return i + 1 < nr ? i + 1 : from;
-	}
-	return from;
 }
 
 static void print_stack_entries(FILE *f, const unsigned long *entries, unsigned int nr)
@@ -116,7 +85,7 @@ static void kfence_print_stack(FILE *f, const struct kfence_metadata *meta, bool
 		       (unsigned long)(ago / 1000000000ULL),
 		       (unsigned long)(ago % 1000000000ULL / 1000));
 	if (track->nr) {
-		unsigned int skip = get_stack_skipnr(track->entries, track->nr, track->skip);
+		unsigned int skip = stack_skip_allocator(track->entries, track->nr, track->skip);
 
 		print_stack_entries(f, track->entries + skip, track->nr - skip);
 	} else {
@@ -175,7 +144,7 @@ static unsigned int report_stack(unsigned long *entries, unsigned int max,
 			return nr;
 		}
 	}
-	*skip = get_stack_skipnr(entries, nr, 0);
+	*skip = stack_skip_allocator(entries, nr, 0);
 	return nr;
 }
 

@@ -158,3 +158,41 @@ void stack_depot_exit(void)
 	nr_pools = 0;
 	pool_used = 0;
 }
+
+static bool names_allocator_entry(unsigned long addr)
+{
+	static const char *const entry_points[] = {
+		"kfree", "kmem_cache_free", "__kmalloc", "kmem_cache_alloc", "kmalloc",
+		"krealloc", "kzalloc", "kcalloc", "kmalloc_array", "kstrdup", "kstrndup",
+		"kmemdup", "kvmalloc", "kvfree", "kvrealloc", "__vmalloc", "vmalloc", "vzalloc",
+		"vfree",
+	};
+	char buf[128];
+
+	plat_symbolize(addr, buf, sizeof(buf));
+	for (size_t k = 0; k < ARRAY_SIZE(entry_points); k++)
+		if (!strncmp(buf, entry_points[k], strlen(entry_points[k])))
+			return true;
+	return false;
+}
+
+/*
+ * Where a saved stack leaves the allocator, found by name as Linux's
+ * KFENCE and kmemleak reports find it: past the first run of frames, from
+ * @from on, named after an exported entry point (kmalloc, kfree,
+ * kmem_cache_alloc, vmalloc, ...; a run, as vmalloc may call __vmalloc_node
+ * in a build without tail calls).  kmm's internal functions have no names
+ * a backtrace can see: with no entry point found, the stack starts at @from.
+ */
+unsigned int stack_skip_allocator(const unsigned long *entries, unsigned int nr,
+				  unsigned int from)
+{
+	for (unsigned int i = from; i < nr; i++) {
+		if (!names_allocator_entry(entries[i]))
+			continue;
+		while (i + 1 < nr && names_allocator_entry(entries[i + 1]))
+			i++;
+		return i + 1 < nr ? i + 1 : from;
+	}
+	return from;
+}

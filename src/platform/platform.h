@@ -133,6 +133,17 @@ int plat_altstack_install(void *stack, size_t size);
 /* A symbol for a code address, as %pS prints it ("name+0x1c/0x80"). */
 void plat_symbol(const void *addr, char *buf, size_t size);
 
+/* --- what a conservative scan reads (roots.c) --- */
+struct plat_range {
+	unsigned long start, end;
+};
+/* The writable segments (data, bss) of every object loaded: up to @max; their number. */
+int plat_data_segments(struct plat_range *out, int max);
+/* The calling thread, named for plat_thread_stack(). */
+unsigned long plat_thread_self(void);
+/* The mapped part of @thread's stack, which must stay alive meanwhile.  Return: 0 or -errno. */
+int plat_thread_stack(unsigned long thread, unsigned long *lo, unsigned long *hi);
+
 /* --- host memory for kmm's own bookkeeping, not part of the machine --- */
 void *plat_host_zalloc(size_t size);
 /* Zeroed host memory backed only where touched, not counted as committed. */
