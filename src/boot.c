@@ -20,6 +20,7 @@
  *           then a 1 GiB hole and the vmalloc area
  * (pgtable.c draws the whole picture).
  */
+#include "kmemleak.h"
 #include "internal.h"
 #include "kfence.h"
 #include <kmm/vmstat.h>
@@ -57,6 +58,7 @@ static u64 x86_32_lowmem_limit(void)
 
 static void teardown(void)
 {
+	kmemleak_exit();
 	/* Kernel threads first: they may use anything below. */
 	kthreads_exit();
 	/* Pending callbacks free into the machine: run them while it is whole. */
@@ -231,6 +233,7 @@ int kmm_boot(const char *cmdline)
 	if ((err = boot_memory()))
 		goto fail;
 	gfp_zone_init();
+	kmemleak_init();
 	if ((err = mm_core_init()))
 		goto fail;
 	mem_debugging_init();
@@ -272,6 +275,7 @@ int kmm_boot(const char *cmdline)
 	for (int nid = 0; nid < nr_online_nodes; nid++)
 		if ((err = kswapd_run(nid)))
 			goto fail;
+	kmemleak_late_init();
 	return 0;
 fail:
 	teardown();

@@ -19,6 +19,7 @@
  */
 #include "page_alloc.h"
 #include "kfence.h"
+#include "kmemleak.h"
 #include <kmm/vmstat.h>
 
 int kmm_check_problems;
@@ -222,6 +223,7 @@ static void check_all(void *arg)
 	kmm_check_percpu();
 	kmm_check_kstacks();
 	kmm_check_kfence();
+	kmm_check_kmemleak();
 }
 
 int kmm_check(void)

@@ -9,6 +9,7 @@
  * After memblock_free_all() has handed the free ranges to the buddy
  * allocator, memblock allocations warn and fail, as in Linux.
  */
+#include "kmemleak.h"
 #include "internal.h"
 
 struct memblock memblock;
@@ -129,6 +130,7 @@ int memblock_reserve(phys_addr_t base, phys_addr_t size)
 
 int memblock_phys_free(phys_addr_t base, phys_addr_t size)
 {
+	kmemleak_free_part_phys(base, size);
 	return memblock_remove_range(&memblock.reserved, base, size);
 }
 
@@ -251,6 +253,7 @@ void *memblock_alloc_try_nid(phys_addr_t size, phys_addr_t align,
 		return NULL;
 	void *va = __va(phys);
 	memset(va, 0, size);
+	kmemleak_alloc_phys(phys, size, 0);
 	return va;
 }
 

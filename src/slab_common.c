@@ -22,6 +22,7 @@
  */
 #include "slab.h"
 #include "kfence.h"
+#include "kmemleak.h"
 #include <limits.h>
 #include <kmm/vmstat.h>
 #include <kmm/vmalloc.h>
@@ -167,8 +168,14 @@ static struct kmem_cache *kmem_cache_new(gfp_t gfp)
 {
 	struct kmem_cache *s = kmem_cache_zalloc(kmem_cache, gfp);
 
-	if (s)
+	if (s) {
 		s->cpu_slab = (struct kmem_cache_cpu *)((char *)s + kmem_cache_cpu_offset());
+		/*
+		 * The per-CPU parts hold where a slab's objects start and the
+		 * objects just freed: no references, to kmemleak.
+		 */
+		kmemleak_scan_area(s, kmem_cache_cpu_offset(), gfp);
+	}
 	return s;
 }
 

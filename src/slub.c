@@ -83,6 +83,7 @@
  * A slab changes state, and the node counts change, within one CPU
  * section, so kmm_check(), which owns every CPU, never sees it half done.
  */
+#include "kmemleak.h"
 #include "slab.h"
 #include "slab_fast.h"
 #include "kfence.h"
@@ -793,7 +794,7 @@ static void kmalloc_hints_reset(void)
 /* Frees of @s that must take the slow path for what they do per object. */
 static bool slab_free_hooks(const struct kmem_cache *s)
 {
-	return slab_want_init_on_free(s) || s->annotated;
+	return slab_want_init_on_free(s) || s->annotated || kmemleak_tracks(s);
 }
 
 /* Make @slab (or none) the CPU slab of @c.  Context: owns the CPU of @c. */
@@ -1090,7 +1091,8 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 		if (kobj) {
 			slab_free(s, virt_to_slab(object), object,
 				  (unsigned long)__builtin_return_address(0));
-			return kobj;
+			object = kobj;
+			goto out;
 		}
 	}
 	if (unlikely(slab_want_init_on_free(s)) && !freeptr_outside_object(s))
@@ -1106,6 +1108,9 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 	/* A kmalloc object is as long as asked, to the tools. */
 	if (s->annotated && orig_size < s->object_size)
 		annot_obj_shrink(s, object, orig_size, s->object_size);
+out:
+	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KMEMLEAK))
+		kmemleak_slab_alloc(s, object, s->object_size, gfpflags);
 	return object;
 }
 
@@ -1219,6 +1224,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *object,
 			      unsigned long addr, struct kmem_cache_cpu *c)
 {
+	if (unlikely(kmemleak_tracks(s)))
+		kmemleak_free(object);
 	if (slab != c->slab) {
 		__slab_free(s, c, slab, object, addr);
 		__preempt_enable();
@@ -1304,6 +1311,7 @@ __noinline void __kmem_cache_free(struct kmem_cache *s, void *x, unsigned long a
 	if (unlikely(!x))
 		return;
 	if (unlikely(is_kfence_address(x))) {
+		kmemleak_free(x);
 		__kfence_free(x, addr);
 		return;
 	}
@@ -1398,6 +1406,8 @@ static __noinline void *kmalloc_large_node(size_t size, gfp_t flags, int node)
 	__SetPageLargeKmalloc(page);
 	mod_node_page_state(page_pgdat(page), NR_SLAB_UNRECLAIMABLE_B, 1L << order);
 	__preempt_enable();
+	if (unlikely(READ_ONCE(kmemleak_enabled)))
+		kmemleak_slab_alloc(NULL, page_address(page), size, flags);
 	return page_address(page);
 }
 
@@ -1451,6 +1461,7 @@ static void free_large_kmalloc(struct page *page, const void *object)
 		return;
 	}
 	unsigned int order = compound_order(page);
+	kmemleak_free(object);
 	__preempt_disable();
 	__ClearPageLargeKmalloc(page);
 	mod_node_page_state(page_pgdat(page), NR_SLAB_UNRECLAIMABLE_B, -(1L << order));
@@ -1470,6 +1481,7 @@ static __noinline void __kfree(const void *x, unsigned long addr)
 		return;
 	}
 	if (unlikely(is_kfence_address(x))) {
+		kmemleak_free(x);
 		__kfence_free((void *)x, addr);
 		return;
 	}
@@ -1863,6 +1875,8 @@ int kmem_cache_init(void)
 	INIT_LIST_HEAD(&slab_caches);
 	/* One flag for the fast paths: some per-object work to do beyond the pop and push. */
 	kmm_slab_hooks = init_on_alloc || init_on_free || KMM_ANNOTATE_ON;
+	if (READ_ONCE(kmemleak_enabled))
+		kmm_slab_hooks |= KMM_SLAB_HOOK_KMEMLEAK;
 	slub_debug_boot_report();
 	if ((err = create_boot_cache(&boot_kmem_cache, 0, "kmem_cache", kmem_cache_object_size())) ||
 	    (err = create_boot_cache(&boot_kmem_cache_node, 1, "kmem_cache_node",

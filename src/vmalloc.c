@@ -22,6 +22,7 @@
  * Bad frees are validated before anything changes and reported in Linux's
  * words ("Trying to vfree() bad address", "... nonexistent vm area").
  */
+#include "kmemleak.h"
 #include "vmalloc.h"
 #include <limits.h>
 #include <kmm/vmstat.h>
@@ -323,6 +324,7 @@ void *__vmalloc_node_range(unsigned long size, unsigned long align, unsigned lon
 		return NULL;
 	/* Published: vmallocinfo and kmm_check may look at it now. */
 	__atomic_and_fetch(&area->flags, ~(unsigned long)VM_UNINITIALIZED, __ATOMIC_RELEASE);
+	kmemleak_vmalloc(area, PAGE_ALIGN(size), gfp_mask);
 	return addr;
 }
 
@@ -371,7 +373,10 @@ void *vmalloc_32(unsigned long size)
 
 static void __vfree(const void *addr, bool deferred)
 {
-	struct vm_struct *vm = __remove_vm_area(addr, deferred);
+	struct vm_struct *vm;
+
+	kmemleak_free(addr);
+	vm = __remove_vm_area(addr, deferred);
 
 	if (unlikely(!vm)) {
 		if (PAGE_ALIGNED(addr)) {

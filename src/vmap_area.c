@@ -31,6 +31,7 @@
  * without the spinlock.
  */
 #include <stdlib.h>
+#include "kmemleak.h"
 #include "vmalloc.h"
 
 spinlock_t vmap_area_lock;
@@ -57,7 +58,15 @@ static struct kmem_cache *vmap_area_cachep;
 
 static struct vmap_area *va_alloc(gfp_t gfp)
 {
-	return kmem_cache_zalloc(vmap_area_cachep, gfp & GFP_RECLAIM_MASK);
+	struct vmap_area *va = kmem_cache_zalloc(vmap_area_cachep, gfp & GFP_RECLAIM_MASK);
+
+	/*
+	 * As Linux: kmemleak scans a vmap_area from its tree links on, so its
+	 * range (va_start) is no reference to the vmalloc area it describes.
+	 */
+	if (va)
+		kmemleak_scan_area(&va->rb_node, SIZE_MAX, gfp);
+	return va;
 }
 
 static void va_free(struct vmap_area *va)

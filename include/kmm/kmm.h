@@ -94,6 +94,14 @@ int kmm_show(const char *view, FILE *out);
  */
 void kmm_flush_deferred_vfree(void);
 
+/**
+ * kmm_view_write - write to a view, as to its debugfs file ("kmemleak" takes
+ * "scan", "clear", "scan=<secs>", ...)
+ * Return: what the view's write returns (0 or -errno), -EACCES for a view
+ * that takes no writes, -ENOENT for an unknown name, -ENODEV with no machine.
+ */
+int kmm_view_write(const char *view, const char *buf);
+
 /* The names kmm_show() knows, NULL-terminated. */
 const char *const *kmm_view_names(void);
 
