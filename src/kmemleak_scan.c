@@ -24,8 +24,12 @@
  *      kmemleak.verbose=1, and listed in the view until "clear".
  *
  * The readers of other threads' memory (roots, stacks, blocks) are not
- * instrumented by ASan: they read redzones and freed stack frames on
- * purpose, word by word, and never write.
+ * instrumented by ASan or TSan, as Linux builds kmemleak without KASAN and
+ * KCSAN: they read redzones and freed stack frames on purpose, and words
+ * that their owners write meanwhile without any lock kmemleak could take.
+ * Each aligned word is read once, whole (volatile): a stale value at worst
+ * misses a pointer that moved during the scan, as Linux's scan may; the
+ * checksum pass rescans the blocks that changed.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -40,7 +44,7 @@
 #define HEX_MAX_LINES		2
 #define MAX_ROOTS		512
 
-#define scan_access __attribute__((no_sanitize_address))
+#define scan_access __attribute__((no_sanitize("address", "thread")))
 
 static struct plat_mutex scan_mutex;
 static LIST_HEAD(gray_list);
