@@ -191,7 +191,12 @@ extern struct kmem_cache *kmem_cache;		/* the cache of struct kmem_cache */
 extern struct kmem_cache *kmem_cache_node;	/* the cache of struct kmem_cache_node */
 extern bool slab_nomerge;
 extern bool slab_is_up;
-extern u8 kmm_slab_hooks;	/* init_on_alloc, init_on_free or the tools: leave the fast path */
+/*
+ * init_on_alloc, init_on_free or the tools: leave the fast path.  Read with
+ * READ_ONCE(): KFENCE's timer and kmemleak raise and lower their bits (with
+ * atomics) while allocations run, as Linux flips its static keys.
+ */
+extern u8 kmm_slab_hooks;
 
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags);
 int __kmem_cache_shutdown(struct kmem_cache *s);

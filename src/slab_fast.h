@@ -158,7 +158,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 		kmalloc_hint[cpu->id].s = s;
 	if (unlikely(cpu_leave_held(t, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
-	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+	if (unlikely((gfpflags & __GFP_ZERO) | READ_ONCE(kmm_slab_hooks)))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }

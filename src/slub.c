@@ -1134,7 +1134,7 @@ __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 		c->freelist = get_freepointer(s, object);
 	}
 	__preempt_enable();
-	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+	if (unlikely((gfpflags & __GFP_ZERO) | READ_ONCE(kmm_slab_hooks)))
 		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }
@@ -1152,7 +1152,7 @@ __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 	object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
 
 	__preempt_enable();
-	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+	if (unlikely((gfpflags & __GFP_ZERO) | READ_ONCE(kmm_slab_hooks)))
 		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }
@@ -1162,7 +1162,7 @@ __noinline void *slab_alloc_leave_slow(struct kmem_cache *s, gfp_t gfpflags, voi
 					    unsigned int orig_size)
 {
 	kmm_cpu_leave_slow(current);
-	if (unlikely((gfpflags & __GFP_ZERO) | kmm_slab_hooks))
+	if (unlikely((gfpflags & __GFP_ZERO) | READ_ONCE(kmm_slab_hooks)))
 		object = slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }
