@@ -551,24 +551,6 @@ static void reset_kmemleak(void)
 	kmemleak_auto_scan = true;
 }
 
-static int parse_bool01(const char *val, bool *out)
-{
-	if (!val || (strcmp(val, "0") && strcmp(val, "1") && strcmp(val, "Y") && strcmp(val, "N")))
-		return -EINVAL;
-	*out = !strcmp(val, "1") || !strcmp(val, "Y");
-	return 0;
-}
-
-static int setup_verbose(const char *val)
-{
-	return parse_bool01(val, &kmemleak_verbose);
-}
-
-static int setup_auto_scan(const char *val)
-{
-	return parse_bool01(val, &kmemleak_auto_scan);
-}
-
 static int setup_min_age(const char *val)
 {
 	char *end;
@@ -584,8 +566,9 @@ static int setup_min_age(const char *val)
 }
 
 kmm_param("kmemleak", setup_kmemleak, reset_kmemleak);
-kmm_param("kmemleak.verbose", setup_verbose, NULL);
-kmm_param("kmemleak.auto_scan", setup_auto_scan, NULL);
+/* Module parameters in Linux, bools as param_set_bool() takes them (kstrtobool()). */
+kmm_param_bool("kmemleak.verbose", kmemleak_verbose, NULL);
+kmm_param_bool("kmemleak.auto_scan", kmemleak_auto_scan, NULL);
 kmm_param("kmemleak.min_age", setup_min_age, NULL);
 
 /* At boot, before memblock hands anything out, so that every allocation is seen. */
