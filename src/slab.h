@@ -368,15 +368,27 @@ static inline void *slab_first_object(const struct kmem_cache *s, const struct s
 	     (char *)p < (char *)slab_first_object(s, slab) + (slab)->objects * (s)->size; \
 	     p = (char *)p + (s)->size)
 
+/*
+ * The object size, read once: creating a cache that merges into @s
+ * (__kmem_cache_alias()) may raise it while other threads allocate from
+ * @s.  The slot (s->size) never changes, so either value fits the object.
+ */
+static inline unsigned int slab_object_size(const struct kmem_cache *s)
+{
+	return READ_ONCE(s->object_size);
+}
+
 static inline bool freeptr_outside_object(const struct kmem_cache *s)
 {
-	return s->offset >= s->inuse;
+	return s->offset >= READ_ONCE(s->inuse);
 }
 
 /* Where the metadata after an object (tracks, original size) begins. */
 static inline unsigned int get_info_end(const struct kmem_cache *s)
 {
-	return freeptr_outside_object(s) ? s->inuse + (unsigned int)sizeof(void *) : s->inuse;
+	unsigned int inuse = READ_ONCE(s->inuse);
+
+	return freeptr_outside_object(s) ? inuse + (unsigned int)sizeof(void *) : inuse;
 }
 
 /*

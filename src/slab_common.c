@@ -157,8 +157,9 @@ static struct kmem_cache *__kmem_cache_alias(const char *name, unsigned int size
 
 	if (s) {
 		s->refcount++;
-		s->object_size = max(s->object_size, size);
-		s->inuse = max(s->inuse, ALIGN(size, (unsigned int)sizeof(void *)));
+		/* Others allocate from @s meanwhile: see slab_object_size(). */
+		WRITE_ONCE(s->object_size, max(s->object_size, size));
+		WRITE_ONCE(s->inuse, max(s->inuse, ALIGN(size, (unsigned int)sizeof(void *))));
 	}
 	return s;
 }
@@ -424,7 +425,7 @@ void *krealloc(const void *p, size_t new_size, gfp_t flags)
 			return NULL;
 		}
 		orig_size = get_orig_size(s, (void *)p);
-		ks = s->object_size;
+		ks = slab_object_size(s);
 		if (s->annotated)
 			annot_obj_grow(s, p, ks);	/* all of it is ours to read and zero */
 	} else {

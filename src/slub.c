@@ -399,7 +399,7 @@ static void slab_init_on_free(struct kmem_cache *s, void *x)
 	unsigned int rsize = (s->flags & SLAB_RED_ZONE) ? s->red_left_pad : 0;
 
 	if (s->annotated)	/* all of it is zeroed, past a kmalloc request too */
-		annot_obj_grow(s, x, s->object_size);
+		annot_obj_grow(s, x, slab_object_size(s));
 	memset(x, 0, orig_size);
 	memset((char *)x + inuse, 0, s->size - inuse - rsize);
 	set_orig_size(s, x, orig_size);
@@ -1083,7 +1083,7 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 	if (unlikely(!object))
 		return NULL;
 	if (s->annotated)
-		annot_obj_alloc(s, object, s->object_size);
+		annot_obj_alloc(s, object, slab_object_size(s));
 	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KFENCE)) {
 		void *kobj = __kfence_alloc(s, orig_size, gfpflags);
 
@@ -1099,18 +1099,18 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 		memset((char *)object + s->offset, 0, sizeof(void *));
 	if (unlikely(slab_want_init_on_alloc(gfpflags, s))) {
 		/* A kmalloc red zone past the request stays red. */
-		unsigned int zero_size = s->object_size;
+		unsigned int zero_size = slab_object_size(s);
 
 		if ((s->flags & (SLAB_STORE_USER | SLAB_RED_ZONE)) && (s->flags & SLAB_KMALLOC))
 			zero_size = orig_size;
 		memset(object, 0, zero_size);
 	}
 	/* A kmalloc object is as long as asked, to the tools. */
-	if (s->annotated && orig_size < s->object_size)
-		annot_obj_shrink(s, object, orig_size, s->object_size);
+	if (s->annotated && orig_size < slab_object_size(s))
+		annot_obj_shrink(s, object, orig_size, slab_object_size(s));
 out:
 	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KMEMLEAK))
-		kmemleak_slab_alloc(s, object, s->object_size, gfpflags);
+		kmemleak_slab_alloc(s, object, slab_object_size(s), gfpflags);
 	return object;
 }
 
@@ -1196,7 +1196,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 	if (unlikely(slab_want_init_on_free(s)))
 		slab_init_on_free(s, object);
 	if (s->annotated)
-		annot_obj_free(s, object, s->object_size);
+		annot_obj_free(s, object, slab_object_size(s));
 	if (same) {
 		set_freepointer(s, object, c->defer_head);
 		c->defer_head = object;
@@ -1239,7 +1239,7 @@ static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *obj
 	if (unlikely(slab_want_init_on_free(s)))
 		slab_init_on_free(s, object);
 	if (s->annotated)
-		annot_obj_free(s, object, s->object_size);
+		annot_obj_free(s, object, slab_object_size(s));
 	cpu_freelist_push(s, c, object);
 	__preempt_enable();
 }
@@ -1279,19 +1279,19 @@ __noinline void slab_free_handback(void)
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
+	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, slab_object_size(s));
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
 {
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return slab_alloc_node(s, flags, node, _RET_IP_, s->object_size);
+	return slab_alloc_node(s, flags, node, _RET_IP_, slab_object_size(s));
 }
 
 void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t flags, size_t size)
 {
-	if (unlikely(size > s->object_size))
+	if (unlikely(size > slab_object_size(s)))
 		return NULL;
 	return slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, (unsigned int)size);
 }
@@ -1365,7 +1365,7 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void *
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		p[i] = slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, s->object_size);
+		p[i] = slab_alloc_node(s, flags, NUMA_NO_NODE, _RET_IP_, slab_object_size(s));
 		if (unlikely(!p[i])) {
 			kmem_cache_free_bulk(s, i, p);
 			return 0;
@@ -1382,7 +1382,7 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
 
 unsigned int kmem_cache_size(struct kmem_cache *s)
 {
-	return s->object_size;
+	return slab_object_size(s);
 }
 
 /* --- kmalloc --- */
@@ -1588,7 +1588,7 @@ out:
 static size_t slab_ksize(const struct kmem_cache *s)
 {
 	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON))
-		return s->object_size;
+		return slab_object_size(s);
 	if (s->flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER))
 		return s->inuse;
 	return s->size;
@@ -1610,7 +1610,7 @@ size_t ksize(const void *x)
 
 		/* The caller may now use all of it: no kmalloc red zone any more. */
 		if (check_valid_pointer(s, page_slab(page), x)) {
-			set_orig_size(s, (void *)x, s->object_size);
+			set_orig_size(s, (void *)x, slab_object_size(s));
 			if (s->annotated)
 				annot_obj_grow(s, x, slab_ksize(s));
 		}
