@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <kmm/kfence.h>
 #include "model.h"
 
 #define MAX_LIVE	96
@@ -297,9 +298,11 @@ static void op_kmalloc(struct reader *r)
 	}
 	check_kmalloc_align(p, size, "kmalloc");
 	check_obj_page(p, gfp, "kmalloc");
-	if (ksize(p) < size || ksize(p) != kmalloc_size_roundup(size))
-		mismatch("ksize(kmalloc(%zu)) = %zu, kmalloc_size_roundup says %zu", size, ksize(p),
-			 kmalloc_size_roundup(size));
+	/* A KFENCE object's ksize() is what was asked, as Linux's kfence_ksize(). */
+	size_t ks = is_kfence_address(p) ? size : kmalloc_size_roundup(size);
+	if (ksize(p) != ks)
+		mismatch("ksize(kmalloc(%zu)) = %zu, expected %zu%s", size, ksize(p), ks,
+			 is_kfence_address(p) ? " (a KFENCE object)" : "");
 	if (z || (gfp & __GFP_ZERO))
 		verify_zero(p, size, "kzalloc");
 	add(&(struct obj){ .kind = OBJ_KMALLOC, .ptr = p, .size = size, .gfp = gfp });

@@ -10,5 +10,7 @@ if [ -z "$fuzzer" ]; then
   exit 77
 fi
 mkdir -p "$work/corpus"
+# libFuzzer's own exit code for a crash or a timeout is 77, which meson
+# reads as "skipped": a mismatch must fail the test.
 KMM_FUZZ_BOOT=$boot exec "$fuzzer" -max_total_time="${KMM_FUZZ_TIME:-30}" -max_len=2048 \
-  -timeout=60 -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "$seeds"
+  -error_exitcode=1 -timeout_exitcode=1 -timeout=60 -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "$seeds"
