@@ -368,8 +368,14 @@ static void kfence_guarded_free(void *addr, struct kfence_metadata *meta, bool z
 		plat_unlock(&meta->lock);
 		return;
 	}
-	/* A guard page a report opened: wipe it and close it again. */
+	/*
+	 * A guard page a report opened: wipe it and close it again.  The
+	 * neighbour on its other side may have closed it already (two reports
+	 * on one shared guard page): open it first, or the wipe faults into
+	 * the handler, which wants the lock we hold.
+	 */
 	if (meta->unprotected_page) {
+		kfence_unprotect(meta->unprotected_page);
 		memset((void *)ALIGN_DOWN(meta->unprotected_page, PAGE_SIZE), 0, PAGE_SIZE);
 		kfence_protect(meta->unprotected_page);
 		meta->unprotected_page = 0;
