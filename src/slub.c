@@ -939,10 +939,11 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 }
 
 /*
- * Take the frees other CPUs made to our slab, with no lock; unfreeze it
- * if there were none: a full slab on no list, which the next free lists.
+ * Take @slab's whole freelist with no lock, leaving it frozen if @freeze,
+ * or else frozen only if it had objects: a slab with none is full, on no
+ * list, and the next free lists it.
  */
-static void *get_freelist(struct slab *slab)
+static void *take_freelist(struct slab *slab, bool freeze)
 {
 	struct slab old, new;
 	void *freelist;
@@ -952,25 +953,21 @@ static void *get_freelist(struct slab *slab)
 		old.counters = READ_ONCE(slab->counters);
 		new.counters = old.counters;
 		new.inuse = old.objects;
-		new.frozen = freelist != NULL;
+		new.frozen = freeze || freelist != NULL;
 	} while (!slab_update_freelist(slab, freelist, old.counters, NULL, new.counters));
 	return freelist;
+}
+
+/* The frees other CPUs made to our CPU slab. */
+static void *get_freelist(struct slab *slab)
+{
+	return take_freelist(slab, false);
 }
 
 /* Freeze @slab, off every list, for this CPU: returns its freelist.  Under list_lock. */
 static void *freeze_slab(struct slab *slab)
 {
-	struct slab old, new;
-	void *freelist;
-
-	do {
-		freelist = READ_ONCE(slab->freelist);
-		old.counters = READ_ONCE(slab->counters);
-		new.counters = old.counters;
-		new.inuse = old.objects;
-		new.frozen = 1;
-	} while (!slab_update_freelist(slab, freelist, old.counters, NULL, new.counters));
-	return freelist;
+	return take_freelist(slab, true);
 }
 
 /* Take a slab off @n's partial list and freeze it for this CPU. */
