@@ -28,6 +28,7 @@
 #ifndef KMM_ANNOTATE_H
 #define KMM_ANNOTATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* GCC says __SANITIZE_ADDRESS__; clang 14 (the fuzzer's) only answers __has_feature. */
@@ -126,15 +127,24 @@ static inline void annot_plain(const void *addr, size_t size)
 	(void)addr, (void)size;
 }
 
-static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size)
+/*
+ * A @constructed object (its cache has a constructor) holds what the
+ * constructor or its last user left, which the cache's contract says is
+ * the constructed state: defined bytes, as KMSAN leaves such objects alone.
+ * Any other object's bytes are undefined until written.
+ */
+static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size,
+				   bool constructed)
 {
 #ifdef KMM_ANNOTATE_ASAN
 	ASAN_UNPOISON_MEMORY_REGION(obj, size);
 #endif
 #ifdef KMM_ANNOTATE_VALGRIND
 	VALGRIND_MEMPOOL_ALLOC(pool, obj, size);
+	if (constructed)
+		VALGRIND_MAKE_MEM_DEFINED(obj, size);
 #endif
-	(void)pool, (void)obj, (void)size;
+	(void)pool, (void)obj, (void)size, (void)constructed;
 }
 
 /* The object (of @full bytes) stays in use, now only @size bytes long. */
@@ -184,9 +194,10 @@ static inline void annot_pool_create(const void *pool) { (void)pool; }
 static inline void annot_pool_destroy(const void *pool) { (void)pool; }
 static inline void annot_noaccess(const void *addr, size_t size) { (void)addr, (void)size; }
 static inline void annot_plain(const void *addr, size_t size) { (void)addr, (void)size; }
-static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size)
+static inline void annot_obj_alloc(const void *pool, const void *obj, size_t size,
+				   bool constructed)
 {
-	(void)pool, (void)obj, (void)size;
+	(void)pool, (void)obj, (void)size, (void)constructed;
 }
 static inline void annot_obj_shrink(const void *pool, const void *obj, size_t size, size_t full)
 {
@@ -201,6 +212,35 @@ static inline void annot_obj_free(const void *pool, const void *obj, size_t size
 	(void)pool, (void)obj, (void)size;
 }
 #endif
+
+/*
+ * Reports read the allocator's own bytes: a free object's, a redzone, the
+ * bytes past a kmalloc request.  The tools consider them inaccessible or
+ * undefined, rightly for everyone but the report, so the report looks at
+ * them the way Linux's do between metadata_access_enable() and _disable(),
+ * where KASAN and KMSAN look away: annot_peek() copies them into the
+ * report's own buffer, unchecked by ASan (annot_unchecked) and with
+ * Valgrind's address errors off for the range, and the copy is defined.
+ * The range itself keeps its state.
+ */
+#ifdef KMM_ANNOTATE_ASAN
+#define annot_unchecked __attribute__((no_sanitize_address))
+#else
+#define annot_unchecked
+#endif
+
+static inline annot_unchecked void annot_peek(void *dst, const void *src, size_t len)
+{
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE(src, len);
+#endif
+	for (size_t i = 0; i < len; i++)
+		((unsigned char *)dst)[i] = ((const volatile unsigned char *)src)[i];
+#ifdef KMM_ANNOTATE_VALGRIND
+	VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE(src, len);
+	VALGRIND_MAKE_MEM_DEFINED(dst, len);
+#endif
+}
 
 /*
  * A thread that moves to another stack and back (plat_call_on_stack(), a

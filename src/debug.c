@@ -9,28 +9,25 @@
 #include "annotate.h"
 
 /*
- * Reports read bytes the tools may consider inaccessible (a free slab
- * object's, or past a kmalloc request): these readers are not instrumented.
+ * Reports read bytes the tools may consider inaccessible or undefined (a
+ * free slab object's, or past a kmalloc request): print_hex_dump() copies
+ * them out with annot_peek(), and memchr_inv() is not instrumented by ASan.
  */
-#ifdef KMM_ANNOTATE_ASAN
-#define debug_access __attribute__((no_sanitize_address))
-#else
-#define debug_access
-#endif
 
 /* See internal.h. */
-debug_access void print_hex_dump(const char *prefix, const void *buf, size_t len)
+void print_hex_dump(const char *prefix, const void *buf, size_t len)
 {
 	const u8 *addr = buf;
 
 	for (size_t off = 0; off < len; off += 16) {
 		char hex[16 * 3 + 1], ascii[17];
+		u8 row[16];
 		unsigned int n = (unsigned int)min((size_t)16, len - off), h = 0;
 
+		annot_peek(row, addr + off, n);
 		for (unsigned int i = 0; i < n; i++) {
-			u8 c = addr[off + i];
-			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, i ? " %02x" : "%02x", c);
-			ascii[i] = isprint(c) ? (char)c : '.';
+			h += (unsigned int)snprintf(hex + h, sizeof(hex) - h, i ? " %02x" : "%02x", row[i]);
+			ascii[i] = isprint(row[i]) ? (char)row[i] : '.';
 		}
 		ascii[n] = '\0';
 		pr_err("%s%016lx: %-47s  %s\n", prefix, (unsigned long)(addr + off), hex, ascii);
@@ -38,7 +35,7 @@ debug_access void print_hex_dump(const char *prefix, const void *buf, size_t len
 }
 
 /* See internal.h. */
-debug_access const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes)
+annot_unchecked const u8 *memchr_inv(const u8 *p, u8 value, size_t bytes)
 {
 	for (size_t i = 0; i < bytes; i++)
 		if (p[i] != value)

@@ -1080,7 +1080,7 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 	if (unlikely(!object))
 		return NULL;
 	if (s->annotated)
-		annot_obj_alloc(s, object, slab_object_size(s));
+		annot_obj_alloc(s, object, slab_object_size(s), s->ctor != NULL);
 	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KFENCE)) {
 		void *kobj = __kfence_alloc(s, orig_size, gfpflags);
 
@@ -1904,7 +1904,10 @@ int kmem_cache_init(void)
 /*
  * The machine goes away with live slabs in it: make their memory plain
  * again for ASan, whose shadow outlives the mapping.  Only in annotated
- * builds; a walk of the initialised struct pages.
+ * builds; a walk of the initialised struct pages.  The caches' pools go
+ * first, kmem_cache's last: the other caches are its objects, unreadable
+ * to Valgrind once its pool is gone; so the walk reads no cache either,
+ * and every slab turns plain (a debug cache's already is).
  */
 static void annot_exit(void)
 {
@@ -1914,8 +1917,10 @@ static void annot_exit(void)
 	if (!KMM_ANNOTATE_ON)
 		return;
 	list_for_each_entry(s, &slab_caches, list)
-		if (s->annotated)
+		if (s->annotated && s != kmem_cache)
 			annot_pool_destroy(s);
+	if (kmem_cache->annotated)
+		annot_pool_destroy(kmem_cache);
 	for_each_zone(zone) {
 		for (unsigned long pfn = zone->zone_start_pfn; pfn < zone->deferred_pfn; pfn++) {
 			struct page *page = pfn_to_page(pfn);
@@ -1923,8 +1928,7 @@ static void annot_exit(void)
 			if (!PageSlab(page))
 				continue;
 			struct slab *slab = page_slab(page);
-			if (slab->slab_cache && slab->slab_cache->annotated)
-				annot_plain(slab_address(slab), slab_size(slab));
+			annot_plain(slab_address(slab), slab_size(slab));
 			pfn += (1UL << compound_order(page)) - 1;
 		}
 	}

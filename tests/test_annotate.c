@@ -140,6 +140,8 @@ Test(annotate, valgrind_finds_overflow_and_use_after_free)
 	kfree((void *)p);
 	p[0] = 1;
 	cr_assert_eq(VALGRIND_COUNT_ERRORS, before + 2, "the use after free is an error");
+	/* .ci/run fails a log whose error count is not what its test made on purpose. */
+	VALGRIND_PRINTF("kmm: memcheck errors made on purpose: 2\n");
 	check_and_shutdown();
 }
 #endif
