@@ -409,8 +409,11 @@ static void rcu_guarded_free(struct rcu_head *h)
 	kfence_guarded_free((void *)meta->addr, meta, false, 0);
 }
 
-/* The sample timer sleeps on this word until the gate's samples are taken. */
-static unsigned int kfence_gate_seq;
+/*
+ * The sample timer.  Its event word is the gate's too: the last sample of
+ * a round wakes it (plat_worker_wake()) to start the next interval.
+ */
+static struct plat_worker kfence_timer;
 
 /* Lower the hook, unless the timer armed the gate again meanwhile. */
 static void lower_hook(void)
@@ -450,7 +453,7 @@ __noinline void *__kfence_alloc(struct kmem_cache *s, size_t size, gfp_t flags)
 	if (gate == 1) {
 		/* The last sample of this round: the timer may start the interval. */
 		lower_hook();
-		plat_event_signal(&kfence_gate_seq);
+		plat_worker_wake(&kfence_timer);
 	}
 	if (!READ_ONCE(kfence_enabled))
 		return NULL;
@@ -588,9 +591,6 @@ bool kfence_handle_page_fault(unsigned long addr, bool is_write, void *uctx)
 
 /* --- the sample timer --- */
 
-static struct plat_thread *kfence_timer;
-static bool kfence_timer_stop;
-
 /* Open the gate for kfence.burst + 1 allocations, and raise the hook that routes them here. */
 static void toggle_allocation_gate(void)
 {
@@ -600,60 +600,36 @@ static void toggle_allocation_gate(void)
 
 static void *kfence_timer_fn(void *arg)
 {
-	(void)arg;
-	while (!READ_ONCE(kfence_timer_stop)) {
-		unsigned int seen;
-		u64 deadline;
+	struct plat_worker *w = arg;
 
-		if (READ_ONCE(kfence_enabled)) {
-			toggle_allocation_gate();
-			/* Until the samples are taken; the hook is checked again on each wake-up. */
-			for (;;) {
-				seen = __atomic_load_n(&kfence_gate_seq, __ATOMIC_ACQUIRE);
-				if (READ_ONCE(kfence_timer_stop) ||
-				    __atomic_load_n(&kfence_allocation_gate, __ATOMIC_SEQ_CST) > 0)
-					break;
-				/* Whoever lowered the hook saw the gate shut: raise it again. */
-				__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
-				plat_event_wait(&kfence_gate_seq, seen, 100000);
-			}
-			lower_hook();
-		}
-		deadline = plat_now_ns() + (u64)max(READ_ONCE(kfence_sample_interval), 1UL) * 1000000;
-		while (!READ_ONCE(kfence_timer_stop)) {
-			u64 now = plat_now_ns();
+	do {
+		if (!READ_ONCE(kfence_enabled))
+			continue;
+		toggle_allocation_gate();
+		/* Until the samples are taken; the hook is checked again on each wake-up. */
+		for (;;) {
+			unsigned int seen = plat_worker_events(w);
 
-			if (now >= deadline)
+			if (__atomic_load_n(&kfence_allocation_gate, __ATOMIC_SEQ_CST) > 0)
 				break;
-			seen = __atomic_load_n(&kfence_gate_seq, __ATOMIC_ACQUIRE);
-			plat_event_wait(&kfence_gate_seq, seen,
-					(unsigned int)min((deadline - now) / 1000 + 1, 1000000ULL));
+			/* Whoever lowered the hook saw the gate shut: raise it again. */
+			__atomic_or_fetch(&kmm_slab_hooks, KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
+			if (!plat_worker_wait(w, seen, 100000))
+				break;
 		}
-	}
+		lower_hook();
+	} while (plat_worker_sleep(w, (u64)max(READ_ONCE(kfence_sample_interval), 1UL) * 1000000));
 	return NULL;
 }
 
 static void kfence_timer_start(void)
 {
-	int err;
+	int err = plat_worker_start(&kfence_timer, kfence_timer_fn, &kfence_timer, "kfence");
 
-	kfence_timer_stop = false;
-	err = plat_thread_start(&kfence_timer, kfence_timer_fn, NULL, "kfence");
 	if (err) {
-		kfence_timer = NULL;
 		WRITE_ONCE(kfence_enabled, false);
 		pr_err("kfence: cannot start the sample timer: %d\n", err);
 	}
-}
-
-static void kfence_timer_end(void)
-{
-	if (!kfence_timer)
-		return;
-	WRITE_ONCE(kfence_timer_stop, true);
-	plat_event_signal(&kfence_gate_seq);
-	plat_thread_join(kfence_timer);
-	kfence_timer = NULL;
 }
 
 /* --- boot --- */
@@ -816,7 +792,7 @@ int kfence_init(void)
 void kfence_exit(void)
 {
 	WRITE_ONCE(kfence_enabled, false);
-	kfence_timer_end();
+	plat_worker_stop(&kfence_timer);
 	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
 	/* The window goes with the machine, and the protections with it. */
 	kfence_free_metadata();
@@ -832,7 +808,7 @@ void kfence_exit(void)
  */
 void kfence_fork_child(void)
 {
-	kfence_timer = NULL;
+	kfence_timer.thread = NULL;
 	__atomic_store_n(&kfence_allocation_gate, 1, __ATOMIC_SEQ_CST);
 	__atomic_and_fetch(&kmm_slab_hooks, (u8)~KMM_SLAB_HOOK_KFENCE, __ATOMIC_SEQ_CST);
 }

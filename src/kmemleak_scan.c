@@ -598,47 +598,24 @@ out:
 
 /* --- the scan thread --- */
 
-static struct plat_thread *scan_thread;
-static bool scan_thread_stop;
-static unsigned int scan_thread_seq;
-
-/* Sleep @secs or until told to stop.  Return: false if told to stop. */
-static bool scan_thread_sleep(unsigned long secs)
-{
-	u64 deadline = plat_now_ns() + (u64)secs * 1000000000ULL;
-
-	while (!READ_ONCE(scan_thread_stop)) {
-		u64 now = plat_now_ns();
-		unsigned int seen = __atomic_load_n(&scan_thread_seq, __ATOMIC_ACQUIRE);
-
-		if (now >= deadline)
-			return true;
-		if (READ_ONCE(scan_thread_stop))
-			break;
-		plat_event_wait(&scan_thread_seq, seen,
-				(unsigned int)min((deadline - now) / 1000 + 1, 1000000ULL));
-	}
-	return false;
-}
+static struct plat_worker scan_thread;
 
 static void *kmemleak_scan_thread(void *arg)
 {
+	struct plat_worker *w = &scan_thread;
+
 	pr_info("kmemleak: Automatic memory scanning thread started\n");
-	if (arg && !scan_thread_sleep(SECS_FIRST_SCAN))
+	if (arg && !plat_worker_sleep(w, SECS_FIRST_SCAN * 1000000000ULL))
 		goto out;
 	do {
 		/* Whoever stops this thread may hold the mutex ("scan=off"): never block on it. */
-		while (!plat_mutex_trylock(&scan_mutex)) {
-			unsigned int seen = __atomic_load_n(&scan_thread_seq, __ATOMIC_ACQUIRE);
-
-			if (READ_ONCE(scan_thread_stop))
+		while (!plat_mutex_trylock(&scan_mutex))
+			if (!plat_worker_wait(w, plat_worker_events(w), 1000))
 				goto out;
-			plat_event_wait(&scan_thread_seq, seen, 1000);
-		}
 		if (READ_ONCE(kmemleak_enabled))
 			kmemleak_scan();
 		plat_mutex_unlock(&scan_mutex);
-	} while (scan_thread_sleep(READ_ONCE(scan_wait_secs)));
+	} while (plat_worker_sleep(w, (u64)READ_ONCE(scan_wait_secs) * 1000000000ULL));
 out:
 	pr_info("kmemleak: Automatic memory scanning thread ended\n");
 	return NULL;
@@ -651,24 +628,14 @@ out:
  */
 void kmemleak_scan_thread_start(bool first_delay)
 {
-	if (scan_thread)
-		return;
-	WRITE_ONCE(scan_thread_stop, false);
-	if (plat_thread_start(&scan_thread, kmemleak_scan_thread, first_delay ? (void *)1 : NULL,
-			      "kmemleak")) {
+	if (plat_worker_start(&scan_thread, kmemleak_scan_thread, first_delay ? (void *)1 : NULL,
+			      "kmemleak"))
 		pr_warn("kmemleak: Failed to create the scan thread\n");
-		scan_thread = NULL;
-	}
 }
 
 void kmemleak_scan_thread_stop(void)
 {
-	if (!scan_thread)
-		return;
-	WRITE_ONCE(scan_thread_stop, true);
-	plat_event_signal(&scan_thread_seq);
-	plat_thread_join(scan_thread);
-	scan_thread = NULL;
+	plat_worker_stop(&scan_thread);
 }
 
 void kmemleak_scan_init(void)

@@ -164,6 +164,31 @@ int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
 void plat_thread_join(struct plat_thread *t);
 
 /*
+ * A host thread that works in rounds until told to stop (KFENCE's sample
+ * timer, kmemleak's scan thread).  Between rounds it sleeps on its event
+ * word, which others signal to wake it early (plat_worker_wake()), and
+ * plat_worker_stop() wakes it for the last time and joins it.
+ */
+struct plat_worker {
+	struct plat_thread *thread;	/* NULL: not running (or left behind by fork) */
+	unsigned int seq;		/* the event word */
+	bool stop;
+};
+/* Start @fn(@arg) as @w's thread, unless it runs already.  Return: 0 or -errno. */
+int plat_worker_start(struct plat_worker *w, void *(*fn)(void *), void *arg, const char *name);
+/* Tell @w's thread to stop, wake it and wait for its end; nothing if it is not running. */
+void plat_worker_stop(struct plat_worker *w);
+void plat_worker_wake(struct plat_worker *w);
+/* In the worker: has it been told to stop? */
+bool plat_worker_should_stop(struct plat_worker *w);
+/* The event word now: read it before testing what a wait is for, so no wake-up is lost. */
+unsigned int plat_worker_events(struct plat_worker *w);
+/* Wait for a wake-up after @seen, up to @timeout_us.  Return: false when told to stop. */
+bool plat_worker_wait(struct plat_worker *w, unsigned int seen, unsigned int timeout_us);
+/* Sleep @ns, through wake-ups, until the time passes.  Return: false when told to stop. */
+bool plat_worker_sleep(struct plat_worker *w, u64 ns);
+
+/*
  * A kernel thread's host thread (kthread.c).  @fn(@arg) runs on a host
  * stack of its own, with a signal stack installed for the thread's whole
  * life, so that a fault on a full kernel stack can still be handled;

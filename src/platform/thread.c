@@ -82,6 +82,72 @@ void plat_thread_join(struct plat_thread *t)
 	__atomic_fetch_and(&thread_slot_used, ~(1UL << (t - thread_slots)), __ATOMIC_RELEASE);
 }
 
+/* --- workers: see platform.h --- */
+
+int plat_worker_start(struct plat_worker *w, void *(*fn)(void *), void *arg, const char *name)
+{
+	int err;
+
+	if (w->thread)
+		return 0;
+	__atomic_store_n(&w->stop, false, __ATOMIC_RELAXED);
+	err = plat_thread_start(&w->thread, fn, arg, name);
+	if (err)
+		w->thread = NULL;
+	return err;
+}
+
+void plat_worker_stop(struct plat_worker *w)
+{
+	if (!w->thread)
+		return;
+	__atomic_store_n(&w->stop, true, __ATOMIC_RELAXED);
+	plat_event_signal(&w->seq);
+	plat_thread_join(w->thread);
+	w->thread = NULL;
+}
+
+void plat_worker_wake(struct plat_worker *w)
+{
+	plat_event_signal(&w->seq);
+}
+
+bool plat_worker_should_stop(struct plat_worker *w)
+{
+	return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
+}
+
+unsigned int plat_worker_events(struct plat_worker *w)
+{
+	return __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+}
+
+bool plat_worker_wait(struct plat_worker *w, unsigned int seen, unsigned int timeout_us)
+{
+	if (plat_worker_should_stop(w))
+		return false;
+	plat_event_wait(&w->seq, seen, timeout_us);
+	return !plat_worker_should_stop(w);
+}
+
+bool plat_worker_sleep(struct plat_worker *w, u64 ns)
+{
+	u64 deadline = plat_now_ns() + ns;
+
+	for (;;) {
+		unsigned int seen = plat_worker_events(w);
+		u64 now = plat_now_ns(), us;
+
+		if (plat_worker_should_stop(w))
+			return false;
+		if (now >= deadline)
+			return true;
+		/* A second at most at a time, in the µs plat_event_wait() counts. */
+		us = (deadline - now) / 1000 + 1;
+		plat_event_wait(&w->seq, seen, us < 1000000 ? (unsigned int)us : 1000000);
+	}
+}
+
 int plat_getpid(void)
 {
 	return (int)getpid();
