@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <kmm/trace.h>
 #include "helpers.h"
 
 /* The text of a view (caller frees), or NULL with *err set. */
@@ -625,4 +626,128 @@ Test(views, parse_gfp_names_aliases_and_errors)
 	cr_assert_eq(kmm_parse_gfp(NULL, &gfp), -EINVAL);
 	cr_assert_eq(kmm_parse_gfp("0xzz", &gfp), -EINVAL);
 	cr_assert_eq(gfp, 0x1234, "a failed parse wrote its result");
+}
+
+/* kmm_trace_parse_line on an exact-size copy, so a read past the line faults under ASan. */
+static int parse_copy(const char *line, struct kmm_trace_event *ev, char *err, size_t errlen)
+{
+	size_t n = strlen(line);
+	char *copy = malloc(n ? n : 1);
+	memcpy(copy, line, n);
+	memset(ev, 0x5a, sizeof(*ev));
+	err[0] = '\0';
+	int r = kmm_trace_parse_line(copy, n, ev, err, errlen);
+	if (r == 1 && ev->name_len)
+		ev->name = line + (ev->name - copy);	/* point into the caller's line */
+	free(copy);
+	return r;
+}
+
+/*
+ * The parser reads keys and values in 16- and 8-byte steps and sixteen hex
+ * digits at once: values at every offset from a step's edge, every digit
+ * kind, and each way a line can be wrong.
+ */
+Test(views, trace_parse_line_fields)
+{
+	struct kmm_trace_event ev;
+	char err[128], line[1024];
+
+	cr_assert_eq(parse_copy(" capture-kmem-tr-4237    [001] .....   529.493388: kmem_cache_alloc: "
+				"call_site=getname_flags.part.0+0x24/0x1f0 ptr=ffff88810086a000 name=names_cache "
+				"bytes_req=4096 bytes_alloc=4096 gfp_flags=GFP_KERNEL node=-1 accounted=false",
+				&ev, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(ev.type, KMM_TEV_CACHE_ALLOC);
+	cr_assert_eq(ev.cpu, 1);
+	cr_assert_eq(ev.ts_ns, 529493388000ULL);
+	cr_assert_eq(ev.ptr, 0xffff88810086a000ULL);
+	cr_assert_eq(ev.name_len, 11);
+	cr_assert(!memcmp(ev.name, "names_cache", 11));
+	cr_assert_eq(ev.bytes_req, 4096);
+	cr_assert_eq(ev.bytes_alloc, 4096);
+	cr_assert_eq(ev.gfp, GFP_KERNEL);
+
+	/* No irq-flags column, CRLF, page by pfn with 0x. */
+	cr_assert_eq(parse_copy("<...>-4245 [000] 529.493338: mm_page_alloc: page=ffffea000434dd40 "
+				"pfn=0x10d375 order=3 migratetype=1 gfp_flags=GFP_KERNEL|__GFP_ZERO\r",
+				&ev, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(ev.type, KMM_TEV_PAGE_ALLOC);
+	cr_assert_eq(ev.ptr, 0x10d375);
+	cr_assert_eq(ev.order, 3);
+	cr_assert_eq(ev.migratetype, 1);
+	cr_assert_eq(ev.gfp, GFP_KERNEL | __GFP_ZERO);
+	cr_assert_not(ev.failed);
+
+	/* Sixteen digits, any case, at every offset from the scanner's steps. */
+	static const struct { const char *hex; unsigned long long v; bool ok; } ptrs[] = {
+		{ "ffff888115f14fc0", 0xffff888115f14fc0ULL, true },
+		{ "FFFF888115F14FC0", 0xffff888115f14fc0ULL, true },
+		{ "0123456789abcdef", 0x0123456789abcdefULL, true },
+		{ "0x00000000000000fF", 0xff, true },
+		{ "7", 7, true },
+		{ "ffff888115f14fg0", 0, false },
+		{ "ffff888115f14f:0", 0, false },
+		{ "ffff888115f14f@0", 0, false },
+		{ "ffff888115f14f`0", 0, false },
+		{ "ffff888115f14fc00", 0, false },
+		{ "0x", 0, false },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(ptrs); i++) {
+		for (int pad = 0; pad < 40; pad++) {
+			snprintf(line, sizeof(line), "a-1 [3] 1.5: kfree: call_site=%.*s ptr=%s%s", pad,
+				 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", ptrs[i].hex,
+				 pad & 1 ? "" : " x=y");
+			int r = parse_copy(line, &ev, err, sizeof(err));
+			if (!ptrs[i].ok) {
+				cr_assert_eq(r, -EINVAL, "%s", line);
+				cr_assert_str_eq(err, "bad ptr");
+				continue;
+			}
+			cr_assert_eq(r, 1, "%s: %s", line, err);
+			cr_assert_eq(ev.type, KMM_TEV_KFREE);
+			cr_assert_eq(ev.cpu, 3);
+			cr_assert_eq(ev.ts_ns, 1500000000ULL);
+			cr_assert_eq(ev.ptr, ptrs[i].v, "%s: %llx", line, (unsigned long long)ev.ptr);
+		}
+	}
+
+	/* vmalloc's "va_start: decimal" and "va_start=0xhex". */
+	cr_assert_eq(parse_copy("cat-1 [000] 1.0: alloc_vmap_area: va_start: 18446683600629776384 "
+				"size=20480 align=16384 failed=0", &ev, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(ev.type, KMM_TEV_VMAP_ALLOC);
+	cr_assert_eq(ev.ptr, 18446683600629776384ULL);
+	cr_assert_eq(ev.bytes_req, 20480);
+	cr_assert_eq(parse_copy("cat-1 [000] 1.0: free_vmap_area_noflush: va_start=0xffffc900038fc000 "
+				"nr_lazy=1", &ev, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(ev.ptr, 0xffffc900038fc000ULL);
+
+	/* A page the kernel failed to allocate. */
+	cr_assert_eq(parse_copy("cat-1 [000] 1.0: mm_page_alloc: page=(null) pfn=0x0 order=0 "
+				"migratetype=0 gfp_flags=GFP_KERNEL", &ev, err, sizeof(err)), 1);
+	cr_assert(ev.failed);
+
+	/* Lines that are no events, and others we do not replay. */
+	cr_assert_eq(parse_copy("# tracer: nop", &ev, err, sizeof(err)), 0);
+	cr_assert_eq(parse_copy("   ", &ev, err, sizeof(err)), 0);
+	cr_assert_eq(parse_copy("CPU:1 [LOST 23 EVENTS]", &ev, err, sizeof(err)), 0);
+	cr_assert_eq(parse_copy("cat-1 [000] 1.0: sched_switch: prev_comm=a", &ev, err, sizeof(err)), 1);
+	cr_assert_eq(ev.type, KMM_TEV_OTHER);
+
+	/* Each malformed line with its reason. */
+	static const struct { const char *line, *why; } bad[] = {
+		{ "cat-1 000 1.0: kfree: ptr=1", "no [cpu] column" },
+		{ "cat-1 [000] ..... 1.0 kfree: ptr=1", "no timestamp" },
+		{ "cat-1 [000] 1.x0: kfree: ptr=1", "bad timestamp" },
+		{ "cat-1 [000] 1.0: ", "no timestamp" },
+		{ "cat-1 [000] 1.0: kfree ptr=1", "no event name" },
+		{ "cat-1 [000] 1.0: kmalloc: ptr=1 bytes_req=8 gfp_flags=GFP_KERNEL", "kmalloc: no bytes_alloc=" },
+		{ "cat-1 [000] 1.0: kmalloc: ptr=1 bytes_req=8 bytes_alloc=8x gfp_flags=GFP_KERNEL", "bad bytes_alloc" },
+		{ "cat-1 [000] 1.0: mm_page_alloc: pfn=0x1 order=64 gfp_flags=GFP_KERNEL", "bad order" },
+		{ "cat-1 [000] 1.0: mm_page_alloc: pfn=0x1 order=0 gfp_flags=GFP_BOGUS", "unknown gfp_flags 'GFP_BOGUS'" },
+		{ "cat-1 [000] 1.0: alloc_vmap_area: va_start: size=4096", "bad va_start" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_assert_eq(parse_copy(bad[i].line, &ev, err, sizeof(err)), -EINVAL, "%s", bad[i].line);
+		cr_assert_str_eq(err, bad[i].why, "%s", bad[i].line);
+	}
 }

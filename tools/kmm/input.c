@@ -8,11 +8,12 @@
  * real trace is 48 MB of text in one xz block, which liblzma decodes at
  * about the speed the replayer consumes it, so doing both on one core
  * would take the sum of the two and doing them on two takes the larger.
- * The decoder fills blocks of whole lines into a small ring; the reader
- * walks a block's lines in place (no copy) and hands the block back when
- * it has read its last line.  A line cut by the end of a block is carried
- * to the start of the next, so no line straddles two blocks, and a block
- * is also the longest line there can be.
+ * The decoder starts at the first trace_next and fills blocks of whole
+ * lines into a small ring; the reader walks a block's lines in place (no
+ * copy) and hands the block back when it has read its last line.  A line
+ * cut by the end of a block is carried to the start of the next, so no
+ * line straddles two blocks, and a block is also the longest line there
+ * can be.
  *
  *   decoder:  wait for a free block; carry + decode up to BLOCK bytes;
  *             cut after the last '\n' (the rest is the next carry);
@@ -323,15 +324,26 @@ struct trace_input *trace_open(const char *path, char *err, size_t errlen)
 		trace_close(in);
 		return NULL;
 	}
+	return in;
+}
+
+/*
+ * The decoder starts with the first line asked for, not at trace_open, so
+ * that a caller timing its loop over trace_next times all of the decoding
+ * (kmm replay opens the trace, then boots, then starts its clock).
+ */
+static bool start_decoder(struct trace_input *in)
+{
 	int e = pthread_create(&in->thread, NULL, decoder_thread, in);
 	if (e) {
-		snprintf(err, errlen, "%s: cannot start the decoding thread: %s", path, strerror(e));
-		trace_close(in);
-		return NULL;
+		snprintf(in->err, sizeof(in->err), "cannot start the decoding thread: %s",
+			 strerror(e));
+		in->done = true;
+		return false;
 	}
 	pthread_setname_np(in->thread, "kmm-decode");
 	in->started = true;
-	return in;
+	return true;
 }
 
 /* The next filled block, the current one given back; NULL at the end. */
@@ -356,6 +368,9 @@ static struct block *next_block(struct trace_input *in)
 const char *trace_next(struct trace_input *in, size_t *len)
 {
 	struct block *b = in->cur;
+
+	if (!in->started && (in->done || !start_decoder(in)))
+		return NULL;
 
 	for (;;) {
 		if (b && in->pos < b->len) {
