@@ -530,6 +530,7 @@ int kmem_cache_init(void);
 void kmem_cache_exit(void);
 int kmm_check_slab(void);
 void show_slabinfo(FILE *f);
+void show_slab_cpu_partial(FILE *f);
 
 /* --- pgtable.c: the kernel address space's layout, page table, host MMU --- */
 #include <kmm/pgtable.h>

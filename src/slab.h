@@ -25,7 +25,9 @@
  * keep their compound_head.
  *
  * States (see slub.c):
- *   frozen   the slab of one CPU: on no list; its free objects are the
+ *   frozen   the slab of one CPU, or on one CPU's partial list (chained
+ *            by @next, @slabs counting it and those after it): on no
+ *            node list.  The CPU slab's free objects are the
  *            CPU's lockless freelist plus slab->freelist (frees from other
  *            CPUs, pushed by slab_update_freelist() with no lock); inuse
  *            counts every object not on slab->freelist.
@@ -41,6 +43,10 @@ struct slab {
 	union {
 		struct list_head slab_list;
 		struct rcu_head rcu_head;	/* emptied, waiting for a grace period */
+		struct {			/* frozen on a CPU's partial list */
+			struct slab *next;	/* never odd: compound_head's word */
+			int slabs;		/* this one and those after it */
+		};
 	};
 	struct kmem_cache *slab_cache;
 	void *freelist;			/* first free object (not CPU-owned) */
@@ -110,6 +116,12 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * object range as for @slab (its slab is the one of defer_base), and the
  * slab's inuse when the chain began.  No chain: all NULL and 0.  One cache
  * line: the part is the tail of a struct kmem_cache object, once per CPU.
+ *
+ * @partial, on a second line that only the slow paths touch, is the CPU's
+ * partial list (Linux's CONFIG_SLUB_CPU_PARTIAL): slabs frozen for this
+ * CPU that the allocation slow path takes before the node's partial list,
+ * with no lock.  A free that gives a full slab its first object back puts
+ * the slab here, not on the node list.
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
@@ -122,8 +134,10 @@ struct kmem_cache_cpu {
 	unsigned int defer_limit;
 	unsigned int defer_inuse;
 	void *defer_tail;
+	struct slab *partial ____cacheline_aligned;	/* the CPU's partial list */
 } ____cacheline_aligned;
-_Static_assert(sizeof(struct kmem_cache_cpu) == 64, "kmem_cache_cpu is one cache line");
+_Static_assert(offsetof(struct kmem_cache_cpu, partial) == 64,
+	       "the fast paths' part of kmem_cache_cpu is one cache line");
 
 /*
  * The per-node part: the partial list and the slab counts, under list_lock.
@@ -143,6 +157,8 @@ struct kmem_cache {
 	struct kmem_cache_cpu *cpu_slab;
 	slab_flags_t flags;
 	unsigned long min_partial;
+	unsigned int cpu_partial;	/* objects kept on CPU partial lists, Linux's knob */
+	unsigned int cpu_partial_slabs;	/* what it means in slabs per CPU; 0: none */
 	unsigned int size;		/* object stride: object + metadata, aligned */
 	unsigned int object_size;	/* what the user asked for */
 	unsigned int offset;		/* of the free pointer in an object */
@@ -208,13 +224,14 @@ void slab_free(struct kmem_cache *s, struct slab *slab, void *object, unsigned l
 struct kmem_cache *slab_validate_object(struct kmem_cache *s, struct slab *slab,
 					const void *x);
 void flush_all(struct kmem_cache *s);
+int slub_set_cpu_partial(struct kmem_cache *s, unsigned int nr_objects);
 size_t kmem_cache_cpu_offset(void);
 int kmem_cache_init(void);
 void kmem_cache_exit(void);
 
 struct slabinfo {
 	unsigned long active_objs, num_objs, active_slabs, num_slabs;
-	unsigned long nr_partial, nr_empty, nr_full, nr_cpu, nr_free;
+	unsigned long nr_partial, nr_empty, nr_full, nr_cpu, nr_cpu_partial, nr_free;
 	unsigned int objects_per_slab, cache_order;
 };
 void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo);

@@ -10,6 +10,9 @@
  *    duplicates, and inuse = objects - (remote frees);
  *  - each CPU's deferred frees: objects of their slab, on no other list of
  *    it, as many as counted and no more than its inuse;
+ *  - each CPU's partial list: slabs of this cache, frozen, not the CPU
+ *    slab, freelists sound, inuse = objects - free, and each slab's count
+ *    of the slabs from it to the end right;
  *  - each node's partial list: slabs of this cache and node, not frozen,
  *    with free objects, freelists sound and inuse = objects - free;
  *    nr_partial is the list's length;
@@ -19,9 +22,10 @@
  * the cache's (preferred or fallback), a slab that is neither frozen nor
  * partial is full (or emptied and waiting for RCU); per cache and node the
  * slabs and objects found equal nr_slabs and total_objects, the frozen
- * slabs equal the CPU slabs (in a debug cache, which has none, a frozen
- * slab is one that failed its consistency checks and was taken out of
- * use), the slabs with free objects equal the partial lists.  Per node,
+ * slabs equal the CPU slabs and CPU partial slabs (in a debug cache,
+ * which has neither, a frozen slab is one that failed its consistency
+ * checks and was taken out of use), the slabs with free objects equal
+ * the partial lists.  Per node,
  * the slab pages plus the large kmalloc pages equal NR_SLAB_(UN)RECLAIMABLE_B.
  * Slab pages are allocated pages to the page allocator, which checks them
  * as such (check.c).  Returns the number of problems; each is printed.
@@ -118,6 +122,47 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	      s->name, cpu, last, c->defer_tail);
 }
 
+/*
+ * A CPU's partial list: slabs of this cache, frozen, with free objects on
+ * their freelists (taken by no CPU yet) and inuse to match, each counting
+ * itself and those after it in @slabs, none in a debug cache.
+ */
+static void check_cpu_partial(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c,
+			      unsigned long *nr_cpu_slabs)
+{
+	unsigned long count = 0, len = 0;
+	struct slab *slab;
+
+	for (slab = c->partial; slab; slab = slab->next)
+		if (++len > max_pfn) {
+			CHECK(0, "%s: cpu %u partial list is circular", s->name, cpu);
+			return;
+		}
+	CHECK(!len || s->cpu_partial_slabs, "%s: cpu %u keeps %lu partial slabs, cpu_partial_slabs 0",
+	      s->name, cpu, len);
+	for (slab = c->partial; slab; slab = slab->next, count++) {
+		if (!slab_sane(s, slab, -1, "a CPU partial list"))
+			return;
+		nr_cpu_slabs[slab_nid(slab)]++;
+		CHECK(slab != c->slab, "%s: cpu %u slab %#lx is also on its partial list", s->name,
+		      cpu, page_to_pfn(slab_page(slab)));
+		CHECK(slab->frozen, "%s: cpu %u partial slab %#lx is not frozen", s->name, cpu,
+		      page_to_pfn(slab_page(slab)));
+		CHECK(slab->slabs == (int)(len - count),
+		      "%s: cpu %u partial slab %#lx counts %d slabs from it, %lu are", s->name, cpu,
+		      page_to_pfn(slab_page(slab)), slab->slabs, len - count);
+		memset(seen, 0, sizeof(seen));
+		long nr_free = walk_freelist(s, slab, slab->freelist, "CPU partial");
+		if (nr_free < 0)
+			continue;
+		CHECK(nr_free > 0, "%s: cpu %u partial slab %#lx has no free object", s->name, cpu,
+		      page_to_pfn(slab_page(slab)));
+		CHECK(slab->inuse == slab->objects - nr_free,
+		      "%s: cpu %u partial slab %#lx inuse %u, objects %u, free %ld", s->name, cpu,
+		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, nr_free);
+	}
+}
+
 static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
@@ -125,6 +170,7 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 		struct slab *slab = c->slab;
 
 		check_deferred(s, cpu, c);
+		check_cpu_partial(s, cpu, c, nr_cpu_slabs);
 
 		if (!slab) {
 			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);
@@ -335,7 +381,7 @@ int kmm_check_slab(void)
 			      "%s: node %d counts %ld objects, %lu found", s->name, nid,
 			      atomic_long_read(&n->total_objects), t->objects);
 			CHECK(t->frozen == nr_cpu[nid] || kmem_cache_debug(s),
-			      "%s: node %d has %lu frozen slabs but %lu CPU slabs",
+			      "%s: node %d has %lu frozen slabs but %lu CPU and CPU partial slabs",
 			      s->name, nid, t->frozen, nr_cpu[nid]);
 			CHECK(t->with_free == listed,
 			      "%s: node %d has %lu unfrozen slabs with free objects, %lu on the partial list",

@@ -604,3 +604,37 @@ void show_slabinfo(FILE *f)
 	}
 	plat_mutex_unlock(&slab_mutex);
 }
+
+/*
+ * What Linux shows per cache in /sys/kernel/slab/NAME/cpu_partial and
+ * slabs_cpu_partial, one line per cache: the tunable (objects), the slabs
+ * it allows per CPU, and the CPU partial lists, objects(slabs) counting
+ * each slab half free as Linux does, in total then per CPU that has one.
+ */
+void show_slab_cpu_partial(FILE *f)
+{
+	struct kmem_cache *s;
+
+	plat_mutex_lock(&slab_mutex);
+	fputs("# name            cpu_partial cpu_partial_slabs : slabs_cpu_partial\n", f);
+	list_for_each_entry(s, &slab_caches, list) {
+		char cpus[512];
+		int slabs = 0, len = 0;
+
+		cpus[0] = 0;
+		for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+			struct slab *partial = READ_ONCE(cpu_slab(s, (int)cpu)->partial);
+			int n = partial ? data_race(partial->slabs) : 0;
+
+			if (!n)
+				continue;
+			slabs += n;
+			if (len < (int)sizeof(cpus) - 32)
+				len += snprintf(cpus + len, sizeof(cpus) - (size_t)len, " C%u=%u(%d)", cpu,
+						(unsigned int)n * s->objects / 2, n);
+		}
+		fprintf(f, "%-17s %11u %17u : %u(%d)%s\n", s->name, s->cpu_partial,
+			s->cpu_partial_slabs, (unsigned int)slabs * s->objects / 2, slabs, cpus);
+	}
+	plat_mutex_unlock(&slab_mutex);
+}

@@ -30,6 +30,15 @@
  *     all.  Frees from other CPUs go to slab->freelist with no lock
  *     (deferred, below); the owner takes them over when its own list runs
  *     dry;
+ *   - CPU partial: a full slab that gets objects back from a free is
+ *     frozen by that free's exchange and goes on the freeing CPU's partial
+ *     list (c->partial, Linux's CONFIG_SLUB_CPU_PARTIAL), which the CPU's
+ *     refills take first (the oldest slab, which has had longest to gather
+ *     frees), with no lock; a refill from the node takes up to half of
+ *     cpu_partial_slabs more for it in the same hold of the lock.  A list
+ *     at cpu_partial_slabs (Linux's cpu_partial objects counted as half-
+ *     free slabs) goes to the node's list whole, empty slabs beyond
+ *     min_partial to the page allocator; so does a flush;
  *   - partial: when the CPU moves on, a slab with free objects goes on its
  *     node's partial list, where the next CPU that needs a slab finds it;
  *   - full: no free object; on no list, found again by its first free;
@@ -315,6 +324,40 @@ static void set_min_partial(struct kmem_cache *s, unsigned long min)
 	s->min_partial = clamp(min, (unsigned long)MIN_PARTIAL, (unsigned long)MAX_PARTIAL);
 }
 
+/*
+ * How many objects a CPU keeps on its partial list: Linux's cpu_partial,
+ * by object size, none for a debug cache (which allocates from the node's
+ * list, one object at a time).  The limit applies in slabs, counting each
+ * as half free: @nr_objects * 2 / objects per slab, rounded up.  Set with
+ * no CPU's list changed; a smaller limit applies as lists refill.
+ * Return: 0, or -EINVAL for objects on a cache that keeps none.
+ */
+int slub_set_cpu_partial(struct kmem_cache *s, unsigned int nr_objects)
+{
+	if (nr_objects && kmem_cache_debug(s))
+		return -EINVAL;
+	WRITE_ONCE(s->cpu_partial, nr_objects);
+	WRITE_ONCE(s->cpu_partial_slabs, (nr_objects * 2 + s->objects - 1) / s->objects);
+	return 0;
+}
+
+static void set_cpu_partial(struct kmem_cache *s)
+{
+	unsigned int nr_objects;
+
+	if (kmem_cache_debug(s))
+		nr_objects = 0;
+	else if (s->size >= PAGE_SIZE)
+		nr_objects = 6;
+	else if (s->size >= 1024)
+		nr_objects = 24;
+	else if (s->size >= 256)
+		nr_objects = 52;
+	else
+		nr_objects = 120;
+	slub_set_cpu_partial(s, nr_objects);
+}
+
 /* A per-cache secret for the freelist hardening (not cryptographic). */
 static unsigned long get_random_long(void)
 {
@@ -373,6 +416,7 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 	if (s->annotated)
 		annot_pool_create(s);
 	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
+	set_cpu_partial(s);
 	if (!s->node[0] && init_kmem_cache_nodes(s)) {
 		if (s->annotated)
 			annot_pool_destroy(s);
@@ -808,19 +852,133 @@ static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 }
 
 /*
+ * Unfreeze the slabs of a CPU partial list, @slab and those after it, onto
+ * their nodes' partial lists, or back to the page allocator when empty and
+ * the node has enough partial slabs (Linux's __put_partials()).  The list
+ * is no CPU's any more.  In a section.
+ */
+static void __put_partials(struct kmem_cache *s, struct slab *slab)
+{
+	struct kmem_cache_node *n = NULL;
+	struct slab *discard = NULL;
+
+	while (slab) {
+		struct kmem_cache_node *n2 = get_node(s, slab_nid(slab));
+		struct slab *next = slab->next;
+		struct slab old, new;
+		void *freelist;
+
+		if (n != n2) {
+			if (n)
+				__spin_unlock(&n->list_lock);
+			n = n2;
+			__spin_lock(&n->list_lock);
+		}
+		do {
+			freelist = READ_ONCE(slab->freelist);
+			old.counters = READ_ONCE(slab->counters);
+			new.counters = old.counters;
+			new.frozen = 0;
+		} while (!slab_update_freelist(slab, freelist, old.counters, freelist,
+					       new.counters));
+		if (!new.inuse && n->nr_partial >= s->min_partial) {
+			slab->next = discard;
+			discard = slab;
+		} else {
+			add_partial(n, slab, true);
+		}
+		slab = next;
+	}
+	if (n)
+		__spin_unlock(&n->list_lock);
+	while (discard) {
+		struct slab *next = discard->next;
+
+		discard_slab(s, discard);
+		discard = next;
+	}
+}
+
+/* Empty the partial list of @c onto the nodes.  Owns the CPU of @c. */
+static void put_partials_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab *partial = c->partial;
+
+	if (partial) {
+		WRITE_ONCE(c->partial, NULL);
+		__put_partials(s, partial);
+	}
+}
+
+/*
+ * Take the oldest slab off the partial list of @c: the one that has had
+ * the longest to gather frees (a slab joins the list at its first), so a
+ * refill gets more objects than from the newest.  The list is short
+ * (cpu_partial_slabs); the slabs before it count one fewer.  Owns the CPU
+ * of @c.
+ */
+static struct slab *pop_cpu_partial(struct kmem_cache_cpu *c)
+{
+	struct slab *slab = c->partial, **link = &c->partial;
+
+	if (!slab)
+		return NULL;
+	while (slab->next) {
+		slab->slabs--;
+		link = &slab->next;
+		slab = slab->next;
+	}
+	WRITE_ONCE(*link, NULL);
+	return slab;
+}
+
+/*
+ * Put the frozen @slab on the partial list of @c (Linux's
+ * put_cpu_partial()).  With @drain, a list already at cpu_partial_slabs
+ * goes to the nodes first and @slab starts a new one; without (a refill
+ * taking several slabs from a node), the caller bounds the list.  Owns
+ * the CPU of @c.
+ */
+static void put_cpu_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab,
+			    bool drain)
+{
+	struct slab *old = c->partial, *full = NULL;
+	int slabs = 0;
+
+	if (old) {
+		if (drain && old->slabs >= (int)READ_ONCE(s->cpu_partial_slabs)) {
+			full = old;
+			old = NULL;
+		} else {
+			slabs = old->slabs;
+		}
+	}
+	slab->slabs = slabs + 1;
+	slab->next = old;
+	WRITE_ONCE(c->partial, slab);
+	if (full)
+		__put_partials(s, full);
+}
+
+/*
  * Give @slab a chain of @nr of its objects, @head to @tail, linked by their
  * free pointers (the CPU's deferred frees), as Linux's __slab_free(): one
  * slab_update_freelist() with no lock while the slab keeps its place (a
- * CPU's frozen slab, or a partial slab that stays partial), and under the
- * node's list_lock, taken before the exchange, when the slab moves: full
- * to partial, or empty and beyond min_partial to the page allocator.
- * Every move of a slab between lists exchanges under that lock too, so
- * who holds it sees a slab that is neither frozen nor full on the partial
- * list.  In a section; never for a debug cache (free_to_partial_list()).
+ * frozen slab, or a partial slab that stays partial).  A full slab that
+ * gets objects back is frozen by the same exchange and goes on this CPU's
+ * partial list (@c's), still with no lock; in a cache without CPU partial
+ * lists it goes on the node's partial list instead, under the node's
+ * list_lock, taken before the exchange, as when an unfrozen slab empties
+ * (and, beyond min_partial, goes back to the page allocator).  Whoever
+ * lists, unlists, freezes or unfreezes a slab with free objects holds
+ * that lock across its exchange, so under the lock a slab that is neither
+ * frozen nor full is on its node's partial list.  In a section, on the
+ * CPU of @c; never for a debug cache (free_to_partial_list()).
  */
-static void slab_free_chain(struct kmem_cache *s, struct slab *slab, void *head, void *tail,
-			    unsigned int nr)
+static void slab_free_chain(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab,
+			    void *head, void *tail, unsigned int nr)
 {
+	bool cpu_partial = READ_ONCE(s->cpu_partial_slabs) != 0;
 	struct kmem_cache_node *n = NULL;
 	struct slab old, new;
 	void *prior;
@@ -838,14 +996,19 @@ static void slab_free_chain(struct kmem_cache *s, struct slab *slab, void *head,
 		set_freepointer(s, tail, prior);
 		new.counters = old.counters;
 		new.inuse -= nr;
-		if (!n && !old.frozen && (!prior || !new.inuse)) {
+		if (!old.frozen && !prior && cpu_partial && !n) {
+			new.frozen = 1;		/* ours now: for this CPU's partial list */
+		} else if (!n && !old.frozen && (!prior || !new.inuse)) {
 			n = get_node(s, slab_nid(slab));
 			__spin_lock(&n->list_lock);
 		}
 	} while (!slab_update_freelist(slab, prior, old.counters, head, new.counters));
 
-	if (likely(!n))
+	if (likely(!n)) {
+		if (!old.frozen && new.frozen)
+			put_cpu_partial(s, c, slab, true);
 		return;
+	}
 	if (old.frozen) {
 		/* It became a CPU's slab while we took the lock: that CPU has it. */
 		__spin_unlock(&n->list_lock);
@@ -876,7 +1039,7 @@ static void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	if (!slab)
 		return;
-	slab_free_chain(s, slab, c->defer_head, c->defer_tail, c->defer_count);
+	slab_free_chain(s, c, slab, c->defer_head, c->defer_tail, c->defer_count);
 	c->defer_head = c->defer_tail = NULL;
 	c->defer_count = c->defer_inuse = 0;
 	c->defer_base = 0;
@@ -964,41 +1127,74 @@ static void *get_freelist(struct slab *slab)
 	return take_freelist(slab, false);
 }
 
+/*
+ * Freeze @slab, off every list, for a CPU's partial list: its objects stay
+ * on slab->freelist until it becomes the CPU slab.  Under list_lock.
+ */
+static void freeze_slab_partial(struct slab *slab)
+{
+	struct slab old, new;
+	void *freelist;
+
+	do {
+		freelist = READ_ONCE(slab->freelist);
+		old.counters = READ_ONCE(slab->counters);
+		new.counters = old.counters;
+		new.frozen = 1;
+	} while (!slab_update_freelist(slab, freelist, old.counters, freelist, new.counters));
+}
+
 /* Freeze @slab, off every list, for this CPU: returns its freelist.  Under list_lock. */
 static void *freeze_slab(struct slab *slab)
 {
 	return take_freelist(slab, true);
 }
 
-/* Take a slab off @n's partial list and freeze it for this CPU. */
-static struct slab *get_partial_node(struct kmem_cache_node *n, void **freelist)
+/*
+ * Take a slab off @n's partial list and freeze it for this CPU, and, as
+ * Linux does, up to half of cpu_partial_slabs more for the CPU's partial
+ * list of @c, all in one hold of the lock.
+ */
+static struct slab *get_partial_node(struct kmem_cache *s, struct kmem_cache_cpu *c,
+				     struct kmem_cache_node *n, void **freelist)
 {
-	struct slab *slab = NULL;
+	unsigned int more = READ_ONCE(s->cpu_partial_slabs) / 2, taken = 0;
+	struct slab *slab = NULL, *next, *first = NULL;
 
 	/* Without the lock, as Linux: an empty list is seen again under it. */
 	if (!n || !data_race(READ_ONCE(n->nr_partial)))
 		return NULL;
 	__spin_lock(&n->list_lock);
-	if (!list_empty(&n->partial)) {
-		slab = list_first_entry(&n->partial, struct slab, slab_list);
+	list_for_each_entry_safe(slab, next, &n->partial, slab_list) {
 		remove_partial(n, slab);
-		*freelist = freeze_slab(slab);
+		if (!first) {
+			first = slab;
+			*freelist = freeze_slab(slab);
+			if (!more)
+				break;
+			continue;
+		}
+		freeze_slab_partial(slab);
+		put_cpu_partial(s, c, slab, false);
+		if (++taken >= more)
+			break;
 	}
 	__spin_unlock(&n->list_lock);
-	return slab;
+	return first;
 }
 
-static struct slab *get_partial(struct kmem_cache *s, int node, void **freelist)
+static struct slab *get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, int node,
+				void **freelist)
 {
 	int searchnode = node < 0 ? 0 : node;
-	struct slab *slab = get_partial_node(get_node(s, searchnode), freelist);
+	struct slab *slab = get_partial_node(s, c, get_node(s, searchnode), freelist);
 
 	if (slab || node != NUMA_NO_NODE)
 		return slab;
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		if (nid == searchnode)
 			continue;
-		if ((slab = get_partial_node(get_node(s, nid), freelist)))
+		if ((slab = get_partial_node(s, c, get_node(s, nid), freelist)))
 			return slab;
 	}
 	return NULL;
@@ -1046,7 +1242,15 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 		cpu_slab_set(s, c, NULL);	/* full now: on no list */
 	}
 new_slab:
-	slab = get_partial(s, node, &freelist);
+	/* The CPU's partial list: frozen already, its frees taken with no lock. */
+	while (node == NUMA_NO_NODE && (slab = pop_cpu_partial(c))) {
+		freelist = get_freelist(slab);
+		if (likely(freelist)) {
+			cpu_slab_set(s, c, slab);
+			goto load_freelist;
+		}
+	}
+	slab = get_partial(s, c, node, &freelist);
 	if (slab) {
 		cpu_slab_set(s, c, slab);
 		goto load_freelist;
@@ -1627,6 +1831,7 @@ static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	flush_deferred(s, c);
 	deactivate_slab(s, c);
+	put_partials_cpu(s, c);
 }
 
 static void flush_cpu_slab_on(int cpu, void *cache)
@@ -1656,7 +1861,8 @@ void flush_all(struct kmem_cache *s)
 		 * meanwhile are newer than the flush asked for, and the fast
 		 * paths store defer_head plainly.
 		 */
-		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)))
+		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)) &&
+		    !READ_ONCE(c->partial))
 			continue;
 		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}
@@ -1804,12 +2010,19 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
 		spin_unlock(&n->list_lock);
 		sinfo->nr_free += nr_free;
 	}
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct slab *partial = READ_ONCE(cpu_slab(s, (int)cpu)->partial);
+
 		if (READ_ONCE(cpu_slab(s, (int)cpu)->slab))
 			sinfo->nr_cpu++;
+		/* The head's count, racy as Linux's slabs_cpu_partial. */
+		if (partial)
+			sinfo->nr_cpu_partial += (unsigned long)data_race(partial->slabs);
+	}
 	sinfo->active_objs = sinfo->num_objs - sinfo->nr_free;
 	sinfo->active_slabs = sinfo->num_slabs;
-	sinfo->nr_full = sinfo->num_slabs - min(sinfo->num_slabs, sinfo->nr_partial + sinfo->nr_cpu);
+	sinfo->nr_full = sinfo->num_slabs - min(sinfo->num_slabs, sinfo->nr_partial + sinfo->nr_cpu +
+						       sinfo->nr_cpu_partial);
 	sinfo->objects_per_slab = s->objects;
 	sinfo->cache_order = s->order;
 }

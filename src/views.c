@@ -36,6 +36,7 @@ static const struct kmm_view views[] = {
 	{ "extfrag_index", show_extfrag_index, true, NULL },
 	{ "unusable_index", show_unusable_index, true, NULL },
 	{ "slabinfo", show_slabinfo, true, NULL },
+	{ "slab_cpu_partial", show_slab_cpu_partial, true, NULL },
 	{ "vmallocinfo", show_vmallocinfo, true, NULL },
 	{ "percpu_stats", show_percpu_stats, true, NULL },
 	{ "kfence", show_kfence_stats, true, NULL },

@@ -338,7 +338,11 @@ Test(slab, shrink_and_shrinker_give_back_empty_slabs)
 		kmem_cache_free(s, objs[i]);
 	struct slabinfo si;
 	get_slabinfo(s, &si);
-	cr_assert_leq(si.num_slabs, s->min_partial + 1, "empty slabs beyond min_partial are freed");
+	/* As Linux: min_partial on the node, and what the CPU partial list holds. */
+	cr_assert_leq(si.num_slabs, s->min_partial + 1 + s->cpu_partial_slabs,
+		      "empty slabs beyond min_partial and cpu_partial are freed");
+	cr_assert_gt(s->cpu_partial_slabs, 0);
+	cr_assert_leq(si.nr_cpu_partial, s->cpu_partial_slabs);
 	cr_assert_eq(kmm_check(), 0);
 	drop_slab();
 	get_slabinfo(s, &si);
@@ -506,6 +510,88 @@ Test(slab, deferred_frees_are_gathered_and_handed_over)
 	cr_assert_eq(kmem_cache_destroy(s), 0);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
 	free(o);
+	check_and_shutdown();
+}
+
+/*
+ * A full slab that gets an object back goes, frozen, on the freeing CPU's
+ * partial list (Linux's put_cpu_partial()), no lock and no node list; the
+ * allocation slow path takes it from there before the node's list; a list
+ * at cpu_partial_slabs goes to the node, and a flush empties it.
+ */
+Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("cpupart", 256, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_eq(s->cpu_partial, 52, "Linux's cpu_partial for 256..1023 bytes");
+	cr_assert_eq(s->cpu_partial_slabs, (52 * 2 + s->objects - 1) / s->objects);
+	int per = (int)s->objects, nslabs = (int)s->cpu_partial_slabs + 3, n = nslabs * per;
+	void **o = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	struct slab *first = virt_to_slab(o[0]);
+
+	/* One object of each of L full slabs: the deferred frees hand them over. */
+	int L = (int)s->cpu_partial_slabs;
+	for (int k = 0; k < L; k++)
+		kmem_cache_free(s, o[k * per]);
+	kmem_cache_free(s, o[1]);	/* hands the last one over */
+	struct slabinfo si;
+	get_slabinfo(s, &si);
+	cr_assert_eq(si.nr_partial, 0, "no slab went to the node's partial list");
+	cr_assert_eq(si.nr_cpu_partial, (unsigned long)L);
+	cr_assert_not_null(c->partial);
+	cr_assert(c->partial->frozen && first->frozen);
+	cr_assert_eq(kmm_check(), 0);
+	char *v = view("slab_cpu_partial"), want[96];
+	snprintf(want, sizeof(want), "cpupart                    52 %17u : %u(%d) C0=%u(%d)\n",
+		 s->cpu_partial_slabs, L * s->objects / 2, L, L * s->objects / 2, L);
+	cr_assert(strstr(v, want), "slab_cpu_partial shows the list:\n%s", v);
+	free(v);
+
+	/* One more: the full list goes to the node, the new slab starts a list. */
+	kmem_cache_free(s, o[L * per]);
+	kmem_cache_free(s, o[2]);	/* hands it over */
+	get_slabinfo(s, &si);
+	cr_assert_eq(si.nr_partial, (unsigned long)L);
+	cr_assert_eq(si.nr_cpu_partial, 1);
+	cr_assert(!first->frozen);
+	cr_assert_eq(c->partial, virt_to_slab(o[L * per]));
+	cr_assert_eq(kmm_check(), 0);
+
+	/* Allocations take the freed objects back before any new slab. */
+	unsigned long slabs = (unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs);
+	o[1] = kmem_cache_alloc(s, GFP_KERNEL);
+	o[2] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int k = 0; k <= L; k++)
+		o[k * per] = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_eq((unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs), slabs);
+	cr_assert_eq(kmm_check(), 0);
+	/* Everything freed, then a flush: nothing left frozen, nothing on the CPU lists. */
+	for (int i = 0; i < n; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_shrink(s), 0);
+	cr_assert_null(c->partial);
+	get_slabinfo(s, &si);
+	cr_assert_eq(si.num_slabs, 0);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	free(o);
+	check_and_shutdown();
+}
+
+/* Debug caches allocate from the node's list one object at a time: no CPU partial list. */
+Test(slab, debug_caches_keep_no_cpu_partial_list)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *s = kmem_cache_create("cpupart-dbg", 256, 0,
+						 SLAB_NO_MERGE | SLAB_RED_ZONE, NULL);
+	cr_assert_eq(s->cpu_partial, 0);
+	cr_assert_eq(s->cpu_partial_slabs, 0);
+	cr_assert_eq(slub_set_cpu_partial(s, 10), -EINVAL);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
 	check_and_shutdown();
 }
 
