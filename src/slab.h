@@ -16,6 +16,7 @@
 
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
+#define SHEAF_CAPACITY		22	/* kmem_cache_cpu: four cache lines */
 
 /*
  * A slab: one or more pages (a compound page when more) cut into objects.
@@ -122,6 +123,11 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * CPU that the allocation slow path takes before the node's partial list,
  * with no lock.  A free that gives a full slab its first object back puts
  * the slab here, not on the node list.
+ *
+ * @sheaf (after Linux 6.18's per-CPU sheaves) holds objects freed on this
+ * CPU to other slabs one at a time, not in runs (see "sheaf" in slub.c):
+ * still in use to their slabs, given to the next allocations that find
+ * the CPU freelist empty, or to their slabs when it is full or flushed.
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
@@ -135,7 +141,13 @@ struct kmem_cache_cpu {
 	unsigned int defer_inuse;
 	void *defer_tail;
 	struct slab *partial ____cacheline_aligned;	/* the CPU's partial list */
+	struct {
+		unsigned int size;
+		void *objects[SHEAF_CAPACITY];
+	} sheaf;
 } ____cacheline_aligned;
+_Static_assert((sizeof(struct kmem_cache_cpu) & (sizeof(struct kmem_cache_cpu) - 1)) == 0,
+	       "kmem_cache_cpu is a power of two long (kmalloc_hint is spaced as it)");
 _Static_assert(offsetof(struct kmem_cache_cpu, partial) == 64,
 	       "the fast paths' part of kmem_cache_cpu is one cache line");
 

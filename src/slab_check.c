@@ -10,6 +10,8 @@
  *    duplicates, and inuse = objects - (remote frees);
  *  - each CPU's deferred frees: objects of their slab, on no other list of
  *    it, as many as counted and no more than its inuse;
+ *  - each CPU's sheaf: objects of this cache, in use to their slabs, none
+ *    twice;
  *  - each CPU's partial list: slabs of this cache, frozen, not the CPU
  *    slab, freelists sound, inuse = objects - free, and each slab's count
  *    of the slabs from it to the end right;
@@ -163,6 +165,38 @@ static void check_cpu_partial(struct kmem_cache *s, unsigned int cpu, struct kme
 	}
 }
 
+/*
+ * A CPU's sheaf: no more than it holds, each an object start in a slab of
+ * this cache, still in use to it (so on no freelist: the slab's counts,
+ * checked elsewhere, would not match), none twice; none in a debug cache.
+ */
+static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c)
+{
+	unsigned int size = c->sheaf.size;
+
+	if (size > SHEAF_CAPACITY) {
+		CHECK(0, "%s: cpu %u sheaf holds %u objects, more than %u", s->name, cpu, size,
+		      SHEAF_CAPACITY);
+		return;
+	}
+	CHECK(!size || !kmem_cache_debug(s), "%s: cpu %u debug cache has a sheaf", s->name, cpu);
+	for (unsigned int i = 0; i < size; i++) {
+		void *x = c->sheaf.objects[i];
+		struct slab *slab = virt_addr_valid(x) ? virt_to_slab(x) : NULL;
+
+		if (!slab || slab->slab_cache != s || !check_valid_pointer(s, slab, x) || !x) {
+			CHECK(0, "%s: cpu %u sheaf holds %p, not an object of this cache", s->name,
+			      cpu, x);
+			continue;
+		}
+		CHECK(slab->inuse > 0, "%s: cpu %u sheaf holds %p of slab %#lx, which has none in use",
+		      s->name, cpu, x, page_to_pfn(slab_page(slab)));
+		for (unsigned int j = 0; j < i; j++)
+			CHECK(c->sheaf.objects[j] != x, "%s: cpu %u sheaf holds %p twice", s->name,
+			      cpu, x);
+	}
+}
+
 static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
@@ -171,6 +205,7 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 
 		check_deferred(s, cpu, c);
 		check_cpu_partial(s, cpu, c, nr_cpu_slabs);
+		check_sheaf(s, cpu, c);
 
 		if (!slab) {
 			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);

@@ -71,6 +71,17 @@
  * slab cannot empty under them; the chain holds one slab per CPU and
  * cache at most.
  *
+ * The sheaf.  Frees that come one per slab (a server's churn: objects
+ * live long and die in random order) make no runs: a chain of one object
+ * is handed over when the next free goes elsewhere.  Such an object goes
+ * instead into the CPU's sheaf (after Linux 6.18's per-CPU sheaves, here
+ * for every cache without debugging), an array of up to SHEAF_CAPACITY
+ * objects still counted in use by their slabs, which the next allocation
+ * that finds the CPU freelist empty takes (last in, first out) before it
+ * looks at any slab.  A full sheaf, and a flush, give its objects to their
+ * slabs one exchange each.  A free and an allocation in turn thus touch
+ * no slab at all, as a thread cache does.
+ *
  * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
  * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
  * (above 8 KiB: a compound page of the page allocator, PageLargeKmalloc).
@@ -1032,6 +1043,28 @@ static inline struct slab *defer_slab(const struct kmem_cache_cpu *c)
 	return c->defer_head ? virt_to_slab((void *)c->defer_base) : NULL;
 }
 
+/* Reset the deferred frees of @c to none. */
+static inline void defer_clear(struct kmem_cache_cpu *c)
+{
+	c->defer_head = c->defer_tail = NULL;
+	c->defer_count = c->defer_inuse = 0;
+	c->defer_base = 0;
+	c->defer_limit = 0;
+}
+
+/* Give every object of @c's sheaf to its slab.  In a section, on the CPU of @c. */
+static void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	unsigned int size = c->sheaf.size;
+
+	c->sheaf.size = 0;
+	for (unsigned int i = 0; i < size; i++) {
+		void *object = c->sheaf.objects[i];
+
+		slab_free_chain(s, c, virt_to_slab(object), object, object, 1);
+	}
+}
+
 /* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
 static void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
@@ -1040,10 +1073,7 @@ static void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	if (!slab)
 		return;
 	slab_free_chain(s, c, slab, c->defer_head, c->defer_tail, c->defer_count);
-	c->defer_head = c->defer_tail = NULL;
-	c->defer_count = c->defer_inuse = 0;
-	c->defer_base = 0;
-	c->defer_limit = 0;
+	defer_clear(c);
 }
 
 /*
@@ -1225,6 +1255,9 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 
 	if (kmem_cache_debug(s))
 		return debug_slab_alloc(s, gfpflags, node, addr, orig_size);
+	/* An object from the sheaf: no slab to touch (see __slab_free()). */
+	if (likely(c->sheaf.size) && node == NUMA_NO_NODE)
+		return c->sheaf.objects[--c->sheaf.size];
 	/* Our own deferred frees first: their objects may be what we need. */
 	flush_deferred(s, c);
 
@@ -1390,7 +1423,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		return;
 	}
 	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
-	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist))))) {
+	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist)))) ||
+	    unlikely(c->sheaf.size && object == c->sheaf.objects[c->sheaf.size - 1])) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1402,8 +1436,20 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		set_freepointer(s, object, c->defer_head);
 		c->defer_head = object;
 		c->defer_count++;
+	} else if (c->defer_count == 1) {
+		/*
+		 * The last free here started no run: into the sheaf with its
+		 * object, for the next allocation, rather than an exchange on
+		 * its slab's line now and a refill later.
+		 */
+		if (unlikely(c->sheaf.size == SHEAF_CAPACITY))
+			sheaf_flush(s, c);
+		c->sheaf.objects[c->sheaf.size++] = c->defer_head;
+		defer_clear(c);
 	} else {
 		flush_deferred(s, c);
+	}
+	if (!same) {
 		set_freepointer(s, object, NULL);
 		c->defer_head = c->defer_tail = object;
 		c->defer_count = 1;
@@ -1830,6 +1876,7 @@ size_t ksize(const void *x)
 static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	flush_deferred(s, c);
+	sheaf_flush(s, c);
 	deactivate_slab(s, c);
 	put_partials_cpu(s, c);
 }
@@ -1862,7 +1909,7 @@ void flush_all(struct kmem_cache *s)
 		 * paths store defer_head plainly.
 		 */
 		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)) &&
-		    !READ_ONCE(c->partial))
+		    !READ_ONCE(c->partial) && !data_race(READ_ONCE(c->sheaf.size)))
 			continue;
 		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}

@@ -533,11 +533,16 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
 	struct slab *first = virt_to_slab(o[0]);
 
-	/* One object of each of L full slabs: the deferred frees hand them over. */
+	/*
+	 * Two objects of each of L full slabs (runs: the deferred frees hand
+	 * them over, where a lone free would go to the sheaf).
+	 */
 	int L = (int)s->cpu_partial_slabs;
-	for (int k = 0; k < L; k++)
+	for (int k = 0; k < L; k++) {
 		kmem_cache_free(s, o[k * per]);
-	kmem_cache_free(s, o[1]);	/* hands the last one over */
+		kmem_cache_free(s, o[k * per + 1]);
+	}
+	kmem_cache_free(s, o[2]);	/* hands the last run over */
 	struct slabinfo si;
 	get_slabinfo(s, &si);
 	cr_assert_eq(si.nr_partial, 0, "no slab went to the node's partial list");
@@ -553,7 +558,10 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
 
 	/* One more: the full list goes to the node, the new slab starts a list. */
 	kmem_cache_free(s, o[L * per]);
-	kmem_cache_free(s, o[2]);	/* hands it over */
+	kmem_cache_free(s, o[L * per + 1]);
+	kmem_cache_free(s, o[3]);	/* hands it over; o[2] goes to the sheaf */
+	cr_assert_eq(c->sheaf.size, 1);
+	cr_assert_eq(c->sheaf.objects[0], o[2]);
 	get_slabinfo(s, &si);
 	cr_assert_eq(si.nr_partial, (unsigned long)L);
 	cr_assert_eq(si.nr_cpu_partial, 1);
@@ -563,10 +571,13 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
 
 	/* Allocations take the freed objects back before any new slab. */
 	unsigned long slabs = (unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs);
-	o[1] = kmem_cache_alloc(s, GFP_KERNEL);
-	o[2] = kmem_cache_alloc(s, GFP_KERNEL);
-	for (int k = 0; k <= L; k++)
+	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), o[2], "the sheaf's object first");
+	cr_assert_eq(c->sheaf.size, 0);
+	o[3] = kmem_cache_alloc(s, GFP_KERNEL);
+	for (int k = 0; k <= L; k++) {
 		o[k * per] = kmem_cache_alloc(s, GFP_KERNEL);
+		o[k * per + 1] = kmem_cache_alloc(s, GFP_KERNEL);
+	}
 	cr_assert_eq((unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs), slabs);
 	cr_assert_eq(kmm_check(), 0);
 	/* Everything freed, then a flush: nothing left frozen, nothing on the CPU lists. */
@@ -578,6 +589,71 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
 	get_slabinfo(s, &si);
 	cr_assert_eq(si.num_slabs, 0);
 	cr_assert_eq(kmem_cache_destroy(s), 0);
+	free(o);
+	check_and_shutdown();
+}
+
+/*
+ * Lone frees to other slabs (no run for the deferred frees to gather) go
+ * to the CPU's sheaf, still in use to their slabs, and come back from it
+ * to the next allocations that find the CPU freelist empty; a full sheaf
+ * and a flush give its objects to their slabs.
+ */
+Test(slab, lone_frees_go_to_the_sheaf_and_back)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("sheaf", 128, 0, SLAB_NO_MERGE, NULL);
+	int per = (int)s->objects, n = 4 * per;
+	void **o = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+
+	kmem_cache_free(s, o[0]);
+	kmem_cache_free(s, o[per]);
+	kmem_cache_free(s, o[2 * per]);
+	cr_assert_eq(c->sheaf.size, 2);
+	cr_assert_eq(c->sheaf.objects[0], o[0]);
+	cr_assert_eq(c->sheaf.objects[1], o[per]);
+	cr_assert_eq(c->defer_head, o[2 * per]);
+	cr_assert_eq(virt_to_slab(o[0])->inuse, (unsigned int)per, "still in use to its slab");
+	cr_assert_eq(kmm_check(), 0);
+
+	/* A second free of the sheaf's last object is refused. */
+	kmem_cache_free(s, o[per]);
+	cr_assert(dmesg_has("Object already free"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(c->sheaf.size, 2);
+
+	/* Lone frees alternating between two slabs: the sheaf fills and empties. */
+	unsigned int most = 0;
+	for (int j = 1; j < per; j++) {
+		kmem_cache_free(s, o[j]);
+		kmem_cache_free(s, o[per + j]);
+		cr_assert_leq(c->sheaf.size, SHEAF_CAPACITY);
+		most = max(most, c->sheaf.size);
+	}
+	if (per > SHEAF_CAPACITY)
+		cr_assert_eq(most, SHEAF_CAPACITY);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* The CPU slab is full: the next allocation is the sheaf's last object. */
+	unsigned int size = c->sheaf.size;
+	cr_assert_gt(size, 0);
+	void *top = c->sheaf.objects[size - 1];
+	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), top);
+	cr_assert_eq(c->sheaf.size, size - 1);
+	kmem_cache_free(s, top);
+
+	/* Everything freed, a flush: the sheaf is empty, every slab given back. */
+	for (int i = 2 * per + 1; i < n; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_shrink(s), 0);
+	cr_assert_eq(c->sheaf.size, 0);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
 	free(o);
 	check_and_shutdown();
 }
