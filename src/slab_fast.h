@@ -151,9 +151,14 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab(s, cpu->id);
 	object = c->freelist;
-	if (unlikely(!object))
-		return slab_alloc_refill(s, gfpflags, addr, orig_size);
-	c->freelist = get_freepointer(s, object);
+	if (likely(object)) {
+		c->freelist = get_freepointer(s, object);
+	} else {
+		/* The sheaf's last object (see slub.c), else a refill. */
+		if (!c->sheaf.size)
+			return slab_alloc_refill(s, gfpflags, addr, orig_size);
+		object = c->sheaf.objects[--c->sheaf.size];
+	}
 	if (kmalloc)
 		kmalloc_hint[cpu->id].s = s;
 	if (unlikely(cpu_leave_held(t, cpu)))
