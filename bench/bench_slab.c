@@ -342,8 +342,14 @@ static bool empties_within_min_partial(unsigned long *kept_pages, unsigned long 
 			ok = false;
 		}
 		*kept_pages += si.num_slabs << si.cache_order;
-		*bound_pages += (s->min_partial * (unsigned long)nr_online_nodes + nr_cpu_ids)
-				<< s->order;
+		/*
+		 * Per CPU: its slab, its partial list (Linux's cpu_partial_slabs,
+		 * empty slabs too) and a slab for each object its sheaf holds.
+		 */
+		unsigned long per_cpu = 0;
+		for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+			per_cpu += 1 + s->cpu_partial_slabs + cpu_slab(s, (int)cpu)->sheaf.size;
+		*bound_pages += (s->min_partial * (unsigned long)nr_online_nodes + per_cpu) << s->order;
 	}
 	return ok;
 }
@@ -433,7 +439,10 @@ static bool bench_churn(void)
 	met &= churn_report(&c, "a peak of every slot, random frees down to the live set",
 			    base);
 
-	/* Everything freed: only min_partial empty slabs per node, plus CPU slabs, stay. */
+	/*
+	 * Everything freed: only min_partial empty slabs per node stay, plus
+	 * what each CPU holds (its slab, partial list and sheaf).
+	 */
 	for (long j = 0; j < c.slots; j++)
 		if (c.obj[j])
 			churn_free(&c, j);
@@ -443,7 +452,8 @@ static bool bench_churn(void)
 	bool empties_ok = empties_within_min_partial(&kept, &bound);
 
 	printf("   all freed: slab pages %lu (%lu before); kmalloc caches keep %lu, their"
-	       " min_partial and CPU slabs allow %lu\n", slab_pages(), base, kept, bound);
+	       " min_partial, CPU slabs, CPU partial lists and sheaves allow %lu\n", slab_pages(),
+	       base, kept, bound);
 	printf("   %-40s %s\n", "empty slabs beyond min_partial returned",
 	       verdict(empties_ok && kept <= bound));
 	return met && empties_ok && kept <= bound;
