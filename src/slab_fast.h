@@ -66,6 +66,31 @@ static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigne
 	return off < limit && off * s->reciprocal_size < s->reciprocal_size;
 }
 
+/*
+ * Put @x, an object of @s that the caller knows to be a valid allocated
+ * object start (the preload shim's shadow byte, cleared as it frees), on
+ * the CPU sheaf of @c without touching its slab's struct page: a lone
+ * free, as __slab_free() would make it, in the fast path's section.  Not
+ * for a debug cache or with free hooks, nor when the sheaf is full, nor
+ * when @x may share a slab with the sheaf's last object (the same block
+ * of a slab's preferred size): that may be a run, which the deferred
+ * frees gather (__slab_free()).  Return: whether @x went on the sheaf.
+ */
+static __always_inline bool sheaf_push_lone(struct kmem_cache *s, struct kmem_cache_cpu *c,
+					    void *x)
+{
+	unsigned int n = c->sheaf.size;
+	unsigned long block = PAGE_SIZE << s->order;
+
+	if (unlikely(n == SHEAF_CAPACITY) || unlikely(kmem_cache_debug(s) | kmm_slab_hooks))
+		return false;
+	if (n && !(((unsigned long)c->sheaf.objects[n - 1] ^ (unsigned long)x) & ~(block - 1)))
+		return false;
+	c->sheaf.objects[n] = x;
+	c->sheaf.size = n + 1;
+	return true;
+}
+
 /* What the free fast path did; on a miss the caller's full path follows. */
 enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "helpers.h"
 #include "slab.h"
+#include "slab_fast.h"
 
 #define SLABINFO_REF "/work/shared/data/traces/linux-6.18-build/before.slabinfo"
 
@@ -654,6 +655,43 @@ Test(slab, lone_frees_go_to_the_sheaf_and_back)
 	cr_assert_eq(c->sheaf.size, 0);
 	cr_assert_eq(kmem_cache_destroy(s), 0);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	free(o);
+	check_and_shutdown();
+}
+
+/*
+ * The preload shim's lone free (sheaf_push_lone()): an object its shadow
+ * vouched for goes on the sheaf without its struct page, unless it may
+ * share a slab with the sheaf's last object (a run, for the deferred
+ * frees) or the sheaf is full; the sheaf's rules hold after it.
+ */
+Test(slab, shim_lone_frees_go_to_the_sheaf_without_their_slab)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("lone", 128, 0, SLAB_NO_MERGE, NULL);
+	int per = (int)s->objects, n = 3 * per;
+	void **o = calloc((size_t)n, sizeof(void *));
+	for (int i = 0; i < n; i++)
+		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+
+	preempt_disable();
+	cr_assert(sheaf_push_lone(s, c, o[0]));
+	cr_assert_not(sheaf_push_lone(s, c, o[1]), "the same slab: maybe a run");
+	cr_assert(sheaf_push_lone(s, c, o[per]));
+	preempt_enable();
+	cr_assert_eq(c->sheaf.size, 2);
+	cr_assert_eq(virt_to_slab(o[per])->inuse, (unsigned int)per, "still in use to its slab");
+	cr_assert_eq(kmm_check(), 0);
+
+	/* The CPU slab is full: the next allocation is the sheaf's last object. */
+	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), o[per]);
+	for (int i = 1; i < n; i++)
+		kmem_cache_free(s, o[i]);
+	cr_assert_eq(kmem_cache_shrink(s), 0, "the flush gave the sheaf's object back too");
+	cr_assert_eq(c->sheaf.size, 0);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
 	free(o);
 	check_and_shutdown();
 }

@@ -164,6 +164,9 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 	case PUSHED_EMPTIED:
 		return class_free_rest(s, p, CF_EMPTIED, caller);
 	case NOT_OURS:
+		/* The shadow vouched for @p: a lone free may skip its struct page. */
+		if (likely(sheaf_push_lone(s, cpu_slab(s, cpu->id), p)))
+			break;
 		return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
 	}
 	if (unlikely(cpu_leave_held(t, cpu)))
