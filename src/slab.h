@@ -147,7 +147,7 @@ struct kmem_cache_cpu {
 	} sheaf;
 } ____cacheline_aligned;
 _Static_assert((sizeof(struct kmem_cache_cpu) & (sizeof(struct kmem_cache_cpu) - 1)) == 0,
-	       "kmem_cache_cpu is a power of two long (kmalloc_hint is spaced as it)");
+	       "kmem_cache_cpu is a power of two long (cpu_slab() indexes by a shift)");
 _Static_assert(offsetof(struct kmem_cache_cpu, partial) == 64,
 	       "the fast paths' part of kmem_cache_cpu is one cache line");
 
