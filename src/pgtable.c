@@ -241,15 +241,12 @@ static struct page *pgtable_page_alloc(int level)
 	__SetPageTable(page);
 	page->pt_owner = &swapper_pg_dir;
 	page->pt_level = (unsigned long)level;
-	mod_node_page_state(page_pgdat(page), NR_PAGETABLE, 1);
-	atomic_long_inc(&nr_pgtable_pages);
 	return page;
 }
 
+/* A table that lost the race to install: never counted, never seen. */
 static void pgtable_page_free(struct page *page)
 {
-	mod_node_page_state(page_pgdat(page), NR_PAGETABLE, -1);
-	atomic_long_dec(&nr_pgtable_pages);
 	page->pt_owner = NULL;
 	page->pt_level = 0;
 	__ClearPageTable(page);
@@ -270,6 +267,12 @@ static int entry_populate(pteval_t *entry, int level)
 		return -ENOMEM;
 	spin_lock(&pgtable_lock);
 	if (!*entry) {
+		/*
+		 * Counted as it is installed, in one hold of the lock, so that
+		 * kmm_check() (which counts under it) sees the two agree.
+		 */
+		mod_node_page_state(page_pgdat(page), NR_PAGETABLE, 1);
+		atomic_long_inc(&nr_pgtable_pages);
 		__atomic_store_n(entry, (pteval_t)page_to_phys(page) | _KERNPG_TABLE,
 				 __ATOMIC_RELEASE);
 		page = NULL;
@@ -566,18 +569,23 @@ void kmm_check_pgtable(void)
 	int top = kmm_pgtable_levels == 4 ? 4 : 2;
 	long done = atomic_long_read(&vmap_done), busy = atomic_long_read(&vmap_in_flight);
 
+	long allocated, nr_pagetable;
+
 	if (!swapper_pg_dir)
 		return;
+	/* Tables are installed and counted under the lock: count them under it. */
+	spin_lock(&pgtable_lock);
 	for (unsigned int i = 0; i < PTRS_PER_PGD; i++)
 		if (pgdp_get(&swapper_pg_dir[i]).pgd)
 			tables += count_tables(entry_table(pgdp_get(&swapper_pg_dir[i]).pgd), top - 1,
 					       &present);
-	KMM_CHECK(tables == (unsigned long)atomic_long_read(&nr_pgtable_pages),
-		  "page table has %lu table pages, %ld were allocated", tables,
-		  atomic_long_read(&nr_pgtable_pages));
-	KMM_CHECK((long)tables == (long)global_node_page_state(NR_PAGETABLE),
-		  "page table has %lu table pages, NR_PAGETABLE is %lu", tables,
-		  global_node_page_state(NR_PAGETABLE));
+	allocated = atomic_long_read(&nr_pgtable_pages);
+	nr_pagetable = (long)global_node_page_state(NR_PAGETABLE);
+	spin_unlock(&pgtable_lock);
+	KMM_CHECK(tables == (unsigned long)allocated,
+		  "page table has %lu table pages, %ld were allocated", tables, allocated);
+	KMM_CHECK((long)tables == nr_pagetable,
+		  "page table has %lu table pages, NR_PAGETABLE is %ld", tables, nr_pagetable);
 
 	struct host_tally t = { 0 };
 	int err = plat_walk_mappings(VMALLOC_START & PAGE_MASK, kmm_layout.window_end,
