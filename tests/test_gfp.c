@@ -431,6 +431,14 @@ Test(reclaim, oom_notifier_then_oom_report)
 	for (int i = 0; i < 512; i++)
 		list_add(&alloc_page(GFP_KERNEL)->lru, &oom_reserve);
 	register_oom_notifier(&nb);
+	/*
+	 * Leave reclaim nothing: empty slabs kept per CPU or per node and
+	 * pages on per-CPU lists would otherwise serve the GFP_KERNEL below
+	 * before the notifier is asked, more or fewer of them by timing.
+	 */
+	rcu_barrier();
+	drop_slab();
+	drain_all_pages(NULL);
 	while ((p = alloc_page(GFP_ATOMIC | __GFP_NOWARN)))
 		list_add(&p->lru, &held);
 	/* Nothing to reclaim: the notifier frees its reserve, and that serves us. */
