@@ -4,8 +4,8 @@
  *
  * replay (target >= 2 M events/s): the real trace (linux-6.18-build, 48 MB
  * of text in one xz block) replayed as `kmm replay` does it, from opening
- * the .xz to the last event: decoding on the reader's thread, parsing and
- * the allocator calls on this one.  Beside it:
+ * the .xz to the last event: decoding on input.c's thread of its own, the
+ * xz check, the parse and the allocator calls on this one.  Beside it:
  *   decode only     the same reader with nothing done per line: the floor,
  *                   liblzma's speed on one core;
  *   from memory     the lines decompressed beforehand: the replayer alone;

@@ -181,6 +181,13 @@ Test(workbench, show_json_and_errors)
 	cr_assert_gt(json_num(r.out, "MemTotal"), 500000);
 	cr_assert_not_null(strstr(r.out, "\"zone\": \"DMA32\""));
 
+	/* The rest of the views the spec names, percpu by its short name too. */
+	r = RUN("kmm", "show", "pagetypeinfo", "vmstat", "percpu", "mem=512M");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "Page block order: "), "%.2000s", r.out);
+	cr_assert_not_null(strstr(r.out, "\nnr_free_pages "), "%.2000s", r.out);
+	cr_assert_not_null(strstr(r.out, "Percpu Memory Statistics"), "%.2000s", r.out);
+
 	r = RUN("kmm", "show", "nosuchview");
 	cr_assert_eq(r.status, 2);
 	cr_assert_str_empty(r.out);
@@ -386,6 +393,57 @@ Test(workbench, replay_counts_names_bad_lines_and_reads_gzip)
 	r = RUN("kmm", "replay", "/nonexistent/trace.xz");
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "No such file"), "%s", r.err);
+}
+
+/* @text as a one-block xz file at @path with @check; Return: the offset of the
+ * block's stored check (it ends the block, just before the index). */
+static size_t write_xz(const char *path, const char *text, size_t len, lzma_check check)
+{
+	size_t cap = len + 4096, xlen = 0;
+	uint8_t *xz = malloc(cap);
+	cr_assert_eq(lzma_easy_buffer_encode(6, check, NULL, (const uint8_t *)text, len, xz, &xlen,
+					     cap), LZMA_OK);
+	lzma_stream_flags ff;
+	cr_assert_eq(lzma_stream_footer_decode(&ff, xz + xlen - LZMA_STREAM_HEADER_SIZE), LZMA_OK);
+	size_t at = xlen - LZMA_STREAM_HEADER_SIZE - (size_t)ff.backward_size - lzma_check_size(check);
+	FILE *f = fopen(path, "wb");
+	cr_assert_eq(fwrite(xz, 1, xlen, f), xlen);
+	fclose(f);
+	free(xz);
+	return at;
+}
+
+/*
+ * kmm replay checks a one-block xz file's CRC on its reading thread and
+ * tells liblzma not to: a CRC32 file replays as a CRC64 one does, and a
+ * stored check that does not match is still corrupt data (exit 1, no output).
+ */
+Test(workbench, replay_xz_check_verified)
+{
+	char path[] = "/tmp/kmm-check-XXXXXX";
+	close(mkstemp(path));
+	write_xz(path, small_trace, sizeof(small_trace) - 1, LZMA_CHECK_CRC32);
+	struct result r = RUN("kmm", "replay", "--json", path);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(json_num(r.out, "events"), 11);
+
+	for (int i = 0; i < 2; i++) {
+		lzma_check check = i ? LZMA_CHECK_CRC32 : LZMA_CHECK_CRC64;
+		size_t at = write_xz(path, small_trace, sizeof(small_trace) - 1, check);
+		FILE *f = fopen(path, "r+b");
+		unsigned char c;
+		cr_assert_eq(fseek(f, (long)at + i, SEEK_SET), 0);
+		cr_assert_eq(fread(&c, 1, 1, f), 1);
+		c ^= 0x40;
+		cr_assert_eq(fseek(f, (long)at + i, SEEK_SET), 0);
+		cr_assert_eq(fwrite(&c, 1, 1, f), 1);
+		fclose(f);
+		r = RUN("kmm", "replay", "--json", path);
+		cr_assert_eq(r.status, 1, "check %d: a wrong check went unnoticed", check);
+		cr_assert_not_null(strstr(r.err, "xz data is corrupt"), "%s", r.err);
+		cr_assert_str_empty(r.out);
+	}
+	unlink(path);
 }
 
 /* --- run --- */

@@ -26,7 +26,7 @@ static void show_usage(FILE *f)
 		   "Boot a machine and print views in Linux's formats.  Views:\n ");
 	for (const char *const *v = kmm_view_names(); *v; v++)
 		fprintf(f, " %s", *v);
-	fprintf(f, "\n\n  -j, --json   one JSON object, a member per view\n"
+	fprintf(f, "\n  (percpu names percpu_stats)\n\n  -j, --json   one JSON object, a member per view\n"
 		   "  -h, --help   this help\n\n"
 		   "Views after a workload: kmm run SCENARIO --show VIEWS, kmm replay TRACE --show VIEWS.\n");
 }
@@ -81,9 +81,9 @@ static int boot_or_show(int argc, char **argv, bool show)
 		if (looks_like_param(argv[i])) {
 			if (session_add_param(&s, argv[i]))
 				die_usage(s.cmd, "the command line is too long");
-		} else if (show && is_view_name(argv[i])) {
+		} else if (show && view_name(argv[i])) {
 			if (s.nr_views < 32)
-				s.views[s.nr_views++] = argv[i];
+				s.views[s.nr_views++] = view_name(argv[i]);
 		} else if (show) {
 			die_usage(s.cmd, "unknown view '%s'", argv[i]);
 		} else {

@@ -317,7 +317,15 @@ static void mark(cairo_t *cr, double x, double y, const char *label, unsigned lo
 	cairo_move_to(cr, x + 0.5, y);
 	cairo_line_to(cr, x + 0.5, y + 8);
 	cairo_stroke(cr);
-	text(cr, x + 2, y + 18, 9, l);
+	/* Right of the tick, or left of it where the picture would cut it off. */
+	cairo_text_extents_t ext;
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(cr, 9);
+	cairo_text_extents(cr, l, &ext);
+	double tx = x + 2, right = cairo_image_surface_get_width(cairo_get_target(cr)) - 4;
+	if (tx + ext.x_advance > right)
+		tx = x - 2 - ext.x_advance;
+	text(cr, tx, y + 18, 9, l);
 }
 
 static int draw_kernel_vm(struct picture *pic)
@@ -360,7 +368,7 @@ static int draw_kernel_vm(struct picture *pic)
 	mark(cr, x0 + sx * (double)(hm - lo), y + h + 20, "high_memory", hm);
 	mark(cr, x0 + sx * (double)(VMALLOC_START - lo), y + h + 40, "VMALLOC_START", VMALLOC_START);
 	if (x86_32)
-		mark(cr, x0 + sx * (double)(PKMAP_BASE - lo) - 330, y + h + 60, "PKMAP_BASE", PKMAP_BASE);
+		mark(cr, x0 + sx * (double)(PKMAP_BASE - lo), y + h + 60, "PKMAP_BASE", PKMAP_BASE);
 
 	/*
 	 * Row 2: the vmalloc area, enlarged.  Areas are placed lowest address

@@ -27,6 +27,17 @@
  * the allocator liblzma gets asks the host for transparent huge pages.
  * Bytes are decoded in the order of the file, so the lines, their numbers
  * and the error at the end are what a plain loop would give.
+ *
+ * The integrity check of an xz block (a CRC64 of 48 MB for the real trace,
+ * a twentieth of the decoding) is computed by liblzma on the decoder's
+ * thread, the longer of the two.  When the file is one xz stream of one
+ * block with a CRC32 or CRC64 check (the real trace, and what xz writes
+ * single-threaded), trace_open reads the stored check from the file's
+ * tail (footer, then index, then the check that ends the block before
+ * it), liblzma is told to ignore checks, and the reader computes the CRC
+ * of each block of lines as it takes it, before it cuts the lines apart,
+ * and compares at the end: a mismatch is liblzma's own error.  Any other
+ * file (several blocks or streams, SHA-256, a pipe) keeps liblzma's check.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <lzma.h>
 #include <zlib.h>
 #include "input.h"
@@ -78,6 +90,10 @@ struct trace_input {
 
 	struct block *cur;	/* the reader's block, and where it is in it */
 	size_t pos;
+
+	lzma_check check;	/* verified by the reader (CRC32/64), or NONE */
+	uint8_t check_want[8];	/* the stored check, little-endian */
+	uint64_t check_crc;	/* of the blocks the reader has taken */
 };
 
 /* liblzma's allocator: its dictionary on huge pages where the host has them. */
@@ -256,6 +272,61 @@ static void *decoder_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * If @in is one xz stream of one block with a CRC32 or CRC64 check and no
+ * padding, read that check from the file's tail into in->check_want and
+ * set in->check: the reader will verify it.  Anything unexpected leaves
+ * the check to liblzma.
+ */
+static void xz_check_from_tail(struct trace_input *in)
+{
+	const long long size = in->total, foot_at = size - LZMA_STREAM_HEADER_SIZE;
+	int fd = fileno(in->f);
+	uint8_t foot[LZMA_STREAM_HEADER_SIZE];
+	lzma_stream_flags ff;
+
+	if (size < 2 * LZMA_STREAM_HEADER_SIZE ||
+	    pread(fd, foot, sizeof(foot), foot_at) != (ssize_t)sizeof(foot) ||
+	    lzma_stream_footer_decode(&ff, foot) != LZMA_OK ||
+	    (ff.check != LZMA_CHECK_CRC32 && ff.check != LZMA_CHECK_CRC64) ||
+	    ff.backward_size > (1 << 20) ||
+	    (long long)ff.backward_size + 2 * LZMA_STREAM_HEADER_SIZE + 8 > size)
+		return;
+	size_t isize = (size_t)ff.backward_size, pos = 0;
+	long long index_at = foot_at - (long long)isize;
+	uint8_t *ib = malloc(isize);
+	lzma_index *idx = NULL;
+	uint64_t memlimit = UINT64_MAX;
+	if (ib && pread(fd, ib, isize, index_at) == (ssize_t)isize &&
+	    lzma_index_buffer_decode(&idx, &memlimit, NULL, ib, &pos, isize) == LZMA_OK) {
+		uint32_t csize = lzma_check_size(ff.check);
+		if (lzma_index_block_count(idx) == 1 &&
+		    lzma_index_file_size(idx) == (lzma_vli)size &&
+		    pread(fd, in->check_want, csize, index_at - csize) == (ssize_t)csize)
+			in->check = ff.check;
+		lzma_index_end(idx, NULL);
+	}
+	free(ib);
+}
+
+/* The reader's side of the check: each block as it is taken, then the end. */
+static void check_block(struct trace_input *in, const struct block *b)
+{
+	if (in->check == LZMA_CHECK_CRC64)
+		in->check_crc = lzma_crc64((const uint8_t *)b->buf, b->len, in->check_crc);
+	else if (in->check == LZMA_CHECK_CRC32)
+		in->check_crc = lzma_crc32((const uint8_t *)b->buf, b->len, (uint32_t)in->check_crc);
+}
+
+static bool check_matches(const struct trace_input *in)
+{
+	uint32_t csize = lzma_check_size(in->check);
+	for (uint32_t i = 0; i < csize; i++)
+		if (in->check_want[i] != (uint8_t)(in->check_crc >> (8 * i)))
+			return false;
+	return true;
+}
+
 static int start_codec(struct trace_input *in, const char *path, char *err, size_t errlen)
 {
 	unsigned char magic[6] = { 0 };
@@ -270,7 +341,12 @@ static int start_codec(struct trace_input *in, const char *path, char *err, size
 		in->xz = init;
 		in->xz_alloc = (lzma_allocator){ xz_alloc, xz_free, NULL };
 		in->xz.allocator = &in->xz_alloc;
-		if (lzma_stream_decoder(&in->xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+		if (in->total)
+			xz_check_from_tail(in);
+		uint32_t flags = LZMA_CONCATENATED;
+		if (in->check != LZMA_CHECK_NONE)
+			flags |= LZMA_IGNORE_CHECK;
+		if (lzma_stream_decoder(&in->xz, UINT64_MAX, flags) != LZMA_OK) {
 			snprintf(err, errlen, "%s: cannot start the xz decoder", path);
 			return -1;
 		}
@@ -360,8 +436,14 @@ static struct block *next_block(struct trace_input *in)
 	if (in->filled != in->taken) {
 		in->cur = &in->blocks[in->taken % NBLOCKS];
 		in->pos = 0;
+	} else if (in->check != LZMA_CHECK_NONE && !in->err[0] && !check_matches(in)) {
+		/* the decoder is done and writes no more: the error is ours to set */
+		snprintf(in->err, sizeof(in->err), "xz data is corrupt (lzma error %d)",
+			 LZMA_DATA_ERROR);
 	}
 	pthread_mutex_unlock(&in->lock);
+	if (in->cur && in->check != LZMA_CHECK_NONE)
+		check_block(in, in->cur);
 	return in->cur;
 }
 

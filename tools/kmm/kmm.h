@@ -38,7 +38,8 @@ struct session {
 int session_add_param(struct session *s, const char *word);
 /* Set the views from a comma list; Return: 0, or -ENOENT naming the bad one. */
 int session_set_views(struct session *s, const char *list);
-bool is_view_name(const char *name);
+/* The view @name names (percpu is percpu_stats), or NULL. */
+const char *view_name(const char *name);
 bool looks_like_param(const char *word);
 /*
  * The words from @first on: machine parameters go to the command line, and

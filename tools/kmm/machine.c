@@ -41,12 +41,14 @@ const char *session_args(struct session *s, int argc, char **argv, int first, co
 	return arg;
 }
 
-bool is_view_name(const char *name)
+const char *view_name(const char *name)
 {
+	if (!strcmp(name, "percpu"))	/* the short name the workbench's spec uses */
+		name = "percpu_stats";
 	for (const char *const *v = kmm_view_names(); *v; v++)
 		if (!strcmp(*v, name))
-			return true;
-	return false;
+			return *v;
+	return NULL;
 }
 
 /* Machine parameters are key=value words, and the few bare flags Linux has. */
@@ -74,15 +76,13 @@ int session_set_views(struct session *s, const char *list)
 	for (char *save, *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(v, "none"))
 			continue;
-		if (!is_view_name(v)) {
+		const char *name = view_name(v);
+		if (!name) {
 			errmsg("%s: unknown view '%s' (known: see 'kmm show --help')", s->cmd, v);
 			return -ENOENT;
 		}
-		if (s->nr_views < (int)(sizeof(s->views) / sizeof(s->views[0]))) {
-			for (const char *const *n = kmm_view_names(); *n; n++)
-				if (!strcmp(*n, v))
-					s->views[s->nr_views++] = *n;
-		}
+		if (s->nr_views < (int)(sizeof(s->views) / sizeof(s->views[0])))
+			s->views[s->nr_views++] = name;
 	}
 	return 0;
 }
