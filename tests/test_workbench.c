@@ -395,6 +395,52 @@ Test(workbench, replay_counts_names_bad_lines_and_reads_gzip)
 	cr_assert_not_null(strstr(r.err, "No such file"), "%s", r.err);
 }
 
+/*
+ * The progress bar goes to a terminal: kmm replay with its stderr on a
+ * pseudo-terminal draws one (and stdout, a file, stays clean), while
+ * with --no-progress the terminal gets nothing.
+ */
+Test(workbench, replay_progress_bar_on_a_terminal_only)
+{
+	char path[] = "/tmp/kmm-trace-XXXXXX";
+	close(mkstemp(path));
+	write_small_trace(path, false);
+	for (int quiet = 0; quiet < 2; quiet++) {
+		int master = posix_openpt(O_RDWR | O_NOCTTY);
+		cr_assert_geq(master, 0);
+		cr_assert_eq(grantpt(master), 0);
+		cr_assert_eq(unlockpt(master), 0);
+		posix_spawn_file_actions_t fa;
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, ptsname(master), O_RDWR | O_NOCTTY, 0);
+		char *argv[] = { KMM_BIN, "replay", quiet ? "--no-progress" : "--json", path, NULL };
+		pid_t pid;
+		cr_assert_eq(posix_spawn(&pid, KMM_BIN, &fa, NULL, argv, environ), 0);
+		posix_spawn_file_actions_destroy(&fa);
+		char tty[8192];
+		size_t got = 0;
+		ssize_t n;
+		/* Until the child closes the terminal (EIO), so nothing is left unread. */
+		while (got < sizeof(tty) - 1 && (n = read(master, tty + got, sizeof(tty) - 1 - got)) > 0)
+			got += (size_t)n;
+		tty[got] = '\0';
+		int st;
+		waitpid(pid, &st, 0);
+		close(master);
+		cr_assert(WIFEXITED(st) && !WEXITSTATUS(st));
+		if (quiet) {
+			cr_assert_null(strstr(tty, "replay ["), "%s", tty);
+		} else {
+			cr_assert_not_null(strstr(tty, "replay ["), "no bar on the terminal: '%s'", tty);
+			cr_assert_not_null(strstr(tty, "100%"), "%s", tty);
+		}
+		cr_assert_not_null(strstr(tty, "malformed line"), "%s", tty);
+	}
+	unlink(path);
+}
+
 /* @text as a one-block xz file at @path with @check; Return: the offset of the
  * block's stored check (it ends the block, just before the index). */
 static size_t write_xz(const char *path, const char *text, size_t len, lzma_check check)
