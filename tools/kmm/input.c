@@ -77,6 +77,8 @@ struct trace_input {
 	char *carry;		/* the cut line at the end of the last block */
 	size_t carry_len;
 	long long consumed, total;	/* file bytes read (atomic), file size */
+	long long text_total;	/* decoded bytes in all, where known (else 0) */
+	long long text_taken;	/* the reader's: decoded bytes of the blocks it gave back */
 
 	pthread_t thread;
 	bool started;
@@ -273,10 +275,11 @@ static void *decoder_thread(void *arg)
 }
 
 /*
- * If @in is one xz stream of one block with a CRC32 or CRC64 check and no
- * padding, read that check from the file's tail into in->check_want and
- * set in->check: the reader will verify it.  Anything unexpected leaves
- * the check to liblzma.
+ * If @in is one xz stream (no padding, nothing after it), its index gives
+ * the decoded size for the progress bar; if that stream is one block with
+ * a CRC32 or CRC64 check, read the check from the file's tail into
+ * in->check_want and set in->check: the reader will verify it.  Anything
+ * unexpected leaves the check to liblzma.
  */
 static void xz_check_from_tail(struct trace_input *in)
 {
@@ -288,7 +291,6 @@ static void xz_check_from_tail(struct trace_input *in)
 	if (size < 2 * LZMA_STREAM_HEADER_SIZE ||
 	    pread(fd, foot, sizeof(foot), foot_at) != (ssize_t)sizeof(foot) ||
 	    lzma_stream_footer_decode(&ff, foot) != LZMA_OK ||
-	    (ff.check != LZMA_CHECK_CRC32 && ff.check != LZMA_CHECK_CRC64) ||
 	    ff.backward_size > (1 << 20) ||
 	    (long long)ff.backward_size + 2 * LZMA_STREAM_HEADER_SIZE + 8 > size)
 		return;
@@ -300,8 +302,11 @@ static void xz_check_from_tail(struct trace_input *in)
 	if (ib && pread(fd, ib, isize, index_at) == (ssize_t)isize &&
 	    lzma_index_buffer_decode(&idx, &memlimit, NULL, ib, &pos, isize) == LZMA_OK) {
 		uint32_t csize = lzma_check_size(ff.check);
-		if (lzma_index_block_count(idx) == 1 &&
-		    lzma_index_file_size(idx) == (lzma_vli)size &&
+		bool one_stream = lzma_index_file_size(idx) == (lzma_vli)size;
+		if (one_stream)		/* the progress bar's measure */
+			in->text_total = (long long)lzma_index_uncompressed_size(idx);
+		if (one_stream && lzma_index_block_count(idx) == 1 &&
+		    (ff.check == LZMA_CHECK_CRC32 || ff.check == LZMA_CHECK_CRC64) &&
 		    pread(fd, in->check_want, csize, index_at - csize) == (ssize_t)csize)
 			in->check = ff.check;
 		lzma_index_end(idx, NULL);
@@ -363,6 +368,7 @@ static int start_codec(struct trace_input *in, const char *path, char *err, size
 	} else {
 		in->codec = RAW;
 		in->in_len = n;
+		in->text_total = in->total;
 	}
 	return 0;
 }
@@ -427,6 +433,7 @@ static struct block *next_block(struct trace_input *in)
 {
 	pthread_mutex_lock(&in->lock);
 	if (in->cur) {
+		in->text_taken += (long long)in->cur->len;
 		in->taken++;
 		in->cur = NULL;
 		pthread_cond_signal(&in->can_fill);
@@ -471,7 +478,12 @@ const char *trace_next(struct trace_input *in, size_t *len)
 
 void trace_progress(struct trace_input *in, long long *done, long long *total)
 {
-	*done = __atomic_load_n(&in->consumed, __ATOMIC_RELAXED);
+	if (in->text_total) {	/* where the reader is, in the decoded text */
+		*done = in->text_taken + (in->cur ? (long long)in->pos : 0);
+		*total = in->text_total;
+		return;
+	}
+	*done = __atomic_load_n(&in->consumed, __ATOMIC_RELAXED);	/* gzip, a pipe */
 	*total = in->total;
 }
 

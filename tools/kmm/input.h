@@ -13,7 +13,9 @@ struct trace_input *trace_open(const char *path, char *err, size_t errlen);
 /* The next line (NUL-terminated, without '\n'), or NULL at the end or on error.
  * It stays valid until the next call. */
 const char *trace_next(struct trace_input *in, size_t *len);
-/* Bytes of the file read so far and its size (0 if unknown: a pipe). */
+/* How far the reader is, out of how much (0 if unknown: a pipe): in the
+ * decoded text where its size is known (plain files, one-stream xz), else
+ * in the file's compressed bytes read. */
 void trace_progress(struct trace_input *in, long long *done, long long *total);
 /* Non-NULL after trace_next returned NULL because of an error. */
 const char *trace_error(struct trace_input *in);
