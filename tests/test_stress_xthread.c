@@ -14,9 +14,12 @@
  * objects (the reclaimer) gives memory back.  It checks Linux's promises:
  * __GFP_NOFAIL never returns NULL (from any of the three); GFP_ATOMIC
  * succeeds where GFP_NOWAIT has just failed (it may dip below the min
- * watermark, GFP_NOWAIT may not); after GFP_NOWAIT is refused, no zone is
- * below its min watermark (nothing but a reserve class took it there), and
- * during the soak no zone's reserve is emptied; every object keeps the
+ * watermark, GFP_NOWAIT may not), alone and with threads racing for the
+ * last pages (every time: their atomic requests fit in the reserve), and
+ * at least once in the soak if GFP_NOWAIT failed there; after GFP_NOWAIT
+ * is refused, no zone is below its min watermark (nothing but a reserve
+ * class took it there), and during the soak no zone's reserve is
+ * emptied; every object keeps the
  * pattern its owner wrote; and the structures stay consistent throughout
  * (kmm_check() from a thread of its own while the others run).
  *
@@ -561,6 +564,96 @@ static void *soak_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Together: threads take pages with GFP_NOWAIT at once, and each failure is
+ * followed at once by GFP_ATOMIC, which must succeed: however the threads
+ * interleave, only the atomic requests go below min, and all of them
+ * together (RESERVE_THREADS * RESERVE_ROUNDS pages) take less than the part
+ * of the reserve GFP_ATOMIC may use.
+ */
+#define RESERVE_THREADS	3
+#define RESERVE_ROUNDS	12
+
+struct reserve_worker {
+	int id;
+	struct page **pages;
+	int nr;
+	unsigned long nowait, nowait_fail, atomic_ok;
+};
+
+static pthread_barrier_t reserve_start;
+
+static void reserve_hold(struct reserve_worker *w, struct page *p)
+{
+	if (w->nr == MAX_HELD) {
+		test_error("thread %d: more than %d pages", w->id, MAX_HELD);
+		__free_page(p);
+		return;
+	}
+	item_fill_range(page_address(p), 64, (u64)w->id << 32 | (u64)w->nr);
+	w->pages[w->nr++] = p;
+}
+
+static void *reserve_thread(void *arg)
+{
+	struct reserve_worker *w = arg;
+
+	pthread_barrier_wait(&reserve_start);
+	while (w->nowait_fail < RESERVE_ROUNDS) {
+		struct page *p = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+
+		if (p) {
+			w->nowait++;
+		} else {
+			w->nowait_fail++;
+			p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+			if (!p) {
+				test_error("thread %d: GFP_ATOMIC failed right after GFP_NOWAIT (failure %lu)",
+					   w->id, w->nowait_fail);
+				continue;
+			}
+			w->atomic_ok++;
+		}
+		reserve_hold(w, p);
+	}
+	return NULL;
+}
+
+/* Return: the GFP_NOWAIT pages all threads got; each thread's pages are checked and freed. */
+static unsigned long reserve_together(void)
+{
+	struct reserve_worker w[RESERVE_THREADS];
+	pthread_t t[RESERVE_THREADS];
+	unsigned long nowait = 0;
+	struct zone *z;
+
+	pthread_barrier_init(&reserve_start, NULL, RESERVE_THREADS);
+	for (int i = 0; i < RESERVE_THREADS; i++) {
+		w[i] = (struct reserve_worker){ .id = i, .pages = calloc(MAX_HELD, sizeof(struct page *)) };
+		cr_assert_not_null(w[i].pages);
+		pthread_create(&t[i], NULL, reserve_thread, &w[i]);
+	}
+	for (int i = 0; i < RESERVE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&reserve_start);
+	drain_all_pages(NULL);
+	for_each_populated_zone(z)
+		cr_expect_geq(zone_page_state_snapshot(z, NR_FREE_PAGES), min_wmark_pages(z) / 4,
+			      "GFP_ATOMIC took zone %s below a quarter of min", z->name);
+	for (int i = 0; i < RESERVE_THREADS; i++) {
+		cr_expect_eq(w[i].atomic_ok, RESERVE_ROUNDS, "thread %d: GFP_ATOMIC got %lu of %d", i,
+			     w[i].atomic_ok, RESERVE_ROUNDS);
+		nowait += w[i].nowait;
+		for (int k = 0; k < w[i].nr; k++) {
+			if (!item_check_range(page_address(w[i].pages[k]), 64, (u64)i << 32 | (u64)k))
+				test_error("thread %d: page %d was written by someone else", i, k);
+			__free_page(w[i].pages[k]);
+		}
+		free(w[i].pages);
+	}
+	return nowait;
+}
+
 /* The lowest free count the checker saw in each zone (by zone index, node 0). */
 static unsigned long soak_lowest[MAX_NR_ZONES];
 
@@ -625,6 +718,17 @@ Test(xthread, oom_soak_on_64M)
 	cr_log_info("alone: %d GFP_NOWAIT pages, then %d GFP_ATOMIC; the reclaimer freed %lu objects",
 		    nowait, atomics + 1, rc_shrunk() - shrunk);
 	free_held();
+	cr_assert_eq(kmm_check(), 0);
+
+	/* Then the same promise with threads racing for the last pages, the reclaimer still. */
+	__atomic_store_n(&rc.frozen, true, __ATOMIC_RELAXED);
+	unsigned long together = reserve_together();
+	__atomic_store_n(&rc.frozen, false, __ATOMIC_RELAXED);
+	cr_log_info("together: %d threads got %lu GFP_NOWAIT pages, then GFP_ATOMIC after each of "
+		    "their %d GFP_NOWAIT failures", RESERVE_THREADS, together,
+		    RESERVE_THREADS * RESERVE_ROUNDS);
+	cr_assert_gt(together, 0);
+	assert_no_reports();
 	cr_assert_eq(kmm_check(), 0);
 
 	/* Then the soak: threads with mixed classes, the cache refilled, checks running. */
