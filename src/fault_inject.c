@@ -29,7 +29,8 @@
 #include "param.h"
 #include "slab.h"
 
-int kmm_fault_armed;
+/* kmm_fault_armed, and kmm_slab_hooks beside it (internal.h). */
+union kmm_slow_paths kmm_slow_paths;
 
 struct fault_attr {
 	const char *name;

@@ -416,8 +416,24 @@ void kmm_free_boot_pages_hooks(struct page *page, unsigned long nr);
 bool kmm_page_in_direct_map_free(unsigned long addr);
 
 /* --- fault_inject.c: failslab, fail_page_alloc, fail-nth --- */
-/* Non-zero while any fault is armed: the allocators' fast paths test only this. */
-extern int kmm_fault_armed;
+/*
+ * What sends the allocation fast paths to their full paths, in one word so
+ * that the slab fast path tests all of it with one load (@any):
+ * @fault_armed, non-zero while any fault is armed (fault_inject.c; the page
+ * allocator's fast paths test only this), and @slab_hooks, the slab hooks
+ * (init_on_alloc, init_on_free, the tools: slab.h).  Each is known by its
+ * old name, as a variable of its own.
+ */
+union kmm_slow_paths {
+	struct {
+		int fault_armed;
+		u8 slab_hooks;
+	};
+	u64 any;
+};
+extern union kmm_slow_paths kmm_slow_paths;
+#define kmm_fault_armed (kmm_slow_paths.fault_armed)
+#define kmm_slab_hooks (kmm_slow_paths.slab_hooks)
 bool should_fail_alloc_page(gfp_t gfp, unsigned int order);
 bool should_failslab(struct kmem_cache *s, gfp_t gfp);
 void fault_inject_exit(void);

@@ -220,11 +220,11 @@ extern struct kmem_cache *kmem_cache_node;	/* the cache of struct kmem_cache_nod
 extern bool slab_nomerge;
 extern bool slab_is_up;
 /*
- * init_on_alloc, init_on_free or the tools: leave the fast path.  Read with
- * READ_ONCE(): KFENCE's timer and kmemleak raise and lower their bits (with
- * atomics) while allocations run, as Linux flips its static keys.
+ * kmm_slab_hooks (internal.h, beside kmm_fault_armed): init_on_alloc,
+ * init_on_free or the tools leave the fast path.  Read with READ_ONCE():
+ * KFENCE's timer and kmemleak raise and lower their bits (with atomics)
+ * while allocations run, as Linux flips its static keys.
  */
-extern u8 kmm_slab_hooks;
 
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags);
 int __kmem_cache_shutdown(struct kmem_cache *s);
@@ -510,10 +510,17 @@ static inline bool check_valid_pointer(const struct kmem_cache *s, const struct 
  * address of the attacker's choosing.
  */
 #ifndef KMM_NO_FREELIST_HARDENED
+/* The stored word of a free pointer to @ptr at @ptr_addr, with the cache's @random. */
+static __always_inline unsigned long freelist_link_encode(unsigned long random, void *ptr,
+							  unsigned long ptr_addr)
+{
+	return (unsigned long)ptr ^ random ^ __builtin_bswap64(ptr_addr);
+}
+
 static __always_inline unsigned long freelist_ptr_encode(const struct kmem_cache *s,
 							 void *ptr, unsigned long ptr_addr)
 {
-	return (unsigned long)ptr ^ s->random ^ __builtin_bswap64(ptr_addr);
+	return freelist_link_encode(s->random, ptr, ptr_addr);
 }
 
 static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
@@ -523,6 +530,13 @@ static __always_inline void *freelist_ptr_decode(const struct kmem_cache *s,
 }
 #else
 /* -Dfreelist_hardened=false: plain pointers, for measuring what hardening costs. */
+static __always_inline unsigned long freelist_link_encode(unsigned long random, void *ptr,
+							  unsigned long ptr_addr)
+{
+	(void)random, (void)ptr_addr;
+	return (unsigned long)ptr;
+}
+
 static __always_inline unsigned long freelist_ptr_encode(const struct kmem_cache *s,
 							 void *ptr, unsigned long ptr_addr)
 {

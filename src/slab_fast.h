@@ -170,8 +170,11 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	struct kmm_cpu *cpu;
 	void *object;
 
-	/* Nested in a section (atomic context), for a node, faults armed: the full path. */
-	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_fault_armed)) ||
+	/*
+	 * Nested in a section (atomic context), for a node, faults armed, slab
+	 * hooks on (slab_alloc_slow() runs them): the full path.
+	 */
+	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_slow_paths.any)) ||
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab(s, cpu->id);
@@ -188,7 +191,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 		kmalloc_hint[cpu->id].s = s;
 	if (unlikely(cpu_leave_held(t, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
-	if (unlikely((gfpflags & __GFP_ZERO) | READ_ONCE(kmm_slab_hooks)))
+	if (unlikely(gfpflags & __GFP_ZERO))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
 	return object;
 }

@@ -118,7 +118,6 @@ struct kmem_cache *kmem_cache;
 struct kmem_cache *kmem_cache_node;
 bool slab_nomerge;
 bool slab_is_up;
-u8 kmm_slab_hooks;
 
 #define MIN_PARTIAL 5
 #define MAX_PARTIAL 10
@@ -570,12 +569,29 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	if (kmem_cache_debug(s))
 		setup_slab_debug(s, slab);
 	char *start = slab_first_object(s, slab), *p = start;
-	for (unsigned int i = 0; i < objects; i++, p += s->size) {
-		if (kmem_cache_debug(s))
-			setup_object_debug(s, p);
-		if (s->ctor)
-			s->ctor(p);
-		set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
+	if (likely(!kmem_cache_debug(s) && !s->ctor && !s->annotated)) {
+		/*
+		 * Only the links, with what they need in registers: a store
+		 * through an object could alias s->size or s->random for all
+		 * the compiler knows.
+		 */
+		unsigned int size = s->size, offset = s->offset;
+		unsigned long random = s->random;
+		char *last = start + (unsigned long)(objects - 1) * size;
+
+		for (; p < last; p += size)
+			*(unsigned long *)(p + offset) =
+				freelist_link_encode(random, p + size, (unsigned long)p + offset);
+		*(unsigned long *)(p + offset) = freelist_link_encode(random, NULL,
+								      (unsigned long)p + offset);
+	} else {
+		for (unsigned int i = 0; i < objects; i++, p += s->size) {
+			if (kmem_cache_debug(s))
+				setup_object_debug(s, p);
+			if (s->ctor)
+				s->ctor(p);
+			set_freepointer(s, p, i + 1 < objects ? p + s->size : NULL);
+		}
 	}
 	slab->freelist = start;
 	if (s->annotated)
