@@ -16,16 +16,6 @@
 
 #define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
-/*
- * The kmalloc cache each CPU allocated from last, for kfree()'s first
- * guess (slub.c); a line pair per CPU, as its owner writes it on every
- * kmalloc.
- */
-struct kmalloc_hint {
-	struct kmem_cache *s;
-} ____cacheline_pair_aligned;
-extern struct kmalloc_hint kmalloc_hint[NR_CPUS];
-
 /* The slow halves, out of line in slub.c. */
 void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
 			   unsigned int orig_size);
@@ -187,8 +177,13 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 			return slab_alloc_refill(s, gfpflags, addr, orig_size);
 		object = c->sheaf.objects[--c->sheaf.size];
 	}
+	/*
+	 * The kmalloc cache this CPU allocated from last, for kfree()'s first
+	 * guess (slub.c): in the line of struct kmm_cpu that the section has
+	 * just read, a store and no address to compute.
+	 */
 	if (kmalloc)
-		kmalloc_hint[cpu->id].s = s;
+		cpu->kmalloc_hint = s;
 	if (unlikely(cpu_leave_held(t, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
 	if (unlikely(gfpflags & __GFP_ZERO))

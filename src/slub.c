@@ -846,20 +846,14 @@ out:
 /* --- the CPU slab --- */
 
 /*
- * kmalloc_hint (slab_fast.h).  Until the first kmalloc, and outside a
- * machine, a cache with no slab on any CPU, so the guess is always safe
- * to try.
+ * kfree()'s guesses (kmm_cpu.kmalloc_hint, set by the kmalloc fast path):
+ * NULL, none, from the CPUs' creation (zeroed) until the first kmalloc, and
+ * again once the caches are gone.
  */
-static struct kmem_cache_cpu kmalloc_hint_none_cpu[NR_CPUS];
-static struct kmem_cache kmalloc_hint_none = { .cpu_slab = kmalloc_hint_none_cpu };
-struct kmalloc_hint kmalloc_hint[NR_CPUS] = {
-	[0 ... NR_CPUS - 1] = { &kmalloc_hint_none },
-};
-
 static void kmalloc_hints_reset(void)
 {
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		kmalloc_hint[cpu].s = &kmalloc_hint_none;
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		WRITE_ONCE(kmm_cpus[cpu].kmalloc_hint, NULL);
 }
 
 /* Frees of @s that must take the slow path for what they do per object. */
@@ -1803,7 +1797,7 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
 /*
  * As kmem_cache_free(), the cache found from the object's slab.  But first
  * a guess, which saves the struct page when it is right: the kmalloc
- * cache this CPU allocated from last (kmalloc_hint), whose CPU slab and
+ * cache this CPU allocated from last (kmm_cpu.kmalloc_hint), whose CPU slab and
  * deferred frees are known by address alone, as a kfree so often frees a
  * recent kmalloc of the same size.  Anything that is no slab object, and
  * frees in atomic context, go out of line (__kfree(), kfree_nested()).
@@ -1817,14 +1811,16 @@ void kfree(const void *x)
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return kfree_nested(x, _RET_IP_);
-	hint = kmalloc_hint[cpu->id].s;
-	switch (cpu_free_push(hint, cpu_slab(hint, cpu->id), (void *)x)) {
-	case PUSHED:
-		goto out;
-	case PUSHED_EMPTIED:
-		return flush_deferred_emptied(hint);
-	case NOT_OURS:
-		break;
+	hint = cpu->kmalloc_hint;
+	if (likely(hint)) {
+		switch (cpu_free_push(hint, cpu_slab(hint, cpu->id), (void *)x)) {
+		case PUSHED:
+			goto out;
+		case PUSHED_EMPTIED:
+			return flush_deferred_emptied(hint);
+		case NOT_OURS:
+			break;
+		}
 	}
 	if (unlikely(!virt_addr_valid(x)))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
