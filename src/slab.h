@@ -320,6 +320,17 @@ static inline struct kmem_cache_cpu *cpu_slab(struct kmem_cache *s, int cpu)
 	return &s->cpu_slab[cpu];
 }
 
+/*
+ * The part of @s of the CPU @cpu that a fast path holds: cpu_slab(s,
+ * cpu->id) with the index already scaled (kmm_cpu.slab_off, set for each
+ * CPU before the first cache is made), one instruction fewer.
+ */
+static __always_inline struct kmem_cache_cpu *cpu_slab_of(struct kmem_cache *s,
+							  const struct kmm_cpu *cpu)
+{
+	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + cpu->slab_off);
+}
+
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)
 {
 	return s->node[node];

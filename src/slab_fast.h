@@ -124,7 +124,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return MISSED;
-	switch (cpu_free_push(s, cpu_slab(s, cpu->id), x)) {
+	switch (cpu_free_push(s, cpu_slab_of(s, cpu), x)) {
 	case PUSHED:
 		break;
 	case PUSHED_EMPTIED:
@@ -167,7 +167,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_slow_paths.any)) ||
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
-	c = cpu_slab(s, cpu->id);
+	c = cpu_slab_of(s, cpu);
 	object = c->freelist;
 	if (likely(object)) {
 		c->freelist = get_freepointer(s, object);

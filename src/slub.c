@@ -1813,7 +1813,7 @@ void kfree(const void *x)
 		return kfree_nested(x, _RET_IP_);
 	hint = cpu->kmalloc_hint;
 	if (likely(hint)) {
-		switch (cpu_free_push(hint, cpu_slab(hint, cpu->id), (void *)x)) {
+		switch (cpu_free_push(hint, cpu_slab_of(hint, cpu), (void *)x)) {
 		case PUSHED:
 			goto out;
 		case PUSHED_EMPTIED:
@@ -1830,7 +1830,7 @@ void kfree(const void *x)
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
 	if (s == hint)
 		return kfree_slab_miss(slab, x, _RET_IP_);
-	switch (cpu_free_push(s, cpu_slab(s, cpu->id), (void *)x)) {
+	switch (cpu_free_push(s, cpu_slab_of(s, cpu), (void *)x)) {
 	case PUSHED:
 		break;
 	case PUSHED_EMPTIED:
@@ -2142,6 +2142,8 @@ int kmem_cache_init(void)
 	int err;
 
 	INIT_LIST_HEAD(&slab_caches);
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		kmm_cpus[cpu].slab_off = cpu * sizeof(struct kmem_cache_cpu);
 	/* One flag for the fast paths: some per-object work to do beyond the pop and push. */
 	kmm_slab_hooks = init_on_alloc || init_on_free || KMM_ANNOTATE_ON;
 	if (READ_ONCE(kmemleak_enabled))

@@ -158,14 +158,14 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return class_free_rest(s, p, CF_MISSED, caller);
-	switch (cpu_free_push(s, cpu_slab(s, cpu->id), p)) {
+	switch (cpu_free_push(s, cpu_slab_of(s, cpu), p)) {
 	case PUSHED:
 		break;
 	case PUSHED_EMPTIED:
 		return class_free_rest(s, p, CF_EMPTIED, caller);
 	case NOT_OURS:
 		/* The shadow vouched for @p: a lone free may skip its struct page. */
-		if (likely(sheaf_push_lone(s, cpu_slab(s, cpu->id), p)))
+		if (likely(sheaf_push_lone(s, cpu_slab_of(s, cpu), p)))
 			break;
 		return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
 	}
