@@ -446,6 +446,25 @@ Test(slab, fast_free_takes_only_object_starts)
 }
 
 /*
+ * Booted, on CPU 0: a SLAB_NO_MERGE cache of @size-byte objects with
+ * @slabs slabs' worth of them allocated, in order, into *@objs (calloc'd).
+ * Return: the cache; its objects per slab in *@per.
+ */
+static struct kmem_cache *boot_fill_cache(const char *name, unsigned int size, int slabs,
+					  void ***objs, int *per)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(s);
+	*per = (int)s->objects;
+	*objs = calloc((size_t)(slabs * *per), sizeof(void *));
+	for (int i = 0; i < slabs * *per; i++)
+		(*objs)[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	return s;
+}
+
+/*
  * Frees to a slab other than the CPU slab are gathered per CPU and handed
  * to their slab in one go: until then the slab counts them in use and
  * kmm_check() accounts for them; a free to another slab, a slab whose
@@ -454,13 +473,10 @@ Test(slab, fast_free_takes_only_object_starts)
  */
 Test(slab, deferred_frees_are_gathered_and_handed_over)
 {
-	boot_or_die(NULL);
-	cr_assert_eq(kmm_bind_cpu(0), 0);
-	struct kmem_cache *s = kmem_cache_create("defer64", 64, 0, SLAB_NO_MERGE, NULL);
-	int per = (int)s->objects, n = 3 * per;
-	void **o = calloc((size_t)n, sizeof(void *));
-	for (int i = 0; i < n; i++)
-		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	void **o;
+	int per;
+	struct kmem_cache *s = boot_fill_cache("defer64", 64, 3, &o, &per);
+	int n = 3 * per;
 	struct slab *first = virt_to_slab(o[0]), *second = virt_to_slab(o[per]);
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
 	cr_assert_neq(first, c->slab);
@@ -602,13 +618,10 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
  */
 Test(slab, lone_frees_go_to_the_sheaf_and_back)
 {
-	boot_or_die(NULL);
-	cr_assert_eq(kmm_bind_cpu(0), 0);
-	struct kmem_cache *s = kmem_cache_create("sheaf", 128, 0, SLAB_NO_MERGE, NULL);
-	int per = (int)s->objects, n = 4 * per;
-	void **o = calloc((size_t)n, sizeof(void *));
-	for (int i = 0; i < n; i++)
-		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	void **o;
+	int per;
+	struct kmem_cache *s = boot_fill_cache("sheaf", 128, 4, &o, &per);
+	int n = 4 * per;
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
 
 	kmem_cache_free(s, o[0]);
@@ -667,13 +680,10 @@ Test(slab, lone_frees_go_to_the_sheaf_and_back)
  */
 Test(slab, shim_lone_frees_go_to_the_sheaf_without_their_slab)
 {
-	boot_or_die(NULL);
-	cr_assert_eq(kmm_bind_cpu(0), 0);
-	struct kmem_cache *s = kmem_cache_create("lone", 128, 0, SLAB_NO_MERGE, NULL);
-	int per = (int)s->objects, n = 3 * per;
-	void **o = calloc((size_t)n, sizeof(void *));
-	for (int i = 0; i < n; i++)
-		o[i] = kmem_cache_alloc(s, GFP_KERNEL);
+	void **o;
+	int per;
+	struct kmem_cache *s = boot_fill_cache("lone", 128, 3, &o, &per);
+	int n = 3 * per;
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
 
 	if (kmm_slab_hooks) {
