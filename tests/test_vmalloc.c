@@ -514,8 +514,25 @@ Test(vmalloc_fault, program_keeps_its_handler)
 Test(test_vmalloc, all_cases, .timeout = 240)
 {
 	boot_or_die("mem=2G cpus=2");
-	int bad = run_vmalloc_cases(~0U, 2, 200);
-	cr_assert_eq(bad, 0);
+	/*
+	 * long_busy_list holds 15000 one-page areas per thread: each is a
+	 * host mapping and a gap, so two threads hold 60000 of the 65530
+	 * that vm.max_map_count allows, and with the scattered pages of the
+	 * 100-page areas beside them (a mapping per run) they sometimes pass
+	 * it and fail as the platform must.  One thread keeps the long list,
+	 * which is the case's point; the rest run on both CPUs.
+	 */
+	unsigned int long_busy = 1U << 2;
+	cr_assert_str_eq(vmalloc_cases[2].name, "long_busy_list_alloc_test");
+	int bad = run_vmalloc_cases(~long_busy, 2, 200) + run_vmalloc_cases(long_busy, 1, 200);
+	if (bad) {
+		static char log[1 << 22];
+		kmm_dmesg(log, sizeof(log));
+		for (char *sv, *l = strtok_r(log, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv))
+			if (strstr(l, "Summary:") || strstr(l, "vm.max_map_count"))
+				fprintf(stderr, "%s\n", l);
+	}
+	cr_assert_eq(bad, 0, "%d cases failed (above)", bad);
 	cr_assert(dmesg_has("Summary: fix_size_alloc_test passed: 1 failed: 0 xfailed: 0 repeat: 1 loops: 200 avg: "));
 	cr_assert(dmesg_has("Summary: long_busy_list_alloc_test passed: 1 failed: 0 xfailed: 0"));
 	cr_assert(dmesg_has("Summary: align_shift_alloc_test passed: 0 failed: 0 xfailed: 1"));
