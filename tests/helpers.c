@@ -197,6 +197,28 @@ static long count_dir(const char *path)
 	return n;
 }
 
+/*
+ * The host threads of this process, once they are down to @want or 2 s
+ * have passed: a joined thread leaves /proc/self/task a moment after its
+ * joiner wakes (the kernel clears its tid before it reaps it), and under
+ * load that moment is long enough to count it.  A leaked thread stays.
+ */
+long host_threads(void)
+{
+	return count_dir("/proc/self/task");
+}
+
+long host_threads_down_to(long want)
+{
+	long n = count_dir("/proc/self/task");
+
+	for (int i = 0; n > want && i < 2000; i++) {
+		usleep(1000);
+		n = count_dir("/proc/self/task");
+	}
+	return n;
+}
+
 struct host_footprint host_footprint(void)
 {
 	struct host_footprint f;
@@ -227,16 +249,7 @@ void expect_same_footprint(const struct host_footprint *base, const struct host_
 	cr_expect_eq(now->fds, base->fds, "%s: file descriptors %ld -> %ld", what, base->fds, now->fds);
 	cr_expect(now->maps >= base->maps - slack && now->maps <= base->maps + slack,
 		  "%s: host mappings %ld -> %ld", what, base->maps, now->maps);
-	/*
-	 * A joined thread leaves /proc/self/task a moment after its joiner
-	 * wakes (the kernel clears its tid before it reaps it): under load
-	 * that moment is long enough to count it.  A leaked thread stays.
-	 */
-	long tasks = now->tasks;
-	for (int i = 0; tasks > base->tasks && i < 2000; i++) {
-		usleep(1000);
-		tasks = count_dir("/proc/self/task");
-	}
+	long tasks = now->tasks > base->tasks ? host_threads_down_to(base->tasks) : now->tasks;
 	cr_expect_eq(tasks, base->tasks, "%s: threads %ld -> %ld", what, base->tasks, tasks);
 	cr_expect_eq(now->host_bytes, base->host_bytes, "%s: host bookkeeping memory %ld -> %ld bytes",
 		     what, base->host_bytes, now->host_bytes);

@@ -57,6 +57,8 @@ struct host_footprint {
 	long fds, maps, tasks, host_bytes, ram_maps;
 };
 struct host_footprint host_footprint(void);
+long host_threads(void);
+long host_threads_down_to(long want);
 /* Expect @now == @base (ASan's own bookkeeping may add a mapping or two). */
 void expect_same_footprint(const struct host_footprint *base, const struct host_footprint *now,
 			   const char *what);

@@ -333,22 +333,12 @@ static int alloc_work(void *p)
 	return a->id;
 }
 
-static int nr_host_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 #define MANY 64
 
 Test(kstack, many_kthreads_at_once, .timeout = 120)
 {
 	boot_or_die("mem=512M cpus=2");
-	int threads0 = nr_host_threads();
+	long threads0 = host_threads();
 	unsigned long base = meminfo_kb("KernelStack:");
 	static struct worker_arg args[MANY];
 	struct task_struct *t[MANY];
@@ -360,7 +350,7 @@ Test(kstack, many_kthreads_at_once, .timeout = 120)
 		t[i] = kmm_kthread_run(alloc_work, &args[i], name);
 		cr_assert(!IS_ERR_OR_NULL(t[i]), "thread %d: %ld", i, PTR_ERR(t[i]));
 	}
-	cr_assert_eq(nr_host_threads(), threads0 + MANY);
+	cr_assert_eq(host_threads_down_to(threads0 + MANY), threads0 + MANY);
 	cr_assert_eq(meminfo_kb("KernelStack:"), base + MANY * 16);
 	cr_assert_eq(vmallocinfo_count("kmm_kthread_run+"), MANY);
 	for (int i = 0; i < MANY; i++) {
@@ -371,7 +361,7 @@ Test(kstack, many_kthreads_at_once, .timeout = 120)
 		cr_assert_eq(args[i].sum, want);
 	}
 	cr_assert_eq(meminfo_kb("KernelStack:"), base);
-	cr_assert_eq(nr_host_threads(), threads0);
+	cr_assert_eq(host_threads_down_to(threads0), threads0);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_BUG) + kmm_report_count(KMM_REPORT_WARN), 0);
 	check_and_shutdown();
 }
@@ -380,7 +370,7 @@ Test(kstack, many_kthreads_at_once, .timeout = 120)
 
 Test(kstack, reboot_leaks_nothing, .timeout = 120)
 {
-	int threads0 = nr_host_threads();
+	long threads0 = host_threads();
 	unsigned long free0 = 0, vm0 = 0;
 
 	for (int round = 0; round < 3; round++) {
@@ -407,7 +397,7 @@ Test(kstack, reboot_leaks_nothing, .timeout = 120)
 		cr_assert_eq(kmm_check(), 0);
 		kmm_shutdown();
 		cr_assert_eq(kmm_report_count(KMM_REPORT_WARN), 2);
-		cr_assert_eq(nr_host_threads(), threads0);
+		cr_assert_eq(host_threads_down_to(threads0), threads0);
 	}
 	/* No machine: no thread. */
 	cr_assert_eq(PTR_ERR(kmm_kthread_run(report_and_wait, NULL, "none")), -ENODEV);
