@@ -186,8 +186,7 @@ static void *rcu_gp_kthread(void *arg)
 		if (!rcu.cbs && !rcu.frees) {
 			bool stop = rcu.stop;
 
-			/* rcu_init() reads it without the lock. */
-			smp_store_release(&rcu.sleeping, !stop);
+			rcu.sleeping = !stop;
 			plat_unlock(&rcu.lock);
 			if (stop)
 				break;
@@ -242,9 +241,11 @@ int rcu_init(void)
 		pr_err("rcu: failed to start the rcu_sched thread: %d\n", err);
 		return err;
 	}
-	/* As kswapd: up and waiting before boot goes on, so boots are alike. */
-	while (!smp_load_acquire(&rcu.sleeping))
-		plat_sleep_us(10);
+	/*
+	 * Boot goes on without waiting for the thread to come up: until it
+	 * sleeps, rcu.sleeping is false, so call_rcu() does not wake it, and
+	 * it finds what was queued meanwhile when it first looks.
+	 */
 	return 0;
 }
 

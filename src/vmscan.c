@@ -187,6 +187,7 @@ unsigned long try_to_free_pages(struct zonelist *zonelist, int order, gfp_t gfp_
 struct kmm_kswapd {
 	struct plat_thread *thread;
 	unsigned int wait_seq;
+	unsigned int slept;	/* futex word: 1 once the thread first slept */
 	bool stop;
 	bool sleeping;
 };
@@ -253,6 +254,11 @@ static void *kswapd_main(void *arg)
 	struct kmm_kswapd *k = pgdat->kswapd;
 
 	current->flags |= PF_MEMALLOC | PF_KSWAPD;
+	/* Started asleep (kswapd_run()): the first look waits for the first wake-up. */
+	if (__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE)) {
+		plat_event_wait(&k->wait_seq, 0, 0);
+		__atomic_store_n(&k->sleeping, false, __ATOMIC_RELEASE);
+	}
 	for (;;) {
 		unsigned int seen = __atomic_load_n(&k->wait_seq, __ATOMIC_ACQUIRE);
 
@@ -269,6 +275,10 @@ static void *kswapd_main(void *arg)
 			count_vm_event(KSWAPD_HIGH_WMARK_HIT_QUICKLY);
 		WRITE_ONCE(pgdat->kswapd_order, 0);
 		__atomic_store_n(&k->sleeping, true, __ATOMIC_RELEASE);
+		if (!k->slept) {
+			__atomic_store_n(&k->slept, 1, __ATOMIC_RELEASE);
+			plat_futex_wake(&k->slept, 1);
+		}
 		plat_event_wait(&k->wait_seq, seen, 0);
 		__atomic_store_n(&k->sleeping, false, __ATOMIC_RELEASE);
 	}
@@ -286,6 +296,18 @@ int kswapd_run(int nid)
 	pgdat->kswapd = k;
 	pgdat->kswapd_highest_zoneidx = ZONE_NORMAL;
 	snprintf(name, sizeof(name), "kswapd%d", nid);
+	/*
+	 * kswapd looks at its node once when it starts, as at Linux's boot.
+	 * A node that is balanced now would send it straight to sleep: it
+	 * starts asleep instead, so boot need not wait for the thread to be
+	 * scheduled, and a thread scheduled late does not reclaim from a
+	 * node that fell below its watermarks meanwhile although nobody
+	 * woke it.  A node short of memory already is looked at before boot
+	 * goes on, as Linux does.
+	 */
+	bool asleep = pgdat_balanced(pgdat, 0, (int)pgdat->kswapd_highest_zoneidx);
+
+	k->sleeping = asleep;
 	int err = plat_thread_start(&k->thread, kswapd_main, pgdat, name);
 	if (err) {
 		pgdat->kswapd = NULL;
@@ -293,13 +315,8 @@ int kswapd_run(int nid)
 		pr_err("Failed to start kswapd on node %d\n", nid);
 		return err;
 	}
-	/*
-	 * kswapd looks at its node once when it starts.  Let it do so now, as
-	 * at Linux's boot: a thread scheduled late would otherwise find the
-	 * node below its watermarks and reclaim although nobody woke it.
-	 */
-	while (!__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE))
-		plat_sleep_us(10);
+	while (!asleep && !__atomic_load_n(&k->slept, __ATOMIC_ACQUIRE))
+		plat_futex_wait(&k->slept, 0, 0);
 	return 0;
 }
 

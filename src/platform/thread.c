@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -41,16 +42,34 @@ void plat_thread_name(char *buf, size_t size)
 		buf[0] = '\0';
 }
 
+/*
+ * A started thread names itself (one prctl) before it runs @fn: naming it
+ * from the parent goes through /proc/self/task/TID/comm, an open, a write
+ * and a close for each thread a boot starts.
+ */
 struct plat_thread {
 	pthread_t tid;
+	void *(*fn)(void *);
+	void *arg;
+	char name[16];
 };
 
 static struct plat_thread thread_slots[64];
 static unsigned long thread_slot_used;
 
+static void *plat_thread_main(void *p)
+{
+	struct plat_thread *t = p;
+
+	if (t->name[0])
+		pthread_setname_np(pthread_self(), t->name);
+	return t->fn(t->arg);
+}
+
 int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
 		      const char *name)
 {
+	struct plat_thread *pt;
 	int slot = -1;
 
 	for (int i = 0; i < 64; i++) {
@@ -61,18 +80,18 @@ int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
 	}
 	if (slot < 0)
 		return -EAGAIN;
-	int err = pthread_create(&thread_slots[slot].tid, NULL, fn, arg);
+	pt = &thread_slots[slot];
+	pt->fn = fn;
+	pt->arg = arg;
+	pt->name[0] = '\0';
+	if (name)
+		snprintf(pt->name, sizeof(pt->name), "%s", name);
+	int err = pthread_create(&pt->tid, NULL, plat_thread_main, pt);
 	if (err) {
 		__atomic_fetch_and(&thread_slot_used, ~(1UL << slot), __ATOMIC_RELEASE);
 		return -err;
 	}
-	if (name) {
-		char n[16];
-		strncpy(n, name, sizeof(n) - 1);
-		n[15] = '\0';
-		pthread_setname_np(thread_slots[slot].tid, n);
-	}
-	*t = &thread_slots[slot];
+	*t = pt;
 	return 0;
 }
 
