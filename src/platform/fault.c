@@ -76,13 +76,7 @@ int plat_fault_install(plat_fault_fn fn, unsigned long lo, unsigned long hi)
 	fault_hi = hi;
 	if (installed)
 		return 0;
-	/*
-	 * The report's backtrace must not allocate inside the handler: glibc
-	 * loads its unwinder (with malloc) on the first backtrace(), so take
-	 * one now.
-	 */
-	unsigned long frames[2];
-	plat_stack_save(frames, 2, 0);
+	/* The report's backtrace allocates nothing, even the first (host.c). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = segv_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;

@@ -2,7 +2,6 @@
 /* Reports to the host: backtraces, the console, abort. */
 
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +9,56 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <unwind.h>
 #include "platform.h"
+
+/*
+ * Backtraces walk the stack with the unwinder (_Unwind_Backtrace), as
+ * glibc's backtrace() does, but called directly: glibc loads libgcc_s with
+ * dlopen() (and malloc) on its first backtrace(), which a report from a
+ * signal handler or from inside a preloaded allocator cannot afford, and
+ * preloading it at boot cost every process a library load.
+ * libkmm-malloc.so links the unwinder in statically (-static-libgcc), so a
+ * process that never takes a backtrace never loads anything for one;
+ * other programs get it from libgcc_s, loaded with them.
+ */
+struct unwind_walk {
+	void **frames;
+	int max, nr;		/* nr: -1 until the walker's own frame is passed */
+	unsigned long cfa;	/* the last frame's */
+};
+
+static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *ctx, void *arg)
+{
+	struct unwind_walk *w = arg;
+	void *ip = (void *)_Unwind_GetIP(ctx);
+	unsigned long cfa = _Unwind_GetCFA(ctx);
+
+	if (w->nr >= 0) {
+		/* An entry frame (makecontext's) has no return address: the end. */
+		if (!ip)
+			return _URC_END_OF_STACK;
+		/* A frame that unwinds to itself would loop for ever. */
+		if (w->nr > 0 && ip == w->frames[w->nr - 1] && cfa == w->cfa)
+			return _URC_END_OF_STACK;
+		w->frames[w->nr] = ip;
+	}
+	w->cfa = cfa;
+	if (++w->nr == w->max)
+		return _URC_END_OF_STACK;
+	return _URC_NO_REASON;
+}
+
+/* Up to @max return addresses, the caller's first; their number. */
+static __attribute__((noinline)) int host_backtrace(void **frames, int max)
+{
+	struct unwind_walk w = { .frames = frames, .max = max, .nr = -1 };
+
+	if (max <= 0)
+		return 0;
+	_Unwind_Backtrace(unwind_step, &w);
+	return w.nr < 0 ? 0 : w.nr;
+}
 
 /*
  * One frame a line, named as Linux's %pS does.  Not backtrace_symbols(),
@@ -20,7 +68,7 @@
 void plat_backtrace(void (*emit)(const char *line, void *arg), void *arg, int skip)
 {
 	void *frames[32];
-	int n = backtrace(frames, 32);
+	int n = host_backtrace(frames, 32);
 
 	for (int i = skip + 1; i < n; i++) {
 		char sym[256], line[300];
@@ -34,7 +82,7 @@ void plat_backtrace(void (*emit)(const char *line, void *arg), void *arg, int sk
 unsigned int plat_stack_save(unsigned long *entries, unsigned int max, unsigned int skip)
 {
 	void *frames[64];
-	int n = backtrace(frames, 64);
+	int n = host_backtrace(frames, 64);
 	unsigned int nr = 0;
 
 	for (int i = (int)skip + 1; i < n && nr < max; i++)

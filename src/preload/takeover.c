@@ -18,9 +18,8 @@
  * fopen), no dlsym, no pthread keys; kmm's thread state is initial-exec
  * TLS.  What boot cannot avoid (pthread_create() of rcu_sched and kswapd
  * allocates their TLS) comes back into malloc and is served by the
- * bootstrap arena, as is any allocation from inside kmm itself: a report's
- * backtrace() (which loads libgcc_s), stdio while a view is printed with a
- * CPU held, the slot glibc allocates to remember a thread's exit handler.
+ * bootstrap arena, as is any allocation from inside kmm itself: stdio
+ * while a report or a view is printed with a CPU held, the slot glibc allocates to remember a thread's exit handler.
  * The test is cheap: a thread inside kmm has a preemption count (every
  * section and every spinlock holds one), and only threads inside kmm do.
  *
