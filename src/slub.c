@@ -2118,7 +2118,8 @@ static int create_boot_cache(struct kmem_cache *s, int i, const char *name, size
 	s->size = s->object_size = (unsigned int)size;
 	s->align = calculate_alignment(SLAB_HWCACHE_ALIGN, ARCH_KMALLOC_MINALIGN, s->size);
 	s->cpu_slab = boot_cpu_slab[i];
-	memset(boot_cpu_slab[i], 0, sizeof(boot_cpu_slab[i]));
+	/* Only the CPUs there are: the rest of the array stays untouched, not RSS. */
+	memset(boot_cpu_slab[i], 0, sizeof(boot_cpu_slab[i][0]) * nr_cpu_ids);
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		init_kmem_cache_node(&boot_nodes[i][nid]);
 		s->node[nid] = &boot_nodes[i][nid];
