@@ -48,8 +48,22 @@
 #define WAIT_US		200
 #define CONTENDED_RELEASES 256
 
-__thread struct task_struct kmm_current_task
-	__attribute__((tls_model("initial-exec"))) = { .bound_cpu = -1 };
+/* In cpu->holder beside a tag: its thread is taking the CPU over (cpu_take_over()). */
+#define TAG_TAKING	(1ull << 31)
+
+/*
+ * Until a thread takes a CPU it "holds" no_cpu, whose holder is no
+ * thread's tag, and raises early_active, nobody's flag: cpu_enter_held()
+ * fails on it with no test of its own.
+ */
+static unsigned int early_active;
+static struct kmm_cpu no_cpu = { .holder = TAG_TAKING };
+
+__thread struct task_struct kmm_current_task __attribute__((tls_model("initial-exec"))) = {
+	.bound_cpu = -1,
+	.owned = &no_cpu,
+	.active = &early_active,
+};
 
 /* Its thread writes @active on every section: a line pair of its own. */
 struct task_slot {
@@ -61,13 +75,18 @@ struct task_slot {
 } ____cacheline_pair_aligned;
 
 static struct task_slot task_slots[MAX_TASK_SLOTS];
-static unsigned int early_active;
+
+/*
+ * The CPUs of every machine this process boots: never freed, so a thread
+ * that held one in an earlier machine may still read its holder word (no
+ * longer its tag: kmm_cpus_exit() clears them) and needs no generation
+ * to tell.  Only the pages of the CPUs booted are ever touched.
+ */
+static struct kmm_cpu cpu_table[NR_CPUS];
 
 struct kmm_cpu *kmm_cpus;
 unsigned int nr_cpu_ids = 1;
-unsigned int kmm_cpu_gen = 1;
 bool kmm_sticky_cpus;
-static size_t kmm_cpus_size;
 /* A CPU table for threads that disable preemption before any boot. */
 static struct kmm_cpu early_cpu;
 
@@ -81,36 +100,32 @@ __attribute__((constructor)) static void kmm_cpus_early(void)
 		kmm_cpus = &early_cpu;
 }
 
-/* A new generation of CPUs: never 0, which marks a task owning none. */
-static void kmm_cpu_gen_bump(void)
-{
-	if (!__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST))
-		__atomic_add_fetch(&kmm_cpu_gen, 1, __ATOMIC_SEQ_CST);
-}
-
 /* @t holds no CPU any more. */
 static void task_own_none(struct task_struct *t)
 {
-	t->owned = NULL;
-	t->owned_gen = 0;
+	t->owned = &no_cpu;
 }
 
-/* @t holds @c from now on, in this generation of CPUs. */
+static bool task_owns_cpu(const struct task_struct *t)
+{
+	return t->owned != &no_cpu;
+}
+
+/* @t holds @c from now on. */
 static void task_own(struct task_struct *t, struct kmm_cpu *c)
 {
 	t->owned = c;
-	t->owned_gen = kmm_cpu_gen;
 	t->cpu = c->id;
 	t->kcpu = c;
 }
 
 int kmm_cpus_init(unsigned int nr)
 {
-	kmm_cpus_size = ALIGN(sizeof(struct kmm_cpu) * nr, PAGE_SIZE);
-	struct kmm_cpu *cpus = plat_host_zalloc(kmm_cpus_size);
+	struct kmm_cpu *cpus = cpu_table;
 
-	if (!cpus)
-		return -ENOMEM;
+	if (nr > NR_CPUS)
+		return -EINVAL;
+	memset(cpus, 0, sizeof(*cpus) * nr);
 	kmm_sticky_cpus = plat_membarrier_register();
 	for (unsigned int i = 0; i < nr; i++) {
 		cpus[i].id = (int)i;
@@ -118,21 +133,23 @@ int kmm_cpus_init(unsigned int nr)
 		cpus[i].release_always = !kmm_sticky_cpus;
 	}
 	nr_cpu_ids = nr;
-	kmm_cpu_gen_bump();
 	kmm_cpus = cpus;
 	return 0;
 }
 
+/*
+ * Threads may still name these CPUs as theirs, idly (t->owned): with
+ * every holder word cleared, each finds on its next section that it holds
+ * none, and a later machine's CPU is never taken for one of these.
+ */
 void kmm_cpus_exit(void)
 {
 	struct kmm_cpu *cpus = kmm_cpus;
-	struct task_struct *t = current;
 
-	kmm_cpu_gen_bump();
-	task_own_none(t);
+	task_own_none(current);
 	kmm_cpus = &early_cpu;
+	memset(cpus, 0, sizeof(*cpus) * nr_cpu_ids);
 	nr_cpu_ids = 1;
-	plat_host_free(cpus, kmm_cpus_size);
 }
 
 static void task_exit(void *arg)
@@ -140,7 +157,7 @@ static void task_exit(void *arg)
 	struct task_struct *t = arg;
 
 	t->exited = true;
-	if (t->owned && t->owned_gen == kmm_cpu_gen && kmm_cpus != &early_cpu)
+	if (task_owns_cpu(t) && kmm_cpus != &early_cpu)
 		kmm_cpu_leave_slow(t);
 	if (t->tag) {
 		struct task_slot *slot = &task_slots[(t->tag & 0xffffffff) - 1];
@@ -213,9 +230,6 @@ void kmm_for_each_task_stack(void (*fn)(unsigned long lo, unsigned long hi, void
 	if (!seen_self && !plat_thread_stack(self, &lo, &hi) && max(lo, here) < hi)
 		fn(max(lo, here), hi, arg);
 }
-
-/* In cpu->holder beside a tag: its thread is taking the CPU over (cpu_take_over()). */
-#define TAG_TAKING	(1ull << 31)
 
 static unsigned int *tag_active(u64 tag)
 {
@@ -328,11 +342,9 @@ static void cpu_drop_held(struct task_struct *t)
 {
 	if (!t->tag)
 		task_attach(t);
-	if (t->owned) {
+	if (task_owns_cpu(t)) {
 		smp_store_release(t->active, 0);	/* as cpu_leave_held() */
-		if (t->owned_gen == kmm_cpu_gen)
-			cpu_release(t);
-		task_own_none(t);
+		cpu_release(t);
 	}
 }
 
@@ -340,8 +352,6 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 {
 	if (unlikely(kmm_cpus == &early_cpu)) {
 		/* No machine: one CPU, and nothing per-CPU to protect but the log. */
-		if (!t->active)
-			t->active = &early_active;
 		t->cpu = 0;
 		t->kcpu = &early_cpu;
 		return;
@@ -364,12 +374,8 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 
 void kmm_cpu_leave_slow(struct task_struct *t)
 {
-	if (unlikely(kmm_cpus == &early_cpu) || !t->owned)
+	if (unlikely(kmm_cpus == &early_cpu) || !task_owns_cpu(t))
 		return;
-	if (t->owned_gen != kmm_cpu_gen) {
-		task_own_none(t);
-		return;
-	}
 	cpu_release(t);
 }
 
@@ -523,7 +529,7 @@ int kmm_bind_cpu(int cpu)
 	if (current->preempt_count)
 		return -EBUSY;
 	current->bound_cpu = cpu;
-	if (current->owned && current->owned->id != cpu)
+	if (task_owns_cpu(current) && current->owned->id != cpu)
 		kmm_cpu_leave_slow(current);
 	return 0;
 }

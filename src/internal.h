@@ -93,15 +93,14 @@ struct task_struct {
 	int preempt_count;
 	/*
 	 * The CPU run on while preempt_count > 0, and &kmm_cpus[cpu].  While
-	 * the thread holds a CPU (owned_gen current) they name that one, so
-	 * entering a section on it need not write them.
+	 * the thread holds a CPU (its tag in owned->holder) they name that
+	 * one, so entering a section on it need not write them.
 	 */
 	int cpu;
 	struct kmm_cpu *kcpu;
 	int bound_cpu;		/* kmm_bind_cpu(), or -1 */
 	unsigned int flags;	/* PF_* */
-	struct kmm_cpu *owned;	/* the CPU this thread holds, maybe idly; NULL */
-	unsigned int owned_gen;	/* kmm_cpu_gen when it was taken; 0 with no CPU */
+	struct kmm_cpu *owned;	/* the CPU this thread holds, maybe idly; never NULL (cpu.c) */
 	u64 tag;		/* this thread's holder tag (see cpu.c), 0 until set */
 	unsigned int *active;	/* this thread's "inside a section" flag */
 	int pid;
@@ -139,7 +138,6 @@ struct kmm_cpu {
 } ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */
 
 extern struct kmm_cpu *kmm_cpus;
-extern unsigned int kmm_cpu_gen;
 extern bool kmm_sticky_cpus;
 
 int kmm_cpus_init(unsigned int nr);
@@ -167,16 +165,18 @@ void kmm_for_each_task_stack(void (*fn)(unsigned long lo, unsigned long hi, void
  */
 static __always_inline struct kmm_cpu *cpu_enter_held(struct task_struct *t)
 {
-	/* owned_gen is 0 while nothing is owned, and kmm_cpu_gen never is. */
-	if (likely(t->owned_gen == READ_ONCE(kmm_cpu_gen))) {
-		struct kmm_cpu *c = t->owned;
+	/*
+	 * t->owned is always readable: a CPU of this machine or an earlier
+	 * one (their holders cleared), or a sentinel that no tag matches
+	 * (cpu.c), so "holds none" costs no test of its own.
+	 */
+	struct kmm_cpu *c = t->owned;
 
-		WRITE_ONCE(*t->active, 1);
-		barrier();
-		if (likely(READ_ONCE(c->holder) == t->tag))
-			return c;
-		smp_store_release(t->active, 0);	/* as cpu_leave_held() */
-	}
+	WRITE_ONCE(*t->active, 1);
+	barrier();
+	if (likely(READ_ONCE(c->holder) == t->tag))
+		return c;
+	smp_store_release(t->active, 0);	/* as cpu_leave_held() */
 	return NULL;
 }
 

@@ -203,7 +203,7 @@ static int kfence_cpu(void)
 {
 	const struct task_struct *t = current;
 
-	return t->preempt_count ? t->cpu : t->owned ? t->owned->id : 0;
+	return t->preempt_count ? t->cpu : t->owned->id;
 }
 
 /* Where the allocator's frames end in @entries: just after @inner, or 0 if absent. */

@@ -161,3 +161,52 @@ Test(cpu, taking_over_an_idle_holder_never_shares_the_cpu)
 	cr_assert_eq(visit_overlaps, 0, "%ld times two threads ran on one CPU", visit_overlaps);
 	check_and_shutdown();
 }
+
+static int reboot_phase;
+static int cpu_after_reboot = -1;
+
+static void wait_phase(int phase)
+{
+	while (__atomic_load_n(&reboot_phase, __ATOMIC_ACQUIRE) < phase)
+		sched_yield();
+}
+
+/* Holds CPU 3 idly across a reboot, then runs on the next machine. */
+static void *held_across_reboot(void *arg)
+{
+	(void)arg;
+	kmm_bind_cpu(3);
+	cr_assert_eq(get_cpu(), 3);
+	put_cpu();
+	__atomic_store_n(&reboot_phase, 1, __ATOMIC_RELEASE);
+	wait_phase(2);
+	cpu_after_reboot = get_cpu();
+	put_cpu();
+	kfree(kmalloc(64, GFP_KERNEL));
+	kmm_bind_cpu(-1);
+	return NULL;
+}
+
+/*
+ * A thread that still names a CPU of the machine before (the CPU table
+ * outlives machines) finds it gone: it runs on a CPU of the new machine.
+ */
+Test(cpu, a_cpu_held_before_a_reboot_is_gone_after_it)
+{
+	pthread_t t;
+
+	boot_or_die("mem=128M cpus=4");
+	pthread_create(&t, NULL, held_across_reboot, NULL);
+	wait_phase(1);
+	check_and_shutdown();
+	boot_or_die("mem=128M cpus=2");
+	cr_assert_eq(kmm_bind_cpu(1), 0);
+	cr_assert_eq(get_cpu(), 1);
+	put_cpu();
+	__atomic_store_n(&reboot_phase, 2, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	cr_assert(cpu_after_reboot >= 0 && cpu_after_reboot < 2, "ran on CPU %d of 2",
+		  cpu_after_reboot);
+	kmm_bind_cpu(-1);
+	check_and_shutdown();
+}
