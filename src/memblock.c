@@ -54,12 +54,12 @@ static int memblock_remove_range(struct memblock_type *type, phys_addr_t base,
 		if (r->base < base) {
 			if (n >= type->max)
 				return -ENOSPC;
-			out[n++] = (struct memblock_region){ r->base, base - r->base, r->nid };
+			out[n++] = (struct memblock_region){ r->base, base - r->base, r->nid, r->flags };
 		}
 		if (r_end > end) {
 			if (n >= type->max)
 				return -ENOSPC;
-			out[n++] = (struct memblock_region){ end, r_end - end, r->nid };
+			out[n++] = (struct memblock_region){ end, r_end - end, r->nid, r->flags };
 		}
 	}
 	memcpy(type->regions, out, n * sizeof(out[0]));
@@ -68,13 +68,13 @@ static int memblock_remove_range(struct memblock_type *type, phys_addr_t base,
 	return 0;
 }
 
-/* Add [base, base+size), merging with neighbours of the same node. */
+/* Add [base, base+size), merging with neighbours of the same node and flags. */
 static int memblock_add_range(struct memblock_type *type, phys_addr_t base,
-			      phys_addr_t size, int nid)
+			      phys_addr_t size, int nid, enum memblock_flags flags)
 {
 	struct memblock_region out[INIT_MEMBLOCK_REGIONS];
 	unsigned long n = 0;
-	struct memblock_region nr = { base, size, nid };
+	struct memblock_region nr = { base, size, nid, flags };
 	bool placed = false;
 
 	if (!size)
@@ -94,7 +94,8 @@ static int memblock_add_range(struct memblock_type *type, phys_addr_t base,
 		} else {
 			r = &type->regions[i];
 		}
-		if (n && out[n - 1].base + out[n - 1].size == r->base && out[n - 1].nid == r->nid) {
+		if (n && out[n - 1].base + out[n - 1].size == r->base && out[n - 1].nid == r->nid &&
+		    out[n - 1].flags == r->flags) {
 			out[n - 1].size += r->size;
 			continue;
 		}
@@ -110,12 +111,12 @@ static int memblock_add_range(struct memblock_type *type, phys_addr_t base,
 
 int memblock_add_node(phys_addr_t base, phys_addr_t size, int nid)
 {
-	return memblock_add_range(&memblock.memory, base, size, nid);
+	return memblock_add_range(&memblock.memory, base, size, nid, MEMBLOCK_NONE);
 }
 
 int memblock_add(phys_addr_t base, phys_addr_t size)
 {
-	return memblock_add_range(&memblock.memory, base, size, 0);
+	return memblock_add_range(&memblock.memory, base, size, 0, MEMBLOCK_NONE);
 }
 
 int memblock_remove(phys_addr_t base, phys_addr_t size)
@@ -125,7 +126,7 @@ int memblock_remove(phys_addr_t base, phys_addr_t size)
 
 int memblock_reserve(phys_addr_t base, phys_addr_t size)
 {
-	return memblock_add_range(&memblock.reserved, base, size, NUMA_NO_NODE);
+	return memblock_add_range(&memblock.reserved, base, size, NUMA_NO_NODE, MEMBLOCK_NONE);
 }
 
 int memblock_phys_free(phys_addr_t base, phys_addr_t size)
@@ -319,6 +320,24 @@ bool memblock_is_memory(phys_addr_t addr)
 bool memblock_is_reserved(phys_addr_t addr)
 {
 	return memblock_type_has(&memblock.reserved, addr);
+}
+
+/* Only what is reserved, whole, may be marked. */
+int memblock_reserved_mark_noinit(phys_addr_t base, phys_addr_t size)
+{
+	phys_addr_t covered = 0;
+
+	for (unsigned long i = 0; i < memblock.reserved.cnt; i++) {
+		struct memblock_region *r = &memblock.reserved.regions[i];
+		phys_addr_t s = max(r->base, base), e = min(r->base + r->size, base + size);
+
+		if (s < e)
+			covered += e - s;
+	}
+	if (!size || covered != size)
+		return -EINVAL;
+	return memblock_add_range(&memblock.reserved, base, size, NUMA_NO_NODE,
+				  MEMBLOCK_RSRV_NOINIT);
 }
 
 bool memblock_is_region_reserved(phys_addr_t base, phys_addr_t size)

@@ -157,6 +157,48 @@ static void for_each_free_pfn_range(unsigned long lo, unsigned long hi,
 	}
 }
 
+/*
+ * The reserved pfn ranges of memblock whose struct pages boot initialises
+ * (all but MEMBLOCK_RSRV_NOINIT ones) that fall in [lo, hi), in order and
+ * without overlap (a page partly reserved is reserved, once).  With
+ * @gaps, the ranges between them instead: free memory, holes and the
+ * no-init reservations, which deferred init gives their struct pages.
+ */
+static void for_each_reserved_pfn_range(unsigned long lo, unsigned long hi, bool gaps,
+					void (*fn)(unsigned long s, unsigned long e, void *arg),
+					void *arg)
+{
+	unsigned long done = lo;
+
+	for (unsigned long i = 0; i < memblock.reserved.cnt && done < hi; i++) {
+		struct memblock_region *r = &memblock.reserved.regions[i];
+		unsigned long ps = max(PFN_DOWN(r->base), done);
+		unsigned long pe = min(PFN_UP(r->base + r->size), hi);
+
+		if (ps >= pe || (r->flags & MEMBLOCK_RSRV_NOINIT))
+			continue;
+		if (gaps && done < ps)
+			fn(done, ps, arg);
+		else if (!gaps)
+			fn(ps, pe, arg);
+		done = pe;
+	}
+	if (gaps && done < hi)
+		fn(done, hi, arg);
+}
+
+struct init_range_arg {
+	int nid;
+	enum zone_type zt;
+};
+
+static void init_range_cb(unsigned long s, unsigned long e, void *arg)
+{
+	struct init_range_arg *a = arg;
+
+	init_reserved_page_range(s, e, a->nid, a->zt);
+}
+
 static void count_deferred(unsigned long s, unsigned long e, void *arg)
 {
 	struct zone *zone = arg;
@@ -220,6 +262,19 @@ static void mark_sections_initialised(unsigned long start, unsigned long end)
 	}
 }
 
+/* Is @pfn in a reservation that boot gave its struct pages? */
+static bool pfn_reserved_initialised(unsigned long pfn)
+{
+	for (unsigned long i = 0; i < memblock.reserved.cnt; i++) {
+		struct memblock_region *r = &memblock.reserved.regions[i];
+
+		if (pfn >= PFN_DOWN(r->base) && pfn < PFN_UP(r->base + r->size) &&
+		    !(r->flags & MEMBLOCK_RSRV_NOINIT))
+			return true;
+	}
+	return false;
+}
+
 bool pfn_is_deferred_slow(unsigned long pfn)
 {
 	if (pfn >= max_pfn)
@@ -231,7 +286,7 @@ bool pfn_is_deferred_slow(unsigned long pfn)
 			struct zone *z = &NODE_DATA(nid)->node_zones[zt];
 
 			if (z->spanned_pages && zone_spans_pfn(z, pfn))
-				return pfn >= z->deferred_pfn;
+				return pfn >= z->deferred_pfn && !pfn_reserved_initialised(pfn);
 		}
 	}
 	return false;
@@ -254,7 +309,9 @@ bool deferred_grow_zone(struct zone *zone, unsigned int order)
 		unsigned long e = min(ALIGN(s + 1, SECTION_PAGES), end);
 		unsigned long before = zone->deferred_free_pages;
 
-		init_reserved_page_range(s, e, zone->node, (enum zone_type)zone_idx(zone));
+		/* Its reserved pages got their struct pages at boot. */
+		struct init_range_arg a = { zone->node, (enum zone_type)zone_idx(zone) };
+		for_each_reserved_pfn_range(s, e, true, init_range_cb, &a);
 		zone->deferred_pfn = e;
 		/* Take the section out of the deferred count, then free it for real. */
 		struct zone tmp = { 0 };
@@ -491,6 +548,14 @@ int mm_core_init(void)
 	 * section is, so the host backs only the parts in use.
 	 */
 	mem_map = memblock_alloc_raw(PAGE_ALIGN(max_pfn * sizeof(struct page)), SZ_1M);
+	/*
+	 * Its own struct pages (a sixty-fourth of it) wait for deferred init
+	 * like free memory's: nothing looks them up, and initialising them at
+	 * boot would touch a quarter of a GiB of a terabyte machine's mem_map.
+	 */
+	if (mem_map)
+		memblock_reserved_mark_noinit(__pa(mem_map),
+					      PAGE_ALIGN(max_pfn * sizeof(struct page)));
 	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
 	section_bitmap_bytes = ALIGN(((max_pfn / SECTION_PAGES + 1) + 7) / 8, sizeof(long));
 	section_ready = memblock_alloc(section_bitmap_bytes, sizeof(long));
@@ -568,6 +633,14 @@ unsigned long memblock_free_all(void)
 		unsigned long s = zone->zone_start_pfn, d = zone->deferred_pfn;
 
 		init_reserved_page_range(s, d, zone->node, (enum zone_type)zone_idx(zone));
+		/*
+		 * Memory memblock handed out beyond the deferred point (the
+		 * KFENCE pool, top-down boot tables) is in use now: its struct
+		 * pages are needed now, as Linux's memmap_init_reserved_pages()
+		 * gives them whatever is deferred.
+		 */
+		struct init_range_arg a = { zone->node, (enum zone_type)zone_idx(zone) };
+		for_each_reserved_pfn_range(d, zone_end_pfn(zone), false, init_range_cb, &a);
 	}
 	init_unspanned_pages();
 

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "helpers.h"
+#include <kmm/kfence.h>
+#include "page_alloc.h"
 
 Test(boot, default_machine_is_x86_64_1G)
 {
@@ -129,6 +131,59 @@ Test(boot, large_machine_defers_struct_pages)
 	}
 	for (int i = 0; i < 2048; i++)
 		__free_pages(pages[i], MAX_PAGE_ORDER);
+	check_and_shutdown();
+}
+
+/*
+ * What memblock handed out at boot beyond the deferred point (the KFENCE
+ * pool, boot tables: allocated top-down) is in use from boot on: every
+ * reserved page but mem_map's own has a struct page of the zone spanning
+ * it before its section's deferred init, and one not taken for deferred.
+ */
+static unsigned long check_reserved_struct_pages(void)
+{
+	unsigned long checked_beyond = 0;
+
+	for (unsigned long i = 0; i < memblock.reserved.cnt; i++) {
+		struct memblock_region *r = &memblock.reserved.regions[i];
+
+		if (r->flags & MEMBLOCK_RSRV_NOINIT)	/* mem_map's own pages */
+			continue;
+		for (unsigned long pfn = PFN_DOWN(r->base); pfn < PFN_UP(r->base + r->size) &&
+		     pfn < max_pfn; pfn++) {
+			struct page *page = pfn_to_page(pfn);
+			struct zone *zone = NULL, *z;
+
+			for_each_zone(z)
+				if (z->spanned_pages && zone_spans_pfn(z, pfn))
+					zone = z;
+			if (!zone)	/* pfn 0, holes: no zone spans them */
+				continue;
+			if (page_zone(page) != zone)
+				cr_assert_fail("reserved pfn %#lx has a struct page of zone %s, not %s",
+					       pfn, page_zone(page)->name, zone->name);
+			cr_assert(PageReserved(page), "reserved pfn %#lx is not PageReserved", pfn);
+			cr_assert(kmm_page_ptr_valid(page), "reserved pfn %#lx taken for deferred",
+				  pfn);
+			checked_beyond += pfn >= zone->deferred_pfn;
+		}
+	}
+	return checked_beyond;
+}
+
+Test(boot, reserved_pages_beyond_the_deferred_point_have_struct_pages)
+{
+	/* The tests' boots turn KFENCE off; this one wants its pool. */
+	boot_or_die("mem=64G kfence.sample_interval=100");
+	cr_assert_not_null(__kfence_pool);
+	/* The case this guards: reservations past the deferred point exist. */
+	cr_assert_gt(check_reserved_struct_pages(), 0);
+	/* A KFENCE object's page tells its zone right, deferred section or not. */
+	struct page *pool = virt_to_page(__kfence_pool);
+	cr_assert(zone_spans_pfn(page_zone(pool), page_to_pfn(pool)));
+	check_and_shutdown();
+	boot_or_die("arch=x86_32 mem=1G memmap=880M$48M cpus=2");
+	check_reserved_struct_pages();
 	check_and_shutdown();
 }
 

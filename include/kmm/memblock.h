@@ -18,10 +18,18 @@
 #define MEMBLOCK_ALLOC_ANYWHERE	(~(phys_addr_t)0)
 #define MEMBLOCK_ALLOC_ACCESSIBLE 0
 
+/* Region flags, Linux's names. */
+enum memblock_flags {
+	MEMBLOCK_NONE		= 0,
+	/* Reserved, but its struct pages are left to deferred init (mem_map's own pages). */
+	MEMBLOCK_RSRV_NOINIT	= 0x20,
+};
+
 struct memblock_region {
 	phys_addr_t base;
 	phys_addr_t size;
 	int nid;
+	enum memblock_flags flags;
 };
 
 struct memblock_type {
@@ -68,6 +76,8 @@ phys_addr_t memblock_end_of_DRAM(void);
 bool memblock_is_memory(phys_addr_t addr);
 bool memblock_is_reserved(phys_addr_t addr);
 bool memblock_is_region_reserved(phys_addr_t base, phys_addr_t size);
+/* Leave the struct pages of reserved [base, base+size) uninitialised at boot. */
+int memblock_reserved_mark_noinit(phys_addr_t base, phys_addr_t size);
 void memblock_set_bottom_up(bool enable);
 
 /* Hand every free range to the buddy allocator; returns the pages freed. */
