@@ -652,8 +652,16 @@ static inline int get_pageblock_migratetype(const struct page *page)
 	return get_pfnblock_migratetype(page, page_to_pfn(page));
 }
 
-/* Sections whose struct pages are all initialised (mm_init.c). */
-#define SECTION_PAGES (1UL << 13)	/* 32 MiB */
+/*
+ * Sections whose struct pages are all initialised (mm_init.c).  A section
+ * is the unit of deferred struct page init: one largest buddy block (4 MiB,
+ * 64 KiB of mem_map).  Every process that loads libkmm-malloc.so boots a
+ * machine, and each zone's first section is initialised at boot and each
+ * later one as the zone runs short: with 32 MiB sections that was 1.5 MiB
+ * of mem_map faulted in (and ~400 page faults) before a small program's
+ * first malloc returned.
+ */
+#define SECTION_PAGES (1UL << MAX_PAGE_ORDER)
 extern unsigned long *section_ready;
 bool pfn_is_deferred_slow(unsigned long pfn);
 

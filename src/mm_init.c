@@ -13,7 +13,7 @@
  *   4. memblock_free_all() gives the free ranges to the buddy allocator.
  *
  * Deferred init: only the first DEFERRED_BOOT_PAGES of each zone get their
- * struct pages at boot.  The rest of the zone, a section at a time, is
+ * struct pages at boot.  The rest of the zone, a section (4 MiB) at a time, is
  * initialised when the zone's free lists run short (deferred_grow_zone()),
  * as Linux's deferred struct page init does, so a machine of a terabyte
  * boots in milliseconds and its mem_map is touched only where used.  Until
@@ -234,7 +234,9 @@ static void free_boot_range(unsigned long s, unsigned long e, void *arg)
  */
 unsigned long *section_ready;
 static unsigned long *section_mixed;
-static u32 *section_inited;		/* pages initialised, per mixed section */
+/* Pages initialised, per mixed section; u16 keeps the zeroed array small. */
+static u16 *section_inited;
+_Static_assert(SECTION_PAGES <= UINT16_MAX, "section_inited counts in u16");
 static size_t section_bitmap_bytes;
 
 static void set_sbit(unsigned long *map, unsigned long sec)
@@ -254,7 +256,7 @@ static void mark_sections_initialised(unsigned long start, unsigned long end)
 		unsigned long s = sec * SECTION_PAGES, e = min(s + SECTION_PAGES, max_pfn);
 		unsigned long n = min(e, end) - max(s, start);
 
-		section_inited[sec] += (u32)n;
+		section_inited[sec] += (u16)n;
 		if (section_inited[sec] >= e - s)
 			set_sbit(section_ready, sec);
 		else
@@ -559,7 +561,7 @@ int mm_core_init(void)
 	pageblock_flags = memblock_alloc(PAGE_ALIGN((max_pfn >> pageblock_order) + 1), PAGE_SIZE);
 	section_bitmap_bytes = ALIGN(((max_pfn / SECTION_PAGES + 1) + 7) / 8, sizeof(long));
 	section_ready = memblock_alloc(section_bitmap_bytes, sizeof(long));
-	section_inited = memblock_alloc((max_pfn / SECTION_PAGES + 1) * sizeof(u32), sizeof(u32));
+	section_inited = memblock_alloc((max_pfn / SECTION_PAGES + 1) * sizeof(u16), sizeof(u16));
 	section_mixed = memblock_alloc(section_bitmap_bytes, sizeof(long));
 	if (!mem_map || !pageblock_flags || !section_ready || !section_mixed || !section_inited) {
 		pr_err("kmm: cannot allocate mem_map for %lu pages\n", max_pfn);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include "helpers.h"
 #include <kmm/kfence.h>
+#include "internal.h"
 #include "page_alloc.h"
 
 Test(boot, default_machine_is_x86_64_1G)
@@ -184,6 +185,44 @@ Test(boot, reserved_pages_beyond_the_deferred_point_have_struct_pages)
 	check_and_shutdown();
 	boot_or_die("arch=x86_32 mem=1G memmap=880M$48M cpus=2");
 	check_reserved_struct_pages();
+	check_and_shutdown();
+}
+
+/*
+ * Every process that loads libkmm-malloc.so boots a 64G machine: boot gives
+ * each zone the struct pages of its first 4 MiB section only (plus the
+ * holes'), and a zone that runs short grows by one section, not more.
+ */
+Test(boot, large_machine_inits_one_section_per_zone)
+{
+	boot_or_die("mem=64G");
+	struct zone *zone;
+	unsigned long inited = 0;
+
+	for_each_zone(zone) {
+		if (!zone->spanned_pages)
+			continue;
+		cr_assert_leq(zone->deferred_pfn - zone->zone_start_pfn, (8 * SZ_1M) >> PAGE_SHIFT,
+			      "zone %s: %lu struct pages at boot", zone->name,
+			      zone->deferred_pfn - zone->zone_start_pfn);
+		inited += zone->deferred_pfn - zone->zone_start_pfn;
+	}
+	cr_assert_leq(inited, (32 * SZ_1M) >> PAGE_SHIFT, "%lu struct pages at boot", inited);
+
+	struct zone *normal = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
+	unsigned long before = normal->deferred_pfn;
+	struct page *pages[64];
+	int n = 0;
+
+	while (n < 64 && normal->deferred_pfn == before) {
+		pages[n] = alloc_pages(GFP_KERNEL, MAX_PAGE_ORDER);
+		cr_assert_not_null(pages[n]);
+		cr_assert_eq(page_zone(pages[n]), normal);
+		n++;
+	}
+	cr_assert_eq(normal->deferred_pfn, before + ((4 * SZ_1M) >> PAGE_SHIFT));
+	while (n--)
+		__free_pages(pages[n], MAX_PAGE_ORDER);
 	check_and_shutdown();
 }
 
