@@ -6,7 +6,8 @@
  * command line and the e820 map, create the RAM and map lowmem at
  * PAGE_OFFSET, let memblock place the boot structures, build nodes, zones
  * and mem_map, free the rest into the buddy allocator, compute watermarks,
- * reserves and per-CPU batches, and start the rcu_sched thread and kswapd.
+ * reserves and per-CPU batches, and ready the rcu_sched thread and kswapd
+ * (each started when first needed: platform.h, plat_lazy_start()).
  * Any failure undoes what was done; kmm_shutdown() undoes all of it (after
  * running the RCU callbacks still queued), so a process can boot again.
  *

@@ -126,6 +126,8 @@ bool kmm_fork_child(void)
 {
 	if (!fork_held)
 		return false;
+	/* The parent's threads, started or not, are not the child's to start or join. */
+	plat_lazy_fork_child();
 	kfence_fork_child();
 	if (plat_ram_fork_worth_deferring() && !plat_ram_fork_private()) {
 		plat_fork_channel_child(true);

@@ -19,8 +19,8 @@
  *
  * Callbacks.  call_rcu() and kfree_rcu() append to one of two queues under
  * rcu.lock (a leaf lock: callers may be inside sections, slab list locks or
- * reader sections).  One host thread per machine, "rcu_sched", started at
- * boot like kswapd, takes everything queued so far as a batch, waits one
+ * reader sections).  One host thread per machine, "rcu_sched", started by
+ * the first enqueue, takes everything queued so far as a batch, waits one
  * grace period and runs the batch in order, each callback with preemption
  * disabled as Linux runs them in softirq context (so a callback that
  * sleeps is reported, and kmm_check(), which owns every CPU, never sees a
@@ -57,7 +57,8 @@ static struct {
 	unsigned int wake_seq;			/* the thread sleeps on it */
 	bool sleeping;				/* under lock: the thread wants waking */
 	bool stop;
-	struct plat_thread *thread;
+	bool start_failed;			/* reported once */
+	struct plat_lazy_thread thread;		/* rcu_sched, started by the first enqueue */
 	unsigned long gp_count;			/* grace periods completed */
 } rcu = { .cbs_tail = &rcu.cbs, .frees_tail = &rcu.frees };
 
@@ -117,6 +118,24 @@ unsigned long kmm_rcu_gp_count(void)
 
 /* --- queueing callbacks --- */
 
+static void *rcu_gp_kthread(void *arg);
+
+/*
+ * The first enqueue starts rcu_sched (plat_lazy_start()): a program that
+ * never frees through RCU runs without it.  Until the thread first sleeps,
+ * rcu.sleeping is false, so enqueues do not wake it, and it finds what was
+ * queued meanwhile when it first looks.
+ */
+static void rcu_start_thread(void)
+{
+	int err = plat_lazy_start(&rcu.thread);
+
+	/* -ECHILD: a forked child's, -ESRCH: after rcu_exit(); neither runs callbacks. */
+	if (err && err != -ECHILD && err != -ESRCH && !__atomic_exchange_n(&rcu.start_failed, true,
+									     __ATOMIC_RELAXED))
+		pr_err("rcu: failed to start the rcu_sched thread: %d\n", err);
+}
+
 static void rcu_enqueue(struct rcu_head ***tail, struct rcu_head *head)
 {
 	bool wake;
@@ -131,6 +150,8 @@ static void rcu_enqueue(struct rcu_head ***tail, struct rcu_head *head)
 	plat_unlock(&rcu.lock);
 	if (wake)
 		plat_event_signal(&rcu.wake_seq);
+	else if (!plat_lazy_started(&rcu.thread))
+		rcu_start_thread();
 }
 
 void call_rcu(struct rcu_head *head, rcu_callback_t func)
@@ -212,7 +233,8 @@ static void *rcu_gp_kthread(void *arg)
 void rcu_barrier(void)
 {
 	might_sleep();
-	if (current->preempt_count || !rcu.thread)
+	/* Not started: nothing was ever queued (or it cannot run, and said so). */
+	if (current->preempt_count || !plat_lazy_started(&rcu.thread))
 		return;
 	unsigned int target = __atomic_load_n(&rcu.queued, __ATOMIC_SEQ_CST);
 
@@ -234,30 +256,17 @@ int rcu_init(void)
 {
 	rcu.stop = false;
 	rcu.sleeping = false;
-	int err = plat_thread_start(&rcu.thread, rcu_gp_kthread, NULL, "rcu_sched");
-
-	if (err) {
-		rcu.thread = NULL;
-		pr_err("rcu: failed to start the rcu_sched thread: %d\n", err);
-		return err;
-	}
-	/*
-	 * Boot goes on without waiting for the thread to come up: until it
-	 * sleeps, rcu.sleeping is false, so call_rcu() does not wake it, and
-	 * it finds what was queued meanwhile when it first looks.
-	 */
+	rcu.start_failed = false;
+	plat_lazy_init(&rcu.thread, rcu_gp_kthread, NULL, "rcu_sched");
 	return 0;
 }
 
 void rcu_exit(void)
 {
-	if (!rcu.thread)
-		return;
 	plat_lock(&rcu.lock);
 	rcu.stop = true;
 	rcu.sleeping = false;
 	plat_unlock(&rcu.lock);
 	plat_event_signal(&rcu.wake_seq);
-	plat_thread_join(rcu.thread);
-	rcu.thread = NULL;
+	plat_lazy_join(&rcu.thread);
 }

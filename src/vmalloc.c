@@ -29,13 +29,17 @@
 
 #define IOREMAP_MAX_ORDER	(7 + PAGE_SHIFT)
 
-/* The deferred frees and the worker that does them. */
+/*
+ * The deferred frees and the worker that does them, started by the first
+ * vfree_atomic() (plat_lazy_start()): most programs never defer a free.
+ */
 static struct vmap_area *deferred_list;
 static struct {
-	struct plat_thread *thread;
+	struct plat_lazy_thread thread;
 	struct plat_mutex mutex;
 	unsigned int seq;
 	bool stop;
+	bool start_failed;	/* reported once */
 } vfree_worker;
 
 static void vmalloc_report(void)
@@ -431,7 +435,15 @@ void vfree_atomic(const void *addr)
 		vmalloc_report();
 		return;
 	}
-	plat_event_signal(&vfree_worker.seq);
+	if (plat_lazy_started(&vfree_worker.thread)) {
+		plat_event_signal(&vfree_worker.seq);
+		return;
+	}
+	int err = plat_lazy_start(&vfree_worker.thread);
+	/* -ECHILD: a forked child runs without the worker (fork.c). */
+	if (err && err != -ECHILD && err != -ESRCH &&
+	    !__atomic_exchange_n(&vfree_worker.start_failed, true, __ATOMIC_RELAXED))
+		pr_err("vmalloc: cannot start the deferred vfree worker: %d\n", err);
 }
 
 /*
@@ -544,22 +556,18 @@ int vmalloc_init(void)
 		return err;
 	}
 	kmm_pgtable_register_stale(vmap_stale_ok);
-	if ((err = plat_thread_start(&vfree_worker.thread, vfree_worker_main, NULL, "kworker/vfree"))) {
-		vfree_worker.thread = NULL;
-		pr_err("vmalloc_init: cannot start the deferred vfree worker: %d\n", err);
-		return err;
-	}
+	plat_lazy_init(&vfree_worker.thread, vfree_worker_main, NULL, "kworker/vfree");
 	return 0;
 }
 
 void vmalloc_exit(void)
 {
-	if (vfree_worker.thread) {
-		__atomic_store_n(&vfree_worker.stop, true, __ATOMIC_RELEASE);
-		plat_event_signal(&vfree_worker.seq);
-		plat_thread_join(vfree_worker.thread);
-		vfree_worker.thread = NULL;
-	}
+	/* The worker drains the list before it ends; one that never ran, here. */
+	__atomic_store_n(&vfree_worker.stop, true, __ATOMIC_RELEASE);
+	plat_event_signal(&vfree_worker.seq);
+	plat_lazy_join(&vfree_worker.thread);
+	if (deferred_list)
+		drain_deferred();
 	vmap_exit();
 	kmm_meminfo.vmalloc_total = 0;
 }

@@ -185,11 +185,12 @@ unsigned long try_to_free_pages(struct zonelist *zonelist, int order, gfp_t gfp_
 /* --- kswapd --- */
 
 struct kmm_kswapd {
-	struct plat_thread *thread;
+	struct plat_lazy_thread thread;	/* started by the first wake-up that needs it */
 	unsigned int wait_seq;
 	unsigned int slept;	/* futex word: 1 once the thread first slept */
 	bool stop;
-	bool sleeping;
+	bool sleeping;		/* true too before the thread is started */
+	bool start_failed;	/* reported once */
 };
 
 static bool pgdat_balanced(pg_data_t *pgdat, int order, int highest_zoneidx)
@@ -254,11 +255,8 @@ static void *kswapd_main(void *arg)
 	struct kmm_kswapd *k = pgdat->kswapd;
 
 	current->flags |= PF_MEMALLOC | PF_KSWAPD;
-	/* Started asleep (kswapd_run()): the first look waits for the first wake-up. */
-	if (__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE)) {
-		plat_event_wait(&k->wait_seq, 0, 0);
-		__atomic_store_n(&k->sleeping, false, __ATOMIC_RELEASE);
-	}
+	/* Started by a wake-up (or at boot for a node short of memory): look first. */
+	__atomic_store_n(&k->sleeping, false, __ATOMIC_RELEASE);
 	for (;;) {
 		unsigned int seen = __atomic_load_n(&k->wait_seq, __ATOMIC_ACQUIRE);
 
@@ -285,6 +283,15 @@ static void *kswapd_main(void *arg)
 	return NULL;
 }
 
+/*
+ * kswapd looks at its node when it starts, as at Linux's boot.  A node
+ * that is balanced at boot would send it straight to sleep, so its thread
+ * is not started then but by the first wake-up that finds the node below
+ * its watermarks (plat_lazy_start()): until then it counts as asleep.  A
+ * program that never runs short of memory runs without it; a node short
+ * of memory at boot has its kswapd started and looked at before boot goes
+ * on.
+ */
 int kswapd_run(int nid)
 {
 	pg_data_t *pgdat = NODE_DATA(nid);
@@ -296,26 +303,18 @@ int kswapd_run(int nid)
 	pgdat->kswapd = k;
 	pgdat->kswapd_highest_zoneidx = ZONE_NORMAL;
 	snprintf(name, sizeof(name), "kswapd%d", nid);
-	/*
-	 * kswapd looks at its node once when it starts, as at Linux's boot.
-	 * A node that is balanced now would send it straight to sleep: it
-	 * starts asleep instead, so boot need not wait for the thread to be
-	 * scheduled, and a thread scheduled late does not reclaim from a
-	 * node that fell below its watermarks meanwhile although nobody
-	 * woke it.  A node short of memory already is looked at before boot
-	 * goes on, as Linux does.
-	 */
-	bool asleep = pgdat_balanced(pgdat, 0, (int)pgdat->kswapd_highest_zoneidx);
-
-	k->sleeping = asleep;
-	int err = plat_thread_start(&k->thread, kswapd_main, pgdat, name);
+	plat_lazy_init(&k->thread, kswapd_main, pgdat, name);
+	k->sleeping = true;
+	if (pgdat_balanced(pgdat, 0, (int)pgdat->kswapd_highest_zoneidx))
+		return 0;
+	int err = plat_lazy_start(&k->thread);
 	if (err) {
 		pgdat->kswapd = NULL;
 		plat_host_free(k, sizeof(*k));
 		pr_err("Failed to start kswapd on node %d\n", nid);
 		return err;
 	}
-	while (!asleep && !__atomic_load_n(&k->slept, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&k->slept, __ATOMIC_ACQUIRE))
 		plat_futex_wait(&k->slept, 0, 0);
 	return 0;
 }
@@ -329,7 +328,7 @@ void kswapd_stop(int nid)
 		return;
 	__atomic_store_n(&k->stop, true, __ATOMIC_RELEASE);
 	plat_event_signal(&k->wait_seq);
-	plat_thread_join(k->thread);
+	plat_lazy_join(&k->thread);
 	pgdat->kswapd = NULL;
 	plat_host_free(k, sizeof(*k));
 }
@@ -353,5 +352,13 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp_flags, int order,
 		return;
 	if (pgdat_balanced(pgdat, order, (int)highest_zoneidx))
 		return;
-	plat_event_signal(&k->wait_seq);
+	if (plat_lazy_started(&k->thread)) {
+		plat_event_signal(&k->wait_seq);
+		return;
+	}
+	int err = plat_lazy_start(&k->thread);
+	/* -ECHILD: a forked child runs without kswapd (fork.c). */
+	if (err && err != -ECHILD && err != -ESRCH &&
+	    !__atomic_exchange_n(&k->start_failed, true, __ATOMIC_RELAXED))
+		pr_err("Failed to start kswapd on node %d\n", pgdat->node_id);
 }

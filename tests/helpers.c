@@ -219,6 +219,31 @@ long host_threads_down_to(long want)
 	return n;
 }
 
+bool host_thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	bool found = false;
+
+	if (!d)
+		return false;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		char path[300], comm[32] = "";
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;	/* ended meanwhile */
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		found = !strcmp(comm, name);
+	}
+	closedir(d);
+	return found;
+}
+
 struct host_footprint host_footprint(void)
 {
 	struct host_footprint f;

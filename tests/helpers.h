@@ -59,6 +59,8 @@ struct host_footprint {
 struct host_footprint host_footprint(void);
 long host_threads(void);
 long host_threads_down_to(long want);
+/* Is one of this process's host threads named @name (its /proc/self/task/TID/comm)? */
+bool host_thread_named(const char *name);
 /* Expect @now == @base (ASan's own bookkeeping may add a mapping or two). */
 void expect_same_footprint(const struct host_footprint *base, const struct host_footprint *now,
 			   const char *what);

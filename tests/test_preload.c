@@ -283,6 +283,25 @@ Test(preload, cmdline_and_views_at_exit)
 	cr_expect_str_eq(kmm.err, "");
 }
 
+/*
+ * The machine's threads start when first needed, and the unwinder for its
+ * reports is linked in: a program that allocates stays single-threaded
+ * (glibc's single-thread fast paths stay on) and loads no library more.
+ */
+Test(preload, a_program_stays_single_threaded)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ "grep", "-h", "-e", "^Threads:", "-e", "libgcc_s",
+						     "/proc/self/status", "/proc/self/maps", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
+	cr_expect_str_eq(kmm.out, "Threads:\t1\n");
+	/* grep allocates before it reads: the machine was up. */
+	run(&kmm, true, (const char *const[]){ "KMM_SHOW=meminfo", NULL },
+	    (const char *const[]){ "grep", "-c", "^Threads:.1$", "/proc/self/status", NULL });
+	cr_expect_str_eq(kmm.out, "1\n");
+	cr_expect(strstr(kmm.err, "MemTotal:"), "%s", kmm.err);
+}
+
 Test(preload, bad_cmdline_aborts_with_the_reason)
 {
 	skip_if_sanitized();

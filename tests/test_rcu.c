@@ -191,6 +191,33 @@ Test(rcu, callbacks_run_in_order_atomic_after_barrier)
 	check_and_shutdown();
 }
 
+/*
+ * rcu_sched is started by the first callback queued, not at boot: a
+ * program that never frees through RCU runs without the thread.  (It
+ * names itself as it starts: look until it has.)
+ */
+Test(rcu, first_callback_starts_rcu_sched)
+{
+	boot_or_die("cpus=2");
+	cr_assert_not(host_thread_named("rcu_sched"), "boot started rcu_sched");
+	synchronize_rcu();
+	cr_assert_not(host_thread_named("rcu_sched"), "a grace period needs no thread");
+	nr_logged = 0;
+	heads[0].id = 0;
+	call_rcu(&heads[0].rh, log_cb);
+	rcu_barrier();
+	cr_assert_eq(nr_logged, 1);
+	bool named = false;
+	for (int i = 0; !named && i < 2000; i++, usleep(1000))
+		named = host_thread_named("rcu_sched");
+	cr_assert(named, "no rcu_sched thread ran the callback");
+	check_and_shutdown();
+	/* A joined thread may linger in /proc/self/task for a moment (helpers.c). */
+	for (int i = 0; named && i < 2000; i++, usleep(1000))
+		named = host_thread_named("rcu_sched");
+	cr_assert_not(named, "rcu_sched outlived its machine");
+}
+
 /* --- sleeping inside a reader --- */
 
 Test(rcu, might_sleep_in_reader_is_reported)

@@ -483,6 +483,8 @@ Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
 	unsigned long steal_before = vm_event_total(PGSTEAL_KSWAPD);
 	struct shrinker *s = cache_setup(4000, false);
 
+	/* A balanced node's kswapd is started by the first wake-up, not at boot. */
+	cr_assert_not(host_thread_named("kswapd0"), "boot started kswapd0 for a balanced node");
 	go_below_low();
 
 	/* kswapd, not this thread, brings a zone back above high. */
@@ -497,6 +499,7 @@ Test(reclaim, kswapd_shrinks_until_above_the_high_watermark)
 			usleep(1000);
 	}
 	cr_assert(balanced, "kswapd did not reach the high watermark (cache holds %d)", cache.nr);
+	cr_assert(host_thread_named("kswapd0"));
 	pthread_mutex_lock(&cache.lock);
 	cr_assert_gt(cache.other_scans, 0, "the shrinker was not run by kswapd");
 	cr_assert_gt(cache.other_freed, 0);

@@ -164,6 +164,35 @@ int plat_thread_start(struct plat_thread **t, void *(*fn)(void *), void *arg,
 void plat_thread_join(struct plat_thread *t);
 
 /*
+ * A host thread started on first need rather than at boot (rcu_sched,
+ * kswapd, the vfree worker): a program that never needs it stays
+ * single-threaded, so glibc keeps its single-thread fast paths (unlocked
+ * stdio, libstdc++'s plain reference counts), and a short-lived process
+ * does not pay for starting and ending threads it never uses.
+ * plat_lazy_start() may be called from any thread, at any time after
+ * plat_lazy_init(); one call starts the thread, the others find it
+ * started.  After fork() the child's are left behind (plat_lazy_fork_child()):
+ * they neither start nor join there.
+ */
+struct plat_lazy_thread {
+	struct plat_thread *thread;
+	void *(*fn)(void *);
+	void *arg;
+	int state;		/* PLAT_LAZY_* (thread.c) */
+	unsigned int gen;	/* the fork generation it belongs to */
+	char name[16];
+};
+void plat_lazy_init(struct plat_lazy_thread *t, void *(*fn)(void *), void *arg, const char *name);
+/* Start @t's thread unless it was.  Return: 0 if it runs (or is starting), else -errno. */
+int plat_lazy_start(struct plat_lazy_thread *t);
+/* Has @t's thread been started (it may not be up yet)? */
+bool plat_lazy_started(const struct plat_lazy_thread *t);
+/* Join @t's thread if it was started (the caller told it to end); it starts no more until init. */
+void plat_lazy_join(struct plat_lazy_thread *t);
+/* In a forked child: the threads of every plat_lazy_thread do not exist here. */
+void plat_lazy_fork_child(void);
+
+/*
  * A host thread that works in rounds until told to stop (KFENCE's sample
  * timer, kmemleak's scan thread).  Between rounds it sleeps on its event
  * word, which others signal to wake it early (plat_worker_wake()), and

@@ -101,6 +101,68 @@ void plat_thread_join(struct plat_thread *t)
 	__atomic_fetch_and(&thread_slot_used, ~(1UL << (t - thread_slots)), __ATOMIC_RELEASE);
 }
 
+/* --- threads started on first need: see platform.h --- */
+
+enum { PLAT_LAZY_IDLE, PLAT_LAZY_STARTING, PLAT_LAZY_RUNNING, PLAT_LAZY_FAILED, PLAT_LAZY_JOINED };
+
+static unsigned int lazy_gen;
+
+void plat_lazy_init(struct plat_lazy_thread *t, void *(*fn)(void *), void *arg, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	t->fn = fn;
+	t->arg = arg;
+	t->gen = __atomic_load_n(&lazy_gen, __ATOMIC_RELAXED);
+	if (name)
+		snprintf(t->name, sizeof(t->name), "%s", name);
+}
+
+int plat_lazy_start(struct plat_lazy_thread *t)
+{
+	int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+
+	if (t->gen != __atomic_load_n(&lazy_gen, __ATOMIC_RELAXED))
+		return -ECHILD;
+	if (state == PLAT_LAZY_IDLE &&
+	    __atomic_compare_exchange_n(&t->state, &state, PLAT_LAZY_STARTING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		int err = plat_thread_start(&t->thread, t->fn, t->arg, t->name);
+
+		__atomic_store_n(&t->state, err ? PLAT_LAZY_FAILED : PLAT_LAZY_RUNNING,
+				 __ATOMIC_RELEASE);
+		return err;
+	}
+	if (state == PLAT_LAZY_FAILED)
+		return -EAGAIN;
+	return state == PLAT_LAZY_JOINED ? -ESRCH : 0;
+}
+
+bool plat_lazy_started(const struct plat_lazy_thread *t)
+{
+	int state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+
+	return (state == PLAT_LAZY_STARTING || state == PLAT_LAZY_RUNNING) &&
+	       t->gen == __atomic_load_n(&lazy_gen, __ATOMIC_RELAXED);
+}
+
+void plat_lazy_join(struct plat_lazy_thread *t)
+{
+	int state;
+
+	/* A start under way on another thread finishes first. */
+	while ((state = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE)) == PLAT_LAZY_STARTING)
+		sched_yield();
+	if (state == PLAT_LAZY_RUNNING && t->gen == __atomic_load_n(&lazy_gen, __ATOMIC_RELAXED))
+		plat_thread_join(t->thread);
+	t->thread = NULL;
+	__atomic_store_n(&t->state, PLAT_LAZY_JOINED, __ATOMIC_RELEASE);
+}
+
+void plat_lazy_fork_child(void)
+{
+	__atomic_add_fetch(&lazy_gen, 1, __ATOMIC_RELAXED);
+}
+
 /* --- workers: see platform.h --- */
 
 int plat_worker_start(struct plat_worker *w, void *(*fn)(void *), void *arg, const char *name)
