@@ -23,7 +23,7 @@ static void host_pair(long n)
 	for (long i = 0; i < n; i++) {
 		plat_map(scratch, 0x100000, PAGE_SIZE, PLAT_PROT_READ | PLAT_PROT_WRITE);
 		*(volatile char *)scratch = 1;
-		plat_unmap(scratch, PAGE_SIZE, 1);
+		plat_unmap(scratch, PAGE_SIZE, plat_map_cost(1));
 	}
 }
 

@@ -66,7 +66,8 @@ static void flush_all_zero_pkmaps(void)
 			continue;
 		}
 		if (run)
-			kmm_flush_kernel_range(PKMAP_ADDR(run_start), PKMAP_ADDR(run_start + run), run);
+			kmm_flush_kernel_range(PKMAP_ADDR(run_start), PKMAP_ADDR(run_start + run),
+					       run * plat_map_cost(1));
 		run = 0;
 	}
 }

@@ -563,18 +563,19 @@ void pgtable_exit(void);
 int kmm_pgtable_populate(unsigned long start, unsigned long end);
 /*
  * Write the entries for [addr, end) and map them in the host, one call per
- * run of contiguous pfns.  Return: the host calls made, -ENOSPC if the
- * host's mapping bound (vm.max_map_count) is near, -ENOMEM; on failure
- * nothing is left mapped.
+ * run of contiguous pfns.  Return: the host mappings charged for it (see
+ * plat_map_cost()), -ENOSPC if the host's mapping bound (vm.max_map_count)
+ * is near, -ENOMEM; on failure nothing is left mapped.
  */
 long vmap_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
 		      struct page **pages);
 long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pgprot_t prot);
 /* Clear the entries; the host keeps its (now stale) mappings until a flush. */
 void vunmap_range_noflush(unsigned long start, unsigned long end);
-/* Remove the host mappings of [start, end), made by @nr_maps plat_map() calls. */
+/* Remove the host mappings of [start, end), which were charged @nr_maps. */
 void kmm_flush_kernel_range(unsigned long start, unsigned long end, long nr_maps);
 int kmm_map_one(unsigned long addr, unsigned long pfn, pgprot_t prot, unsigned long host_pfn);
+/* Whether @nr_maps more host mappings (a charge) fit below vm.max_map_count. */
 bool kmm_host_maps_available(long nr_maps);
 /* Owners of stale host mappings say which they are, for kmm_check. */
 void kmm_pgtable_register_stale(bool (*fn)(unsigned long addr, unsigned long pfn));

@@ -37,13 +37,14 @@ void __iomem *ioremap(phys_addr_t phys_addr, unsigned long size)
 	if (!area)
 		return NULL;
 	area->phys_addr = base;
-	if (vmap_range_phys((unsigned long)area->addr, (unsigned long)area->addr + size, base,
-			    PAGE_KERNEL_IO) < 0) {
+	long maps = vmap_range_phys((unsigned long)area->addr, (unsigned long)area->addr + size,
+				    base, PAGE_KERNEL_IO);
+	if (maps < 0) {
 		free_vm_area(area);
 		return NULL;
 	}
 	spin_lock(&vmap_area_lock);
-	__find_vmap_area((unsigned long)area->addr, true)->host_maps = 1;
+	__find_vmap_area((unsigned long)area->addr, true)->host_maps = (int)maps;
 	spin_unlock(&vmap_area_lock);
 	return (char *)area->addr + offset;
 }

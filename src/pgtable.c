@@ -323,7 +323,7 @@ static inline int host_prot(pgprot_t prot)
 
 bool kmm_host_maps_available(long nr_maps)
 {
-	long want = plat_nr_mappings() + 2 * nr_maps + HOST_MAP_SLACK;
+	long want = plat_nr_mappings() + nr_maps + HOST_MAP_SLACK;
 
 	return want <= plat_max_mappings(want);
 }
@@ -349,23 +349,24 @@ void vunmap_range_noflush(unsigned long start, unsigned long end)
 
 /*
  * Write the entries for @nr pages at @addr: @pages[i], or @pfn + i when
- * @pages is NULL.  Then map each run of contiguous pfns with one host call.
- * Return: the number of host calls made (kept by the caller for the count
- * of host mappings), or -ENOMEM with nothing left mapped.
+ * @pages is NULL.  Then map each run of contiguous pfns with one host call,
+ * the runs one stretch of the host's reservation.
+ * Return: the host mappings charged (plat_map_cost() of the runs, kept by
+ * the caller to give back at the unmap), or -ENOMEM with nothing left
+ * mapped.
  */
 static long __vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
 			struct page **pages, unsigned long pfn)
 {
-	long runs = 0;
+	long runs = 0, charged = 0;
 	unsigned long i, run_start = 0;
 	int err = 0;
 
 	for (i = 1; i <= nr; i++)
 		if (i == nr || (pages && page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1))
 			runs++;
-	if (!kmm_host_maps_available(runs))
+	if (!kmm_host_maps_available(plat_map_cost(runs)))
 		return -ENOSPC;
-	runs = 0;
 	for (i = 0; i < nr; i++) {
 		pte_t *pte = pte_alloc_kernel(addr + i * PAGE_SIZE);
 		if (!pte) {
@@ -379,22 +380,21 @@ static long __vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
 		if (i < nr && (pages ? page_to_pfn(pages[i]) : pfn + i) == prev + 1)
 			continue;
 		unsigned long first = pages ? page_to_pfn(pages[run_start]) : pfn + run_start;
-		err = plat_map((void *)(addr + run_start * PAGE_SIZE), PFN_PHYS(first),
-			       (i - run_start) * PAGE_SIZE, host_prot(prot));
+		err = plat_map_run((void *)(addr + run_start * PAGE_SIZE), PFN_PHYS(first),
+				   (i - run_start) * PAGE_SIZE, host_prot(prot), &charged);
 		if (err)
 			break;
-		runs++;
 		run_start = i;
 	}
 	if (err) {
 		/* The host first: no moment where it maps a page without its entry. */
-		kmm_flush_kernel_range(addr, addr + run_start * PAGE_SIZE, runs);
+		kmm_flush_kernel_range(addr, addr + run_start * PAGE_SIZE, charged);
 		vunmap_range_noflush(addr, addr + nr * PAGE_SIZE);
 		pr_err("kmm: host mapping of %lu pages at %#lx failed: %d\n", nr,
 		       addr + run_start * PAGE_SIZE, err);
 		return -ENOMEM;
 	}
-	return runs;
+	return charged;
 }
 
 static long vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
@@ -420,7 +420,8 @@ long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pg
 /*
  * One page, for the kmap slots: write the entry and map the page unless the
  * host still maps this very page there (@host_pfn, the slot's stale TLB
- * entry, ~0UL if none).  Return: 0, or -errno.
+ * entry, ~0UL if none).  A slot mapped afresh is charged plat_map_cost(1),
+ * given back when it is flushed.  Return: 0, or -errno.
  */
 int kmm_map_one(unsigned long addr, unsigned long pfn, pgprot_t prot, unsigned long host_pfn)
 {

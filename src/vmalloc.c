@@ -185,12 +185,12 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 			unsigned long nr, phys_addr_t phys)
 {
 	unsigned long end = addr + nr * PAGE_SIZE;
-	long runs;
+	long maps;
 
 	for (int attempt = 0;; attempt++) {
-		runs = pages ? vmap_pages_range(addr, end, prot, pages)
+		maps = pages ? vmap_pages_range(addr, end, prot, pages)
 			     : vmap_range_phys(addr, end, phys, prot);
-		if (runs != -ENOSPC)
+		if (maps != -ENOSPC)
 			break;
 		if (attempt) {
 			pr_err("vmalloc: %ld host mappings, near vm.max_map_count (%ld): raise sysctl vm.max_map_count\n",
@@ -200,12 +200,12 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 		}
 		purge_vmap_area_lazy();
 	}
-	if (runs < 0)
-		return (int)runs;
+	if (maps < 0)
+		return (int)maps;
 	spin_lock(&vmap_area_lock);
 	struct vmap_area *va = __find_vmap_area(addr, false);
 	if (!WARN_ON_ONCE(!va))
-		va->host_maps += runs;
+		va->host_maps += maps;
 	spin_unlock(&vmap_area_lock);
 	return 0;
 }
@@ -228,12 +228,14 @@ void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long
 	for (unsigned long i = 1; i <= nr; i++)
 		if (i == nr || page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1)
 			runs++;
+	/* The same pages were one stretch, charged so. */
+	long maps = plat_map_cost(runs);
 	vunmap_range_noflush(addr, addr + nr * PAGE_SIZE);
-	kmm_flush_kernel_range(addr, addr + nr * PAGE_SIZE, runs);
+	kmm_flush_kernel_range(addr, addr + nr * PAGE_SIZE, maps);
 	spin_lock(&vmap_area_lock);
 	struct vmap_area *va = __find_vmap_area(addr, false);
 	if (!WARN_ON_ONCE(!va))
-		va->host_maps -= (int)runs;
+		va->host_maps -= (int)maps;
 	spin_unlock(&vmap_area_lock);
 }
 

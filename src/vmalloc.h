@@ -26,7 +26,7 @@ struct vmap_area {
 		struct vm_struct *vm;		/* in the busy tree */
 	};
 	unsigned int flags;			/* VMAP_RAM, VA_* */
-	int host_maps;				/* host calls that mapped it */
+	int host_maps;				/* host mappings charged for it */
 	struct vmap_area *deferred_next;	/* on the deferred-free list */
 };
 

@@ -31,18 +31,35 @@ void plat_window_release(void *base, size_t size);
 #define PLAT_PROT_READ	1
 #define PLAT_PROT_WRITE	2
 /*
- * Map RAM [phys, phys+len) at @addr (inside the window) with @prot.  Each
- * call is counted as two host mappings (the mapping and the split of the
- * reservation around it), the worst case.
+ * Host mappings are counted against vm.max_map_count in what they may cost
+ * the host.  Runs of RAM mapped one after another into one stretch of the
+ * reservation cost one mapping each, and the reservation splits once more
+ * around the stretch (measured: k runs in the middle of the reservation
+ * add k + 1 lines to /proc/self/maps; fewer when the stretch borders a
+ * mapping, or when the host merges a run with a neighbour of contiguous
+ * file offsets).  So a stretch of k runs is charged k + 1, the most it can
+ * cost, and the count never falls below the host's own.
  */
+static inline long plat_map_cost(long runs)
+{
+	return runs ? runs + 1 : 0;
+}
+/*
+ * Map RAM [phys, phys+len) at @addr (inside the window) with @prot as the
+ * next run of a stretch: @charged is what the stretch was charged so far
+ * (0 before its first run) and grows by this run's charge.  The charge is
+ * taken before the host call, so the count is never below the host's.
+ */
+int plat_map_run(void *addr, phys_addr_t phys, size_t len, int prot, long *charged);
+/* A stretch of one run: charged plat_map_cost(1). */
 int plat_map(void *addr, phys_addr_t phys, size_t len, int prot);
-/* Replace a mapping made by plat_map() of the same range: no new count. */
+/* Replace a mapping made by plat_map() of the same range: no new charge. */
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot);
 /*
- * Make [addr, addr+len) inaccessible again (still reserved); @nr_maps is
- * how many plat_map() calls this undoes, for the count.
+ * Make [addr, addr+len) inaccessible again (still reserved); @charged is
+ * what the stretches it undoes were charged, given back.
  */
-int plat_unmap(void *addr, size_t len, long nr_maps);
+int plat_unmap(void *addr, size_t len, long charged);
 int plat_protect(void *addr, size_t len, int prot);
 /*
  * Host mappings kmm holds now, and the host's bound (vm.max_map_count),

@@ -121,16 +121,30 @@ static int host_prot(int prot)
 	return p;
 }
 
-int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
+int plat_map_run(void *addr, phys_addr_t phys, size_t len, int prot, long *charged)
 {
+	/* The first run of a stretch also pays for the split of the reservation. */
+	long charge = *charged ? 1 : plat_map_cost(1);
+
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
 	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
 		       ram_fd, (off_t)phys);
 
-	if (p == MAP_FAILED)
-		return -errno;
-	__atomic_add_fetch(&nr_mappings, 2, __ATOMIC_RELAXED);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		__atomic_sub_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
+		return err;
+	}
+	*charged += charge;
 	return 0;
+}
+
+int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
+{
+	long charged = 0;
+
+	return plat_map_run(addr, phys, len, prot, &charged);
 }
 
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
@@ -142,7 +156,7 @@ int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 	return p == MAP_FAILED ? -errno : 0;
 }
 
-int plat_unmap(void *addr, size_t len, long nr_maps)
+int plat_unmap(void *addr, size_t len, long charged)
 {
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	void *p = mmap(addr, len, PROT_NONE,
@@ -150,7 +164,7 @@ int plat_unmap(void *addr, size_t len, long nr_maps)
 
 	if (p == MAP_FAILED)
 		return -errno;
-	__atomic_sub_fetch(&nr_mappings, 2 * nr_maps, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&nr_mappings, charged, __ATOMIC_RELAXED);
 	return 0;
 }
 
