@@ -163,6 +163,17 @@ Test(vmalloc, vzalloc_zeroes_reused_pages)
 	check_and_shutdown();
 }
 
+/* Runs of contiguous pfns of an area, as the host maps them: one call each. */
+static long vmalloc_runs(const char *p, unsigned long nr)
+{
+	long runs = 1;
+
+	for (unsigned long i = 1; i < nr; i++)
+		if (vmalloc_to_pfn(p + i * PAGE_SIZE) != vmalloc_to_pfn(p + (i - 1) * PAGE_SIZE) + 1)
+			runs++;
+	return runs;
+}
+
 /* A run is one host mapping; the area's runs together split the reservation once more. */
 Test(vmalloc, host_maps_runs_of_contiguous_pfns)
 {
@@ -170,10 +181,7 @@ Test(vmalloc, host_maps_runs_of_contiguous_pfns)
 	long before = plat_nr_mappings();
 	char *p = vmalloc(64 * PAGE_SIZE);
 	cr_assert_not_null(p);
-	long runs = 1;
-	for (int i = 1; i < 64; i++)
-		if (vmalloc_to_pfn(p + i * PAGE_SIZE) != vmalloc_to_pfn(p + (i - 1) * PAGE_SIZE) + 1)
-			runs++;
+	long runs = vmalloc_runs(p, 64);
 	cr_assert_lt(runs, 64, "the bulk allocator hands out runs");
 	cr_assert_eq(plat_nr_mappings() - before, runs + 1);
 	spin_lock(&vmap_area_lock);
@@ -183,6 +191,60 @@ Test(vmalloc, host_maps_runs_of_contiguous_pfns)
 	vfree(p);
 	vm_unmap_aliases();
 	cr_assert_eq(plat_nr_mappings(), before);
+	check_and_shutdown();
+}
+
+static int count_window_mapping(const struct plat_mapping *m, void *arg)
+{
+	long *n = arg;
+
+	*n += m->end > (unsigned long)high_memory && m->start < kmm_layout.window_end;
+	return 0;
+}
+
+/*
+ * Lines of /proc/self/maps above the direct map to the window's end: the
+ * reservation there splits where an area is mapped (at VMALLOC_START for
+ * the first area), and debug_pagealloc's changes below do not show.
+ */
+static long window_host_mappings(void)
+{
+	long n = 0;
+
+	cr_assert_eq(plat_for_each_mapping(count_window_mapping, &n), 0);
+	return n;
+}
+
+/*
+ * The count against vm.max_map_count is what the host really holds: a
+ * vmalloc of scattered pages (every other page of a block held back, so
+ * each of its pages is a run of its own) grows /proc/self/maps by one line
+ * a run and one for the split reservation, and the count by as much.
+ */
+Test(vmalloc, host_maps_count_matches_proc_maps)
+{
+	boot_or_die("mem=1G");
+	enum { NR = 16 };
+	struct page *block = alloc_pages(GFP_KERNEL, 5);
+	cr_assert_not_null(block);
+	split_page(block, 5);
+	for (int i = 0; i < 2 * NR; i += 2)
+		__free_page(block + i);
+	long host = window_host_mappings(), counted = plat_nr_mappings();
+	char *p = vmalloc(NR * PAGE_SIZE);
+	cr_assert_not_null(p);
+	long runs = vmalloc_runs(p, NR);
+	cr_assert_geq(runs, 4, "the area is %ld runs, too few for the test", runs);
+	long grown = window_host_mappings() - host;
+	cr_assert_eq(grown, runs + 1, "%ld runs grew /proc/self/maps by %ld", runs, grown);
+	cr_assert_eq(plat_nr_mappings() - counted, grown);
+	memset(p, 0x5a, NR * PAGE_SIZE);
+	vfree(p);
+	vm_unmap_aliases();
+	cr_assert_eq(window_host_mappings(), host);
+	cr_assert_eq(plat_nr_mappings(), counted);
+	for (int i = 1; i < 2 * NR; i += 2)
+		__free_page(block + i);
 	check_and_shutdown();
 }
 
