@@ -498,6 +498,7 @@ static bool stale_ok(unsigned long addr, unsigned long pfn)
 struct host_tally {
 	unsigned long matched;		/* present entries the host maps alike */
 	unsigned long problems;
+	unsigned long regions;		/* the host's mappings, reservation pieces too */
 };
 
 static void check_host_region(unsigned long start, unsigned long end, s64 phys, int prot,
@@ -505,6 +506,7 @@ static void check_host_region(unsigned long start, unsigned long end, s64 phys, 
 {
 	struct host_tally *t = arg;
 
+	t->regions++;
 	start = max(start, VMALLOC_START & PAGE_MASK);
 	if (phys < 0) {
 		KMM_CHECK(prot == 0, "host maps anonymous memory at %#lx-%#lx in the kernel window",
@@ -562,13 +564,17 @@ static unsigned long count_tables(pteval_t *table, int level, unsigned long *pre
  * PageTable page and NR_PAGETABLE counts them all; every host mapping of
  * RAM above the direct map has a present entry for the same pfn with the
  * same protection, or is a stale one its owner accounts for; every present
- * entry is mapped by the host (checked while no vmap or vunmap runs).
+ * entry is mapped by the host (checked while no vmap or vunmap runs); and
+ * the count kept against vm.max_map_count covers what the host holds there
+ * (the direct map is left out: debug_pagealloc and KFENCE split it with
+ * changes of protection that are not counted).
  */
 void kmm_check_pgtable(void)
 {
 	unsigned long tables = 0, present = 0;
 	int top = kmm_pgtable_levels == 4 ? 4 : 2;
 	long done = atomic_long_read(&vmap_done), busy = atomic_long_read(&vmap_in_flight);
+	long counted = plat_nr_mappings();
 
 	long allocated, nr_pagetable;
 
@@ -596,4 +602,8 @@ void kmm_check_pgtable(void)
 	if (!err && !t.problems && !busy)
 		KMM_CHECK(t.matched == present, "%lu present page-table entries, the host maps %lu of them",
 			  present, t.matched);
+	if (!err && !busy && plat_nr_mappings() == counted)
+		KMM_CHECK((long)t.regions <= counted,
+			  "the host holds %lu mappings above the direct map, %ld are counted against vm.max_map_count",
+			  t.regions, counted);
 }
