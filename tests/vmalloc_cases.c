@@ -3,6 +3,16 @@
  * Linux's lib/test_vmalloc.c re-expressed: the same cases in the same
  * order (so a mask selects what Linux's run_test_mask selects), the same
  * "Summary:" line, one thread per CPU.
+ *
+ * One difference: the threads start each case together.  Linux lets them
+ * drift apart, and so can a kernel whose vmalloc space is only address
+ * space; here every area is host mappings, bounded by vm.max_map_count.
+ * full_fit_alloc_test asks for lazy_max_pages() pairs of one-page areas
+ * per thread, more than the host can hold (its vmallocs fail, unchecked,
+ * as the case allows), so a thread that drifted into the next case while
+ * the other still filled the host would fail there through no fault of
+ * its own (long_busy_list_alloc_test did, when a loaded machine delayed
+ * one thread).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -250,6 +260,7 @@ struct driver {
 	int loops;
 	struct case_data data[16];
 	pthread_t tid;
+	pthread_barrier_t *step;	/* shared: where each case starts */
 };
 
 static void *case_thread(void *arg)
@@ -260,6 +271,7 @@ static void *case_thread(void *arg)
 	for (unsigned int j = 0; j < nr_vmalloc_cases; j++) {
 		if (!(d->mask & (1U << j)))
 			continue;
+		pthread_barrier_wait(d->step);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int ret = vmalloc_cases[j].fn(d->loops);
@@ -279,15 +291,19 @@ static void *case_thread(void *arg)
 int run_vmalloc_cases(unsigned int mask, int threads, int loops)
 {
 	struct driver *d = calloc((size_t)threads, sizeof(*d));
+	pthread_barrier_t step;
 	int bad = 0;
 
+	pthread_barrier_init(&step, NULL, (unsigned int)threads);
 	for (int t = 0; t < threads; t++) {
 		d[t].mask = mask;
 		d[t].loops = loops;
+		d[t].step = &step;
 		pthread_create(&d[t].tid, NULL, case_thread, &d[t]);
 	}
 	for (int t = 0; t < threads; t++)
 		pthread_join(d[t].tid, NULL);
+	pthread_barrier_destroy(&step);
 	for (int t = 0; t < threads; t++)
 		for (unsigned int j = 0; j < nr_vmalloc_cases; j++) {
 			if (!(mask & (1U << j)))
