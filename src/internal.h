@@ -185,11 +185,31 @@ static __always_inline struct kmm_cpu *cpu_enter_held(struct task_struct *t)
  * A release: a thread that takes the CPU over once it reads the flag down
  * (cpu_grab(), an acquire) sees all that the section did.
  */
+static __always_inline bool cpu_leave_flag(unsigned int *active, struct kmm_cpu *c)
+{
+	smp_store_release(active, 0);
+	barrier();
+#ifdef KMM_TSAN
+	return unlikely(READ_ONCE(c->handback));
+#else
+	/*
+	 * One fresh load all the same (the barrier() before it), which the
+	 * compiler may fold into a compare with memory, as it never does
+	 * with a volatile one: an instruction off every section.
+	 */
+	return unlikely(c->handback != 0);
+#endif
+}
+
+/*
+ * As cpu_leave_flag(), @t's flag read again: a fast path that keeps
+ * t->active in a register from before cpu_enter_held() (which reads it
+ * too, and the compiler reads it once) saves that load, which the stores
+ * of the section would otherwise force.
+ */
 static __always_inline bool cpu_leave_held(struct task_struct *t, struct kmm_cpu *c)
 {
-	smp_store_release(t->active, 0);
-	barrier();
-	return unlikely(READ_ONCE(c->handback));
+	return cpu_leave_flag(t->active, c);
 }
 
 static __always_inline void __preempt_disable(void)

@@ -16,7 +16,18 @@
 
 #define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
-/* The slow halves, out of line in slub.c. */
+/*
+ * @orig_size 0, for a cache allocation: the cache's object size, read by
+ * the slow half that needs it (slab_orig_size()).  The fast path then has
+ * no volatile read of it to do up front, and no register to keep it in.
+ */
+static __always_inline unsigned int slab_orig_size(const struct kmem_cache *s,
+						   unsigned int orig_size)
+{
+	return orig_size ? orig_size : slab_object_size(s);
+}
+
+/* The slow halves, out of line in slub.c; each takes @orig_size 0 as above. */
 void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void *object,
 			   unsigned int orig_size);
 void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
@@ -120,6 +131,7 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
 static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x)
 {
 	struct task_struct *t = current;
+	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
 	struct kmm_cpu *cpu;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
@@ -133,7 +145,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 	case NOT_OURS:
 		return MISSED_IN_SECTION;
 	}
-	if (unlikely(cpu_leave_held(t, cpu)))
+	if (unlikely(cpu_leave_flag(active, cpu)))
 		slab_free_handback();
 	return FREED;
 }
@@ -156,6 +168,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 					     unsigned long addr, unsigned int orig_size, bool kmalloc)
 {
 	struct task_struct *t = current;
+	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
 	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
 	void *object;
@@ -184,7 +197,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	 */
 	if (kmalloc)
 		cpu->kmalloc_hint = s;
-	if (unlikely(cpu_leave_held(t, cpu)))
+	if (unlikely(cpu_leave_flag(active, cpu)))
 		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
 	if (unlikely(gfpflags & __GFP_ZERO))
 		return slab_post_alloc_hook(s, gfpflags, object, orig_size);

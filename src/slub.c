@@ -1326,6 +1326,7 @@ __noinline void *slab_post_alloc_hook(struct kmem_cache *s, gfp_t gfpflags, void
 {
 	if (unlikely(!object))
 		return NULL;
+	orig_size = slab_orig_size(s, orig_size);
 	if (s->annotated)
 		annot_obj_alloc(s, object, slab_object_size(s), s->ctor != NULL);
 	if (unlikely(READ_ONCE(kmm_slab_hooks) & KMM_SLAB_HOOK_KFENCE)) {
@@ -1365,6 +1366,7 @@ __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 	struct kmem_cache_cpu *c;
 	void *object;
 
+	orig_size = slab_orig_size(s, orig_size);
 	if (unlikely(current->preempt_count) && gfpflags_allow_blocking(gfpflags))
 		might_sleep();
 	if (unlikely(READ_ONCE(kmm_fault_armed)) && should_failslab(s, gfpflags))
@@ -1392,6 +1394,7 @@ __noinline void *slab_alloc_refill(struct kmem_cache *s, gfp_t gfpflags,
 {
 	void *object;
 
+	orig_size = slab_orig_size(s, orig_size);
 	current->preempt_count = 1;
 	object = ___slab_alloc(s, gfpflags, NUMA_NO_NODE, addr, orig_size);
 
@@ -1536,7 +1539,7 @@ __noinline void slab_free_handback(void)
 
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, slab_object_size(s));
+	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, 0);
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
@@ -1805,6 +1808,7 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
 void kfree(const void *x)
 {
 	struct task_struct *t = current;
+	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
 	struct kmem_cache *s, *hint;
 	struct kmm_cpu *cpu;
 	struct slab *slab;
@@ -1839,7 +1843,7 @@ void kfree(const void *x)
 		return kfree_slab_miss(slab, x, _RET_IP_);
 	}
 out:
-	if (unlikely(cpu_leave_held(t, cpu)))
+	if (unlikely(cpu_leave_flag(active, cpu)))
 		slab_free_handback();
 }
 

@@ -154,6 +154,7 @@ static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class
 static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
 {
 	struct task_struct *t = current;
+	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
 	struct kmm_cpu *cpu;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
@@ -169,7 +170,7 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 			break;
 		return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
 	}
-	if (unlikely(cpu_leave_held(t, cpu)))
+	if (unlikely(cpu_leave_flag(active, cpu)))
 		return class_free_rest(s, p, CF_HANDBACK, caller);
 	shim_done();
 }
