@@ -4,8 +4,12 @@
  *
  * replay (target >= 2 M events/s): the real trace (linux-6.18-build, 48 MB
  * of text in one xz block) replayed as `kmm replay` does it, from opening
- * the .xz to the last event: decoding on input.c's thread of its own, the
- * xz check, the parse and the allocator calls on this one.  Beside it:
+ * the file to the last event: reading or decoding on input.c's thread of
+ * its own, the allocator calls on this one, the parse on whichever of the
+ * two has time (input.c parses ahead when it would otherwise wait), and
+ * the xz check.  Twice: from the .xz as stored, whose single-threaded
+ * decode (liblzma) bounds it, and from the same trace as a plain text file
+ * (decompressed once beforehand into /tmp).  Beside them:
  *   decode only     the same reader with nothing done per line: the floor,
  *                   liblzma's speed on one core;
  *   from memory     the lines decompressed beforehand: the replayer alone;
@@ -29,6 +33,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <kmm/kmm.h>
 #include "bench_time.h"
 #include "input.h"
@@ -94,9 +99,15 @@ static void run_file(const char *path, bool replay, int i, struct sample *sm,
 	const char *line;
 	size_t len;
 	unsigned long long lines = 0;
-	while ((line = trace_next(in, &len))) {
+	const struct kmm_trace_event *ev;
+	int parsed;
+	if (replay)
+		trace_preparse(in);
+	while ((line = trace_next_parsed(in, &len, &ev, &parsed))) {
 		lines++;
-		if (replay)
+		if (replay && ev)
+			kmm_replay_event(r, parsed, ev);
+		else if (replay)
 			kmm_replay_line(r, line, len);
 	}
 	sm->dec[i] = trace_decode_cpu(in);
@@ -222,10 +233,19 @@ static void bench_replay(void)
 		p = nl + 1;
 	}
 
-	static struct sample whole, decode, memory, parse, glibc;
-	struct kmm_replay_stats st = { 0 }, dst;
+	char txt[] = "/tmp/kmm-bench-trace-XXXXXX";
+	int fd = mkstemp(txt);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		printf("bench_replay: cannot write %s\n", txt);
+		return;
+	}
+	close(fd);
+
+	static struct sample whole, plain, decode, memory, parse, glibc;
+	struct kmm_replay_stats st = { 0 }, pst, dst;
 	for (int i = 0; i < RUNS; i++) {
 		run_file(path, true, i, &whole, &st);
+		run_file(txt, true, i, &plain, &pst);
 		run_file(path, false, i, &decode, &dst);
 		run_memory(lines, nr, i, &memory);
 		run_parse(lines, nr, i, &parse);
@@ -239,15 +259,24 @@ static void bench_replay(void)
 	       (unsigned long long)st.events, (unsigned long long)st.applied,
 	       (unsigned long long)st.unmatched_frees,
 	       (unsigned long long)st.kmalloc_ksize_mismatch, RUNS);
-	row("whole replay", &whole, ev, true);
+	if (pst.events != st.events || pst.applied != st.applied)
+		printf("  the text file's replay differs: %llu events, %llu applied\n",
+		       (unsigned long long)pst.events, (unsigned long long)pst.applied);
+	unlink(txt);
+	double pw = median(plain.wall, RUNS);
+	row("whole, from .xz", &whole, ev, true);
+	row("whole, from text", &plain, ev, true);
 	row("decode only", &decode, ev, true);
 	row("from memory", &memory, ev, false);
 	row("parse only", &parse, ev, false);
 	row("glibc peer", &glibc, ev, false);
 	printf("  whole replay / decode only (wall): %.2f;  from memory kmm / glibc (CPU): %.2f\n",
 	       w / median(decode.wall, RUNS), median(memory.cpu, RUNS) / median(glibc.cpu, RUNS));
-	printf("  target >= 2.00 M events/s: wall %.2f %s, 2-core estimate %.2f %s\n", ev / w / 1e6,
-	       ev / w >= target ? "ok" : "MISSED", ev / est / 1e6, ev / est >= target ? "ok" : "MISSED");
+	printf("  target >= 2.00 M events/s: from text (wall) %.2f %s; from .xz wall %.2f %s, "
+	       "2-core estimate %.2f %s (decode only: %.2f)\n", ev / pw / 1e6,
+	       ev / pw >= target ? "ok" : "MISSED", ev / w / 1e6, ev / w >= target ? "ok" : "MISSED",
+	       ev / est / 1e6, ev / est >= target ? "ok" : "MISSED",
+	       ev / median(decode.wall, RUNS) / 1e6);
 	free(lines);
 	free(text);
 }

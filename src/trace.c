@@ -413,52 +413,58 @@ static void bind_to(struct kmm_replay *r, int cpu)
 		r->cpu = cpu;
 }
 
-int kmm_replay_line(struct kmm_replay *r, const char *line, size_t len)
+int kmm_replay_event(struct kmm_replay *r, int parsed, const struct kmm_trace_event *ev)
 {
-	struct kmm_trace_event ev;
-	int ret;
-
 	r->st.lines++;
-	ret = kmm_trace_parse_line(line, len, &ev, r->err, sizeof(r->err));
-	if (ret <= 0) {
-		if (ret)
+	if (parsed <= 0) {
+		if (parsed) {
 			r->st.malformed++;
-		return ret;
+			return -EINVAL;
+		}
+		return 0;
 	}
 	r->st.events++;
-	r->st.by_type[ev.type]++;
-	if (ev.type == KMM_TEV_OTHER) {
+	r->st.by_type[ev->type]++;
+	if (ev->type == KMM_TEV_OTHER) {
 		r->st.ignored++;
 		return 0;
 	}
-	bind_to(r, ev.cpu);
-	switch (ev.type) {
+	bind_to(r, ev->cpu);
+	switch (ev->type) {
 	case KMM_TEV_KMALLOC:
-		return replay_kmalloc(r, &ev);
+		return replay_kmalloc(r, ev);
 	case KMM_TEV_CACHE_ALLOC:
-		return replay_cache_alloc(r, &ev);
+		return replay_cache_alloc(r, ev);
 	case KMM_TEV_KFREE:
 	case KMM_TEV_CACHE_FREE:
-		replay_obj_free(r, &ev);
+		replay_obj_free(r, ev);
 		return 0;
 	case KMM_TEV_PAGE_ALLOC:
-		return replay_page_alloc(r, &ev);
+		return replay_page_alloc(r, ev);
 	case KMM_TEV_PAGE_FREE:
 	case KMM_TEV_PAGE_FREE_BATCHED:
-		return replay_page_free(r, &ev, ev.type == KMM_TEV_PAGE_FREE_BATCHED);
+		return replay_page_free(r, ev, ev->type == KMM_TEV_PAGE_FREE_BATCHED);
 	case KMM_TEV_VMAP_ALLOC:
-		return replay_vmap_alloc(r, &ev);
+		return replay_vmap_alloc(r, ev);
 	case KMM_TEV_VMAP_FREE:
-		replay_keyed_free(r, &r->vmap, ev.ptr, free_vmap_ent);
+		replay_keyed_free(r, &r->vmap, ev->ptr, free_vmap_ent);
 		return 0;
 	case KMM_TEV_PCPU_ALLOC:
-		return replay_pcpu_alloc(r, &ev);
+		return replay_pcpu_alloc(r, ev);
 	case KMM_TEV_PCPU_FREE:
-		replay_keyed_free(r, &r->pcpu, ev.ptr, free_pcpu_ent);
+		replay_keyed_free(r, &r->pcpu, ev->ptr, free_pcpu_ent);
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+int kmm_replay_line(struct kmm_replay *r, const char *line, size_t len)
+{
+	struct kmm_trace_event ev;
+
+	return kmm_replay_event(r, kmm_trace_parse_line(line, len, &ev, r->err, sizeof(r->err)),
+				&ev);
 }
 
 const char *kmm_replay_error(const struct kmm_replay *r)

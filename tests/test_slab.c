@@ -412,7 +412,7 @@ Test(slab, fast_free_takes_only_object_starts)
 
 	char *bad[] = { o + 1, o + 8, o + 20, o + 39, end, end + 8,
 			(char *)slab_address(slab) + slab_size(slab) - 1 };
-	long reports = 0;
+	unsigned long reports = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		kmem_cache_free(s, bad[i]);
 		cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), ++reports,

@@ -17,7 +17,9 @@
 #include <zlib.h>
 #include <lzma.h>
 #include <criterion/criterion.h>
+#include <kmm/trace.h>
 #include "../tools/kmm/colours.h"
+#include "../tools/kmm/input.h"
 
 /* ../shared beside the clone (CI), else the workplace's copy. */
 static const char *trace_dir(void)
@@ -394,6 +396,100 @@ Test(workbench, replay_counts_names_bad_lines_and_reads_gzip)
 	r = RUN("kmm", "replay", "/nonexistent/trace.xz");
 	cr_assert_eq(r.status, 1);
 	cr_assert_not_null(strstr(r.err, "No such file"), "%s", r.err);
+}
+
+/*
+ * A plain-text trace of @pairs cache alloc/free pairs, several of input.c's
+ * blocks long, with one malformed line (an unknown gfp name) at @bad_line.
+ */
+static void write_long_trace(const char *path, unsigned long pairs, unsigned long bad_line)
+{
+	FILE *f = fopen(path, "w");
+	unsigned long line = 0;
+
+	cr_assert_not_null(f);
+	for (unsigned long i = 0; i < pairs; i++) {
+		unsigned long ptr = 0xffff888100000000UL + (i % 4096) * 256;
+		for (int free = 0; free < 2; free++) {
+			if (++line == bad_line)
+				fprintf(f, "  cc1-42 [000] .....  1.000000: kmem_cache_alloc: "
+					"call_site=x+0x1/0x2 ptr=%lx name=dentry bytes_req=192 "
+					"bytes_alloc=192 gfp_flags=GFP_BOGUS node=-1 accounted=false\n",
+					ptr);
+			else if (!free)
+				fprintf(f, "  cc1-%lu [%03lu] .....  %lu.%06lu: kmem_cache_alloc: "
+					"call_site=d_alloc+0x2c/0xa0 ptr=%lx name=dentry bytes_req=192 "
+					"bytes_alloc=192 gfp_flags=GFP_KERNEL|__GFP_ZERO node=-1 "
+					"accounted=false\n", i, i % 2, 100 + i / 1000000, i % 1000000, ptr);
+			else
+				fprintf(f, "  cc1-%lu [%03lu] .....  %lu.%06lu: kmem_cache_free: "
+					"call_site=__dentry_kill+0x1/0x2 ptr=%lx name=dentry\n",
+					i, i % 2, 100 + i / 1000000, i % 1000000, ptr);
+		}
+	}
+	cr_assert_eq(fclose(f), 0);
+}
+
+/*
+ * Plain text is read faster than it is replayed, so input.c's thread
+ * parses lines ahead: each line it hands over with an event must carry
+ * exactly what parsing the line gives, the malformed one must come without
+ * one (the reader parses it for its reason), and the count of lines must
+ * be whole.  Then kmm replay on it: the same counts as the trace says.
+ */
+Test(workbench, replay_parses_ahead_on_the_reading_thread, .timeout = 120)
+{
+	char path[] = "/tmp/kmm-trace-long-XXXXXX";
+	const unsigned long pairs = 20000, bad = 2 * 17000 + 1;	/* ~7 MB of text */
+	close(mkstemp(path));
+	write_long_trace(path, pairs, bad);
+
+	char err[256];
+	struct trace_input *in = trace_open(path, err, sizeof(err));
+	cr_assert_not_null(in, "%s", err);
+	trace_preparse(in);
+	const struct kmm_trace_event *ev;
+	int ret;
+	size_t len;
+	const char *line = trace_next_parsed(in, &len, &ev, &ret);
+	usleep(300 * 1000);	/* the ring fills and the decoder parses ahead */
+	unsigned long n = 0, ahead = 0;
+	for (; line; line = trace_next_parsed(in, &len, &ev, &ret)) {
+		struct kmm_trace_event mine;
+		int my_ret = kmm_trace_parse_line(line, len, &mine, NULL, 0);
+		n++;
+		cr_assert_eq(strlen(line), len);
+		if (n == bad) {
+			cr_assert_eq(my_ret, -EINVAL);
+			cr_assert_null(ev, "a malformed line came parsed");
+			continue;
+		}
+		cr_assert_eq(my_ret, 1, "line %lu: %s", n, line);
+		if (!ev)
+			continue;
+		ahead++;
+		cr_assert_eq(ret, my_ret);
+		cr_assert(ev->type == mine.type && ev->cpu == mine.cpu && ev->ts_ns == mine.ts_ns &&
+			  ev->ptr == mine.ptr && ev->gfp == mine.gfp &&
+			  ev->bytes_alloc == mine.bytes_alloc && ev->name_len == mine.name_len &&
+			  !memcmp(ev->name, mine.name, mine.name_len),
+			  "line %lu parsed ahead differs: %s", n, line);
+	}
+	cr_assert_null(trace_error(in));
+	trace_close(in);
+	cr_assert_eq(n, 2 * pairs);
+	cr_assert_gt(ahead, 2 * pairs / 4, "only %lu of %lu lines parsed ahead", ahead, n);
+
+	struct result r = RUN("kmm", "replay", "--json", path);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert_eq(json_num(r.out, "events"), 2 * pairs - 1);
+	cr_assert_eq(json_num(r.out, "malformed"), 1);
+	cr_assert_eq(json_num(r.out, "applied"), 2 * pairs - 2);	/* the bad one's free: unmatched */
+	cr_assert_eq(json_num(r.out, "unmatched_frees"), 1);
+	char want[64];
+	snprintf(want, sizeof(want), ":%lu: malformed line (unknown gfp_flags", bad);
+	cr_assert_not_null(strstr(r.err, want), "%s", r.err);
+	unlink(path);
 }
 
 /*

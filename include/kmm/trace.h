@@ -103,6 +103,17 @@ struct kmm_replay *kmm_replay_create(void);
  */
 int kmm_replay_line(struct kmm_replay *r, const char *line, size_t len);
 
+/**
+ * kmm_replay_event - carry out a line parsed already
+ * @parsed: kmm_trace_parse_line()'s result for the line
+ * @ev: the event it filled in
+ *
+ * As kmm_replay_line(), for a caller that parsed elsewhere (on another
+ * thread).  A malformed line (@parsed -EINVAL) is counted; its reason is
+ * the caller's, kmm_replay_error() does not have it.
+ */
+int kmm_replay_event(struct kmm_replay *r, int parsed, const struct kmm_trace_event *ev);
+
 /* The reason for the last -EINVAL. */
 const char *kmm_replay_error(const struct kmm_replay *r);
 

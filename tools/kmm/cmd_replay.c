@@ -311,9 +311,13 @@ int cmd_replay(int argc, char **argv)
 	unsigned long long lineno = 0, named = 0, next_sample = SAMPLE_EVERY;
 	double t0 = now();
 	struct kmm_replay_stats st;
-	while ((line = trace_next(in, &len))) {
+	const struct kmm_trace_event *ev;
+	int parsed;
+	trace_preparse(in);
+	while ((line = trace_next_parsed(in, &len, &ev, &parsed))) {
 		lineno++;
-		if (kmm_replay_line(r, line, len) == -EINVAL) {
+		int rc = ev ? kmm_replay_event(r, parsed, ev) : kmm_replay_line(r, line, len);
+		if (rc == -EINVAL) {
 			if (strict || named++ < MAX_NAMED_ERRORS)
 				fprintf(stderr, "%skmm replay: %s:%llu: malformed line (%s): %.80s\n",
 					bar ? "\n" : "", trace, lineno, kmm_replay_error(r), line);

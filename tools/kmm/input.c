@@ -28,6 +28,16 @@
  * Bytes are decoded in the order of the file, so the lines, their numbers
  * and the error at the end are what a plain loop would give.
  *
+ * Parsing goes to whichever thread has time for it.  When the ring is full
+ * the decoder would only wait (plain text is read far faster than it is
+ * replayed), so instead it parses the lines of a filled block the reader
+ * has not reached, newest first, into an array beside the block; the
+ * reader then gets each line with its event and does only the replay.
+ * When the decoder is the slower (xz), the ring is never full and every
+ * line is parsed by the reader as before.  A block is claimed under the
+ * lock, by the decoder to parse it or by the reader on taking it, so no
+ * block is parsed twice or read half-parsed.
+ *
  * The integrity check of an xz block (a CRC64 of 48 MB for the real trace,
  * a twentieth of the decoding) is computed by liblzma on the decoder's
  * thread, the longer of the two.  When the file is one xz stream of one
@@ -51,6 +61,7 @@
 #include <unistd.h>
 #include <lzma.h>
 #include <zlib.h>
+#include <kmm/trace.h>
 #include "input.h"
 
 #define IN_BUF	(1 << 18)	/* compressed bytes read at a time */
@@ -60,9 +71,23 @@
 
 enum codec { RAW, XZ, GZ };
 
+#define PLINES	(BLOCK / 64)	/* lines parsed ahead per block, at most */
+
+/* A line parsed ahead: where it is in its block, and what it says. */
+struct pline {
+	unsigned int off, len;
+	int ret;			/* kmm_trace_parse_line's */
+	struct kmm_trace_event ev;
+};
+
+enum parse_state { P_NONE, P_BUSY, P_DONE, P_READER };
+
 struct block {
 	char *buf;		/* BLOCK + 1 bytes: room for a last line's NUL */
 	size_t len;
+	enum parse_state parse;	/* under the lock */
+	struct pline *pl;	/* PLINES, allocated when first parsed ahead */
+	size_t npl;		/* its first lines, parsed ahead */
 };
 
 struct trace_input {
@@ -92,6 +117,8 @@ struct trace_input {
 
 	struct block *cur;	/* the reader's block, and where it is in it */
 	size_t pos;
+	size_t pli;		/* the next of cur's lines parsed ahead */
+	bool preparse;		/* the decoder may parse ahead */
 
 	lzma_check check;	/* verified by the reader (CRC32/64), or NONE */
 	uint8_t check_want[8];	/* the stored check, little-endian */
@@ -246,6 +273,49 @@ static bool fill_block(struct trace_input *in, struct block *b)
 	return true;
 }
 
+/* Parse @b's lines (the first PLINES) into b->pl; without the lock. */
+static void parse_block(struct block *b)
+{
+	size_t pos = 0, n = 0;
+
+	while (pos < b->len && n < PLINES) {
+		const char *s = b->buf + pos;
+		const char *nl = memchr(s, '\n', b->len - pos);
+		size_t len = nl ? (size_t)(nl - s) : b->len - pos;
+		struct pline *pl = &b->pl[n++];
+
+		pl->off = (unsigned int)pos;
+		pl->len = (unsigned int)len;
+		pl->ret = kmm_trace_parse_line(s, len, &pl->ev, NULL, 0);
+		pos += len + 1;
+	}
+	b->npl = n;
+}
+
+/*
+ * With the ring full, parse the newest filled block nobody has claimed.
+ * Called and returns with the lock held.  Return: false if there was none.
+ */
+static bool parse_ahead(struct trace_input *in)
+{
+	for (unsigned long k = in->filled; in->preparse && k-- > in->taken;) {
+		struct block *b = &in->blocks[k % NBLOCKS];
+
+		if (b->parse != P_NONE)
+			continue;
+		if (!b->pl && !(b->pl = malloc(PLINES * sizeof(*b->pl))))
+			return false;
+		b->parse = P_BUSY;
+		pthread_mutex_unlock(&in->lock);
+		parse_block(b);
+		pthread_mutex_lock(&in->lock);
+		b->parse = P_DONE;
+		pthread_cond_signal(&in->can_read);
+		return true;
+	}
+	return false;
+}
+
 static void *decoder_thread(void *arg)
 {
 	struct trace_input *in = arg;
@@ -254,7 +324,8 @@ static void *decoder_thread(void *arg)
 	pthread_mutex_lock(&in->lock);
 	while (more) {
 		while (in->filled - in->taken == NBLOCKS && !in->stop)
-			pthread_cond_wait(&in->can_fill, &in->lock);
+			if (!parse_ahead(in))
+				pthread_cond_wait(&in->can_fill, &in->lock);
 		if (in->stop)
 			break;
 		struct block *b = &in->blocks[in->filled % NBLOCKS];
@@ -266,6 +337,8 @@ static void *decoder_thread(void *arg)
 			in->decode_cpu = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		}
 		pthread_mutex_lock(&in->lock);
+		b->parse = P_NONE;
+		b->npl = 0;
 		in->filled++;
 		in->done = !more;
 		pthread_cond_signal(&in->can_read);
@@ -443,6 +516,11 @@ static struct block *next_block(struct trace_input *in)
 	if (in->filled != in->taken) {
 		in->cur = &in->blocks[in->taken % NBLOCKS];
 		in->pos = 0;
+		in->pli = 0;
+		while (in->cur->parse == P_BUSY)
+			pthread_cond_wait(&in->can_read, &in->lock);
+		if (in->cur->parse == P_NONE)
+			in->cur->parse = P_READER;
 	} else if (in->check != LZMA_CHECK_NONE && !in->err[0] && !check_matches(in)) {
 		/* the decoder is done and writes no more: the error is ours to set */
 		snprintf(in->err, sizeof(in->err), "xz data is corrupt (lzma error %d)",
@@ -454,14 +532,35 @@ static struct block *next_block(struct trace_input *in)
 	return in->cur;
 }
 
-const char *trace_next(struct trace_input *in, size_t *len)
+void trace_preparse(struct trace_input *in)
+{
+	in->preparse = true;
+}
+
+const char *trace_next_parsed(struct trace_input *in, size_t *len,
+			      const struct kmm_trace_event **ev, int *ret)
 {
 	struct block *b = in->cur;
 
+	*ev = NULL;
 	if (!in->started && (in->done || !start_decoder(in)))
 		return NULL;
 
 	for (;;) {
+		if (b && in->pos < b->len && in->pli < b->npl && b->parse == P_DONE) {
+			const struct pline *pl = &b->pl[in->pli++];
+			char *s = b->buf + pl->off;
+
+			*len = pl->len;
+			s[*len] = '\0';
+			in->pos = pl->off + pl->len + 1;
+			/* A malformed line is parsed again, for its reason. */
+			if (pl->ret != -EINVAL) {
+				*ev = &pl->ev;
+				*ret = pl->ret;
+			}
+			return s;
+		}
 		if (b && in->pos < b->len) {
 			char *s = b->buf + in->pos;
 			size_t left = b->len - in->pos;
@@ -474,6 +573,14 @@ const char *trace_next(struct trace_input *in, size_t *len)
 		if (!(b = next_block(in)))
 			return NULL;
 	}
+}
+
+const char *trace_next(struct trace_input *in, size_t *len)
+{
+	const struct kmm_trace_event *ev;
+	int ret;
+
+	return trace_next_parsed(in, len, &ev, &ret);
 }
 
 void trace_progress(struct trace_input *in, long long *done, long long *total)
@@ -520,8 +627,10 @@ void trace_close(struct trace_input *in)
 		inflateEnd(&in->gz);
 	if (in->f && in->f != stdin)
 		fclose(in->f);
-	for (int i = 0; i < NBLOCKS; i++)
+	for (int i = 0; i < NBLOCKS; i++) {
 		free(in->blocks[i].buf);
+		free(in->blocks[i].pl);
+	}
 	free(in->carry);
 	free(in->in);
 	pthread_cond_destroy(&in->can_read);

@@ -13,6 +13,19 @@ struct trace_input *trace_open(const char *path, char *err, size_t errlen);
 /* The next line (NUL-terminated, without '\n'), or NULL at the end or on error.
  * It stays valid until the next call. */
 const char *trace_next(struct trace_input *in, size_t *len);
+/*
+ * Let the decoding thread parse lines ahead when it would otherwise wait
+ * (kmm_trace_parse_line, on lines the reader has not reached).
+ */
+void trace_preparse(struct trace_input *in);
+struct kmm_trace_event;
+/*
+ * trace_next, and the line's parse when it was made ahead: then *ev points
+ * at the event (valid as the line is) and *ret is kmm_trace_parse_line's
+ * result; else *ev is NULL (parse it yourself; a malformed line always is).
+ */
+const char *trace_next_parsed(struct trace_input *in, size_t *len,
+			      const struct kmm_trace_event **ev, int *ret);
 /* How far the reader is, out of how much (0 if unknown: a pipe): in the
  * decoded text where its size is known (plain files, one-stream xz), else
  * in the file's compressed bytes read. */
