@@ -200,6 +200,7 @@ static int boot_memory(void)
 		return err;
 	}
 	ram_created = true;
+	memblock_set_ram_zeroed();
 	if ((err = setup_window(ram_end)))
 		return err;
 	/* As Linux on x86: the first megabyte stays with the firmware. */

@@ -380,6 +380,8 @@ extern bool kmm_panic_on_warn;
 
 /* --- memblock.c --- */
 void memblock_reset(void);
+/* Boot: RAM is new, so what memblock hands out needs no clearing (until a free). */
+void memblock_set_ram_zeroed(void);
 extern bool memblock_done;
 
 /* --- e820.c: the firmware memory map --- */

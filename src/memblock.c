@@ -14,9 +14,24 @@
 
 struct memblock memblock;
 bool memblock_done;
+/*
+ * Nothing handed out so far was ever written before: RAM is new at boot
+ * (it reads zero until written, plat_ram_create()), and memblock hands a
+ * range out once unless it is freed.  So memblock_alloc() need not clear
+ * it; clearing would make the host back every page of a large array that
+ * boot fills only in part (the pageblock flags and section counts of a
+ * 64 GiB machine, 18 pages of which boot writes 2).  A free ends it.
+ */
+static bool memblock_ram_zeroed;
+
+void memblock_set_ram_zeroed(void)
+{
+	memblock_ram_zeroed = true;
+}
 
 void memblock_reset(void)
 {
+	memblock_ram_zeroed = false;
 	memset(&memblock, 0, sizeof(memblock));
 	memblock.memory.max = INIT_MEMBLOCK_REGIONS;
 	memblock.memory.name = "memory";
@@ -131,6 +146,7 @@ int memblock_reserve(phys_addr_t base, phys_addr_t size)
 
 int memblock_phys_free(phys_addr_t base, phys_addr_t size)
 {
+	memblock_ram_zeroed = false;	/* the range may have been written */
 	kmemleak_free_part_phys(base, size);
 	return memblock_remove_range(&memblock.reserved, base, size);
 }
@@ -253,7 +269,8 @@ void *memblock_alloc_try_nid(phys_addr_t size, phys_addr_t align,
 	if (!phys)
 		return NULL;
 	void *va = __va(phys);
-	memset(va, 0, size);
+	if (!memblock_ram_zeroed)
+		memset(va, 0, size);
 	kmemleak_alloc_phys(phys, size, 0);
 	return va;
 }

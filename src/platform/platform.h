@@ -14,6 +14,7 @@
 #include <kmm/spinlock_types.h>
 
 /* --- physical RAM: one memory file, lazily backed (ram.c) --- */
+/* New RAM of @size bytes, every byte zero until written.  Return: 0 or -errno. */
 int plat_ram_create(u64 size);
 void plat_ram_destroy(void);
 u64 plat_ram_size(void);
