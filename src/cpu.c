@@ -129,6 +129,7 @@ int kmm_cpus_init(unsigned int nr)
 	kmm_sticky_cpus = plat_membarrier_register();
 	for (unsigned int i = 0; i < nr; i++) {
 		cpus[i].id = (int)i;
+		cpus[i].kmalloc_hint = kmm_cpu_hint_none;
 		/* Without membarrier() nobody could take an idle CPU over. */
 		cpus[i].release_always = !kmm_sticky_cpus;
 	}

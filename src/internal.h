@@ -132,12 +132,14 @@ struct kmm_cpu {
 	};
 	int id;
 	unsigned long pcpu_off;	/* __per_cpu_offset[id], in the line a section reads anyway */
-	void *kmalloc_hint;	/* kfree()'s guess, the slab layer's (slab_fast.h); NULL: none */
+	void *kmalloc_hint;	/* kfree()'s guess, the slab layer's (slab_fast.h); never NULL */
 	unsigned long slab_off;	/* of this CPU's part of a slab cache (slab.h's cpu_slab_of()) */
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
 } ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */
 
 extern struct kmm_cpu *kmm_cpus;
+/* kmalloc_hint of a CPU before its first kmalloc: the slab layer's "none" (slub.c). */
+extern void *const kmm_cpu_hint_none;
 extern bool kmm_sticky_cpus;
 
 int kmm_cpus_init(unsigned int nr);

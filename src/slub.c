@@ -847,13 +847,19 @@ out:
 
 /*
  * kfree()'s guesses (kmm_cpu.kmalloc_hint, set by the kmalloc fast path):
- * NULL, none, from the CPUs' creation (zeroed) until the first kmalloc, and
- * again once the caches are gone.
+ * from the CPUs' creation until the first kmalloc, and again once the
+ * caches are gone, a cache of nothing, so that kfree() need not test for
+ * none: its per-CPU parts are all empty (no CPU slab, no deferred frees:
+ * limit 0), so no address is ever found in them.
  */
+static struct kmem_cache_cpu no_hint_cpu_slab[NR_CPUS];
+static struct kmem_cache no_hint = { .cpu_slab = no_hint_cpu_slab, .name = "(no hint)" };
+void *const kmm_cpu_hint_none = &no_hint;
+
 static void kmalloc_hints_reset(void)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		WRITE_ONCE(kmm_cpus[cpu].kmalloc_hint, NULL);
+		WRITE_ONCE(kmm_cpus[cpu].kmalloc_hint, &no_hint);
 }
 
 /* Frees of @s that must take the slow path for what they do per object. */
@@ -1815,16 +1821,14 @@ void kfree(const void *x)
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return kfree_nested(x, _RET_IP_);
-	hint = cpu->kmalloc_hint;
-	if (likely(hint)) {
-		switch (cpu_free_push(hint, cpu_slab_of(hint, cpu), (void *)x)) {
-		case PUSHED:
-			goto out;
-		case PUSHED_EMPTIED:
-			return flush_deferred_emptied(hint);
-		case NOT_OURS:
-			break;
-		}
+	hint = cpu->kmalloc_hint;	/* never NULL (kmalloc_hints_reset()) */
+	switch (cpu_free_push(hint, cpu_slab_of(hint, cpu), (void *)x)) {
+	case PUSHED:
+		goto out;
+	case PUSHED_EMPTIED:
+		return flush_deferred_emptied(hint);
+	case NOT_OURS:
+		break;
 	}
 	if (unlikely(!virt_addr_valid(x)))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
