@@ -645,6 +645,14 @@ void kstack_for_each_range(void (*fn)(unsigned long pfn, unsigned long nr, void 
 bool handle_stack_overflow(unsigned long addr);
 void kmm_check_kstacks(void);
 void kthreads_exit(void);
+/*
+ * Start one of the machine's own host threads on first need (rcu_sched,
+ * kswapd, the vfree worker: plat_lazy_start()).  Return: 0 if it runs, is
+ * starting, or is not to run here (a forked child's, or after shutdown);
+ * else -errno, reported the first time (*@reported) with @fmt.
+ */
+int kmm_lazy_thread_start(struct plat_lazy_thread *t, bool *reported, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* --- fault.c: kernel page faults in the window --- */
 void kmm_fault_init(void);

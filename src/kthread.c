@@ -28,6 +28,7 @@
  *
  * Lock order: kthreads_lock is innermost.
  */
+#include <stdarg.h>
 #include "internal.h"
 
 struct kthread {
@@ -202,6 +203,32 @@ bool kthread_should_stop(void)
 	struct kthread *k = current->kthread;
 
 	return k && __atomic_load_n(&k->should_stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Inside a section: pthread_create() allocates the new thread's TLS, and
+ * under libkmm-malloc.so an allocation made inside a section comes from
+ * the bootstrap arena (src/preload/takeover.c), not back into the machine
+ * from the middle of whatever wanted the thread.
+ */
+int kmm_lazy_thread_start(struct plat_lazy_thread *t, bool *reported, const char *fmt, ...)
+{
+	preempt_disable();
+	int err = plat_lazy_start(t);
+	preempt_enable();
+
+	if (err == -ECHILD || err == -ESRCH)
+		return 0;
+	if (err && !__atomic_exchange_n(reported, true, __ATOMIC_RELAXED)) {
+		char msg[128];
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		pr_err("%s: %d\n", msg, err);
+	}
+	return err;
 }
 
 /* At shutdown, first of all: no kthread may outlive the machine. */

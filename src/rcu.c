@@ -121,21 +121,11 @@ unsigned long kmm_rcu_gp_count(void)
 static void *rcu_gp_kthread(void *arg);
 
 /*
- * The first enqueue starts rcu_sched (plat_lazy_start()): a program that
+ * The first enqueue starts rcu_sched (kmm_lazy_thread_start()): a program that
  * never frees through RCU runs without it.  Until the thread first sleeps,
  * rcu.sleeping is false, so enqueues do not wake it, and it finds what was
  * queued meanwhile when it first looks.
  */
-static void rcu_start_thread(void)
-{
-	int err = plat_lazy_start(&rcu.thread);
-
-	/* -ECHILD: a forked child's, -ESRCH: after rcu_exit(); neither runs callbacks. */
-	if (err && err != -ECHILD && err != -ESRCH && !__atomic_exchange_n(&rcu.start_failed, true,
-									     __ATOMIC_RELAXED))
-		pr_err("rcu: failed to start the rcu_sched thread: %d\n", err);
-}
-
 static void rcu_enqueue(struct rcu_head ***tail, struct rcu_head *head)
 {
 	bool wake;
@@ -151,7 +141,8 @@ static void rcu_enqueue(struct rcu_head ***tail, struct rcu_head *head)
 	if (wake)
 		plat_event_signal(&rcu.wake_seq);
 	else if (!plat_lazy_started(&rcu.thread))
-		rcu_start_thread();
+		kmm_lazy_thread_start(&rcu.thread, &rcu.start_failed,
+				      "rcu: failed to start the rcu_sched thread");
 }
 
 void call_rcu(struct rcu_head *head, rcu_callback_t func)

@@ -441,11 +441,9 @@ void vfree_atomic(const void *addr)
 		plat_event_signal(&vfree_worker.seq);
 		return;
 	}
-	int err = plat_lazy_start(&vfree_worker.thread);
-	/* -ECHILD: a forked child runs without the worker (fork.c). */
-	if (err && err != -ECHILD && err != -ESRCH &&
-	    !__atomic_exchange_n(&vfree_worker.start_failed, true, __ATOMIC_RELAXED))
-		pr_err("vmalloc: cannot start the deferred vfree worker: %d\n", err);
+	/* A forked child runs without the worker (fork.c). */
+	kmm_lazy_thread_start(&vfree_worker.thread, &vfree_worker.start_failed,
+			      "vmalloc: cannot start the deferred vfree worker");
 }
 
 /*

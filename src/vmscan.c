@@ -356,9 +356,7 @@ void wakeup_kswapd(struct zone *zone, gfp_t gfp_flags, int order,
 		plat_event_signal(&k->wait_seq);
 		return;
 	}
-	int err = plat_lazy_start(&k->thread);
-	/* -ECHILD: a forked child runs without kswapd (fork.c). */
-	if (err && err != -ECHILD && err != -ESRCH &&
-	    !__atomic_exchange_n(&k->start_failed, true, __ATOMIC_RELAXED))
-		pr_err("Failed to start kswapd on node %d\n", pgdat->node_id);
+	/* A forked child runs without kswapd (fork.c). */
+	kmm_lazy_thread_start(&k->thread, &k->start_failed, "Failed to start kswapd on node %d",
+			      pgdat->node_id);
 }

@@ -16,8 +16,9 @@
  * account: the environment is read from the block the kernel gave
  * (plat_getenv_early(), no getenv), /proc files with plain reads (no
  * fopen), no dlsym, no pthread keys; kmm's thread state is initial-exec
- * TLS.  What boot cannot avoid (pthread_create() of rcu_sched and kswapd
- * allocates their TLS) comes back into malloc and is served by the
+ * TLS.  Boot starts no thread: rcu_sched, kswapd and the vfree worker
+ * start when first needed, inside a section, so the TLS pthread_create()
+ * allocates for them comes back into malloc and is served by the
  * bootstrap arena, as is any allocation from inside kmm itself: stdio
  * while a report or a view is printed with a CPU held, the slot glibc allocates to remember a thread's exit handler.
  * The test is cheap: a thread inside kmm has a preemption count (every
