@@ -590,6 +590,15 @@ Test(test_vmalloc, all_cases, .timeout = 240)
 	}
 	cr_assert_eq(bad, 0, "%d cases failed (above)", bad);
 	cr_assert(dmesg_has("Summary: fix_size_alloc_test passed: 1 failed: 0 xfailed: 0 repeat: 1 loops: 200 avg: "));
+	cr_assert(dmesg_has("Summary: full_fit_alloc_test passed: 1 failed: 0 xfailed: 0"));
+	/* Its junk list, sized to the host's mappings, still makes thousands of holes. */
+	static char fit[1 << 22];
+	kmm_dmesg(fit, sizeof(fit));
+	const char *line = strstr(fit, "full_fit_alloc_test: ");
+	int pairs = 0;
+	cr_assert(line && sscanf(line, "full_fit_alloc_test: %d of", &pairs) == 1);
+	cr_assert_geq(pairs, 2048, "only %d pairs fit the host's mappings", pairs);
+	cr_assert_not(dmesg_has("near vm.max_map_count"));
 	cr_assert(dmesg_has("Summary: long_busy_list_alloc_test passed: 1 failed: 0 xfailed: 0"));
 	cr_assert(dmesg_has("Summary: align_shift_alloc_test passed: 0 failed: 0 xfailed: 1"));
 	cr_assert(dmesg_has("Summary: vm_map_ram_test passed: 1 failed: 0"));

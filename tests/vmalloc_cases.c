@@ -4,20 +4,33 @@
  * order (so a mask selects what Linux's run_test_mask selects), the same
  * "Summary:" line, one thread per CPU.
  *
- * One difference: the threads start each case together.  Linux lets them
- * drift apart, and so can a kernel whose vmalloc space is only address
- * space; here every area is host mappings, bounded by vm.max_map_count.
- * full_fit_alloc_test asks for lazy_max_pages() pairs of one-page areas
- * per thread, more than the host can hold (its vmallocs fail, unchecked,
- * as the case allows), so a thread that drifted into the next case while
- * the other still filled the host would fail there through no fault of
- * its own (long_busy_list_alloc_test did, when a loaded machine delayed
- * one thread).
+ * Two differences, both because every area here is host mappings,
+ * bounded by vm.max_map_count, where a kernel's vmalloc space is only
+ * address space:
+ *
+ * The threads start each case together.  Linux lets them drift apart,
+ * so a thread that drifted into the next case while the other still
+ * filled the host would fail there through no fault of its own
+ * (long_busy_list_alloc_test did, when a loaded machine delayed one
+ * thread).
+ *
+ * full_fit_alloc_test's junk list is sized to the host's mapping budget.
+ * Linux asks for lazy_max_pages() pairs of one-page areas per thread:
+ * with two CPUs that is about 131k areas per thread, each costing the host
+ * mappings, several times vm.max_map_count.  The fill then failed (as the
+ * case allows), but its loop could fail too: a thread whose vmalloc found
+ * the host full purged the lazy areas and tried again, and the other
+ * thread, still filling, could take the room in between.  The driver
+ * measures the budget before the threads start and splits it between
+ * them, so the fill fits and the loop still has to fit each area into the
+ * one-page holes the freed half left.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 #include "vmalloc_cases.h"
+#include "internal.h"
+#include "platform/platform.h"
 
 static __thread unsigned int rnd_state;
 
@@ -38,9 +51,12 @@ static int fix_size_alloc_test(int loops)
 	return 0;
 }
 
+/* Pairs of one-page areas each thread's full_fit_alloc_test makes (set by the driver). */
+static int full_fit_junk;
+
 static int full_fit_alloc_test(int loops)
 {
-	int junk = (int)lazy_max_pages();
+	int junk = full_fit_junk;
 	void **ptr = vmalloc(sizeof(void *) * (unsigned long)junk);
 	void **junk_ptr = vmalloc(sizeof(void *) * (unsigned long)junk);
 	int rv = -1;
@@ -288,12 +304,47 @@ static void *case_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The pairs of one-page areas full_fit_alloc_test may make per thread:
+ * Linux's lazy_max_pages(), or fewer if that many would not fit in the
+ * host mappings kmm may still take.  What the threads hold at once is
+ * their junk lists (two areas a pair) and the arrays pointing at them,
+ * plus what each thread's loop may leave lazily freed while another
+ * thread, between its purge and its retry, waits for the CPU.  Only half
+ * of the room is planned for, leaving the rest to whatever else holds
+ * mappings at the time (lazy areas of the cases before, which a purge
+ * gives back, and the host's own count growing past kmm's charge).
+ */
+static int full_fit_budget(int threads, int loops)
+{
+	long per_pair = 2 * plat_map_cost(1);
+	long lo = 0, hi = (long)lazy_max_pages();
+	long arrays = 2 * plat_map_cost((long)(hi * sizeof(void *) / PAGE_SIZE + 1));
+	long loop = (long)loops * plat_map_cost(1);
+
+	while (lo < hi) {
+		long mid = (lo + hi + 1) / 2;
+		long need = threads * (mid * per_pair + arrays + loop);
+
+		if (kmm_host_maps_available(2 * need))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (int)lo;
+}
+
 int run_vmalloc_cases(unsigned int mask, int threads, int loops)
 {
 	struct driver *d = calloc((size_t)threads, sizeof(*d));
 	pthread_barrier_t step;
 	int bad = 0;
 
+	vm_unmap_aliases();	/* lazy areas of earlier work are not the budget's */
+	full_fit_junk = full_fit_budget(threads, loops);
+	if (mask & 2)
+		printk(KERN_INFO "full_fit_alloc_test: %d of lazy_max_pages() %lu pairs per thread fit the host's mappings\n",
+		       full_fit_junk, lazy_max_pages());
 	pthread_barrier_init(&step, NULL, (unsigned int)threads);
 	for (int t = 0; t < threads; t++) {
 		d[t].mask = mask;
