@@ -420,6 +420,25 @@ static int oom_give_back(struct notifier_block *nb, unsigned long action, void *
 	return NOTIFY_OK;
 }
 
+/*
+ * Take every page GFP_ATOMIC may have.  Its loop ends when the zone is at
+ * its depth, but pages a refill had moved to a per-CPU list are left
+ * there (the watermark test comes first), and reclaim's drain would hand
+ * them to the next GFP_KERNEL: so drain and take again until a round
+ * after a drain takes nothing.
+ */
+static void take_all_atomic(struct list_head *held)
+{
+	struct page *p;
+	unsigned long n;
+
+	do {
+		drain_all_pages(NULL);
+		for (n = 0; (p = alloc_page(GFP_ATOMIC | __GFP_NOWARN)); n++)
+			list_add(&p->lru, held);
+	} while (n);
+}
+
 Test(reclaim, oom_notifier_then_oom_report)
 {
 	LIST_HEAD(held);
@@ -436,19 +455,16 @@ Test(reclaim, oom_notifier_then_oom_report)
 	 * pages on per-CPU lists would otherwise serve the GFP_KERNEL below
 	 * before the notifier is asked, more or fewer of them by timing.
 	 */
-	rcu_barrier();
 	drop_slab();
-	drain_all_pages(NULL);
-	while ((p = alloc_page(GFP_ATOMIC | __GFP_NOWARN)))
-		list_add(&p->lru, &held);
+	rcu_barrier();		/* slabs drop_slab() gave to RCU are freed now */
+	take_all_atomic(&held);
 	/* Nothing to reclaim: the notifier frees its reserve, and that serves us. */
 	p = alloc_page(GFP_KERNEL);
 	cr_assert_not_null(p);
 	cr_assert_geq(oom_calls, 1);
 	list_add(&p->lru, &held);
 	/* Now nothing helps: the OOM report, and NULL. */
-	while ((p = alloc_page(GFP_ATOMIC | __GFP_NOWARN)))
-		list_add(&p->lru, &held);
+	take_all_atomic(&held);
 	p = alloc_page(GFP_KERNEL);
 	cr_assert_null(p);
 	cr_assert_geq(kmm_report_count(KMM_REPORT_OOM), 1);
