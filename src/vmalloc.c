@@ -180,24 +180,34 @@ void free_vm_area(struct vm_struct *area)
  * Map @nr pages at the area's start.  Host mappings are bounded by
  * vm.max_map_count: near it, lazy areas are purged first, and if that does
  * not make room the request fails with a report naming the sysctl.
+ *
+ * One purge and one retry are not enough when other threads allocate and
+ * free too: between our purge and our retry they may take the room it made
+ * and leave lazy areas of their own holding it (two threads on a loaded
+ * host, each near the bound, did).  So we purge again as long as there were
+ * lazy areas to give back; only when a purge found none is the host really
+ * full of live mappings.  The first failure purges regardless: a purge by
+ * another thread may hold what it took off the lazy count.
  */
 static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 			unsigned long nr, phys_addr_t phys)
 {
 	unsigned long end = addr + nr * PAGE_SIZE;
+	bool lazy = true;
 	long maps;
 
-	for (int attempt = 0;; attempt++) {
+	for (;;) {
 		maps = pages ? vmap_pages_range(addr, end, prot, pages)
 			     : vmap_range_phys(addr, end, phys, prot);
 		if (maps != -ENOSPC)
 			break;
-		if (attempt) {
+		if (!lazy) {
 			pr_err("vmalloc: %ld host mappings, near vm.max_map_count (%ld): raise sysctl vm.max_map_count\n",
 			       plat_nr_mappings(), plat_max_mappings(LONG_MAX));
 			vmalloc_report();
 			return -ENOMEM;
 		}
+		lazy = atomic_long_read(&vmap_lazy_nr) != 0;
 		purge_vmap_area_lazy();
 	}
 	if (maps < 0)

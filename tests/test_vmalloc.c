@@ -4,6 +4,7 @@
  * mirror, vmalloc/vfree/vmap/vunmap, the vm_struct API, guard pages, lazy
  * purging, /proc/vmallocinfo and meminfo, and the bad-input cases.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,38 @@ Test(test_vmalloc, all_cases, .timeout = 240)
 	cr_assert(dmesg_has("Summary: kvfree_rcu_2_arg_vmalloc_test passed: 1 failed: 0"));
 	kvfree_rcu_barrier();
 	cr_assert_eq(vmalloc_nr_pages(), 0);
+	check_and_shutdown();
+}
+
+/*
+ * At the host's mapping bound, live areas make vmalloc fail with the
+ * report, and lazy areas are purged to make room (as often as there are
+ * some: another thread may take the room a purge made).
+ */
+Test(vmalloc, fails_at_the_host_mapping_bound, .timeout = 120)
+{
+	boot_or_die("mem=2G");
+	long max = plat_max_mappings(LONG_MAX);
+	cr_assert_lt(max, 140000, "vm.max_map_count %ld is too large for this test", max);
+	static void *v[140000];
+	int n = 0;
+
+	while (n < 140000 && (v[n] = vmalloc(PAGE_SIZE)))
+		n++;
+	cr_assert_lt(n, 140000);
+	cr_assert_gt(n, 1000);
+	cr_assert(dmesg_has("near vm.max_map_count"));
+	cr_assert(dmesg_has("raise sysctl vm.max_map_count"));
+	/* Half of them freed lazily: the room comes back on the next vmalloc. */
+	for (int i = 0; i < n; i += 2)
+		vfree(v[i]);
+	for (int i = 0; i < n; i += 2) {
+		v[i] = vmalloc(PAGE_SIZE);
+		cr_assert_not_null(v[i], "area %d of %d: the lazy areas were not purged", i, n);
+	}
+	for (int i = 0; i < n; i++)
+		vfree(v[i]);
+	kmm_report_reset();
 	check_and_shutdown();
 }
 
