@@ -616,7 +616,7 @@ Test(test_vmalloc, all_cases, .timeout = 240)
  * report, and lazy areas are purged to make room (as often as there are
  * some: another thread may take the room a purge made).
  */
-Test(vmalloc, fails_at_the_host_mapping_bound, .timeout = 120)
+Test(vmalloc, fails_at_the_host_mapping_bound)
 {
 	boot_or_die("mem=2G");
 	long max = plat_max_mappings(LONG_MAX);
