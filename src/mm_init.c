@@ -264,17 +264,20 @@ static void mark_sections_initialised(unsigned long start, unsigned long end)
 	}
 }
 
-/* Is @pfn in a reservation that boot gave its struct pages? */
+static void note_range(unsigned long s, unsigned long e, void *arg)
+{
+	(void)s;
+	(void)e;
+	*(bool *)arg = true;
+}
+
+/* Is @pfn in a reservation that boot gave its struct pages?  The same rule as boot's. */
 static bool pfn_reserved_initialised(unsigned long pfn)
 {
-	for (unsigned long i = 0; i < memblock.reserved.cnt; i++) {
-		struct memblock_region *r = &memblock.reserved.regions[i];
+	bool found = false;
 
-		if (pfn >= PFN_DOWN(r->base) && pfn < PFN_UP(r->base + r->size) &&
-		    !(r->flags & MEMBLOCK_RSRV_NOINIT))
-			return true;
-	}
-	return false;
+	for_each_reserved_pfn_range(pfn, pfn + 1, false, note_range, &found);
+	return found;
 }
 
 bool pfn_is_deferred_slow(unsigned long pfn)
