@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include "internal.h"
 #include "bench_time.h"
+#include "bench_threads.h"
 
 
 static void run_order0(long n)
@@ -101,19 +102,10 @@ static void run_mmap(long n)
 }
 
 /*
- * Two threads against one.  The machine is a VM with two vCPUs shared with
- * other tenants, so the issue's ">= 1.8x" is printed beside what the same
- * machine gives, in the same run, to loops that share nothing by
- * construction: glibc's malloc(4096)+free (per-thread arenas) and a loop
- * on a per-thread array in L1.  Each thread is bound to its own simulated
- * CPU and pinned to its own host CPU, warms up, and starts at a barrier;
- * one and two threads alternate REPS times and the medians are printed,
- * by the clock (throughput) and by CPU time (per pair alone over per pair
- * together: the cost of what the threads share, with the time the host
- * gave to other tenants left out).
+ * Two threads against one (bench_threads.h), beside two loops that share
+ * nothing by construction: glibc's malloc(4096)+free (per-thread arenas)
+ * and a loop on a per-thread array in L1.
  */
-#define REPS 7
-
 static void run_local(long n)
 {
 	unsigned long a[64] = { 0 };
@@ -125,110 +117,16 @@ static void run_local(long n)
 	}
 }
 
-static double cpu_time_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-struct thread_arg {
-	void (*fn)(long);
-	long n;
-	int cpu;
-	pthread_barrier_t *start;
-	double cpu_ns;		/* out: this thread's CPU time in the timed loop */
-};
-
-static void *thread_fn(void *p)
-{
-	struct thread_arg *a = p;
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(a->cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);	/* best effort */
-	kmm_bind_cpu(a->cpu);
-	a->fn(a->n / 10);	/* warm: this CPU's lists, this thread's arena */
-	pthread_barrier_wait(a->start);
-	double t0 = cpu_time_ns();
-	a->fn(a->n);
-	a->cpu_ns = cpu_time_ns() - t0;
-	return NULL;
-}
-
-/* @nthreads threads each run @fn(@n): the wall time, and CPU time per iteration. */
-static double threads_ns(void (*fn)(long), int nthreads, long n, double *cpu_per_op)
-{
-	pthread_t t[2];
-	struct thread_arg a[2];
-	pthread_barrier_t start;
-
-	pthread_barrier_init(&start, NULL, (unsigned int)nthreads + 1);
-	for (int i = 0; i < nthreads; i++) {
-		a[i] = (struct thread_arg){ .fn = fn, .n = n, .cpu = i, .start = &start };
-		pthread_create(&t[i], NULL, thread_fn, &a[i]);
-	}
-	pthread_barrier_wait(&start);
-	double t0 = now_ns();
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(t[i], NULL);
-	double wall = now_ns() - t0;
-	pthread_barrier_destroy(&start);
-	*cpu_per_op = 0;
-	for (int i = 0; i < nthreads; i++)
-		*cpu_per_op += a[i].cpu_ns / (double)(n * nthreads);
-	return wall;
-}
-
-struct scaling {
-	const char *name;
-	void (*fn)(long);
-	long n;
-	double wall[REPS], cpu[REPS], one_ns[REPS], two_ns[REPS];
-};
-
-/* One repetition of two threads against one for @s. */
-static void scaling_rep(struct scaling *s, int r)
-{
-	double c1, c2;
-	double one = threads_ns(s->fn, 1, s->n, &c1), two = threads_ns(s->fn, 2, s->n, &c2);
-
-	s->wall[r] = 2 * one / two;
-	s->cpu[r] = 2 * c1 / c2;	/* as if each thread had a whole core */
-	s->one_ns[r] = one / (double)s->n;
-	s->two_ns[r] = two / (double)s->n;
-}
-
 static void bench_threads(long n)
 {
 	struct scaling s[] = {
 		{ .name = "kmm order-0 alloc_pages+__free_pages", .fn = run_order0, .n = n },
-		{ .name = "peer: glibc malloc(4096)+free", .fn = run_malloc, .n = n },
+		{ .name = "peer: glibc malloc(4096)+free", .fn = run_malloc, .n = n / 2 },
 		{ .name = "peer: a per-thread loop in L1", .fn = run_local, .n = n },
 	};
-	enum { NS = sizeof(s) / sizeof(s[0]) };
 
-	for (int r = 0; r < REPS; r++)	/* interleaved: a burst of load hits all alike */
-		for (int i = 0; i < NS; i++)
-			scaling_rep(&s[i], r);
-	printf("\ntwo threads on two CPUs vs one, throughput (medians of %d, interleaved)\n", REPS);
-	double wall[NS], cpu[NS];
-	for (int i = 0; i < NS; i++) {
-		wall[i] = median(s[i].wall, REPS);
-		cpu[i] = median(s[i].cpu, REPS);
-		printf("  %-40s %5.2fx by the clock, %5.2fx by CPU time (%.1f ns per pair alone, %.1f two)\n",
-		       s[i].name, wall[i], cpu[i], median(s[i].one_ns, REPS), median(s[i].two_ns, REPS));
-	}
-	double machine = wall[1] > wall[2] ? wall[1] : wall[2];
-	printf("  %-40s %5.2fx (target >= 1.8: %s)\n", "kmm, by the clock", wall[0],
-	       wall[0] >= 1.8 ? "ok" : "MISSED");
-	printf("  %-40s %5.2fx of the best peer's %.2fx (1.00: kmm scales as the machine does)\n",
-	       "kmm against the machine", wall[0] / machine, machine);
-	if (machine < 1.8)
-		printf("  the peers, which share nothing, do not reach 1.8x either: the host does not"
-		       " give this run two whole cores\n");
+	printf("\ntwo threads on two CPUs vs one, throughput\n");
+	scaling_report(s, 3, 1.8, "  ");
 }
 
 static double boot_ms(const char *cmdline)
@@ -321,7 +219,7 @@ int main(void)
 
 	printf("%-44s %8.1f ns\n", "peer: glibc malloc(4096)+free", malloc_ns);
 	printf("%-44s %8.1f ns\n", "peer: host mmap+munmap of one page", mmap_ns);
-	bench_threads(N);
+	bench_threads(N / 20);
 	if (kmm_check())
 		printf("kmm_check found problems!\n");
 	kmm_shutdown();

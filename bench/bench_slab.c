@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Slab benchmarks (issue 3, "Speed and size").  Every speed figure is the
- * median of several repetitions, and the peers (Debian's mimalloc, glibc's
- * malloc) run in the same invocation, interleaved with kmm repetition by
- * repetition so that a burst of noise from the other tenants of this
- * two-core machine lands on all of them alike.  The issue's target is
+ * best of many short runs (the estimator of bench_time.h's best_short()),
+ * and the peers (Debian's mimalloc, glibc's malloc) run in the same
+ * invocation, interleaved with kmm run by run so that the slow windows of
+ * this shared two-core host land on all of them alike.  The issue's target is
  * printed beside each figure with "ok" or "MISSED".
  *
  *   1. kmem_cache_alloc + kmem_cache_free, hot, one thread, beside Linux
@@ -38,26 +38,11 @@
 #include "slab.h"
 #include <kmm/vmstat.h>
 #include "bench_time.h"
+#include "bench_threads.h"
 
-#define REPS	7		/* repetitions of each timing; the median is printed */
 #define BATCH	1000		/* allocations per batch */
 
 static long scale = 1;		/* argv[1]: divides every iteration count */
-
-/* --- timing --- */
-
-/*
- * The calling thread's CPU time: what one thread's loop costs, without
- * the time the host gave to other tenants of this loaded machine.  (Wall
- * time, now_ns(), is for the throughput of threads running together.)
- */
-static double cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* The compiler must believe @p is used, or it may drop a malloc+free pair. */
 static inline void keep(const void *p)
@@ -139,13 +124,36 @@ DEFINE_LOOPS(glibc, malloc, free)
 
 typedef void (*loop_fn)(size_t size, long n);
 
-/* CPU time per pair of @fn(@size, @n). */
-static double time_ns(loop_fn fn, size_t size, long n)
+/*
+ * The best of many short runs of each of @nfn contenders, interleaved run
+ * by run so that the host's slow windows fall on all of them alike, and
+ * spread over at least BEST_SPAN_NS (bench_time.h: the estimator of
+ * best_short(), for several at once).  Each run is @total / 200 pairs,
+ * rounded to a multiple of @unit.  @out[i]: ns per pair of @fns[i].
+ */
+static void best_interleaved(const loop_fn *fns, int nfn, size_t size, long total, long unit,
+			     double *out)
 {
-	double t0 = cpu_ns();
+	long iters = total / 200 / unit * unit;
+	struct timespec gap = { 0, 1000000 };
+	double start = now_ns();
 
-	fn(size, n);
-	return (cpu_ns() - t0) / (double)n;
+	if (iters < unit)
+		iters = unit;
+	for (int i = 0; i < nfn; i++)
+		out[i] = 1e30;
+	for (int r = 0; r < 200 || now_ns() - start < BEST_SPAN_NS; r++) {
+		if (r >= 200)
+			nanosleep(&gap, NULL);
+		for (int i = 0; i < nfn; i++) {
+			double t0 = now_ns();
+
+			fns[i](size, iters);
+			double t = (now_ns() - t0) / (double)iters;
+			if (t < out[i])
+				out[i] = t;
+		}
+	}
 }
 
 /* --- 1. kmem_cache_alloc + kmem_cache_free, hot --- */
@@ -166,13 +174,11 @@ static void cache_hot(size_t size, long n)
 
 static bool bench_cache_hot(void)
 {
-	const long n = 2000000 / scale;
-	double v[REPS];
+	const loop_fn fn = cache_hot;
+	double ns;
 
-	cache_hot(0, n / 10);	/* warm: the CPU slab exists */
-	for (int r = 0; r < REPS; r++)
-		v[r] = time_ns(cache_hot, 0, n);
-	double ns = median(v, REPS);
+	cache_hot(0, 100000);	/* warm: the CPU slab exists */
+	best_interleaved(&fn, 1, 0, 2000000 / scale, 1, &ns);
 	bool met = ns <= 8.0;
 
 	printf("1. kmem_cache_alloc+kmem_cache_free, 64-byte cache, hot, one thread\n");
@@ -191,10 +197,12 @@ struct kmalloc_result {
 };
 
 static void run_sizes(const char *mode, loop_fn kmm_fn, loop_fn mi_fn, loop_fn glibc_fn,
-		      long n, struct kmalloc_result *res)
+		      long n, long unit, struct kmalloc_result *res)
 {
+	const loop_fn fns[] = { kmm_fn, glibc_fn, mi_fn };
+
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-		double k[REPS], m[REPS], g[REPS];
+		double best[3] = { 0, 0, 0 };
 		size_t sz = sizes[i];
 
 		/* Warm each allocator for this size first. */
@@ -202,14 +210,10 @@ static void run_sizes(const char *mode, loop_fn kmm_fn, loop_fn mi_fn, loop_fn g
 		glibc_fn(sz, BATCH);
 		if (have_mimalloc())
 			mi_fn(sz, BATCH);
-		for (int r = 0; r < REPS; r++) {
-			k[r] = time_ns(kmm_fn, sz, n);
-			m[r] = have_mimalloc() ? time_ns(mi_fn, sz, n) : 0;
-			g[r] = time_ns(glibc_fn, sz, n);
-		}
-		res[i].kmm = median(k, REPS);
-		res[i].mi = median(m, REPS);
-		res[i].glibc = median(g, REPS);
+		best_interleaved(fns, have_mimalloc() ? 3 : 2, sz, n, unit, best);
+		res[i].kmm = best[0];
+		res[i].glibc = best[1];
+		res[i].mi = best[2];
 		printf("   %-6s %5zu %9.2f", mode, sz, res[i].kmm);
 		if (have_mimalloc())
 			printf(" %9.2f", res[i].mi);
@@ -254,9 +258,8 @@ static bool bench_kmalloc(void)
 		printf("   mimalloc: %s; that peer is skipped\n", mi_absent);
 	printf("   %-6s %5s %9s %9s %9s   %s   %s\n", "mode", "size", "kmm", "mimalloc", "glibc",
 	       "kmm/mi (<=1.0)", "kmm/glibc (<=0.5)");
-	run_sizes("hot", kmm_hot, mi_hot, glibc_hot, 1000000 / scale, hot);
-	run_sizes("batch", kmm_batch, mi_batch, glibc_batch, (500000 / scale + BATCH - 1) /
-		  BATCH * BATCH, batched);
+	run_sizes("hot", kmm_hot, mi_hot, glibc_hot, 1000000 / scale, 1, hot);
+	run_sizes("batch", kmm_batch, mi_batch, glibc_batch, 500000 / scale, BATCH, batched);
 	tally("hot", hot, &mi_met, &glibc_met);
 	tally("batch", batched, &mi_met, &glibc_met);
 	if (have_mimalloc())
@@ -459,103 +462,34 @@ static bool bench_churn(void)
 	return met && empties_ok && kept <= bound;
 }
 
-/* --- 4. two threads on two CPUs against one --- */
+/* --- 4. two threads on two CPUs against one (bench_threads.h) --- */
 
-struct thread_arg {
-	int cpu;
-	long n;
-	loop_fn fn;
-	pthread_barrier_t *start;
-	double cpu_ns;			/* out: this thread's CPU time in the loop */
-};
-
-static void *thread_main(void *p)
+static void cache_hot64(long n)
 {
-	struct thread_arg *a = p;
-
-	kmm_bind_cpu(a->cpu);
-	a->fn(64, a->n / 100);		/* warm this CPU's slab / this thread's heap */
-	pthread_barrier_wait(a->start);
-	double t0 = cpu_ns();
-	a->fn(64, a->n);
-	a->cpu_ns = cpu_ns() - t0;
-	return NULL;
+	cache_hot(64, n);
 }
 
-struct threads_time {
-	double wall, cpu_per_pair;
-};
-
-/* @nthreads threads, each running @fn for @n pairs on its own CPU. */
-static struct threads_time threads_run(loop_fn fn, int nthreads, long n)
+static void glibc_hot64(long n)
 {
-	pthread_t tid[2];
-	struct thread_arg a[2];
-	pthread_barrier_t start;
-	struct threads_time res = { 0, 0 };
-
-	pthread_barrier_init(&start, NULL, (unsigned int)nthreads + 1);
-	for (int i = 0; i < nthreads; i++) {
-		a[i] = (struct thread_arg){ .cpu = i, .n = n, .fn = fn, .start = &start };
-		pthread_create(&tid[i], NULL, thread_main, &a[i]);
-	}
-	pthread_barrier_wait(&start);
-	double t0 = now_ns();
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(tid[i], NULL);
-	res.wall = now_ns() - t0;
-	for (int i = 0; i < nthreads; i++)
-		res.cpu_per_pair += a[i].cpu_ns / (double)(n * nthreads);
-	pthread_barrier_destroy(&start);
-	return res;
+	glibc_hot(64, n);
 }
 
-/*
- * Two threads over one, medians of REPS: @wall the throughput by the
- * clock; @cpu what it would be if the host gave both threads a whole core
- * (CPU time per pair alone over CPU time per pair together): it shows the
- * cost of sharing between the CPUs, which the loaded host hides in @wall.
- */
-static void scaling(loop_fn fn, long n, double *wall, double *cpu)
+static void mi_hot64(long n)
 {
-	double w[REPS], c[REPS];
-
-	for (int r = 0; r < REPS; r++) {
-		struct threads_time one = threads_run(fn, 1, n), two = threads_run(fn, 2, n);
-
-		w[r] = 2 * one.wall / two.wall;
-		c[r] = 2 * one.cpu_per_pair / two.cpu_per_pair;
-	}
-	*wall = median(w, REPS);
-	*cpu = median(c, REPS);
-}
-
-static void print_scaling(const char *name, loop_fn fn, long n, double *wall)
-{
-	double cpu;
-
-	scaling(fn, n, wall, &cpu);
-	printf("   %-34s %7.2fx by the clock, %5.2fx by CPU time", name, *wall, cpu);
+	mi_hot(64, n);
 }
 
 static bool bench_threads(void)
 {
-	const long n = 4000000 / scale;
-	double kmm_x, glibc_x, mi_x;
+	const long n = 200000 / scale;
+	struct scaling s[] = {
+		{ .name = "kmm kmem_cache_alloc+free", .fn = cache_hot64, .n = n },
+		{ .name = "peer: glibc malloc+free", .fn = glibc_hot64, .n = n },
+		{ .name = "peer: mimalloc", .fn = mi_hot64, .n = n },
+	};
 
 	printf("\n4. two threads on two CPUs vs one, CPU-local alloc+free of 64 bytes (throughput)\n");
-	print_scaling("kmm kmem_cache_alloc+free", cache_hot, n, &kmm_x);
-	printf("   target >= 1.8x: %s\n", verdict(kmm_x >= 1.8));
-	print_scaling("peer: glibc malloc+free", glibc_hot, n, &glibc_x);
-	printf("\n");
-	if (have_mimalloc()) {
-		print_scaling("peer: mimalloc", mi_hot, n, &mi_x);
-		printf("\n");
-	}
-	if (glibc_x < 1.8)
-		printf("   the peers do not reach 1.8x by the clock either: the host does not give"
-		       " this run two whole cores\n");
-	return kmm_x >= 1.8;
+	return scaling_report(s, have_mimalloc() ? 3 : 2, 1.8, "   ");
 }
 
 int main(int argc, char **argv)
@@ -571,9 +505,9 @@ int main(int argc, char **argv)
 	if (!bench_cache)
 		return 1;
 
-	printf("kmm slab benchmarks: medians of %d repetitions, peers interleaved in the same run;\n"
-	       "one thread's figures are its CPU time.  This machine has 2 shared, noisy cores:\n"
-	       "expect some spread between runs.\n\n", REPS);
+	printf("kmm slab benchmarks: the best of many short runs, peers interleaved run by run\n"
+	       "in the same process (bench_time.h, bench_threads.h).  This machine has 2 shared,\n"
+	       "noisy cores: expect some spread between runs.\n\n");
 	if (have_mimalloc() && mi_is_in_heap_region_fn) {
 		void *p = malloc(32);
 		if (mi_is_in_heap_region_fn(p))
