@@ -563,8 +563,19 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 
 	slab->counters = 0;
 	slab->objects = objects;
-	slab->colour = colours > 1 ?
-		(__atomic_fetch_add(&s->colour_next, 1, __ATOMIC_RELAXED) % colours) * step : 0;
+	/*
+	 * The next colour of the cycle.  Not a locked add: two CPUs that race
+	 * here just give two slabs the same colour, as SLAB's per-node
+	 * colour_next could; a locked instruction per slab costs more.
+	 */
+	if (colours > 1) {
+		unsigned int next = __atomic_load_n(&s->colour_next, __ATOMIC_RELAXED);
+
+		__atomic_store_n(&s->colour_next, next + 1, __ATOMIC_RELAXED);
+		slab->colour = (next % colours) * step;
+	} else {
+		slab->colour = 0;
+	}
 
 	if (kmem_cache_debug(s))
 		setup_slab_debug(s, slab);
@@ -863,7 +874,7 @@ static void kmalloc_hints_reset(void)
 }
 
 /* Frees of @s that must take the slow path for what they do per object. */
-static bool slab_free_hooks(const struct kmem_cache *s)
+static __always_inline bool slab_free_hooks(const struct kmem_cache *s)
 {
 	return slab_want_init_on_free(s) || s->annotated || kmemleak_tracks(s);
 }
@@ -1082,14 +1093,18 @@ static void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 }
 
 /* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
-static void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab *slab = defer_slab(c);
-
-	if (!slab)
-		return;
-	slab_free_chain(s, c, slab, c->defer_head, c->defer_tail, c->defer_count);
+	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head, c->defer_tail,
+			c->defer_count);
 	defer_clear(c);
+}
+
+/* ... if there are any: inline, as most callers find none (a refill after an emptied slab). */
+static __always_inline void flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	if (c->defer_head)
+		__flush_deferred(s, c);
 }
 
 /*
@@ -1235,7 +1250,7 @@ static struct slab *get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, 
 	int searchnode = node < 0 ? 0 : node;
 	struct slab *slab = get_partial_node(s, c, get_node(s, searchnode), freelist);
 
-	if (slab || node != NUMA_NO_NODE)
+	if (slab || node != NUMA_NO_NODE || nr_online_nodes == 1)
 		return slab;
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		if (nid == searchnode)
