@@ -124,28 +124,53 @@ static int memblock_add_range(struct memblock_type *type, phys_addr_t base,
 	return 0;
 }
 
+/*
+ * After memblock_free_all() the regions are the record that deferred
+ * struct page init reads: which reserved pages boot gave struct pages and
+ * which free ranges are still to be handed out.  A change then would make
+ * it initialise or free pages twice, or never.  In Linux these functions
+ * are __init and gone by then; here a late call is refused and reported.
+ * Giving a boot reservation to the buddy allocator after boot is
+ * memblock_free_late()'s job.
+ */
+static bool memblock_frozen(const char *fn)
+{
+	if (!memblock_done)
+		return false;
+	WARN(1, "memblock: %s() after memblock_free_all()\n", fn);
+	return true;
+}
+
 int memblock_add_node(phys_addr_t base, phys_addr_t size, int nid)
 {
+	if (memblock_frozen(__func__))
+		return -EBUSY;
 	return memblock_add_range(&memblock.memory, base, size, nid, MEMBLOCK_NONE);
 }
 
 int memblock_add(phys_addr_t base, phys_addr_t size)
 {
-	return memblock_add_range(&memblock.memory, base, size, 0, MEMBLOCK_NONE);
+	return memblock_add_node(base, size, 0);
 }
 
 int memblock_remove(phys_addr_t base, phys_addr_t size)
 {
+	if (memblock_frozen(__func__))
+		return -EBUSY;
 	return memblock_remove_range(&memblock.memory, base, size);
 }
 
 int memblock_reserve(phys_addr_t base, phys_addr_t size)
 {
+	if (memblock_frozen(__func__))
+		return -EBUSY;
 	return memblock_add_range(&memblock.reserved, base, size, NUMA_NO_NODE, MEMBLOCK_NONE);
 }
 
 int memblock_phys_free(phys_addr_t base, phys_addr_t size)
 {
+	if (memblock_frozen(__func__))
+		return -EBUSY;
 	memblock_ram_zeroed = false;	/* the range may have been written */
 	kmemleak_free_part_phys(base, size);
 	return memblock_remove_range(&memblock.reserved, base, size);

@@ -20,6 +20,7 @@
  * then the deferred free memory is counted, exactly as the buddy allocator
  * will hold it, in zone->deferred_nr_free[] and in NR_FREE_PAGES.
  */
+#include "kmemleak.h"
 #include "internal.h"
 #include <kmm/vmstat.h>
 
@@ -679,6 +680,47 @@ unsigned long memblock_free_all(void)
 	totalram_pages_count = total;
 	memblock_done = true;
 	return total;
+}
+
+/*
+ * Give the pages of a boot reservation to the buddy allocator after boot,
+ * as Linux's memblock_free_late() does for firmware tables and the like:
+ * whole pages only, each counted into its zone's managed pages and the
+ * total.  memblock's own record stays as boot left it (memblock_frozen()).
+ * Every page must be one boot reserved and gave a struct page; otherwise
+ * nothing is freed and the first offender is reported.
+ */
+void memblock_free_late(phys_addr_t base, phys_addr_t size)
+{
+	unsigned long start = PFN_UP(base), end = PFN_DOWN(base + size);
+
+	if (!memblock_done) {
+		WARN(1, "memblock_free_late() before memblock_free_all(): use memblock_phys_free()\n");
+		return;
+	}
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		if (!pfn_valid(pfn) || !memblock_is_reserved(PFN_PHYS(pfn)) ||
+		    pfn_is_deferred(pfn) || !PageReserved(pfn_to_page(pfn))) {
+			pr_err("memblock_free_late: pfn %#lx is not a page of a boot reservation\n",
+			       pfn);
+			kmm_report_count_inc(KMM_REPORT_BAD_FREE);
+			return;
+		}
+	}
+	kmemleak_free_part_phys(base, size);
+	for (unsigned long pfn = start; pfn < end;) {
+		struct zone *zone = page_zone(pfn_to_page(pfn));
+		unsigned long e = min(end, zone_end_pfn(zone));
+
+		__spin_lock(&zone->lock);
+		free_range_to_buddy(pfn, e);
+		__spin_unlock(&zone->lock);
+		atomic_long_add((long)(e - pfn), &zone->managed_pages);
+		WRITE_ONCE(totalram_pages_count, totalram_pages_count + (e - pfn));
+		if (is_highmem(zone))
+			WRITE_ONCE(totalhigh_pages_count, totalhigh_pages_count + (e - pfn));
+		pfn = e;
+	}
 }
 
 /*

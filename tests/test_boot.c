@@ -243,3 +243,53 @@ Test(boot, shutdown_leaks_nothing)
 	struct host_footprint now = host_footprint();
 	expect_same_footprint(&base, &now, "10 boots");
 }
+
+/*
+ * After boot, memblock's record is frozen (deferred init reads it) and a
+ * boot reservation reaches the buddy allocator only by memblock_free_late():
+ * the second half of the reserved first megabyte here, 128 pages into DMA.
+ */
+Test(boot, memblock_free_late_and_the_frozen_record)
+{
+	boot_or_die("mem=64M");
+	struct zone *dma = &NODE_DATA(0)->node_zones[ZONE_DMA];
+	unsigned long reserved_cnt = memblock.reserved.cnt;
+	unsigned long warns = kmm_report_count(KMM_REPORT_WARN);
+
+	cr_assert_eq(memblock_reserve(SZ_16M, PAGE_SIZE), -EBUSY);
+	cr_assert_eq(memblock_phys_free(0, PAGE_SIZE), -EBUSY);
+	cr_assert_eq(memblock_add(SZ_1G, SZ_1M), -EBUSY);
+	cr_assert_eq(memblock_remove(SZ_16M, SZ_1M), -EBUSY);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_WARN), warns + 4);
+	cr_assert_eq(memblock.reserved.cnt, reserved_cnt);
+	cr_assert(memblock_is_reserved(0));
+
+	drain_all_pages(NULL);
+	long free = zone_page_state(dma, NR_FREE_PAGES);
+	long managed = zone_managed_pages(dma);
+	unsigned long total = totalram_pages();
+	cr_assert(PageReserved(pfn_to_page(0x80)));
+	memblock_free_late(512 * SZ_1K, 512 * SZ_1K);
+	cr_assert_eq(zone_page_state(dma, NR_FREE_PAGES), free + 128);
+	cr_assert_eq(zone_managed_pages(dma), managed + 128);
+	cr_assert_eq(totalram_pages(), total + 128);
+	cr_assert(!PageReserved(pfn_to_page(0x80)));
+	cr_assert_eq(kmm_check(), 0);
+
+	/*
+	 * Refused whole: a range whose reserved start runs into the pages
+	 * freed above, and a page of free RAM.
+	 */
+	unsigned long bad = kmm_report_count(KMM_REPORT_BAD_FREE);
+	memblock_free_late(448 * SZ_1K, 128 * SZ_1K);
+	memblock_free_late(SZ_1M, PAGE_SIZE);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_BAD_FREE), bad + 2);
+	cr_assert_eq(zone_page_state(dma, NR_FREE_PAGES), free + 128);
+	cr_assert(PageReserved(pfn_to_page(0x70)));
+
+	/* The freed pages serve allocations from DMA. */
+	struct page *p = alloc_pages(GFP_DMA, 7);
+	cr_assert_not_null(p);
+	__free_pages(p, 7);
+	check_and_shutdown();
+}

@@ -82,6 +82,12 @@ void memblock_set_bottom_up(bool enable);
 
 /* Hand every free range to the buddy allocator; returns the pages freed. */
 unsigned long memblock_free_all(void);
+/*
+ * After memblock_free_all(), give the whole pages of a boot reservation in
+ * [base, base+size) to the buddy allocator.  The add, remove, reserve and
+ * free calls above are for boot only: later they warn and return -EBUSY.
+ */
+void memblock_free_late(phys_addr_t base, phys_addr_t size);
 
 /*
  * Iterate the free ranges (memory minus reserved) as pfn ranges, lowest
