@@ -125,9 +125,10 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * the slab here, not on the node list.
  *
  * @sheaf (after Linux 6.18's per-CPU sheaves) holds objects freed on this
- * CPU to other slabs one at a time, not in runs (see "sheaf" in slub.c):
- * still in use to their slabs, given to the next allocations that find
- * the CPU freelist empty, or to their slabs when it is full or flushed.
+ * CPU to other slabs one at a time, not in runs, and every free of the
+ * preload shim while it has room (see "sheaf" in slub.c): still in use
+ * to their slabs, given to the next allocations before the CPU freelist,
+ * or to their slabs, the older half when it is full, all when flushed.
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */

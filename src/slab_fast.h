@@ -70,22 +70,19 @@ static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigne
 /*
  * Put @x, an object of @s that the caller knows to be a valid allocated
  * object start (the preload shim's shadow byte, cleared as it frees), on
- * the CPU sheaf of @c without touching its slab's struct page: a lone
- * free, as __slab_free() would make it, in the fast path's section.  Not
- * for a debug cache or with free hooks, nor when the sheaf is full, nor
- * when @x may share a slab with the sheaf's last object (the same block
- * of a slab's preferred size): that may be a run, which the deferred
- * frees gather (__slab_free()).  Return: whether @x went on the sheaf.
+ * the CPU sheaf of @c without touching it or its slab's struct page, in
+ * the fast path's section: the first place such a free goes, as Linux
+ * 6.18's free_to_pcs() puts every free of a cache with sheaves on the CPU's
+ * main sheaf while it has room.  The next allocations take it back (last
+ * in, first out: the line a program just freed is the line it gets).
+ * Not for a debug cache or with free hooks, nor when the sheaf is full.
+ * Return: whether @x went on the sheaf.
  */
-static __always_inline bool sheaf_push_lone(struct kmem_cache *s, struct kmem_cache_cpu *c,
-					    void *x)
+static __always_inline bool sheaf_push(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 {
 	unsigned int n = c->sheaf.size;
-	unsigned long block = PAGE_SIZE << s->order;
 
 	if (unlikely(n == SHEAF_CAPACITY) || unlikely(kmem_cache_debug(s) | kmm_slab_hooks))
-		return false;
-	if (n && !(((unsigned long)c->sheaf.objects[n - 1] ^ (unsigned long)x) & ~(block - 1)))
 		return false;
 	c->sheaf.objects[n] = x;
 	c->sheaf.size = n + 1;
@@ -151,11 +148,11 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 }
 
 /**
- * slab_alloc_node - the allocation fast path: pop the CPU's freelist
+ * slab_alloc_node - the allocation fast path: pop the CPU's sheaf or freelist
  * @addr: the caller, for SLAB_STORE_USER
  * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
  *
- * The common case is a pop from this CPU's freelist inside one CPU
+ * The common case is a pop from this CPU's sheaf or freelist inside one CPU
  * section.  Everything else (a CPU to get, a slab to find, debugging,
  * zeroing, the tools) is a tail call out of line, so the fast path is a
  * leaf that saves no registers.  The section holds the CPU by the thread's
@@ -181,14 +178,16 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab_of(s, cpu);
-	object = c->freelist;
-	if (likely(object)) {
-		c->freelist = get_freepointer(s, object);
+	/* The sheaf's last object first (see slub.c), else the CPU freelist, else a refill. */
+	unsigned int n = c->sheaf.size;
+	if (n) {
+		object = c->sheaf.objects[n - 1];
+		c->sheaf.size = n - 1;
 	} else {
-		/* The sheaf's last object (see slub.c), else a refill. */
-		if (!c->sheaf.size)
+		object = c->freelist;
+		if (unlikely(!object))
 			return slab_alloc_refill(s, gfpflags, addr, orig_size);
-		object = c->sheaf.objects[--c->sheaf.size];
+		c->freelist = get_freepointer(s, object);
 	}
 	/*
 	 * The kmalloc cache this CPU allocated from last, for kfree()'s first

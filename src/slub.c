@@ -76,11 +76,19 @@
  * is handed over when the next free goes elsewhere.  Such an object goes
  * instead into the CPU's sheaf (after Linux 6.18's per-CPU sheaves, here
  * for every cache without debugging), an array of up to SHEAF_CAPACITY
- * objects still counted in use by their slabs, which the next allocation
- * that finds the CPU freelist empty takes (last in, first out) before it
- * looks at any slab.  A full sheaf, and a flush, give its objects to their
- * slabs one exchange each.  A free and an allocation in turn thus touch
- * no slab at all, as a thread cache does.
+ * objects still counted in use by their slabs.  Allocations take from it
+ * first, last in, first out, before the CPU freelist, as Linux's
+ * alloc_from_pcs() comes before the slab: the object a program freed last
+ * is the line it gets back, warm.  The preload shim, whose shadow byte
+ * vouches for each pointer, puts every free on the sheaf while it has
+ * room (as Linux's free_to_pcs()), touching neither the object nor its
+ * slab; a free and an allocation in turn thus touch no slab at all, as a
+ * thread cache does, and take the same branches whatever slab the object
+ * is in.  A full sheaf that must take one more object gives its older
+ * half back (sheaf_make_room()), so frees and allocations that take turns
+ * at the brim do not empty it whole each time; a flush gives back all.
+ * Either way the objects of one slab go back chained, in one exchange, as
+ * Linux's bulk free builds a detached freelist per slab.
  *
  * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
  * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
@@ -1079,17 +1087,59 @@ static inline void defer_clear(struct kmem_cache_cpu *c)
 	c->defer_limit = 0;
 }
 
+/*
+ * Give the first @nr objects of @c's sheaf to their slabs, those of one
+ * slab chained and handed over in one exchange, as Linux's bulk free
+ * builds a detached freelist per slab: a run freed into the sheaf (a
+ * batch allocated together and freed together) goes back as the run it
+ * was.  The rest of the sheaf moves down.  In a section, on the CPU of @c.
+ */
+static void sheaf_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
+{
+	void **objects = c->sheaf.objects;
+	unsigned int size = c->sheaf.size;
+
+	for (unsigned int i = 0; i < nr; i++) {
+		void *head = objects[i], *tail = head;
+		unsigned int cnt = 1;
+
+		if (!head)
+			continue;
+		struct slab *slab = virt_to_slab(head);
+		unsigned long start = (unsigned long)slab_address(slab);
+		unsigned long bytes = PAGE_SIZE << slab_order(slab);
+		for (unsigned int j = i + 1; j < nr; j++) {
+			void *x = objects[j];
+
+			if (x && (unsigned long)x - start < bytes) {
+				set_freepointer(s, tail, x);
+				tail = x;
+				objects[j] = NULL;
+				cnt++;
+			}
+		}
+		slab_free_chain(s, c, slab, head, tail, cnt);
+	}
+	memmove(&objects[0], &objects[nr], (size - nr) * sizeof(objects[0]));
+	c->sheaf.size = size - nr;
+}
+
 /* Give every object of @c's sheaf to its slab.  In a section, on the CPU of @c. */
 static void sheaf_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	unsigned int size = c->sheaf.size;
+	sheaf_give_back(s, c, c->sheaf.size);
+}
 
-	c->sheaf.size = 0;
-	for (unsigned int i = 0; i < size; i++) {
-		void *object = c->sheaf.objects[i];
-
-		slab_free_chain(s, c, virt_to_slab(object), object, object, 1);
-	}
+/*
+ * Make room on @c's full sheaf: its older half (the bottom, the objects
+ * freed longest ago, the coldest) goes to their slabs, the newer half
+ * stays for the next allocations, so that frees and allocations that
+ * take turns around a full sheaf do not empty and refill it whole each
+ * time.  In a section, on the CPU of @c.
+ */
+static void sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	sheaf_give_back(s, c, c->sheaf.size / 2);
 }
 
 /* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
@@ -1286,7 +1336,7 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 
 	if (kmem_cache_debug(s))
 		return debug_slab_alloc(s, gfpflags, node, addr, orig_size);
-	/* An object from the sheaf: no slab to touch (see __slab_free()). */
+	/* An object from the sheaf: no slab to touch (see "The sheaf" above). */
 	if (likely(c->sheaf.size) && node == NUMA_NO_NODE)
 		return c->sheaf.objects[--c->sheaf.size];
 	/* Our own deferred frees first: their objects may be what we need. */
@@ -1477,7 +1527,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		 * its slab's line now and a refill later.
 		 */
 		if (unlikely(c->sheaf.size == SHEAF_CAPACITY))
-			sheaf_flush(s, c);
+			sheaf_make_room(s, c);
 		c->sheaf.objects[c->sheaf.size++] = c->defer_head;
 		defer_clear(c);
 	} else {

@@ -613,8 +613,8 @@ Test(slab, cpu_partial_list_takes_full_slabs_given_frees)
 /*
  * Lone frees to other slabs (no run for the deferred frees to gather) go
  * to the CPU's sheaf, still in use to their slabs, and come back from it
- * to the next allocations that find the CPU freelist empty; a full sheaf
- * and a flush give its objects to their slabs.
+ * to the next allocations, before the CPU freelist; a full sheaf (its
+ * older half) and a flush give its objects to their slabs.
  */
 Test(slab, lone_frees_go_to_the_sheaf_and_back)
 {
@@ -673,48 +673,95 @@ Test(slab, lone_frees_go_to_the_sheaf_and_back)
 }
 
 /*
- * The preload shim's lone free (sheaf_push_lone()): an object its shadow
- * vouched for goes on the sheaf without its struct page, unless it may
- * share a slab with the sheaf's last object (a run, for the deferred
- * frees) or the sheaf is full; the sheaf's rules hold after it.
+ * The preload shim's free (sheaf_push()): an object its shadow vouched for
+ * goes on the sheaf first, whatever its slab, without its struct page,
+ * while the sheaf has room.  Allocations take the sheaf's last object
+ * before the CPU freelist.  A full sheaf that must take one more object
+ * gives its older half back to the slabs (the objects of one slab in one
+ * exchange) and keeps the newer half, in order.
  */
-Test(slab, shim_lone_frees_go_to_the_sheaf_without_their_slab)
+Test(slab, shim_frees_go_to_the_sheaf_first)
 {
 	void **o;
 	int per;
 	struct kmem_cache *s = boot_fill_cache("lone", 128, 3, &o, &per);
 	int n = 3 * per;
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	struct slab *first = virt_to_slab(o[0]), *second = virt_to_slab(o[per]);
+	bool *freed = calloc((size_t)n, sizeof(bool));
 
 	if (kmm_slab_hooks) {
 		/* The tools see each free (ASan, Valgrind): never without the slab. */
 		preempt_disable();
-		cr_assert_not(sheaf_push_lone(s, c, o[0]));
+		cr_assert_not(sheaf_push(s, c, o[0]));
 		preempt_enable();
 		for (int i = 0; i < n; i++)
 			kmem_cache_free(s, o[i]);
 		cr_assert_eq(kmem_cache_destroy(s), 0);
 		free(o);
+		free(freed);
 		check_and_shutdown();
 		return;
 	}
+	cr_assert_gt(per, SHEAF_CAPACITY + 4, "the test fills the sheaf from one slab");
 	preempt_disable();
-	cr_assert(sheaf_push_lone(s, c, o[0]));
-	cr_assert_not(sheaf_push_lone(s, c, o[1]), "the same slab: maybe a run");
-	cr_assert(sheaf_push_lone(s, c, o[per]));
+	cr_assert(sheaf_push(s, c, o[0]));
+	cr_assert(sheaf_push(s, c, o[1]), "the same slab: onto the sheaf too");
+	cr_assert(sheaf_push(s, c, o[per]));
 	preempt_enable();
-	cr_assert_eq(c->sheaf.size, 2);
-	cr_assert_eq(virt_to_slab(o[per])->inuse, (unsigned int)per, "still in use to its slab");
+	freed[0] = freed[1] = freed[per] = true;
+	cr_assert_eq(c->sheaf.size, 3);
+	cr_assert_eq(first->inuse, (unsigned int)per, "still in use to its slab");
 	cr_assert_eq(kmm_check(), 0);
 
-	/* The CPU slab is full: the next allocation is the sheaf's last object. */
+	/* An object on the CPU freelist: the sheaf's last object comes first all the same. */
+	kmem_cache_free(s, o[2 * per]);
+	cr_assert_eq(c->freelist, o[2 * per]);
 	cr_assert_eq(kmem_cache_alloc(s, GFP_KERNEL), o[per]);
-	for (int i = 1; i < n; i++)
-		kmem_cache_free(s, o[i]);
-	cr_assert_eq(kmem_cache_shrink(s), 0, "the flush gave the sheaf's object back too");
+	freed[per] = false;
+	cr_assert_eq(c->freelist, o[2 * per]);
+	cr_assert_eq(c->sheaf.size, 2);
+	freed[2 * per] = true;
+
+	/* Full: the rest from the second slab. */
+	preempt_disable();
+	for (int i = per + 1; i < per + SHEAF_CAPACITY - 1; i++) {
+		cr_assert(sheaf_push(s, c, o[i]));
+		freed[i] = true;
+	}
+	cr_assert_eq(c->sheaf.size, SHEAF_CAPACITY);
+	cr_assert_not(sheaf_push(s, c, o[per + 25]), "no room");
+	preempt_enable();
+	cr_assert_eq(c->sheaf.objects[SHEAF_CAPACITY - 1], o[per + SHEAF_CAPACITY - 2]);
+
+	/*
+	 * A lone free to the second slab, then one to the first: the lone one
+	 * goes on the sheaf, which makes room first: o[0], o[1] and the
+	 * oldest of the second slab go back, in two exchanges.
+	 */
+	kmem_cache_free(s, o[per + 25]);
+	kmem_cache_free(s, o[5]);
+	freed[per + 25] = freed[5] = true;
+	unsigned int kept = SHEAF_CAPACITY - SHEAF_CAPACITY / 2;
+	cr_assert_eq(c->sheaf.size, kept + 1);
+	cr_assert_eq(c->sheaf.objects[0], o[per + 1 + (SHEAF_CAPACITY / 2 - 2)]);
+	cr_assert_eq(c->sheaf.objects[kept - 1], o[per + SHEAF_CAPACITY - 2]);
+	cr_assert_eq(c->sheaf.objects[kept], o[per + 25]);
+	cr_assert_eq(c->defer_head, o[5]);
+	cr_assert_eq(first->inuse, (unsigned int)per - 2, "o[0] and o[1] back, o[5] deferred");
+	cr_assert_eq(second->inuse, (unsigned int)per - (SHEAF_CAPACITY / 2 - 2));
+	cr_assert_eq(kmm_check(), 0);
+
+	for (int i = 0; i < n; i++)
+		if (!freed[i])
+			kmem_cache_free(s, o[i]);
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_shrink(s), 0, "the flush gave the sheaf's objects back too");
 	cr_assert_eq(c->sheaf.size, 0);
 	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
 	free(o);
+	free(freed);
 	check_and_shutdown();
 }
 

@@ -147,28 +147,33 @@ static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class
 }
 
 /*
- * Free @p, an object of @s by its shadow byte: kmem_cache_free()'s fast
- * path inline, a push on the CPU freelist (or the deferred frees) found by
- * address alone, with no struct page and no errno to keep.
+ * Free @p, an object of @s by its shadow byte: a push on the CPU's sheaf
+ * while it has room, whatever slab @p is in (one branch that goes the
+ * same way whichever object a program frees); with the sheaf full,
+ * kmem_cache_free()'s fast path inline, a push on the CPU freelist (or
+ * the deferred frees) found by address alone; no struct page and no errno
+ * to keep either way.
  */
 static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
+	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return class_free_rest(s, p, CF_MISSED, caller);
-	switch (cpu_free_push(s, cpu_slab_of(s, cpu), p)) {
-	case PUSHED:
-		break;
-	case PUSHED_EMPTIED:
-		return class_free_rest(s, p, CF_EMPTIED, caller);
-	case NOT_OURS:
-		/* The shadow vouched for @p: a lone free may skip its struct page. */
-		if (likely(sheaf_push_lone(s, cpu_slab_of(s, cpu), p)))
+	c = cpu_slab_of(s, cpu);
+	/* The shadow vouched for @p: onto the sheaf, touching neither @p nor its slab. */
+	if (unlikely(!sheaf_push(s, c, p))) {
+		switch (cpu_free_push(s, c, p)) {
+		case PUSHED:
 			break;
-		return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
+		case PUSHED_EMPTIED:
+			return class_free_rest(s, p, CF_EMPTIED, caller);
+		case NOT_OURS:
+			return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
+		}
 	}
 	if (unlikely(cpu_leave_flag(active, cpu)))
 		return class_free_rest(s, p, CF_HANDBACK, caller);
