@@ -89,6 +89,26 @@ static __always_inline bool sheaf_push(struct kmem_cache *s, struct kmem_cache_c
 	return true;
 }
 
+/*
+ * The allocation fast path's pop, in a section on the CPU of @c: the
+ * sheaf's last object first (see "The sheaf" in slub.c), else the CPU
+ * freelist's first; NULL when both are empty, for a refill.
+ */
+static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	unsigned int n = c->sheaf.size;
+	void *object;
+
+	if (likely(n)) {
+		c->sheaf.size = n - 1;
+		return c->sheaf.objects[n - 1];
+	}
+	object = c->freelist;
+	if (likely(object))
+		c->freelist = get_freepointer(s, object);
+	return object;
+}
+
 /* What the free fast path did; on a miss the caller's full path follows. */
 enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
 
@@ -178,17 +198,9 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
 	c = cpu_slab_of(s, cpu);
-	/* The sheaf's last object first (see slub.c), else the CPU freelist, else a refill. */
-	unsigned int n = c->sheaf.size;
-	if (n) {
-		object = c->sheaf.objects[n - 1];
-		c->sheaf.size = n - 1;
-	} else {
-		object = c->freelist;
-		if (unlikely(!object))
-			return slab_alloc_refill(s, gfpflags, addr, orig_size);
-		c->freelist = get_freepointer(s, object);
-	}
+	object = cpu_pop(s, c);
+	if (unlikely(!object))
+		return slab_alloc_refill(s, gfpflags, addr, orig_size);
 	/*
 	 * The kmalloc cache this CPU allocated from last, for kfree()'s first
 	 * guess (slub.c): in the line of struct kmm_cpu that the section has

@@ -161,7 +161,8 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 	struct kmem_cache_cpu *c;
 	struct kmm_cpu *cpu;
 
-	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
+	/* free() has seen preempt_count at 0 (shim_ready()). */
+	if (unlikely(!(cpu = cpu_enter_held(t))))
 		return class_free_rest(s, p, CF_MISSED, caller);
 	c = cpu_slab_of(s, cpu);
 	/* The shadow vouched for @p: onto the sheaf, touching neither @p nor its slab. */
@@ -247,15 +248,63 @@ arena:
 	return p;
 }
 
+/*
+ * What malloc() of a small size leaves out of line, having left its
+ * section: the CPU to hand back if it is wanted (@handback), then the
+ * shadow byte of @p, or, with no object popped (@p NULL) or no section
+ * entered, the whole allocation (small_alloc(): a refill, a CPU to get,
+ * the slab hooks).
+ */
+static __noinline void *malloc_rest(size_t size, void *p, bool handback, unsigned long caller)
+{
+	if (handback)
+		slab_free_handback();
+	if (p)
+		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + shim_class(size));
+	else
+		p = small_alloc(size, caller);
+	shim_done();
+	if (likely(p))
+		return p;
+	return shim_alloc(size, 0);
+}
+
+/* An exited thread's call (see shim_done()), after its allocation. */
+static __noinline void *malloc_exited(void *p)
+{
+	kmm_task_detach();
+	return p;
+}
+
+/*
+ * A small size: kmem_cache_alloc()'s fast path inline (the pop of the
+ * sheaf or the CPU freelist, cpu_pop()) and the shadow byte, every other
+ * case a tail call, so that malloc() is a leaf that saves no register.
+ */
 EXPORT void *malloc(size_t size)
 {
-	if (likely(size <= SHIM_SMALL_MAX) && shim_ready()) {
-		void *p = small_alloc(size, _RET_IP_);
-		shim_done();
-		if (likely(p))
-			return p;
-	}
-	return shim_alloc(size, 0);
+	struct task_struct *t = current;
+	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
+	struct kmem_cache *s;
+	struct kmm_cpu *cpu;
+	unsigned int class;
+	bool handback;
+	void *p;
+
+	if (unlikely(size > SHIM_SMALL_MAX) || unlikely(!shim_ready()))
+		return shim_alloc(size, 0);
+	class = shim_class(size);
+	s = shim_classes[class];
+	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!(cpu = cpu_enter_held(t))))
+		return malloc_rest(size, NULL, false, _RET_IP_);
+	p = cpu_pop(s, cpu_slab_of(s, cpu));
+	handback = cpu_leave_flag(active, cpu);
+	if (unlikely(handback | !p))
+		return malloc_rest(size, p, handback, _RET_IP_);
+	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+	if (unlikely(t->exited))
+		return malloc_exited(p);
+	return p;
 }
 
 /*
@@ -326,6 +375,16 @@ static void shim_free(void *p, const char *fn)
 	shim_done();
 }
 
+/* free() of anything but an object of malloc's classes, keeping errno. */
+static __noinline void free_rest(void *p)
+{
+	int *errp = &errno, err = *errp;
+
+	shim_free(p, "free");
+	*errp = err;
+}
+
+/* An object of malloc's classes inline (class_free()), all else a tail call: a leaf. */
 EXPORT void free(void *p)
 {
 	unsigned long a = (unsigned long)p;
@@ -340,9 +399,7 @@ EXPORT void free(void *p)
 			return class_free(shim_classes[class], p, _RET_IP_);
 		}
 	}
-	int *errp = &errno, err = *errp;
-	shim_free(p, "free");
-	*errp = err;
+	free_rest(p);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
