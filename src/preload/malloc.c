@@ -68,7 +68,13 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* A thread that already ran its exit handlers hands its slot back after each call. */
+/*
+ * A thread that already ran its exit handlers hands its slot back after
+ * each call that may have taken one (and a CPU with it).  So such a
+ * thread holds no CPU between calls (task_exit() gave its CPU back), and
+ * the inline fast paths of malloc() and free(), which need one held,
+ * never run for it: they need no test of their own.
+ */
 static __always_inline void shim_done(void)
 {
 	if (unlikely(current->exited))
@@ -178,7 +184,6 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 	}
 	if (unlikely(cpu_leave_flag(active, cpu)))
 		return class_free_rest(s, p, CF_HANDBACK, caller);
-	shim_done();
 }
 
 static void *malloc_huge(size_t size, size_t align)
@@ -269,13 +274,6 @@ static __noinline void *malloc_rest(size_t size, void *p, bool handback, unsigne
 	return shim_alloc(size, 0);
 }
 
-/* An exited thread's call (see shim_done()), after its allocation. */
-static __noinline void *malloc_exited(void *p)
-{
-	kmm_task_detach();
-	return p;
-}
-
 /*
  * A small size: kmem_cache_alloc()'s fast path inline (the pop of the
  * sheaf or the CPU freelist, cpu_pop()) and the shadow byte, every other
@@ -302,8 +300,6 @@ EXPORT void *malloc(size_t size)
 	if (unlikely(handback | !p))
 		return malloc_rest(size, p, handback, _RET_IP_);
 	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
-	if (unlikely(t->exited))
-		return malloc_exited(p);
 	return p;
 }
 
@@ -512,5 +508,6 @@ EXPORT size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	size_t n = shim_lookup(p, "malloc_usable_size", &kind);
+	shim_done();	/* find_vm_area() may have taken a CPU */
 	return kind == 4 && !arena_owns(p) ? 0 : n;
 }

@@ -5,8 +5,12 @@
  * then many short-lived threads, each freeing from a pthread key
  * destructor after its exit handlers ran, which must leave nothing behind
  * (more than the machine's 4096 thread slots are started, one at a time).
+ * The destructor also asks the size of a vmalloc block (a lock, so a CPU
+ * taken) and then allocates and frees small objects, whose fast paths
+ * cannot see the thread's end: the size query itself must give it back.
  * Prints "threads: ok" when every object came back as it was written.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,9 +65,15 @@ static void *worker(void *arg)
 
 static pthread_key_t key;
 
+static void *huge;	/* above KMALLOC_MAX_SIZE: vmalloc */
+#define HUGE_SIZE (8UL << 20)
+
 static void key_dtor(void *p)
 {
 	free(p);		/* after the thread's TLS exit handlers */
+	if (malloc_usable_size(huge) < HUGE_SIZE)
+		abort();
+	free(malloc(24));
 }
 
 static void *short_lived(void *arg)
@@ -88,6 +98,7 @@ int main(void)
 	for (int i = 0; i < WORKERS; i++)
 		for (int j = 0; j < SLOTS; j++)
 			free(mailbox[i][j]);
+	huge = malloc(HUGE_SIZE);
 	pthread_key_create(&key, key_dtor);
 	for (int i = 0; i < 6000; i++) {
 		pthread_t s;
@@ -98,6 +109,7 @@ int main(void)
 	unsigned long total = 0;
 	for (int i = 0; i < WORKERS; i++)
 		total += sums[i];
+	free(huge);
 	printf("threads: %s\n", total ? "ok" : "nothing passed");
 	return 0;
 }
