@@ -976,37 +976,43 @@ __alloc_pages_full(gfp_t gfp, unsigned int order, int preferred_nid)
  * path itself saves no registers.
  */
 static __attribute__((noinline)) struct page *
-alloc_page_fast_empty(gfp_t gfp, int nid)
+alloc_page_fast_empty(gfp_t gfp, unsigned int order, int nid)
 {
 	__preempt_enable();
-	return __alloc_pages_full(gfp, 0, nid);
+	return __alloc_pages_full(gfp, order, nid);
 }
 
 static __attribute__((noinline)) struct page *
-alloc_page_fast_finish(struct page *page, gfp_t gfp, bool leave)
+alloc_page_fast_finish(struct page *page, unsigned int order, gfp_t gfp, bool leave)
 {
 	if (leave)
 		kmm_cpu_leave_slow(current);
-	zero_new_page(page, 0, gfp);
+	zero_new_page(page, order, gfp);
 	return page;
 }
 
 /*
- * The order-0 fast path: the first zone the request may use, if it is
- * comfortably above its watermark, and this CPU's list of that zone, if it
- * holds a page.  Nothing else is touched: no zonelist walk, no alloc_flags,
- * no lock.  Everything else (an empty list, a zone near its watermark, a
+ * The fast path, for every order the per-CPU lists keep (up to
+ * PAGE_ALLOC_COSTLY_ORDER: order 0, and the slabs of the larger kmalloc
+ * caches): the first zone the request may use, if it is comfortably above
+ * its watermark, and this CPU's list of that zone and order, if it holds a
+ * page.  Nothing else is touched: no zonelist walk, no alloc_flags, no
+ * lock.  Everything else (an empty list, a zone near its watermark, a
  * blocking request made inside a section, a CPU another thread wants)
  * takes the full path, which decides as before.
  *
  * The watermark test is get_page_from_freelist()'s for the preferred zone:
  * the high mark while the zone is not flagged below it, the low mark once
  * it is; a zone that fails the high mark unflagged goes to the full path,
- * which flags it.  The page is the preferred zone's, a NUMA hit and local
- * by definition: one count in the per-CPU list stands for pgalloc_<zone>,
- * numa_hit and numa_local (see struct per_cpu_pages).
+ * which flags it.  Above order 0 the test goes on as __zone_watermark_ok()
+ * does (a free block of the order somewhere).  The page is the preferred
+ * zone's, a NUMA hit and local by definition: for order 0 one count in the
+ * per-CPU list stands for pgalloc_<zone>, numa_hit and numa_local (see
+ * struct per_cpu_pages); a larger page counts 2^order pages in
+ * pgalloc_<zone> and one allocation in the NUMA events, as
+ * rmqueue_pcplist() does.
  */
-static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int order, int nid)
+static __always_inline struct page *__alloc_pages_fast(gfp_t gfp, unsigned int order, int nid)
 {
 	struct task_struct *t = current;
 
@@ -1014,7 +1020,7 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	 * A blocking request inside a section goes the full way, where
 	 * might_sleep() reports it once.
 	 */
-	if (unlikely(order) || unlikely(!kmm_machine_up) || unlikely(READ_ONCE(kmm_fault_armed)) ||
+	if (unlikely(!kmm_machine_up) || unlikely(READ_ONCE(kmm_fault_armed)) ||
 	    unlikely(t->preempt_count && gfpflags_allow_blocking(gfp)))
 		goto full;
 
@@ -1034,32 +1040,58 @@ static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int ord
 	enum zone_watermarks w = (zflags & BIT(ZONE_BELOW_HIGH)) ? WMARK_LOW : WMARK_HIGH;
 	if (unlikely(free <= (long)wmark_pages(zone, w) + zone->lowmem_reserve[highidx]))
 		goto full;
+	if (order && !__zone_watermark_ok(zone, order, wmark_pages(zone, w), (int)highidx,
+					  ALLOC_WMARK_LOW,
+					  atomic_long_read(&zone->vm_stat[NR_FREE_PAGES])))
+		goto full;
 
 	int mt = gfp_migratetype(g);
 	struct kmm_cpu *cpu = page_section_enter(t);
 	if (unlikely(!cpu))
 		goto full;
 	struct per_cpu_pages *pcp = &zone->per_cpu_pageset[t->cpu];
-	struct list_head *list = &pcp->lists[order_to_pindex(mt, 0)];
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
 	if (unlikely(list_empty(list))) {
 		t->preempt_count++;	/* the section, counted for __preempt_enable() */
-		return alloc_page_fast_empty(gfp, nid);
+		return alloc_page_fast_empty(gfp, order, nid);
 	}
 
 	struct page *page = unlikely(g & __GFP_COLD) ? list_last_entry(list, struct page, pcp_list)
 						     : list_first_entry(list, struct page, pcp_list);
 	__list_del(page->pcp_list.prev, page->pcp_list.next);
-	pcp->count--;
+	pcp->count -= 1 << order;
 	pcp->free_count >>= 1;
-	set_new_page(page, 0, g, mt);
-	pcp->fast_allocs++;
+	set_new_page(page, order, g, mt);
+	if (likely(!order)) {
+		pcp->fast_allocs++;
+	} else {
+		/* __count_vm_events() and the NUMA events, on the CPU held. */
+		cpu->vm_events[PGALLOC_DMA + zone_idx(zone)] += 1UL << order;
+		zone_statistics(zone, zone, t->cpu);
+	}
 	bool leave = page_section_leave(t, cpu);
 	/* kmm_page_hooks covers init_on_alloc, as want_init_on_alloc() would. */
 	if (unlikely(leave) || unlikely(kmm_page_hooks) || (g & __GFP_ZERO))
-		return alloc_page_fast_finish(page, g, leave);
+		return alloc_page_fast_finish(page, order, g, leave);
 	return page;
 full:
 	return __alloc_pages_full(gfp, order, nid);
+}
+
+/* Orders above 0 out of line, so that the order-0 path stays as short as it was. */
+static __attribute__((noinline)) struct page *alloc_pages_fast_order(gfp_t gfp, unsigned int order,
+								    int nid)
+{
+	if (unlikely(!pcp_allowed_order(order)))
+		return __alloc_pages_full(gfp, order, nid);
+	return __alloc_pages_fast(gfp, order, nid);
+}
+
+static __always_inline struct page *alloc_pages_fast(gfp_t gfp, unsigned int order, int nid)
+{
+	if (unlikely(order))
+		return alloc_pages_fast_order(gfp, order, nid);
+	return __alloc_pages_fast(gfp, 0, nid);
 }
 
 struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid,

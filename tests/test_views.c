@@ -449,6 +449,42 @@ Test(views, vmstat_numa_events_count_fast_path_allocations)
 	check_and_shutdown();
 }
 
+/*
+ * Orders 1 to PAGE_ALLOC_COSTLY_ORDER (the slabs of kmalloc-512 up) come
+ * from the per-CPU lists by the fast path as order 0 does: a page freed at
+ * its order is the next one handed out at that order, made compound when
+ * asked, counted in pages in pgalloc_<zone> and once in numa_hit and
+ * numa_local, as the full path's rmqueue_pcplist() counts it.
+ */
+Test(views, vmstat_counts_per_cpu_list_orders_in_pages)
+{
+	boot_or_die("mem=1G");
+	for (unsigned int order = 1; order <= PAGE_ALLOC_COSTLY_ORDER; order++) {
+		/* vmstat before and after only: nothing between the free and the allocation. */
+		char *text = show_ok("vmstat");
+		long alloc0 = line_value(text, "pgalloc_dma32 ");
+		long hit0 = line_value(text, "numa_hit "), local0 = line_value(text, "numa_local ");
+
+		free(text);
+		struct page *warm = alloc_pages(GFP_KERNEL | __GFP_COMP, order);
+		cr_assert_not_null(warm);
+		__free_pages(warm, order);
+		struct page *p = alloc_pages(GFP_KERNEL | __GFP_COMP, order);
+		cr_assert_eq(p, warm, "order %u: the page just freed to the CPU's list", order);
+		cr_assert(PageHead(p));
+		cr_assert_eq(compound_order(p), order);
+		for (unsigned long i = 1; i < (1UL << order); i++)
+			cr_assert_eq(compound_head(p + i), p);
+		text = show_ok("vmstat");
+		cr_assert_eq(line_value(text, "pgalloc_dma32 "), alloc0 + (2L << order));
+		cr_assert_eq(line_value(text, "numa_hit "), hit0 + 2);
+		cr_assert_eq(line_value(text, "numa_local "), local0 + 2);
+		free(text);
+		__free_pages(p, order);
+	}
+	check_and_shutdown();
+}
+
 Test(views, vmstat_counts_allocations_and_frees)
 {
 	boot_or_die("mem=1G");
