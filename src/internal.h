@@ -546,6 +546,27 @@ static inline void __mod_zone_freepage_blocks(struct zone *zone, long nr_pages)
 {
 	zone_counter_add_locked(&zone->vm_stat[NR_FREE_PAGES_BLOCKS], nr_pages);
 }
+
+/*
+ * mod_node_page_state() for a caller already in a section (Linux's
+ * __mod_node_page_state(), preemption disabled): this CPU's difference,
+ * folded into the node and global counts past the threshold.  Inline, for
+ * the slab layer, which counts every slab it makes and gives back.
+ */
+static __always_inline void __mod_node_page_state(pg_data_t *pgdat, enum node_stat_item item,
+						  long delta)
+{
+	struct per_cpu_nodestat *pcn = &pgdat->per_cpu_nodestats[current->cpu];
+	long x = pcn->vm_node_stat_diff[item] + delta;
+	long t = pcn->stat_threshold;
+
+	if (unlikely(x > t || x < -t)) {
+		atomic_long_add(x, &pgdat->vm_stat[item]);
+		atomic_long_add(x, &vm_node_stat[item]);
+		x = 0;
+	}
+	pcn->vm_node_stat_diff[item] = (s8)x;
+}
 void fill_contig_page_info(struct zone *zone, unsigned int suitable_order,
 			   unsigned long *free_pages, unsigned long *free_blocks_total,
 			   unsigned long *free_blocks_suitable);

@@ -630,7 +630,7 @@ static void slab_account(struct kmem_cache *s, struct slab *slab)
 	__SetPageSlab(page);
 	atomic_long_inc(&n->nr_slabs);
 	atomic_long_add(slab->objects, &n->total_objects);
-	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), 1L << slab_order(slab));
+	__mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), 1L << slab_order(slab));
 }
 
 /* ... and frozen for the calling CPU: returns its freelist.  In a section. */
@@ -651,7 +651,7 @@ static void free_slab(struct kmem_cache *s, struct slab *slab)
 	struct page *page = slab_page(slab);
 	unsigned int order = slab_order(slab);
 
-	mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), -(1L << order));
+	__mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), -(1L << order));
 	slab->slab_cache = NULL;
 	slab->freelist = NULL;
 	slab->counters = 0;

@@ -78,16 +78,7 @@ void mod_zone_page_state(struct zone *zone, enum zone_stat_item item, long delta
 void mod_node_page_state(pg_data_t *pgdat, enum node_stat_item item, long delta)
 {
 	__preempt_disable();
-	struct per_cpu_nodestat *pcn = &pgdat->per_cpu_nodestats[current->cpu];
-	long x = pcn->vm_node_stat_diff[item] + delta;
-	long t = pcn->stat_threshold;
-
-	if (unlikely(x > t || x < -t)) {
-		atomic_long_add(x, &pgdat->vm_stat[item]);
-		atomic_long_add(x, &vm_node_stat[item]);
-		x = 0;
-	}
-	pcn->vm_node_stat_diff[item] = (s8)x;
+	__mod_node_page_state(pgdat, item, delta);
 	__preempt_enable();
 }
 
