@@ -115,6 +115,7 @@
 #include "slab.h"
 #include "slab_fast.h"
 #include "kfence.h"
+#include "page_alloc.h"
 #include "param.h"
 #include <stdarg.h>
 #include <stdlib.h>
@@ -659,7 +660,13 @@ static void free_slab(struct kmem_cache *s, struct slab *slab)
 	__ClearPageSlab(page);
 	if (s->annotated)
 		annot_plain(slab_address(slab), PAGE_SIZE << order);
-	__free_pages(page, order);
+	/*
+	 * Our own allocation, known good: the last reference straight to the
+	 * free, without the checks of a free that may be bad (as Linux frees
+	 * its slabs with free_frozen_pages()); the free still checks the page.
+	 */
+	if (page_ref_dec_and_test(page))
+		__free_frozen_pages(page, order);
 }
 
 /* A SLAB_TYPESAFE_BY_RCU slab's grace period is over.  Callbacks run in a section. */
