@@ -99,17 +99,11 @@ static void run_file(const char *path, bool replay, int i, struct sample *sm,
 	const char *line;
 	size_t len;
 	unsigned long long lines = 0;
-	const struct kmm_trace_event *ev;
-	int parsed;
+	int rc;
 	if (replay)
 		trace_preparse(in);
-	while ((line = trace_next_parsed(in, &len, &ev, &parsed))) {
+	while ((line = replay ? trace_replay_next(in, r, &len, &rc) : trace_next(in, &len)))
 		lines++;
-		if (replay && ev)
-			kmm_replay_event(r, parsed, ev);
-		else if (replay)
-			kmm_replay_line(r, line, len);
-	}
 	sm->dec[i] = trace_decode_cpu(in);
 	trace_close(in);
 	sm->wall[i] = now() - t0;

@@ -311,12 +311,10 @@ int cmd_replay(int argc, char **argv)
 	unsigned long long lineno = 0, named = 0, next_sample = SAMPLE_EVERY;
 	double t0 = now();
 	struct kmm_replay_stats st;
-	const struct kmm_trace_event *ev;
-	int parsed;
+	int rc;
 	trace_preparse(in);
-	while ((line = trace_next_parsed(in, &len, &ev, &parsed))) {
+	while ((line = trace_replay_next(in, r, &len, &rc))) {
 		lineno++;
-		int rc = ev ? kmm_replay_event(r, parsed, ev) : kmm_replay_line(r, line, len);
 		if (rc == -EINVAL) {
 			if (strict || named++ < MAX_NAMED_ERRORS)
 				fprintf(stderr, "%skmm replay: %s:%llu: malformed line (%s): %.80s\n",

@@ -583,6 +583,18 @@ const char *trace_next(struct trace_input *in, size_t *len)
 	return trace_next_parsed(in, len, &ev, &ret);
 }
 
+const char *trace_replay_next(struct trace_input *in, struct kmm_replay *r, size_t *len,
+			      int *rc)
+{
+	const struct kmm_trace_event *ev;
+	int parsed;
+	const char *line = trace_next_parsed(in, len, &ev, &parsed);
+
+	if (line)
+		*rc = ev ? kmm_replay_event(r, parsed, ev) : kmm_replay_line(r, line, *len);
+	return line;
+}
+
 void trace_progress(struct trace_input *in, long long *done, long long *total)
 {
 	if (in->text_total) {	/* where the reader is, in the decoded text */

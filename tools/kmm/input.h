@@ -26,6 +26,13 @@ struct kmm_trace_event;
  */
 const char *trace_next_parsed(struct trace_input *in, size_t *len,
 			      const struct kmm_trace_event **ev, int *ret);
+struct kmm_replay;
+/*
+ * trace_next, carried out on @r: through the parse made ahead when there
+ * is one, else parsed here.  *@rc is the replay's result for the line.
+ */
+const char *trace_replay_next(struct trace_input *in, struct kmm_replay *r, size_t *len,
+			      int *rc);
 /* How far the reader is, out of how much (0 if unknown: a pipe): in the
  * decoded text where its size is known (plain files, one-stream xz), else
  * in the file's compressed bytes read. */
