@@ -1115,15 +1115,20 @@ static void sheaf_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, unsi
 		struct slab *slab = virt_to_slab(head);
 		unsigned long start = (unsigned long)slab_address(slab);
 		unsigned long bytes = PAGE_SIZE << slab_order(slab);
-		for (unsigned int j = i + 1; j < nr; j++) {
+		/* As Linux's build_detached_freelist(): a few misses end the look. */
+		for (unsigned int j = i + 1, misses = 0; j < nr && misses < 3; j++) {
 			void *x = objects[j];
 
-			if (x && (unsigned long)x - start < bytes) {
-				set_freepointer(s, tail, x);
-				tail = x;
-				objects[j] = NULL;
-				cnt++;
+			if (!x)
+				continue;
+			if ((unsigned long)x - start >= bytes) {
+				misses++;
+				continue;
 			}
+			set_freepointer(s, tail, x);
+			tail = x;
+			objects[j] = NULL;
+			cnt++;
 		}
 		slab_free_chain(s, c, slab, head, tail, cnt);
 	}
