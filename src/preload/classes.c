@@ -16,9 +16,9 @@
  * rest are kmalloc's own caches.  Every object is still a slab object:
  * kfree(), ksize(), slabinfo and the checks see it as any other.
  *
- * A request maps to its class by two tables (16-byte steps up to 1 KiB,
- * 128-byte steps up to 8 KiB), filled at boot, and the class to its cache
- * by shim_classes[]: two loads on the fast path.  The class number is what
+ * A request maps to its class by a table of 16-byte steps up to 8 KiB
+ * (513 bytes), filled at boot, and the class to its cache by
+ * shim_classes[]: two loads on the fast path and no branch.  The class number is what
  * the shadow byte of an object says (SH_CLASS + class), so free() finds
  * the cache without the object's struct page.
  */
@@ -27,8 +27,7 @@
 #include "slab.h"
 
 struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
-u8 shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
-u8 shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 
 static const unsigned int shim_class_sizes[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
@@ -72,9 +71,7 @@ int shim_classes_init(void)
 		if (!shim_classes[i])
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i <= SHIM_CLASS_SMALL_STEPS; i++)
-		shim_class_small[i] = class_for(i << SHIM_CLASS_SMALL_SHIFT);
-	for (size_t i = 0; i <= SHIM_CLASS_BIG_STEPS; i++)
-		shim_class_big[i] = class_for(i << SHIM_CLASS_BIG_SHIFT);
+	for (size_t i = 0; i <= SHIM_CLASS_STEPS; i++)
+		shim_class_of[i] = class_for(i << SHIM_CLASS_SHIFT);
 	return 0;
 }

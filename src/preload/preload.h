@@ -53,25 +53,22 @@ static __always_inline bool shim_ready(void)
 
 /* classes.c: malloc's size classes, each a slab cache (kmalloc's and its own) */
 #define SHIM_MIN_ALIGN		16
-#define SHIM_CLASS_SMALL_SHIFT	4		/* 16-byte steps ... */
-#define SHIM_CLASS_SMALL_MAX	1024UL		/* ... up to 1 KiB */
-#define SHIM_CLASS_BIG_SHIFT	7		/* then 128-byte steps ... */
+#define SHIM_CLASS_SHIFT	4		/* 16-byte steps ... */
 #define SHIM_CLASS_MAX		8192UL		/* ... up to 8 KiB */
-#define SHIM_CLASS_SMALL_STEPS	(SHIM_CLASS_SMALL_MAX >> SHIM_CLASS_SMALL_SHIFT)
-#define SHIM_CLASS_BIG_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_BIG_SHIFT)
+#define SHIM_CLASS_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_SHIFT)
 #define SHIM_NR_CLASSES		32
 extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
-extern u8 shim_class_small[SHIM_CLASS_SMALL_STEPS + 1];
-extern u8 shim_class_big[SHIM_CLASS_BIG_STEPS + 1];
+extern u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 int shim_classes_init(void);
 
-/* The class (an index in shim_classes[]) for a request of @size bytes, 0 .. SHIM_CLASS_MAX. */
+/*
+ * The class (an index in shim_classes[]) for a request of @size bytes,
+ * 0 .. SHIM_CLASS_MAX: one table of 16-byte steps, so that the lookup is
+ * one load and no branch (a program's sizes come in any order).
+ */
 static __always_inline unsigned int shim_class(size_t size)
 {
-	if (size <= SHIM_CLASS_SMALL_MAX)
-		return shim_class_small[(size + (1UL << SHIM_CLASS_SMALL_SHIFT) - 1) >>
-					SHIM_CLASS_SMALL_SHIFT];
-	return shim_class_big[(size + (1UL << SHIM_CLASS_BIG_SHIFT) - 1) >> SHIM_CLASS_BIG_SHIFT];
+	return shim_class_of[(size + (1UL << SHIM_CLASS_SHIFT) - 1) >> SHIM_CLASS_SHIFT];
 }
 
 /* takeover.c */
