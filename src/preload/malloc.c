@@ -313,7 +313,7 @@ static size_t shim_lookup(const void *p, const char *fn, int *kind)
 	unsigned long a = (unsigned long)p;
 
 	if (shim.shadow && in_direct_map(a)) {
-		if (a & ((1UL << shim.shift) - 1))
+		if (a & shim.granule_mask)
 			shim_invalid(fn, p);
 		u8 sh = __atomic_load_n(shadow_of(a), __ATOMIC_RELAXED);
 		struct page *page = virt_to_head_page(p);
@@ -390,7 +390,7 @@ EXPORT void free(void *p)
 	if (likely(in_direct_map(a)) && likely(shim_ready())) {
 		u8 *sh = shadow_of(a);
 		unsigned int class = (unsigned int)*sh - SH_CLASS;
-		if (likely(class < SHIM_NR_CLASSES) && likely(!(a & ((1UL << shim.shift) - 1)))) {
+		if (likely(class < SHIM_NR_CLASSES) && likely(!(a & shim.granule_mask))) {
 			*sh = SH_FREE;
 			return class_free(shim_classes[class], p, _RET_IP_);
 		}

@@ -27,6 +27,13 @@ struct shim_layout {
 	unsigned long vm_start, vm_size;	/* vmalloc area */
 	u8 *shadow;				/* one byte per granule of the direct map */
 	unsigned int shift;			/* log2 of the granule */
+	unsigned long granule_mask;		/* the granule's bytes less one */
+	/*
+	 * shadow less the direct map's start in granules (both aligned), so
+	 * that an address's byte is at shadow_bias + (addr >> shift): one
+	 * load and one shift on the fast paths.
+	 */
+	unsigned long shadow_bias;
 	u64 ram_bytes;				/* nothing larger can succeed */
 };
 extern struct shim_layout shim;
@@ -41,7 +48,7 @@ enum { SH_FREE = 0, SH_SLAB = 1, SH_LARGE = 2, SH_CLASS = 3 };
 
 static __always_inline u8 *shadow_of(unsigned long addr)
 {
-	return &shim.shadow[(addr - shim.dm_start) >> shim.shift];
+	return (u8 *)(shim.shadow_bias + (addr >> shim.shift));
 }
 
 /* Serve from the machine: booted, and not called from inside kmm itself. */

@@ -223,6 +223,8 @@ static void shim_layout_init(void)
 	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
 	if (!shim.shadow)
 		shim_die("cannot map the shadow of the direct map", -ENOMEM);
+	shim.granule_mask = (1UL << shim.shift) - 1;
+	shim.shadow_bias = (unsigned long)shim.shadow - (shim.dm_start >> shim.shift);
 }
 
 void shim_boot(void)
