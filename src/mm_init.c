@@ -417,6 +417,15 @@ static unsigned long present_pages_in(int nid, unsigned long s, unsigned long e)
 	return n;
 }
 
+/* Does boot give [s, e) its struct pages as reserved memory (no gap in the reservations)? */
+static bool range_initialised_at_boot(unsigned long s, unsigned long e)
+{
+	bool gap = false;
+
+	for_each_reserved_pfn_range(s, e, true, note_range, &gap);
+	return !gap;
+}
+
 static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *limit)
 {
 	struct zone *zone = &pgdat->node_zones[zt];
@@ -448,7 +457,9 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	/*
 	 * A zone spans from its first to its last page of memory.  The holes
 	 * inside it get their (reserved) struct pages at boot, as Linux's
-	 * init_unavailable_range(): deferral starts after the last one.
+	 * init_unavailable_range(): deferral starts after the last one.  A
+	 * hole inside a reservation that boot initialises anyway (the
+	 * firmware's below 1 MiB) does not hold the deferred point back.
 	 */
 	unsigned long first = e, last = s, hole_end = 0;
 	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
@@ -456,7 +467,7 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 		unsigned long rs = max(PFN_UP(r->base), s), re = min(PFN_DOWN(r->base + r->size), e);
 
 		if (r->nid == pgdat->node_id && rs < re) {
-			if (first < rs)
+			if (first < rs && !range_initialised_at_boot(last, rs))
 				hole_end = max(hole_end, rs);
 			first = min(first, rs);
 			last = max(last, re);
@@ -470,9 +481,18 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	zone->spanned_pages = last - first;
 	zone->present_pages = present_pages_in(pgdat->node_id, first, last);
 	zone->deferred_pfn = last;
+	/*
+	 * Boot's own allocations and the first ones after it come from the
+	 * node's highest zone: only that zone gets a section of free memory
+	 * at boot.  A zone below it (DMA, DMA32 under Normal) starts with its
+	 * holes only and grows when a request for it finds its lists empty,
+	 * so a 64G machine's boot writes 32 pages of mem_map fewer.
+	 */
+	unsigned long boot_pages = ne > hi ? 0 : DEFERRED_BOOT_PAGES;
+	unsigned long boot_end = max(first + boot_pages, hole_end);
 	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
-		zone->deferred_pfn = min(ALIGN(max(first + DEFERRED_BOOT_PAGES, hole_end),
-					       SECTION_PAGES), last);
+		zone->deferred_pfn = boot_end > first ? min(ALIGN(boot_end, SECTION_PAGES), last)
+						      : first;
 	pgdat->nr_zones = zt + 1;
 	return 0;
 }

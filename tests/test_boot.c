@@ -190,8 +190,9 @@ Test(boot, reserved_pages_beyond_the_deferred_point_have_struct_pages)
 
 /*
  * Every process that loads libkmm-malloc.so boots a 64G machine: boot gives
- * each zone the struct pages of its first 4 MiB section only (plus the
- * holes'), and a zone that runs short grows by one section, not more.
+ * the highest zone the struct pages of its first 4 MiB section only, the
+ * zones below it none (the firmware's first MiB is reserved, initialised
+ * as such), and a zone that runs short grows by one section, not more.
  */
 Test(boot, large_machine_inits_one_section_per_zone)
 {
@@ -208,6 +209,18 @@ Test(boot, large_machine_inits_one_section_per_zone)
 		inited += zone->deferred_pfn - zone->zone_start_pfn;
 	}
 	cr_assert_leq(inited, (32 * SZ_1M) >> PAGE_SHIFT, "%lu struct pages at boot", inited);
+	for (int zt = ZONE_DMA; zt <= ZONE_DMA32; zt++) {
+		struct zone *low = &NODE_DATA(0)->node_zones[zt];
+
+		cr_assert_eq(low->deferred_pfn, low->zone_start_pfn, "zone %s", low->name);
+	}
+	/* The first request for DMA32 grows it by a section and is served from it. */
+	struct zone *dma32 = &NODE_DATA(0)->node_zones[ZONE_DMA32];
+	struct page *low_page = alloc_pages(GFP_DMA32, 0);
+	cr_assert_not_null(low_page);
+	cr_assert_eq(page_zone(low_page), dma32);
+	cr_assert_eq(dma32->deferred_pfn, dma32->zone_start_pfn + ((4 * SZ_1M) >> PAGE_SHIFT));
+	__free_pages(low_page, 0);
 
 	struct zone *normal = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
 	unsigned long before = normal->deferred_pfn;
