@@ -193,6 +193,14 @@ Test(preload, size_classes_between_kmallocs)
 	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1280 5120 7168 16384\n");
 	cr_expect(strstr(kmm.err, "\nmalloc-320 "), "%s", kmm.err);
 	cr_expect(strstr(kmm.err, "\nmalloc-5120 "), "%s", kmm.err);
+	/* malloc's own caches are made when first asked for: no size, no cache. */
+	cr_expect(!strstr(kmm.err, "\nmalloc-2560 "), "%s", kmm.err);
+	/* With slab debugging they are all made at boot, the shadow's granule known. */
+	run(&kmm, true, (const char *const[]){ "KMM_SHOW=slabinfo", "KMM_CMDLINE=slab_debug=F", NULL },
+	    (const char *const[]){ HELPER_DIR "/preload_sizes", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
+	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1280 5120 7168 16384\n");
+	cr_expect(strstr(kmm.err, "\nmalloc-2560 "), "%s", kmm.err);
 }
 
 static void expect_abort(const char *what, const char *fn)

@@ -11,9 +11,14 @@
  *   16 32 [48] 64 [80] 96 [112] 128 [160] 192 [224] 256 [320 384 448] 512
  *   [640 768 896] 1k [1280 1536 1792] 2k [2560 3072 3584] 4k [5120 6144 7168] 8k
  *
- * The bracketed ones are kmem_cache_create()d at boot as "malloc-N"
- * (16-byte aligned, no merging with other caches' objects needed); the
- * rest are kmalloc's own caches.  Every object is still a slab object:
+ * The bracketed ones are kmem_cache_create()d as "malloc-N" (16-byte
+ * aligned, no merging with other caches' objects needed) when first
+ * asked for: a short process (a shell's child, a compiler's driver) uses
+ * a few sizes, and twenty caches made at boot were a slab of kmem_cache
+ * objects (8 pages written) and a tenth of the boot's instructions.  With
+ * slab debugging on for any of them they are all made at boot, so that
+ * shim_layout_init() knows the granule of the shadow before anything is
+ * served.  The rest are kmalloc's own caches.  Every object is still a slab object:
  * kfree(), ksize(), slabinfo and the checks see it as any other.
  *
  * A request maps to its class by a table of 16-byte steps up to 8 KiB
@@ -55,19 +60,45 @@ static u8 class_for(size_t size)
 	return (u8)i;
 }
 
+/*
+ * Make malloc's own cache for @class.  Two threads may race to make it:
+ * the loser destroys its copy (or drops its alias of the winner's).  No
+ * lock, so nothing for fork to hold.  Return: the cache, or NULL.
+ */
+struct kmem_cache *shim_class_make(unsigned int class)
+{
+	struct kmem_cache *s = kmem_cache_create(shim_class_names[class], shim_class_sizes[class],
+						 SHIM_MIN_ALIGN, 0, NULL), *old = NULL;
+
+	if (!s)
+		return NULL;
+	if (__atomic_compare_exchange_n(&shim_classes[class], &old, s, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return s;
+	kmem_cache_destroy(s);
+	return old;
+}
+
 /* At boot, before the library serves anything.  Return: 0 or -ENOMEM. */
 int shim_classes_init(void)
 {
+	bool debug = false;
+
 	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++) {
 		unsigned int size = shim_class_sizes[i];
 
-		if (is_kmalloc_size(size)) {
+		snprintf(shim_class_names[i], sizeof(shim_class_names[i]), "malloc-%u", size);
+		debug |= !is_kmalloc_size(size) && kmem_cache_flags(0, shim_class_names[i]);
+	}
+	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++) {
+		unsigned int size = shim_class_sizes[i];
+
+		if (is_kmalloc_size(size))
 			shim_classes[i] = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
-		} else {
-			snprintf(shim_class_names[i], sizeof(shim_class_names[i]), "malloc-%u", size);
-			shim_classes[i] = kmem_cache_create(shim_class_names[i], size,
-								SHIM_MIN_ALIGN, 0, NULL);
-		}
+		else if (debug)
+			shim_classes[i] = shim_class_make(i);
+		else
+			continue;
 		if (!shim_classes[i])
 			return -ENOMEM;
 	}

@@ -113,7 +113,10 @@ static void *large_alloc(size_t size)
 static __always_inline void *small_alloc(size_t size, unsigned long caller)
 {
 	unsigned int class = shim_class(size);
-	struct kmem_cache *s = shim_classes[class];
+	struct kmem_cache *s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);
+
+	if (unlikely(!s) && !(s = shim_class_make(class)))
+		return NULL;
 	void *p = do_slab_alloc(s, SHIM_GFP, NUMA_NO_NODE, caller, s->object_size);
 
 	if (likely(p))

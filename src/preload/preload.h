@@ -67,6 +67,7 @@ static __always_inline bool shim_ready(void)
 extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
 extern u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 int shim_classes_init(void);
+struct kmem_cache *shim_class_make(unsigned int class);
 
 /*
  * The class (an index in shim_classes[]) for a request of @size bytes,
