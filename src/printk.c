@@ -45,8 +45,14 @@ static void log_store(const char *s, size_t len)
 		if (!log_buf)
 			return;
 	}
-	for (size_t i = 0; i < len; i++)
-		log_buf[(log_total + i) % LOG_BUF_SIZE] = s[i];
+	/* In at most two pieces: the ring's tail, then its head. */
+	for (size_t done = 0; done < len;) {
+		size_t at = (log_total + done) % LOG_BUF_SIZE;
+		size_t n = min(len - done, LOG_BUF_SIZE - at);
+
+		memcpy(log_buf + at, s + done, n);
+		done += n;
+	}
 	log_total += len;
 	log_len = min(log_total, LOG_BUF_SIZE);
 }

@@ -296,36 +296,41 @@ static void parse_maps_line(const char *line, struct plat_mapping *m)
 int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
 {
 	char buf[8192];
-	size_t have = 0;
+	size_t have = 0, off = 0;	/* unread text: buf[off, have) */
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
 	bool eof = false;
 
 	if (fd < 0)
 		return -errno;
 	while (!ret) {
-		if (!eof && have < sizeof(buf) - 1) {
-			ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-			if (n < 0 && errno == EINTR)
+		char *line = buf + off;
+		char *nl = memchr(line, '\n', have - off);
+
+		if (!nl && !eof) {
+			/* A partial line: move it to the front once, then read more. */
+			memmove(buf, line, have - off);
+			have -= off;
+			off = 0;
+			if (have < sizeof(buf) - 1) {
+				ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0)
+					eof = true;
+				else
+					have += (size_t)n;
 				continue;
-			if (n <= 0)
-				eof = true;
-			else
-				have += (size_t)n;
+			}
+			nl = buf + have;	/* longer than the buffer: cut */
 		}
-		if (!have)
+		if (off == have)
 			break;
-		buf[have] = '\0';
-		char *nl = memchr(buf, '\n', have);
-		if (!nl && !eof && have < sizeof(buf) - 1)
-			continue;
-		size_t len = nl ? (size_t)(nl - buf) : have;
-		buf[len] = '\0';
+		size_t len = nl ? (size_t)(nl - line) : have - off;
+		line[len] = '\0';
 		struct plat_mapping m;
-		parse_maps_line(buf, &m);
+		parse_maps_line(line, &m);
 		ret = fn(&m, arg);
-		size_t used = nl ? len + 1 : have;
-		memmove(buf, buf + used, have - used);
-		have -= used;
+		off = nl && nl < buf + have ? off + len + 1 : have;
 	}
 	close(fd);
 	return ret < 0 ? ret : 0;

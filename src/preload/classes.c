@@ -50,14 +50,28 @@ static bool is_kmalloc_size(unsigned int size)
 	return !(size & (size - 1)) || size == 96 || size == 192;
 }
 
-/* The smallest class of at least @size bytes (@size <= 8 KiB). */
-static u8 class_for(size_t size)
+/* The smallest class of at least @size bytes (@size <= 8 KiB), from class @i up. */
+static u8 class_for(size_t size, unsigned int i)
 {
-	unsigned int i = 0;
-
 	while (shim_class_sizes[i] < size)
 		i++;
 	return (u8)i;
+}
+
+/* "malloc-<size>", written by hand: snprintf() was most of the boot's work here. */
+static const char *class_name(unsigned int class)
+{
+	char digits[12], *name = shim_class_names[class];
+	unsigned int size = shim_class_sizes[class], n = 0;
+
+	do
+		digits[n++] = (char)('0' + size % 10);
+	while ((size /= 10));
+	memcpy(name, "malloc-", 7);
+	for (unsigned int i = 0; i < n; i++)
+		name[7 + i] = digits[n - 1 - i];
+	name[7 + n] = '\0';
+	return name;
 }
 
 /*
@@ -87,8 +101,8 @@ int shim_classes_init(void)
 	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++) {
 		unsigned int size = shim_class_sizes[i];
 
-		snprintf(shim_class_names[i], sizeof(shim_class_names[i]), "malloc-%u", size);
-		debug |= !is_kmalloc_size(size) && kmem_cache_flags(0, shim_class_names[i]);
+		if (!is_kmalloc_size(size))
+			debug |= kmem_cache_flags(0, class_name(i)) != 0;
 	}
 	for (unsigned int i = 0; i < NR_SHIM_CLASSES; i++) {
 		unsigned int size = shim_class_sizes[i];
@@ -102,7 +116,9 @@ int shim_classes_init(void)
 		if (!shim_classes[i])
 			return -ENOMEM;
 	}
+	/* Sizes rise with the step: each search starts where the last ended. */
+	u8 c = 0;
 	for (size_t i = 0; i <= SHIM_CLASS_STEPS; i++)
-		shim_class_of[i] = class_for(i << SHIM_CLASS_SHIFT);
+		shim_class_of[i] = c = class_for(i << SHIM_CLASS_SHIFT, c);
 	return 0;
 }

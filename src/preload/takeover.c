@@ -255,9 +255,10 @@ void shim_boot(void)
 	 * Its objects keep malloc's 16-byte alignment at the end of a page.
 	 */
 	kfence_min_align = 16;
+	int host_cpus = plat_host_nr_cpus();	/* a read of /sys: once */
 	snprintf(cmdline, sizeof(cmdline),
 		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 %s",
-		 (unsigned long long)(mem >> 20), min(max(2 * plat_host_nr_cpus(), 4), NR_CPUS), 1 << 20,
+		 (unsigned long long)(mem >> 20), min(max(2 * host_cpus, 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
 	if (err)
