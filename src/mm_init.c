@@ -12,9 +12,10 @@
  *      DMA < 16 MiB <= DMA32 < 4 GiB <= Normal);
  *   4. memblock_free_all() gives the free ranges to the buddy allocator.
  *
- * Deferred init: only the first DEFERRED_BOOT_PAGES of each zone get their
- * struct pages at boot.  The rest of the zone, a section (4 MiB) at a time, is
- * initialised when the zone's free lists run short (deferred_grow_zone()),
+ * Deferred init: only the first DEFERRED_BOOT_PAGES of each zone from
+ * Normal up (and of the highest zone below it) get their struct pages at
+ * boot, and every zone's holes and reservations.  The rest of the zone, a
+ * section (4 MiB) at a time, is initialised when the zone's free lists run short (deferred_grow_zone()),
  * as Linux's deferred struct page init does, so a machine of a terabyte
  * boots in milliseconds and its mem_map is touched only where used.  Until
  * then the deferred free memory is counted, exactly as the buddy allocator
@@ -482,13 +483,13 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	zone->present_pages = present_pages_in(pgdat->node_id, first, last);
 	zone->deferred_pfn = last;
 	/*
-	 * Boot's own allocations and the first ones after it come from the
-	 * node's highest zone: only that zone gets a section of free memory
-	 * at boot.  A zone below it (DMA, DMA32 under Normal) starts with its
-	 * holes only and grows when a request for it finds its lists empty,
-	 * so a 64G machine's boot writes 32 pages of mem_map fewer.
+	 * Boot's own allocations and the first ones after it come from Normal
+	 * (or the highest zone below it): only those zones get a section of
+	 * free memory at boot.  DMA and DMA32 under Normal start with their
+	 * holes only and grow when a request for them finds their lists
+	 * empty, so a 64G machine's boot writes 32 pages of mem_map fewer.
 	 */
-	unsigned long boot_pages = ne > hi ? 0 : DEFERRED_BOOT_PAGES;
+	unsigned long boot_pages = zt < ZONE_NORMAL && ne > hi ? 0 : DEFERRED_BOOT_PAGES;
 	unsigned long boot_end = max(first + boot_pages, hole_end);
 	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
 		zone->deferred_pfn = boot_end > first ? min(ALIGN(boot_end, SECTION_PAGES), last)
