@@ -201,17 +201,32 @@ static void init_range_cb(unsigned long s, unsigned long e, void *arg)
 	init_reserved_page_range(s, e, a->nid, a->zt);
 }
 
-static void count_deferred(unsigned long s, unsigned long e, void *arg)
+/* Count [s, e) as free blocks of the orders next_block_order() splits it into. */
+static void count_blocks(struct zone *zone, unsigned long s, unsigned long e)
 {
-	struct zone *zone = arg;
-
-	zone->deferred_free_pages += e - s;
 	while (s < e) {
 		unsigned int order = next_block_order(s, e);
 
 		zone->deferred_nr_free[order]++;
 		s += 1UL << order;
 	}
+}
+
+static void count_deferred(unsigned long s, unsigned long e, void *arg)
+{
+	struct zone *zone = arg;
+	unsigned long max_block = 1UL << MAX_PAGE_ORDER;
+	unsigned long ms = ALIGN(s, max_block), me = ALIGN_DOWN(e, max_block);
+
+	zone->deferred_free_pages += e - s;
+	if (ms >= me) {
+		count_blocks(zone, s, e);
+		return;
+	}
+	/* The whole MAX_PAGE_ORDER blocks at once: a 64G machine has 16K of them. */
+	count_blocks(zone, s, ms);
+	zone->deferred_nr_free[MAX_PAGE_ORDER] += (me - ms) >> MAX_PAGE_ORDER;
+	count_blocks(zone, me, e);
 }
 
 /* The deferred free pages in blocks of pageblock_order and up. */
