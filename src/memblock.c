@@ -260,9 +260,13 @@ static phys_addr_t memblock_alloc_range_nid(phys_addr_t size, phys_addr_t align,
 		WARN_ONCE(1, "memblock: allocation after memblock_free_all()\n");
 		return 0;
 	}
+	/*
+	 * Byte-granular, as Linux's: the small tables boot makes (per-CPU page
+	 * lists and statistics of each zone, bitmaps) share pages, a page
+	 * written each, not one apiece.  A page partly reserved is reserved.
+	 */
 	if (!align)
-		align = PAGE_SIZE;
-	size = ALIGN(size, (phys_addr_t)PAGE_SIZE);
+		align = SMP_CACHE_BYTES;
 	if (end == MEMBLOCK_ALLOC_ACCESSIBLE || end > memblock.current_limit)
 		end = memblock.current_limit;
 	/* Like Linux, never hand out physical address 0. */

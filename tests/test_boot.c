@@ -214,6 +214,20 @@ Test(boot, large_machine_inits_one_section_per_zone)
 
 		cr_assert_eq(low->deferred_pfn, low->zone_start_pfn, "zone %s", low->name);
 	}
+	/*
+	 * memblock is byte-granular: the zones' per-CPU page lists and
+	 * statistics (6 zones, 1.5 KiB each with 4 CPUs) share pages.
+	 */
+	unsigned long lo = ~0UL, hi = 0;
+	for (int zt = 0; zt < MAX_NR_ZONES; zt++) {
+		struct zone *z = &NODE_DATA(0)->node_zones[zt];
+		unsigned long a = (unsigned long)z->per_cpu_pageset, b = (unsigned long)z->per_cpu_zonestats;
+
+		lo = min(lo, min(a, b));
+		hi = max(hi, max(a + sizeof(*z->per_cpu_pageset) * nr_cpu_ids,
+				 b + sizeof(*z->per_cpu_zonestats) * nr_cpu_ids));
+	}
+	cr_assert_leq(hi - lo, 4 * PAGE_SIZE, "the zones' per-CPU tables span %lu bytes", hi - lo);
 	/* The first request for DMA32 grows it by a section and is served from it. */
 	struct zone *dma32 = &NODE_DATA(0)->node_zones[ZONE_DMA32];
 	struct page *low_page = alloc_pages(GFP_DMA32, 0);
