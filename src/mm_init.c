@@ -24,6 +24,7 @@
 #include "kmemleak.h"
 #include "internal.h"
 #include <kmm/vmstat.h>
+#include "param.h"
 
 struct page *mem_map;
 unsigned long max_pfn;
@@ -49,6 +50,32 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 };
 
 #define DEFERRED_BOOT_PAGES	SECTION_PAGES
+
+/*
+ * deferred_boot_mem=SIZE (kmm's own, 64K..4M, a power of two): how much of
+ * a zone's free memory boot gives struct pages; the rest of that section
+ * is the zone's first growth.  The preload boots with 1M: a short process
+ * writes 12 pages of mem_map fewer, one that grows pays the same.
+ */
+static unsigned long deferred_boot_pages = DEFERRED_BOOT_PAGES;
+
+static int setup_deferred_boot_mem(const char *val)
+{
+	u64 v;
+
+	if (kmm_parse_size(val, &v) || v < 64 * SZ_1K || v > ((u64)SECTION_PAGES << PAGE_SHIFT) ||
+	    (v & (v - 1)))
+		return -EINVAL;
+	deferred_boot_pages = (unsigned long)(v >> PAGE_SHIFT);
+	return 0;
+}
+
+static void deferred_boot_mem_reset(void)
+{
+	deferred_boot_pages = DEFERRED_BOOT_PAGES;
+}
+
+kmm_param("deferred_boot_mem", setup_deferred_boot_mem, deferred_boot_mem_reset);
 
 bool kmm_zone_configured(enum zone_type zt)
 {
@@ -323,10 +350,15 @@ bool pfn_is_deferred_slow(unsigned long pfn)
 bool deferred_grow_zone(struct zone *zone, unsigned int order)
 {
 	unsigned long end = zone_end_pfn(zone);
-	bool grown = false;
+	bool grown = false, fits = false;
 
-	(void)order;
-	while (zone->deferred_pfn < end && !grown) {
+	/*
+	 * A whole section holds a block of any order; the rest of the first
+	 * one after deferred_boot_mem= may not, nor a section broken by
+	 * reservations: go on until a block of @order was freed (counted
+	 * before merging, so at worst a section too many).
+	 */
+	while (zone->deferred_pfn < end && !fits) {
 		unsigned long s = zone->deferred_pfn;
 		unsigned long e = min(ALIGN(s + 1, SECTION_PAGES), end);
 		unsigned long before = zone->deferred_free_pages;
@@ -347,7 +379,10 @@ bool deferred_grow_zone(struct zone *zone, unsigned int order)
 		__mod_zone_freepage_blocks(zone, -(long)deferred_block_pages(&tmp));
 		unsigned long freed = 0;
 		for_each_free_pfn_range(s, e, free_boot_range, &freed);
-		grown = before != zone->deferred_free_pages;
+		if (before != zone->deferred_free_pages)
+			grown = true;
+		for (unsigned int o = min(order, (unsigned int)MAX_PAGE_ORDER); o < NR_PAGE_ORDERS; o++)
+			fits |= tmp.deferred_nr_free[o] != 0;
 	}
 	return grown;
 }
@@ -504,11 +539,12 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	 * holes only and grow when a request for them finds their lists
 	 * empty, so a 64G machine's boot writes 32 pages of mem_map fewer.
 	 */
-	unsigned long boot_pages = zt < ZONE_NORMAL && ne > hi ? 0 : DEFERRED_BOOT_PAGES;
-	unsigned long boot_end = max(first + boot_pages, hole_end);
+	unsigned long boot_pages = zt < ZONE_NORMAL && ne > hi ? 0 : deferred_boot_pages;
+	unsigned long boot_end = max(first + boot_pages, hole_end ? ALIGN(hole_end, SECTION_PAGES) : 0);
+	if (boot_pages == SECTION_PAGES)
+		boot_end = ALIGN(boot_end, SECTION_PAGES);
 	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
-		zone->deferred_pfn = boot_end > first ? min(ALIGN(boot_end, SECTION_PAGES), last)
-						      : first;
+		zone->deferred_pfn = min(boot_end, last);
 	pgdat->nr_zones = zt + 1;
 	return 0;
 }

@@ -253,6 +253,36 @@ Test(boot, large_machine_inits_one_section_per_zone)
 	check_and_shutdown();
 }
 
+/*
+ * deferred_boot_mem=2M (the preload's): Normal starts with 2 MiB of struct
+ * pages; its first growth completes the section, and a request of the
+ * largest order still finds a block, growing on to the next section.
+ */
+Test(boot, deferred_boot_mem_gives_part_of_a_section)
+{
+	boot_or_die("mem=64G deferred_boot_mem=2M");
+	struct zone *normal = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
+	unsigned long start = normal->zone_start_pfn;
+
+	cr_assert_eq(normal->deferred_pfn, start + ((2 * SZ_1M) >> PAGE_SHIFT));
+	struct page *big = alloc_pages(GFP_KERNEL, MAX_PAGE_ORDER);
+	cr_assert_not_null(big);
+	cr_assert_eq(page_zone(big), normal);
+	cr_assert_geq(normal->deferred_pfn, start + SECTION_PAGES);
+	cr_assert_eq(normal->deferred_pfn % SECTION_PAGES, 0);
+	__free_pages(big, MAX_PAGE_ORDER);
+	check_and_shutdown();
+
+	/* 64K to 4M, a power of two. */
+	cr_assert_eq(kmm_boot("mem=1G deferred_boot_mem=3M"), -EINVAL);
+	cr_assert_eq(kmm_boot("mem=1G deferred_boot_mem=8M"), -EINVAL);
+	boot_or_die("mem=64G");
+	normal = &NODE_DATA(0)->node_zones[ZONE_NORMAL];
+	cr_assert_eq(normal->deferred_pfn, normal->zone_start_pfn + SECTION_PAGES,
+		     "the default is back: a section");
+	check_and_shutdown();
+}
+
 /* Boot and shutdown leave no file, mapping or thread behind. */
 Test(boot, shutdown_leaks_nothing)
 {

@@ -30,8 +30,8 @@
  *
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
  * host RAM)> cpus=<twice the host CPUs, 4 at least>
- * percpu_pagelist_high_fraction=1048576" (x86_64), so it may override any
- * of them.  Twice the CPUs: a thread keeps its simulated CPU between
+ * percpu_pagelist_high_fraction=1048576 kfence.sample_interval=0
+ * deferred_boot_mem=2M" (x86_64), so it may override any of them.  Twice the CPUs: a thread keeps its simulated CPU between
  * calls, and one that finds it taken must take another over (a
  * membarrier() and a compare-and-swap, cpu.c), where Linux's scheduler
  * hands the per-CPU caches to the next thread at no cost per allocation.
@@ -255,9 +255,14 @@ void shim_boot(void)
 	 * Its objects keep malloc's 16-byte alignment at the end of a page.
 	 */
 	kfence_min_align = 16;
+	/*
+	 * 2 MiB of free memory with struct pages at boot, not a section: most
+	 * processes (a shell's children, a compiler's driver) need less.
+	 */
 	int host_cpus = plat_host_nr_cpus();	/* a read of /sys: once */
 	snprintf(cmdline, sizeof(cmdline),
-		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 %s",
+		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 "
+		 "deferred_boot_mem=2M %s",
 		 (unsigned long long)(mem >> 20), min(max(2 * host_cpus, 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
