@@ -508,17 +508,20 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	/*
 	 * A zone spans from its first to its last page of memory.  The holes
 	 * inside it get their (reserved) struct pages at boot, as Linux's
-	 * init_unavailable_range(): deferral starts after the last one.  A
-	 * hole inside a reservation that boot initialises anyway (the
-	 * firmware's below 1 MiB) does not hold the deferred point back.
+	 * init_unavailable_range(): deferral starts after the last one, at a
+	 * section.  A hole inside a reservation that boot initialises anyway
+	 * (the firmware's below 1 MiB) holds it back only to the hole's end:
+	 * what memblock_free_late() may free there stays below it.
 	 */
-	unsigned long first = e, last = s, hole_end = 0;
+	unsigned long first = e, last = s, hole_end = 0, covered_end = 0;
 	for (unsigned long i = 0; i < memblock.memory.cnt; i++) {
 		struct memblock_region *r = &memblock.memory.regions[i];
 		unsigned long rs = max(PFN_UP(r->base), s), re = min(PFN_DOWN(r->base + r->size), e);
 
 		if (r->nid == pgdat->node_id && rs < re) {
-			if (first < rs && !range_initialised_at_boot(last, rs))
+			if (first < rs && range_initialised_at_boot(last, rs))
+				covered_end = max(covered_end, rs);
+			else if (first < rs)
 				hole_end = max(hole_end, rs);
 			first = min(first, rs);
 			last = max(last, re);
@@ -540,7 +543,8 @@ static int zone_init(pg_data_t *pgdat, enum zone_type zt, const unsigned long *l
 	 * empty, so a 64G machine's boot writes 32 pages of mem_map fewer.
 	 */
 	unsigned long boot_pages = zt < ZONE_NORMAL && ne > hi ? 0 : deferred_boot_pages;
-	unsigned long boot_end = max(first + boot_pages, hole_end ? ALIGN(hole_end, SECTION_PAGES) : 0);
+	unsigned long boot_end = max(max(first + boot_pages, covered_end),
+				     hole_end ? ALIGN(hole_end, SECTION_PAGES) : 0);
 	if (boot_pages == SECTION_PAGES)
 		boot_end = ALIGN(boot_end, SECTION_PAGES);
 	if (zone->spanned_pages > DEFERRED_BOOT_PAGES + SECTION_PAGES)
