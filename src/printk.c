@@ -16,7 +16,11 @@
 
 #define LOG_BUF_SIZE (1UL << 20)
 
-static char *log_buf;
+/*
+ * In the library's zero-filled data: the host backs only the pages
+ * written, and a process's boot makes no mapping for it.
+ */
+static char log_buf[LOG_BUF_SIZE];
 static size_t log_len;		/* bytes in the buffer */
 static size_t log_total;	/* bytes ever written, for the wrap */
 static spinlock_t log_lock;
@@ -34,17 +38,10 @@ void kmm_set_console(FILE *out)
 void kmm_log_init(int loglevel)
 {
 	kmm_loglevel = loglevel;
-	if (!log_buf)
-		log_buf = plat_host_zalloc(LOG_BUF_SIZE);
 }
 
 static void log_store(const char *s, size_t len)
 {
-	if (!log_buf) {
-		log_buf = plat_host_zalloc(LOG_BUF_SIZE);
-		if (!log_buf)
-			return;
-	}
 	/* In at most two pieces: the ring's tail, then its head. */
 	for (size_t done = 0; done < len;) {
 		size_t at = (log_total + done) % LOG_BUF_SIZE;
