@@ -203,6 +203,27 @@ Test(preload, size_classes_between_kmallocs)
 	cr_expect(strstr(kmm.err, "\nmalloc-2560 "), "%s", kmm.err);
 }
 
+/*
+ * A short process writes few pages of the machine's RAM: what boot and one
+ * malloc need, per-CPU parts growing with the CPUs (twice the host's).
+ * Boot once wrote 130 on a 2-CPU host, now 60: the bound catches a boot
+ * that initialises or creates eagerly again.
+ */
+Test(preload, a_short_process_writes_few_ram_pages)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_bootpages", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "status %#x:\n%s",
+		  kmm.status, kmm.err);
+	unsigned long pages = 0;
+	cr_assert_eq(sscanf(kmm.out, "ram pages: %lu", &pages), 1, "%s", kmm.out);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN) * 2;
+	if (cpus < 4)
+		cpus = 4;
+	cr_expect_leq(pages, 64 + 8 * (unsigned long)cpus, "%lu pages of RAM written, %ld CPUs",
+		      pages, cpus);
+}
+
 static void expect_abort(const char *what, const char *fn)
 {
 	char msg[64];
