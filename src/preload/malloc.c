@@ -295,8 +295,9 @@ EXPORT void *malloc(size_t size)
 	if (unlikely(size > SHIM_SMALL_MAX) || unlikely(!shim_ready()))
 		return shim_alloc(size, 0);
 	class = shim_class(size);
-	s = shim_classes[class];
-	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!(cpu = cpu_enter_held(t))))
+	s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
+	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!s) ||
+	    unlikely(!(cpu = cpu_enter_held(t))))
 		return malloc_rest(size, NULL, false, _RET_IP_);
 	p = cpu_pop(s, cpu_slab_of(s, cpu));
 	handback = cpu_leave_flag(active, cpu);
