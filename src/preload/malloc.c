@@ -357,7 +357,7 @@ static void shim_free(void *p, const char *fn)
 	int kind;
 
 	if (unlikely(__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP))
-		shim_wake();	/* a free first (or a forked child's): settle what is ours */
+		shim_wake();	/* a free first: the loader's pointers are known after boot */
 	shim_lookup(p, fn, &kind);
 	if (kind == 4)
 		return;		/* the arena's or the loader's: kept */

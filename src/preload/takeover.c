@@ -45,12 +45,10 @@
  *
  * Pointers we did not make.  The dynamic loader allocates with its own
  * minimal malloc until libc is relocated, then with ours; a few of its
- * early blocks may later reach free() or realloc().  A pointer that is
- * none of ours is looked up in /proc/self/maps when it comes (rarely, so
- * the boot does not read that file, a tenth of a short process's cost):
- * inside an anonymous writable mapping or the loader's data, a free is
- * ignored and a realloc copies what lies up to the mapping's end; the
- * ranges found are remembered.  Anything else aborts:
+ * early blocks may later reach free() or realloc().  At takeover the
+ * anonymous writable mappings and the loader's data are recorded: a free
+ * inside them is ignored, a realloc copies what lies up to the range's end.
+ * Anything else that is neither ours nor theirs aborts:
  * "kmm: free(): invalid pointer 0x...".
  *
  * fork(): handlers registered at load stop the machine across the fork in
@@ -149,47 +147,30 @@ size_t arena_usable(const void *p)
 static struct { unsigned long start, end; } loader_ranges[LOADER_MAX_RANGES];
 static unsigned int loader_nr;
 
-struct loader_find {
-	unsigned long addr, start, end;
-};
-
-static int loader_find(const struct plat_mapping *m, void *arg)
+static int loader_record(const struct plat_mapping *m, void *arg)
 {
-	struct loader_find *f = arg;
-
-	if (f->addr >= m->end)
+	(void)arg;
+	if (m->shared || !(m->prot & PLAT_PROT_WRITE))
 		return 0;
-	if (f->addr < m->start)
-		return 1;		/* in no mapping: the lines go up */
 	/* Anonymous memory (its minimal malloc's pages) and the loader's own data. */
-	if (m->shared || !(m->prot & PLAT_PROT_WRITE) || m->start == (unsigned long)shim.shadow)
-		return 1;
 	if (m->path[0] && !strstr(m->path, "/ld-linux") && !strstr(m->path, "/ld-2."))
+		return 0;
+	if (loader_nr == LOADER_MAX_RANGES)
 		return 1;
-	f->start = m->start;
-	f->end = m->end;
-	return 1;
+	loader_ranges[loader_nr].start = m->start;
+	loader_ranges[loader_nr].end = m->end;
+	loader_nr++;
+	return 0;
 }
 
 size_t loader_usable(const void *p)
 {
 	unsigned long a = (unsigned long)p;
-	struct loader_find f = { a, 0, 0 };
-	unsigned int nr = __atomic_load_n(&loader_nr, __ATOMIC_ACQUIRE);
 
-	for (unsigned int i = 0; i < nr; i++)
-		if (a >= loader_ranges[i].start && a < loader_ranges[i].end)
+	for (unsigned int i = 0; i < loader_nr; i++)
+		if (a >= loader_ranges[i].start && a < loader_ranges[i].end && !arena_owns(p))
 			return loader_ranges[i].end - a;
-	/* Under the arena's lock, which fork holds: the table grows by one. */
-	plat_lock(&arena_lock);
-	plat_for_each_mapping(loader_find, &f);
-	if (f.end && loader_nr < LOADER_MAX_RANGES) {
-		loader_ranges[loader_nr].start = f.start;
-		loader_ranges[loader_nr].end = f.end;
-		__atomic_store_n(&loader_nr, loader_nr + 1, __ATOMIC_RELEASE);
-	}
-	plat_unlock(&arena_lock);
-	return f.end ? f.end - a : 0;
+	return 0;
 }
 
 /* --- reports --- */
@@ -257,6 +238,7 @@ void shim_boot(void)
 	plat_getenv_early("KMM_CMDLINE", env_cmdline, sizeof(env_cmdline));
 	plat_getenv_early("KMM_SHOW", env_show, sizeof(env_show));
 	plat_getenv_early("KMM_SHOW_FILE", env_show_file, sizeof(env_show_file));
+	plat_for_each_mapping(loader_record, NULL);
 	if (env_show[0] && !env_show_file[0])
 		show_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 100);
 
