@@ -240,6 +240,7 @@ Test(preload, invalid_frees_abort)
 	skip_if_sanitized();
 	expect_abort("stack", "free");
 	expect_abort("global", "free");
+	expect_abort("mmap", "free");
 	expect_abort("interior", "free");
 	expect_abort("double", "free");
 	expect_abort("double-large", "free");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static char global_buf[64] = "data";
 static void (*volatile do_free)(void *) = free;
@@ -24,6 +25,12 @@ int main(int argc, char **argv)
 		do_free(stack_buf);
 	} else if (!strcmp(what, "global")) {
 		do_free(global_buf);
+	} else if (!strcmp(what, "mmap")) {
+		/* The program's own anonymous mapping, made after the takeover. */
+		free(malloc(16));
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED)
+			do_free(p + 64);
 	} else if (!strcmp(what, "interior")) {
 		p = malloc(100);
 		do_free(p + 16);
