@@ -618,7 +618,7 @@ static void mi_hot64(long n)
 
 static bool bench_threads(void)
 {
-	const long n = 200000 / scale;
+	const long n = 400000 / scale;
 	struct scaling s[] = {
 		{ .name = "kmm kmem_cache_alloc+free", .fn = cache_hot64, .n = n },
 		{ .name = "peer: glibc malloc+free", .fn = glibc_hot64, .n = n },

@@ -25,8 +25,7 @@
  * CPUs; the peers' threads alike), warmed, and then run rounds at a
  * barrier: one thread alone and both, interleaved over the contenders
  * so that a burst of load hits all of them alike.  Thread creation and
- * exit are outside every timed span; a round's wall time runs from the
- * first thread's start to the last one's end.
+ * exit are outside every timed span.
  */
 #ifndef KMM_BENCH_THREADS_H
 #define KMM_BENCH_THREADS_H
@@ -85,21 +84,25 @@ static void *scaling_worker_main(void *p)
 	}
 }
 
-/* One round: @active workers each run fn(n); returns the round's wall ns. */
+/*
+ * One round: @active workers each run fn(n).  Returns the harmonic mean of
+ * their spans, ns: the throughput is the sum of the threads' rates.  Each
+ * span is the thread's own, so a thread that the barrier woke a little
+ * late (tens of microseconds, a real share of a run of a millisecond or
+ * two) is not charged for the wait.
+ */
 static double scaling_round(struct scaling_pool *pool, scaling_fn fn, long n, int active)
 {
+	double rate = 0;
+
 	pool->fn = fn;
 	pool->n = n;
 	pool->active = active;
 	pthread_barrier_wait(&pool->go);
 	pthread_barrier_wait(&pool->done);
-
-	double t0 = pool->t0[0], t1 = pool->t1[0];
-	for (int i = 1; i < active; i++) {
-		t0 = pool->t0[i] < t0 ? pool->t0[i] : t0;
-		t1 = pool->t1[i] > t1 ? pool->t1[i] : t1;
-	}
-	return t1 - t0;
+	for (int i = 0; i < active; i++)
+		rate += 1 / (pool->t1[i] - pool->t0[i]);
+	return active / rate;
 }
 
 struct scaling {
