@@ -180,7 +180,7 @@ static bool scaling_report(struct scaling *s, int ns, double target, const char 
 	printf("%s%-38s %5.2fx (target >= %.1f: %s); %.2fx of the best peer's %.2fx\n", indent,
 	       "kmm, median", s[0].median, target, ok ? "ok" : "MISSED", s[0].median / machine,
 	       machine);
-	printf("%s(%d repetitions of one thread then two, a few ms each; \"best\": the fastest"
+	printf("%s(%d repetitions of one thread and two, a few ms each; \"best\": the fastest"
 	       " one against\n%s the fastest two; threads %s)\n", indent, SCALING_REPS, indent,
 	       fifo ? "SCHED_FIFO" : "at normal priority");
 	return ok;
