@@ -54,8 +54,8 @@ const char *const migratetype_names[MIGRATE_TYPES] = {
 /*
  * deferred_boot_mem=SIZE (kmm's own, 64K..4M, a power of two): how much of
  * a zone's free memory boot gives struct pages; the rest of that section
- * is the zone's first growth.  The preload boots with 1M: a short process
- * writes 12 pages of mem_map fewer, one that grows pays the same.
+ * is the zone's first growth.  The preload boots with 2M: a short process
+ * writes 8 pages of mem_map fewer, one that grows pays the same.
  */
 static unsigned long deferred_boot_pages = DEFERRED_BOOT_PAGES;
 
