@@ -1065,8 +1065,8 @@ static __always_inline struct page *__alloc_pages_fast(gfp_t gfp, unsigned int o
 	if (likely(!order)) {
 		pcp->fast_allocs++;
 	} else {
-		/* __count_vm_events() and the NUMA events, on the CPU held. */
-		cpu->vm_events[PGALLOC_DMA + zone_idx(zone)] += 1UL << order;
+		/* As rmqueue_pcplist() counts, on the CPU held (t->kcpu). */
+		__count_vm_events((enum vm_event_item)(PGALLOC_DMA + zone_idx(zone)), 1L << order);
 		zone_statistics(zone, zone, t->cpu);
 	}
 	bool leave = page_section_leave(t, cpu);
