@@ -1312,7 +1312,7 @@ static struct slab *get_partial(struct kmem_cache *s, struct kmem_cache_cpu *c, 
 	int searchnode = node < 0 ? 0 : node;
 	struct slab *slab = get_partial_node(s, c, get_node(s, searchnode), freelist);
 
-	if (slab || node != NUMA_NO_NODE || nr_online_nodes == 1)
+	if (slab || node != NUMA_NO_NODE)
 		return slab;
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
 		if (nid == searchnode)
