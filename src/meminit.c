@@ -48,11 +48,37 @@ void report_meminit(void)
 		pr_info("mem auto-init: clearing system memory may take some time...\n");
 }
 
+/*
+ * Runs of at least this many pages are zeroed where the host backs them
+ * only: two host calls per backed part, against a memset that would back
+ * every page of a block that was never written (a program's calloc() of
+ * megabytes uses a few pages of it, as with glibc's fresh mmap()).
+ */
+#define BACKED_ZERO_MIN_PAGES	64
+/* Past this many backed parts the rest is zeroed whole: a bound on host calls. */
+#define BACKED_ZERO_MAX_PARTS	32
+
+static void zero_backed(struct page *page, unsigned long nr)
+{
+	phys_addr_t pos = page_to_phys(page), end = pos + PAGE_SIZE * nr;
+
+	for (int parts = 0; pos < end; parts++) {
+		phys_addr_t e = end;
+
+		if (parts < BACKED_ZERO_MAX_PARTS && !plat_ram_backed(&pos, &e))
+			return;
+		memset(__va(pos), 0, e - pos);
+		pos = e;
+	}
+}
+
 /* Zero @nr pages from @page on, high or low. */
 void kernel_init_pages(struct page *page, unsigned long nr)
 {
-	if (!PageHighMem(page))
-		memset(lowmem_page_address(page), 0, PAGE_SIZE * nr);
-	else
+	if (PageHighMem(page))
 		plat_ram_zero(page_to_phys(page), PAGE_SIZE * nr);
+	else if (nr >= BACKED_ZERO_MIN_PAGES)
+		zero_backed(page, nr);
+	else
+		memset(lowmem_page_address(page), 0, PAGE_SIZE * nr);
 }

@@ -256,15 +256,34 @@ int map_vm_area(struct vm_struct *area, pgprot_t prot)
 
 /* --- vmalloc --- */
 
+/*
+ * Zero the pages of an area by runs of contiguous memory, not page by
+ * page: a long run is zeroed only where the host backs it
+ * (kernel_init_pages()), so a vzalloc() of megabytes that the caller
+ * fills sparsely costs the host only what is used.
+ */
+static void zero_area_pages(struct page **pages, unsigned long nr)
+{
+	for (unsigned long i = 0, j; i < nr; i = j) {
+		for (j = i + 1; j < nr && pages[j] == pages[j - 1] + 1 &&
+				PageHighMem(pages[j]) == PageHighMem(pages[i]); j++)
+			;
+		kernel_init_pages(pages[i], j - i);
+	}
+}
+
 static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t prot, int node)
 {
 	unsigned long nr = get_vm_area_size(area) >> PAGE_SHIFT;
 	unsigned long array_size = nr * sizeof(struct page *);
 	gfp_t nested_gfp = (gfp & GFP_RECLAIM_MASK) | __GFP_ZERO;
+	bool zero = gfp & __GFP_ZERO;
 	unsigned long got = 0;
+	gfp_t page_gfp;
 
 	if (!(gfp & (__GFP_DMA | __GFP_DMA32)))
 		gfp |= __GFP_HIGHMEM;
+	page_gfp = (gfp & ~__GFP_ZERO) | __GFP_NOWARN;	/* zero_area_pages() below */
 	/* The recursion stops: each level's array is 512 times smaller. */
 	if (array_size > PAGE_SIZE)
 		area->pages = __vmalloc_node(array_size, 1, nested_gfp, node, area->caller);
@@ -276,11 +295,11 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 		free_vm_area(area);
 		return NULL;
 	}
-	got = node == NUMA_NO_NODE ? alloc_pages_bulk(gfp | __GFP_NOWARN, nr, area->pages)
-				   : alloc_pages_bulk_node(gfp | __GFP_NOWARN, node, nr, area->pages);
+	got = node == NUMA_NO_NODE ? alloc_pages_bulk(page_gfp, nr, area->pages)
+				   : alloc_pages_bulk_node(page_gfp, node, nr, area->pages);
 	while (got < nr) {
-		struct page *page = node == NUMA_NO_NODE ? alloc_pages(gfp | __GFP_NOWARN, 0)
-							 : alloc_pages_node(node, gfp | __GFP_NOWARN, 0);
+		struct page *page = node == NUMA_NO_NODE ? alloc_pages(page_gfp, 0)
+							 : alloc_pages_node(node, page_gfp, 0);
 		if (!page)
 			break;
 		area->pages[got++] = page;
@@ -294,6 +313,8 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages", got * PAGE_SIZE);
 		goto fail;
 	}
+	if (zero)
+		zero_area_pages(area->pages, nr);
 	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0)) {
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages", nr * PAGE_SIZE);
 		goto fail;

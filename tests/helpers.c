@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "helpers.h"
 #include "platform/platform.h"
 
@@ -91,6 +92,20 @@ int exhaust(gfp_t gfp)
 		hold(p);
 	}
 	return nr_held - before;
+}
+
+unsigned long resident_pages(const void *addr, size_t len)
+{
+	size_t nr = len >> 12;
+	unsigned char *vec = calloc(nr, 1);
+	unsigned long n = 0;
+
+	cr_assert_not_null(vec);
+	cr_assert_eq(mincore((void *)addr, len, vec), 0, "mincore: %s", strerror(errno));
+	for (size_t i = 0; i < nr; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n;
 }
 
 char *view(const char *name)

@@ -28,6 +28,8 @@ unsigned long total_free(void);
  * what it printed (free() it) and set *@sig to the signal that ended it,
  * 0 for a normal exit, -1 for a non-zero exit.
  */
+/* Pages of [@addr, @addr + @len) that the host backs (mincore()): RAM written, or read. */
+unsigned long resident_pages(const void *addr, size_t len);
 /* A view's text as kmm_show() prints it (malloc'd); asserts the view exists. */
 char *view(const char *name);
 /* A /proc/meminfo field's value in kB; asserts the field exists. */

@@ -681,6 +681,53 @@ Test(page_alloc, gfp_zero_on_higher_orders)
 	check_and_shutdown();
 }
 
+static void expect_zero(const struct page *page, unsigned long bytes, const char *what)
+{
+	const unsigned long *w = page_address(page);
+
+	for (unsigned long k = 0; k < bytes / sizeof(long); k++)
+		cr_assert_eq(w[k], 0, "%s: word %lu not zeroed", what, k);
+}
+
+/*
+ * A large __GFP_ZERO block is zeroed where the host backs it and nowhere
+ * else: the pages written before are zero again, the pages never written
+ * stay unbacked (RAM the host never gave costs nothing), and a block
+ * written in more places than the host calls are worth is zeroed whole.
+ */
+Test(page_alloc, gfp_zero_writes_only_backed_pages)
+{
+	const unsigned int order = MAX_PAGE_ORDER;	/* no buddy to merge with: LIFO */
+	const unsigned long bytes = PAGE_SIZE << order;
+	static const unsigned long dirty[] = { 0, 1, 100, 101, 102, 103, 700, 1023 };
+
+	boot_or_die("mem=256M");
+	struct page *a = alloc_pages(GFP_KERNEL, order);
+	cr_assert_not_null(a);
+	unsigned long before = resident_pages(page_address(a), bytes);
+	for (unsigned long i = 0; i < sizeof(dirty) / sizeof(dirty[0]); i++)
+		memset((char *)page_address(a + dirty[i]) + 99, 0x5a, i == 6 ? 1 : PAGE_SIZE - 99);
+	__free_pages(a, order);
+
+	struct page *b = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	cr_assert_eq(b, a, "the block just freed comes back first");
+	unsigned long after = resident_pages(page_address(b), bytes);
+	cr_assert_leq(after, before + 8, "zeroing backed %lu pages (%lu before, 8 written)",
+		      after, before);
+	cr_assert_lt(after, 64, "%lu pages backed", after);
+	expect_zero(b, bytes, "sparse");
+
+	/* Written in every other page: more parts than worth a host call each. */
+	for (unsigned long i = 0; i < (1UL << order); i += 2)
+		((char *)page_address(b + i))[i % PAGE_SIZE] = 1;
+	__free_pages(b, order);
+	b = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+	cr_assert_eq(b, a);
+	expect_zero(b, bytes, "many parts");
+	__free_pages(b, order);
+	check_and_shutdown();
+}
+
 Test(page_alloc, gfp_cold_takes_the_other_end_of_the_cpu_list)
 {
 	boot_or_die("mem=256M cpus=2");

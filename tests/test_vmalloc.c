@@ -164,6 +164,26 @@ Test(vmalloc, vzalloc_zeroes_reused_pages)
 	check_and_shutdown();
 }
 
+/* A vzalloc() of megabytes backs only the pages the caller uses, as calloc() does on fresh memory. */
+Test(vmalloc, vzalloc_backs_only_what_is_used)
+{
+	const unsigned long bytes = 16UL << 20;
+
+	boot_or_die("mem=1G");
+	unsigned char *p = vzalloc(bytes);
+	cr_assert_not_null(p);
+	unsigned long backed = resident_pages(p, bytes);
+	cr_assert_lt(backed, bytes / PAGE_SIZE / 16, "%lu of %lu pages backed", backed,
+		     bytes / PAGE_SIZE);
+	memset(p + bytes / 2, 0x77, 3 * PAGE_SIZE);
+	cr_assert_leq(resident_pages(p, bytes), backed + 3);
+	for (unsigned long i = 0; i < bytes; i += 64)
+		if (p[i] != (i >= bytes / 2 && i < bytes / 2 + 3 * PAGE_SIZE ? 0x77 : 0))
+			cr_assert_fail("byte %lu is %#x", i, p[i]);
+	vfree(p);
+	check_and_shutdown();
+}
+
 /* Runs of contiguous pfns of an area, as the host maps them: one call each. */
 static long vmalloc_runs(const char *p, unsigned long nr)
 {

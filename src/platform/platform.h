@@ -20,6 +20,14 @@ void plat_ram_destroy(void);
 u64 plat_ram_size(void);
 /* Zero a physical range without needing a mapping of it. */
 void plat_ram_zero(phys_addr_t phys, size_t len);
+/*
+ * Shrink [*start, *end) to its first part that the host backs and return
+ * true, or return false if it backs none of it.  Every byte of RAM outside
+ * the parts it backs reads as zero.  When the host cannot tell (or while a
+ * fork child's RAM is still a private mapping of its parent's, whose file
+ * does not show the child's writes), the whole range counts as backed.
+ */
+bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end);
 /* Copy to or from physical memory without a mapping (pread/pwrite). */
 int plat_ram_read(phys_addr_t phys, void *buf, size_t len);
 int plat_ram_write(phys_addr_t phys, const void *buf, size_t len);
@@ -123,6 +131,8 @@ void plat_fork_channel_child(bool deferred);
 int plat_ram_fork_settle(void);
 /* The parent's side, after fork(): wait until the child's RAM is its own, or it execs or ends. */
 void plat_fork_channel_wait(void);
+/* Whether the RAM file holds all that RAM holds (no private mapping of it since fork). */
+bool plat_ram_file_is_whole(void);
 /*
  * Walk the host's mappings that overlap [lo, hi), in address order, from
  * /proc/self/maps: @phys is the offset into RAM for a mapping of the RAM

@@ -77,6 +77,24 @@ void plat_ram_zero(phys_addr_t phys, size_t len)
 		(void)!pwrite(ram_fd, zeros, sizeof(zeros), (off_t)(phys + done));
 }
 
+bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end)
+{
+	off_t data, hole;
+
+	if (!plat_ram_file_is_whole())
+		return true;
+	data = lseek(ram_fd, (off_t)*start, SEEK_DATA);
+	if (data < 0)
+		return errno != ENXIO;	/* ENXIO: no data from *start to the file's end */
+	if ((phys_addr_t)data >= *end)
+		return false;
+	hole = lseek(ram_fd, data, SEEK_HOLE);	/* the file's end is a hole */
+	*start = (phys_addr_t)data;
+	if (hole > data && (phys_addr_t)hole < *end)
+		*end = (phys_addr_t)hole;
+	return true;
+}
+
 int plat_ram_read(phys_addr_t phys, void *buf, size_t len)
 {
 	return pread(ram_fd, buf, len, (off_t)phys) == (ssize_t)len ? 0 : -EIO;

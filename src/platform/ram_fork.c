@@ -383,6 +383,11 @@ static int settle(bool from_signal)
 	return err;
 }
 
+bool plat_ram_file_is_whole(void)
+{
+	return __atomic_load_n(&ramf_state, __ATOMIC_ACQUIRE) == RAMF_SHARED;
+}
+
 int plat_ram_fork_settle(void)
 {
 	return settle(false);
