@@ -97,9 +97,10 @@ static __always_inline unsigned long large_tag(const void *p)
 	return 0x6b6d6d2d6c617267UL ^ (unsigned long)p;	/* "kmm-larg" */
 }
 
-static void *large_alloc(size_t size)
+/* @zero: __GFP_ZERO for calloc(), which then need not write pages the host never backed. */
+static void *large_alloc(size_t size, gfp_t zero)
 {
-	void *p = kmalloc(size, SHIM_GFP);
+	void *p = kmalloc(size, SHIM_GFP | zero);
 
 	if (p)
 		virt_to_page(p)->private = large_tag(p);
@@ -189,9 +190,9 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 		return class_free_rest(s, p, CF_HANDBACK, caller);
 }
 
-static void *malloc_huge(size_t size, size_t align)
+static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 {
-	void *p = __vmalloc_node(size, align, GFP_KERNEL | __GFP_NOWARN, NUMA_NO_NODE,
+	void *p = __vmalloc_node(size, align, GFP_KERNEL | __GFP_NOWARN | zero, NUMA_NO_NODE,
 				 (const void *)malloc_huge);
 
 	if (p && ((unsigned long)p & (align - 1))) {
@@ -201,8 +202,12 @@ static void *malloc_huge(size_t size, size_t align)
 	return p;
 }
 
-/* The slow path of every allocation: boot, nested calls, large, huge, aligned. */
-static void *shim_alloc(size_t size, size_t align)
+/*
+ * The slow path of every allocation: boot, nested calls, large, huge,
+ * aligned.  @zero (__GFP_ZERO or 0): a large or huge block comes zeroed,
+ * else the caller zeroes what it needs.
+ */
+static void *__shim_alloc(size_t size, size_t align, gfp_t zero)
 {
 	void *p = NULL;
 
@@ -221,9 +226,9 @@ static void *shim_alloc(size_t size, size_t align)
 		if (size <= SHIM_SMALL_MAX)
 			p = small_alloc(size, _RET_IP_);
 		else if (size <= SHIM_LARGE_MAX)
-			p = large_alloc(size);
+			p = large_alloc(size, zero);
 		else
-			p = malloc_huge(size, PAGE_SIZE);
+			p = malloc_huge(size, PAGE_SIZE, zero);
 		goto out;
 	}
 	/* Aligned: a power of two at least @align is naturally aligned by kmalloc and buddy. */
@@ -231,17 +236,17 @@ static void *shim_alloc(size_t size, size_t align)
 	if (pow <= SHIM_LARGE_MAX) {
 		pow = 1UL << (64 - __builtin_clzl(pow - 1));
 		if (pow > SHIM_SMALL_MAX) {
-			p = large_alloc(pow);	/* page aligned, naturally aligned to its size */
+			p = large_alloc(pow, zero);	/* page aligned, naturally aligned to its size */
 			goto out;
 		}
-		p = kmalloc(pow, SHIM_GFP);
+		p = kmalloc(pow, SHIM_GFP | zero);
 		if (p && !((unsigned long)p & (align - 1))) {
 			*shadow_of((unsigned long)p) = SH_SLAB;
 			goto out;
 		}
 		kfree(p);	/* misaligned (slab debugging): vmalloc aligns */
 	}
-	p = malloc_huge(size, align < PAGE_SIZE ? PAGE_SIZE : align);
+	p = malloc_huge(size, align < PAGE_SIZE ? PAGE_SIZE : align, zero);
 out:
 	shim_done();
 	if (likely(p))
@@ -253,7 +258,14 @@ arena:
 	p = arena_alloc(size ? size : 1, align);
 	if (!p)
 		goto nomem;
+	if (zero)
+		memset(p, 0, size);
 	return p;
+}
+
+static void *shim_alloc(size_t size, size_t align)
+{
+	return __shim_alloc(size, align, 0);
 }
 
 /*
@@ -410,6 +422,9 @@ EXPORT void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* Large and huge blocks come zeroed: only the pages the host backs are written. */
+	if (total > SHIM_SMALL_MAX)
+		return __shim_alloc(total, 0, __GFP_ZERO);
 	void *p = malloc(total);
 	if (likely(p))
 		memset(p, 0, total);

@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static int failures;
@@ -164,8 +166,57 @@ static void basics(void)
 	CHECK(errno == 4321);
 }
 
+static size_t resident(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+	size_t len = ((uintptr_t)p + n - a + 4095) & ~(size_t)4095, got = 0;
+	unsigned char *vec = p_malloc(len / 4096);
+
+	if (!vec || mincore((void *)a, len, vec))
+		return (size_t)-1;
+	for (size_t i = 0; i < len / 4096; i++)
+		got += vec[i] & 1;
+	free(vec);
+	return got;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * calloc() of megabytes: zero, and on memory never used before it writes
+ * nothing (glibc's comes from a fresh mmap()); run first, while glibc's
+ * mmap threshold is its initial one.
+ */
+static void big_calloc(void)
+{
+	const size_t sizes[] = { 32 << 20, 2 << 20 };
+
+	for (size_t k = 0; k < 2; k++) {
+		size_t n = sizes[k];
+		unsigned char *p = p_calloc(1, n);
+		CHECK(p);
+		if (!p)
+			continue;
+		if (k == 0)
+			CHECK(resident(p, n) < n / 4096 / 8);
+		CHECK(all_zero(p, n));
+		memset(p, 0x5a, n);
+		free(p);
+		p = p_calloc(n / 16, 16);
+		CHECK(p && all_zero(p, n));
+		free(p);
+	}
+}
+
 int main(void)
 {
+	big_calloc();
 	basics();
 	zero_sizes();
 	overflow();
