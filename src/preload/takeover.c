@@ -215,10 +215,14 @@ static void shim_layout_init(void)
 	/*
 	 * Granules of 16 bytes, malloc's alignment; with slab debugging an
 	 * object may start at 8 mod 16 (Linux's kmalloc alignment), so 8.
+	 * Only the caches malloc serves from count: they include every
+	 * kmalloc cache the aligned path uses (32 bytes and up), and a
+	 * granule of 8 for kmalloc-8, which malloc never uses, doubled the
+	 * shadow, a byte per 8 bytes of a program's memory (an eighth of
+	 * its RSS once its objects fill the pages the shadow covers).
 	 */
 	shim.shift = 4;
-	if (any_unaligned(kmalloc_caches[KMALLOC_NORMAL], KMALLOC_SHIFT_HIGH + 1) ||
-	    any_unaligned(shim_classes, SHIM_NR_CLASSES))
+	if (any_unaligned(shim_classes, SHIM_NR_CLASSES))
 		shim.shift = 3;
 	shim.shadow = plat_host_zalloc_lazy(shim.dm_size >> shim.shift);
 	if (!shim.shadow)
