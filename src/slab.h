@@ -129,6 +129,13 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * preload shim while it has room (see "sheaf" in slub.c): still in use
  * to their slabs, given to the next allocations before the CPU freelist,
  * or to their slabs, the older half when it is full, all when flushed.
+ *
+ * @bump: a new slab's objects are not linked when it is made (see "lazy
+ * slabs" in slub.c); the CPU hands them out in address order once its
+ * freelist is empty.  The objects from @base + @bump to @base + @limit have
+ * never been allocated since the slab was made: free objects of the CPU,
+ * as those on its freelist.  @bump == @limit: none (a slab from a partial
+ * list, no slab, or a cache whose frees take the slow path, limit 0).
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
@@ -142,15 +149,24 @@ struct kmem_cache_cpu {
 	unsigned int defer_inuse;
 	void *defer_tail;
 	struct slab *partial ____cacheline_aligned;	/* the CPU's partial list */
-	struct {
-		unsigned int size;
-		void *objects[SHEAF_CAPACITY];
-	} sheaf;
+	union {
+		struct {
+			unsigned int size;
+			void *objects[SHEAF_CAPACITY];
+		} sheaf;
+		struct {
+			unsigned int __sheaf_size;
+			unsigned int bump;	/* in the sheaf's padding, on its line */
+		};
+	};
 } ____cacheline_aligned;
 _Static_assert((sizeof(struct kmem_cache_cpu) & (sizeof(struct kmem_cache_cpu) - 1)) == 0,
 	       "kmem_cache_cpu is a power of two long (cpu_slab() indexes by a shift)");
 _Static_assert(offsetof(struct kmem_cache_cpu, partial) == 64,
 	       "the fast paths' part of kmem_cache_cpu is one cache line");
+_Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
+	       offsetof(struct kmem_cache_cpu, sheaf.objects),
+	       "bump lies in the sheaf's padding, after its size");
 
 /*
  * The per-node part: the partial list and the slab counts, under list_lock.

@@ -67,6 +67,24 @@ static long walk_freelist(struct kmem_cache *s, struct slab *slab, void *head, c
 	return n;
 }
 
+/*
+ * The never-used objects of the lazy CPU slab @slab of @c (from base + bump
+ * to base + limit) were never allocated: none may be on a freelist walked
+ * into seen[] (of the CPU, of the slab, of the deferred frees).
+ */
+static void check_bump_unseen(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c,
+			      struct slab *slab, const char *what)
+{
+	if (slab != c->slab || c->bump >= c->limit)
+		return;
+	for (unsigned int idx = c->bump / s->size; idx < slab->objects; idx++)
+		if (test_bit((int)(idx % BITS_PER_LONG), &seen[idx / BITS_PER_LONG])) {
+			CHECK(0, "%s: cpu %u slab %#lx never used object %u is on a %s freelist",
+			      s->name, cpu, page_to_pfn(slab_page(slab)), idx, what);
+			return;
+		}
+}
+
 static bool slab_sane(struct kmem_cache *s, struct slab *slab, int nid, const char *where)
 {
 	struct page *page = slab_page(slab);
@@ -113,6 +131,7 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	long nr = walk_freelist(s, slab, c->defer_head, "deferred");
 	if (nr < 0)
 		return;
+	check_bump_unseen(s, cpu, c, slab, "deferred or CPU or remote");
 	CHECK(nr == c->defer_count && nr > 0, "%s: cpu %u defers %ld frees but counts %u",
 	      s->name, cpu, nr, c->defer_count);
 	CHECK(slab->inuse >= nr, "%s: cpu %u defers %ld frees to slab %#lx, which has %u in use",
@@ -191,6 +210,8 @@ static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cach
 		}
 		CHECK(slab->inuse > 0, "%s: cpu %u sheaf holds %p of slab %#lx, which has none in use",
 		      s->name, cpu, x, page_to_pfn(slab_page(slab)));
+		CHECK(slab != c->slab || (unsigned long)x - c->base < c->bump,
+		      "%s: cpu %u sheaf holds %p, never used in its lazy CPU slab", s->name, cpu, x);
 		for (unsigned int j = 0; j < i; j++)
 			CHECK(c->sheaf.objects[j] != x, "%s: cpu %u sheaf holds %p twice", s->name,
 			      cpu, x);
@@ -209,7 +230,8 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 
 		if (!slab) {
 			CHECK(!c->freelist, "%s: cpu %u has a freelist but no slab", s->name, cpu);
-			CHECK(!c->limit, "%s: cpu %u has no slab but a free range", s->name, cpu);
+			CHECK(!c->limit && !c->bump, "%s: cpu %u has no slab but a free range",
+			      s->name, cpu);
 			continue;
 		}
 		if (!slab_sane(s, slab, -1, "a CPU slab"))
@@ -223,10 +245,16 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 		CHECK(slab->frozen, "%s: cpu %u slab %#lx is not frozen", s->name, cpu,
 		      page_to_pfn(slab_page(slab)));
 		memset(seen, 0, sizeof(seen));
+		/* The never-used objects of a lazy slab: the tail of its range, whole objects. */
+		CHECK(c->bump <= c->limit && c->bump % s->size == 0,
+		      "%s: cpu %u never-used objects from %#x are not the end of its range %#x",
+		      s->name, cpu, c->bump, c->limit);
 		long local = walk_freelist(s, slab, c->freelist, "CPU");
 		long remote = walk_freelist(s, slab, slab->freelist, "remote");
 		if (local < 0 || remote < 0)
 			continue;
+		if (c->bump <= c->limit)
+			check_bump_unseen(s, cpu, c, slab, "CPU or remote");
 		CHECK(slab->inuse == slab->objects - remote,
 		      "%s: cpu %u slab %#lx inuse %u, objects %u, remote frees %ld", s->name, cpu,
 		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, remote);

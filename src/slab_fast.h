@@ -92,9 +92,24 @@ static __always_inline bool sheaf_push(struct kmem_cache *s, struct kmem_cache_c
 }
 
 /*
+ * The next never-used object of the CPU slab of @c (a lazy slab, see
+ * slub.c), or NULL.  An address and an add: no object to read.
+ */
+static __always_inline void *cpu_bump_pop(const struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	unsigned int off = c->bump;
+
+	if (off >= c->limit)
+		return NULL;
+	c->bump = off + s->size;
+	return (void *)(c->base + off);
+}
+
+/*
  * The allocation fast path's pop, in a section on the CPU of @c: the
  * sheaf's last object first (see "The sheaf" in slub.c), else the CPU
- * freelist's first; NULL when both are empty, for a refill.
+ * freelist's first, else the CPU slab's next never-used object; NULL when
+ * all are empty, for a refill.
  */
 static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
@@ -106,9 +121,11 @@ static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu
 		return c->sheaf.objects[n - 1];
 	}
 	object = c->freelist;
-	if (likely(object))
+	if (likely(object)) {
 		c->freelist = get_freepointer(s, object);
-	return object;
+		return object;
+	}
+	return cpu_bump_pop(s, c);
 }
 
 /* What the free fast path did; on a miss the caller's full path follows. */

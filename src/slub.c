@@ -90,6 +90,21 @@
  * Either way the objects of one slab go back chained, in one exchange, as
  * Linux's bulk free builds a detached freelist per slab.
  *
+ * Lazy slabs.  A new slab's objects are not linked into a freelist when
+ * it is made, a store into every object that the allocations then read
+ * back one by one.  The slab becomes the CPU slab with all its objects the
+ * CPU's, as ever, and the CPU hands out its never-used ones in address
+ * order from a bump offset (kmem_cache_cpu.bump, cpu_bump_pop()) once its
+ * freelist and sheaf are empty: objects freed meanwhile come back first.
+ * Only when the slab stops being the CPU slab (deactivate_slab()) are the
+ * objects still never used linked, onto the freelist it hands back, so
+ * that everywhere else a slab's free objects are on freelists as before.
+ * Ctors still run on every object when the slab is made.  Debug caches
+ * and annotated ones link at once, and so does a cache whose frees take
+ * the slow path (limit 0), whose CPU slab has no range to bump in.  The
+ * freelist of a slab is an implementation choice: Linux's semantics do
+ * not see it.
+ *
  * Slab pages are counted in NR_SLAB_RECLAIMABLE_B (SLAB_RECLAIM_ACCOUNT
  * caches) or NR_SLAB_UNRECLAIMABLE_B, in pages, as is every large kmalloc
  * (above 8 KiB: a compound page of the page allocator, PageLargeKmalloc).
@@ -536,8 +551,41 @@ static struct page *alloc_slab_page(gfp_t flags, int node, unsigned int order)
 }
 
 /*
- * Allocate and lay out a new slab: pages, colour, freelist, ctors.  The
- * pages are still plain allocated pages: slab_commit() makes them a slab.
+ * Are the objects of @s's new slabs left unlinked (see "Lazy slabs"
+ * above)?  Not in a debug cache, which allocates from its slabs' freelists
+ * one object at a time, nor in one the tools watch, which annotate each
+ * object as it is linked.
+ */
+static inline bool slab_lazy(const struct kmem_cache *s)
+{
+	return !kmem_cache_debug(s) && !s->annotated;
+}
+
+/*
+ * Link @nr objects from @first, in address order, the last to @next, with
+ * what the loop needs in registers: a store through an object could alias
+ * s->size or s->random for all the compiler knows.  Not for an annotated
+ * cache (set_freepointer() tells the tools).  Returns @first.
+ */
+static void *link_objects(const struct kmem_cache *s, char *first, unsigned int nr, void *next)
+{
+	unsigned int size = s->size, offset = s->offset;
+	unsigned long random = s->random;
+	char *p = first, *last = first + (unsigned long)(nr - 1) * size;
+
+	for (; p < last; p += size)
+		*(unsigned long *)(p + offset) =
+			freelist_link_encode(random, p + size, (unsigned long)p + offset);
+	*(unsigned long *)(p + offset) = freelist_link_encode(random, next,
+							      (unsigned long)p + offset);
+	return first;
+}
+
+/*
+ * Allocate and lay out a new slab: pages, colour, ctors, and the freelist,
+ * unless the cache's slabs are lazy (slab_lazy()): then slab->freelist is
+ * the first object, and no object holds a link yet.  The pages are still
+ * plain allocated pages: slab_commit() makes them a slab.
  * Context: preemptible if @flags allow blocking.
  */
 static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
@@ -589,21 +637,10 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	if (kmem_cache_debug(s))
 		setup_slab_debug(s, slab);
 	char *start = slab_first_object(s, slab), *p = start;
-	if (likely(!kmem_cache_debug(s) && !s->ctor && !s->annotated)) {
-		/*
-		 * Only the links, with what they need in registers: a store
-		 * through an object could alias s->size or s->random for all
-		 * the compiler knows.
-		 */
-		unsigned int size = s->size, offset = s->offset;
-		unsigned long random = s->random;
-		char *last = start + (unsigned long)(objects - 1) * size;
-
-		for (; p < last; p += size)
-			*(unsigned long *)(p + offset) =
-				freelist_link_encode(random, p + size, (unsigned long)p + offset);
-		*(unsigned long *)(p + offset) = freelist_link_encode(random, NULL,
-								      (unsigned long)p + offset);
+	if (likely(slab_lazy(s))) {
+		/* The ctors run now, as Linux runs them when it sets a slab up. */
+		for (unsigned int i = 0; s->ctor && i < objects; i++, p += s->size)
+			s->ctor(p);
 	} else {
 		for (unsigned int i = 0; i < objects; i++, p += s->size) {
 			if (kmem_cache_debug(s))
@@ -902,6 +939,7 @@ static void cpu_slab_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct 
 	/* objects never changes; frees from other CPUs change inuse, in its word. */
 	c->limit = slab && !slab_free_hooks(s) ?
 		   (unsigned long)data_race(slab->objects) * s->size : 0;
+	c->bump = c->limit;	/* no never-used objects ("Lazy slabs" above) */
 }
 
 /*
@@ -1181,6 +1219,10 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	void *freelist = c->freelist, *tail = NULL;
 	unsigned int nr_free = 0;
 
+	/* The never-used objects of a lazy slab are linked now, before the CPU's. */
+	if (c->bump < c->limit)
+		freelist = link_objects(s, (char *)c->base + c->bump,
+					(c->limit - c->bump) / s->size, freelist);
 	cpu_slab_set(s, c, NULL);
 	c->freelist = NULL;
 	if (!slab)
@@ -1362,6 +1404,9 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 		freelist = c->freelist;
 		if (freelist)
 			goto load_freelist;
+		freelist = cpu_bump_pop(s, c);
+		if (freelist)
+			return freelist;
 		freelist = get_freelist(slab);
 		if (freelist)
 			goto load_freelist;
@@ -1394,6 +1439,15 @@ new_slab:
 	if (c->slab)
 		deactivate_slab(s, c);
 	cpu_slab_set(s, c, slab);
+	if (slab_lazy(s)) {
+		if (likely(c->limit)) {
+			/* The first object now, the others by cpu_bump_pop(). */
+			c->bump = s->size;
+			return freelist;
+		}
+		/* Every free takes the slow path (its hooks): a freelist, as ever. */
+		link_objects(s, freelist, slab->objects, NULL);
+	}
 load_freelist:
 	c->freelist = get_freepointer(s, freelist);
 	return freelist;

@@ -312,6 +312,12 @@ EXPORT void *malloc(size_t size)
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return malloc_rest(size, NULL, false, _RET_IP_);
 	p = cpu_pop(s, cpu_slab_of(s, cpu));
+	/*
+	 * No instruction: the compiler forgets which of cpu_pop()'s ways @p
+	 * came by, so it tests @p once where they meet rather than keep a
+	 * flag per way, which would cost this leaf a register to save.
+	 */
+	__asm__("" : "+r"(p));
 	handback = cpu_leave_flag(active, cpu);
 	if (unlikely(handback | !p))
 		return malloc_rest(size, p, handback, _RET_IP_);
