@@ -72,6 +72,7 @@ struct task_slot {
 	unsigned int used;
 	unsigned int stack_busy;	/* kmm_for_each_task_stack() reads the stack */
 	unsigned long host_thread;	/* the host's name of the thread, 0 while none */
+	int host_tid;			/* the host kernel's, for cpu_asleep_holder() */
 } ____cacheline_pair_aligned;
 
 static struct task_slot task_slots[MAX_TASK_SLOTS];
@@ -164,6 +165,7 @@ static void task_exit(void *arg)
 		struct task_slot *slot = &task_slots[(t->tag & 0xffffffff) - 1];
 		__atomic_add_fetch(&slot->gen, 1, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&slot->host_thread, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&slot->host_tid, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&slot->used, 0, __ATOMIC_SEQ_CST);
 		/* A scan reading this stack finishes before the stack may go. */
 		while (__atomic_load_n(&slot->stack_busy, __ATOMIC_SEQ_CST))
@@ -181,6 +183,7 @@ static void task_attach(struct task_struct *t)
 			continue;
 		t->active = &task_slots[i].active;
 		__atomic_store_n(&task_slots[i].host_thread, plat_thread_self(), __ATOMIC_SEQ_CST);
+		__atomic_store_n(&task_slots[i].host_tid, plat_gettid(), __ATOMIC_RELAXED);
 		t->tag = (u64)(i + 1) | ((u64)__atomic_load_n(&task_slots[i].gen, __ATOMIC_ACQUIRE) << 32);
 		/*
 		 * A thread past its exit handlers (one whose pthread key
@@ -349,6 +352,36 @@ static void cpu_drop_held(struct task_struct *t)
 	}
 }
 
+/*
+ * Every CPU is held: which to take over?  One whose holder is out of its
+ * sections and asleep in the host (a main thread joining its workers, a
+ * thread waiting for I/O), as Linux's scheduler runs another task on the
+ * CPU of one that blocked.  Taking the CPU of a holder that is running
+ * between two sections instead makes it take another over at its next
+ * allocation, and while they share a CPU their objects come from the same
+ * slabs: neighbours, often in one cache line, that each keeps reusing
+ * (its frees go to its CPU's sheaf, last in first out), so the line
+ * bounces between the two for as long as they run.  Looking costs a read
+ * of /proc per idle holder, on a path that already costs a membarrier().
+ * Return: the CPU, from @pref on, or -1 if no holder is asleep.
+ */
+static int cpu_asleep_holder(int pref)
+{
+	int n = (int)nr_cpu_ids;
+
+	for (int i = 0; i < n; i++) {
+		int cpu = (pref + i) % n;
+		u64 h = __atomic_load_n(&kmm_cpus[cpu].holder, __ATOMIC_RELAXED);
+
+		if (!h || (h & TAG_TAKING) || READ_ONCE(*tag_active(h)))
+			continue;
+		struct task_slot *slot = &task_slots[(h & 0xffffffff) - 1];
+		if (plat_thread_asleep(__atomic_load_n(&slot->host_tid, __ATOMIC_RELAXED)))
+			return cpu;
+	}
+	return -1;
+}
+
 void kmm_cpu_enter_slow(struct task_struct *t)
 {
 	if (unlikely(kmm_cpus == &early_cpu)) {
@@ -368,7 +401,9 @@ void kmm_cpu_enter_slow(struct task_struct *t)
 				return;
 			}
 		}
-		cpu = pref;
+		cpu = kmm_sticky_cpus ? cpu_asleep_holder(pref) : -1;
+		if (cpu < 0)
+			cpu = pref;
 	}
 	cpu_grab(t, &kmm_cpus[cpu]);
 }

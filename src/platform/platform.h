@@ -184,6 +184,12 @@ long plat_host_bytes(void);
 int plat_host_cpu(void);
 int plat_host_nr_cpus(void);
 int plat_gettid(void);
+/*
+ * Is thread @tid of this process asleep in the host kernel (waiting for a
+ * lock, a join, I/O), not running nor ready to run?  From its
+ * /proc/self/task/TID/stat, with no allocation; false if unknown.
+ */
+bool plat_thread_asleep(int tid);
 void plat_thread_name(char *buf, size_t size);
 
 struct plat_thread;

@@ -2,6 +2,7 @@
 /* Host threads, CPUs, futexes and time. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
@@ -34,6 +35,27 @@ int plat_host_nr_cpus(void)
 int plat_gettid(void)
 {
 	return (int)syscall(SYS_gettid);
+}
+
+bool plat_thread_asleep(int tid)
+{
+	char path[48], buf[512];
+	int fd;
+
+	if (tid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "TID (COMM) STATE ...": the name may hold anything, ')' too. */
+	const char *state = strrchr(buf, ')');
+	return state && state[1] == ' ' && (state[2] == 'S' || state[2] == 'D');
 }
 
 void plat_thread_name(char *buf, size_t size)
