@@ -206,7 +206,7 @@ struct kmem_cache {
 	bool annotated;			/* ASan/Valgrind see its objects (annotate.h) */
 	unsigned long random;		/* freelist pointer hardening */
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
-	unsigned int colour_next;	/* cycles the colour of new slabs */
+	unsigned int colour_next;	/* the colour (offset) of the next new slab */
 	const char *name;
 	struct list_head list;		/* slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];

@@ -616,20 +616,24 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	struct slab *slab = page_slab(page);
 	unsigned int leftover = (unsigned int)((PAGE_SIZE << order) - (unsigned long)objects * s->size);
 	unsigned int step = max((unsigned int)cache_line_size(), s->align);
-	unsigned int colours = leftover / step + 1;
 
 	slab->counters = 0;
 	slab->objects = objects;
 	/*
-	 * The next colour of the cycle.  Not a locked add: two CPUs that race
-	 * here just give two slabs the same colour, as SLAB's per-node
-	 * colour_next could; a locked instruction per slab costs more.
+	 * The next colour of the cycle, 0, step, 2 * step, ... up to the
+	 * leftover, then 0 again: colour_next holds the next offset, so no
+	 * division is needed (two per slab were a fair part of its making).
+	 * Not a locked update: two CPUs that race here just give two slabs
+	 * the same colour, as SLAB's per-node colour_next could; a locked
+	 * instruction per slab costs more.
 	 */
-	if (colours > 1) {
-		unsigned int next = __atomic_load_n(&s->colour_next, __ATOMIC_RELAXED);
+	if (leftover >= step) {
+		unsigned int colour = __atomic_load_n(&s->colour_next, __ATOMIC_RELAXED);
 
-		__atomic_store_n(&s->colour_next, next + 1, __ATOMIC_RELAXED);
-		slab->colour = (next % colours) * step;
+		if (colour > leftover)
+			colour = 0;
+		__atomic_store_n(&s->colour_next, colour + step, __ATOMIC_RELAXED);
+		slab->colour = colour;
 	} else {
 		slab->colour = 0;
 	}
@@ -964,6 +968,20 @@ static void __put_partials(struct kmem_cache *s, struct slab *slab)
 				__spin_unlock(&n->list_lock);
 			n = n2;
 			__spin_lock(&n->list_lock);
+		}
+		/*
+		 * An empty slab that goes back needs no exchange to unfreeze
+		 * it: no object of it is anyone's, so no free can race with
+		 * us, and no other CPU allocates from a slab frozen for ours.
+		 */
+		old.counters = READ_ONCE(slab->counters);
+		if (!old.inuse && n->nr_partial >= s->min_partial) {
+			old.frozen = 0;
+			WRITE_ONCE(slab->counters, old.counters);
+			slab->next = discard;
+			discard = slab;
+			slab = next;
+			continue;
 		}
 		do {
 			freelist = READ_ONCE(slab->freelist);
