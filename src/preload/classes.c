@@ -9,7 +9,17 @@
  * the allocator literature does (mimalloc, jemalloc):
  *
  *   16 32 [48] 64 [80] 96 [112] 128 [160] 192 [224] 256 [320 384 448] 512
- *   [640 768 896] 1k [1280 1536 1792] 2k [2560 3072 3584] 4k [5120 6144 7168] 8k
+ *   [640 768 896] 1k [1168 1360 1632] 2k [2336 2720 3264] 4k [4672 5456 6544] 8k
+ *
+ * Above 1 KiB a slab (32 KiB, order 3) holds few objects, and what an
+ * object costs is its slab over their number, not its size: 7168 bytes
+ * went four to a slab as 8192 do, 5120 six as 5456 do.  So each class
+ * there is the largest multiple of 16 of which 7/8, 3/4 or 5/8 as many
+ * fit a slab as of the power of two below it (28, 24, 20 of 32 ...):
+ * a request just over a power of two (sqlite's 4368-byte cache pages, its
+ * 1032-byte row-set chunks) costs a seventh of a slab, not a sixth, or a
+ * 28th, not a 25th, and no request costs more than with 1280 ... 7168.
+ * Below 1 KiB each class already is the largest for its count.
  *
  * The bracketed ones are kmem_cache_create()d as "malloc-N" (16-byte
  * aligned, no merging with other caches' objects needed) when first
@@ -36,8 +46,8 @@ u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 
 static const unsigned int shim_class_sizes[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
-	640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
-	5120, 6144, 7168, 8192,
+	640, 768, 896, 1024, 1168, 1360, 1632, 2048, 2336, 2720, 3264, 4096,
+	4672, 5456, 6544, 8192,
 };
 #define NR_SHIM_CLASSES ARRAY_SIZE(shim_class_sizes)
 _Static_assert(NR_SHIM_CLASSES == SHIM_NR_CLASSES, "one cache per class");
