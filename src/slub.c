@@ -969,22 +969,6 @@ static void __put_partials(struct kmem_cache *s, struct slab *slab)
 			n = n2;
 			__spin_lock(&n->list_lock);
 		}
-		/*
-		 * An empty slab that goes back needs no exchange to unfreeze
-		 * it: no object of it is anyone's, so no free can race with
-		 * us, and no other CPU allocates from a slab frozen for ours.
-		 * An acquire load, though: what the last free's CPU did with
-		 * the slab (its exchange releases it) comes before our discard.
-		 */
-		old.counters = __atomic_load_n(&slab->counters, __ATOMIC_ACQUIRE);
-		if (!old.inuse && n->nr_partial >= s->min_partial) {
-			old.frozen = 0;
-			WRITE_ONCE(slab->counters, old.counters);
-			slab->next = discard;
-			discard = slab;
-			slab = next;
-			continue;
-		}
 		do {
 			freelist = READ_ONCE(slab->freelist);
 			old.counters = READ_ONCE(slab->counters);
