@@ -307,7 +307,11 @@ Test(workbench, replay_trace_head_counts_pinned, .timeout = 240)
 	char *text = trace_head_text(trace_head.lines, &len);
 	if (!text)
 		cr_skip_test("no trace at %s", trace_dir());
-	static const char *const names[] = { "/tmp/kmm-head.txt", "/tmp/kmm-head.gz", "/tmp/kmm-head.xz" };
+	/* A directory of its own: another build's suite may run this test at the same time. */
+	char dir[] = "/tmp/kmm-head-XXXXXX", names[3][64];
+	cr_assert_not_null(mkdtemp(dir));
+	for (int i = 0; i < 3; i++)
+		snprintf(names[i], sizeof(names[i]), "%s/head.%s", dir, (const char *[]){ "txt", "gz", "xz" }[i]);
 	FILE *f = fopen(names[0], "wb");
 	cr_assert_eq(fwrite(text, 1, len, f), len);
 	fclose(f);
@@ -327,6 +331,7 @@ Test(workbench, replay_trace_head_counts_pinned, .timeout = 240)
 		assert_pinned(r.out, &trace_head, names[i]);
 		unlink(names[i]);
 	}
+	rmdir(dir);
 	free(xz);
 	free(text);
 }
