@@ -3,46 +3,19 @@
  * For test_preload: what a program's small allocations cost beside their
  * RAM.  Allocates 32 MiB in 1 KiB blocks, each written, and prints
  * "ram pages: R anon pages: A": the pages of the machine's RAM written
- * meanwhile (mincore() over the RAM file's mapping, as bootpages.c) and
- * the growth of the process's anonymous memory (RssAnon), where the
- * allocator's own host memory is (the shadow of the direct map).  The
+ * meanwhile (ram_pages.h) and the growth of the process's anonymous
+ * memory (RssAnon), where the allocator's own host memory is (the shadow
+ * of the direct map).  The
  * blocks are chained through themselves: the program holds no array of
  * its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "ram_pages.h"
 
-#define CHUNK	(1UL << 30)		/* counted a GiB at a time */
 #define BLOCK	1024
 #define NR	(32 * 1024)
-
-static unsigned char vec[CHUNK >> 12];
-
-static long ram_pages(void)
-{
-	char line[512];
-	unsigned long start = 0, end = 0;
-	long pages = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "memfd:kmm-ram") && sscanf(line, "%lx-%lx", &start, &end) == 2)
-			break;
-	fclose(f);
-	for (unsigned long a = start; a < end; a += CHUNK) {
-		unsigned long len = end - a < CHUNK ? end - a : CHUNK;
-
-		if (mincore((void *)a, len, vec))
-			return -1;
-		for (unsigned long i = 0; i < len >> 12; i++)
-			pages += vec[i] & 1;
-	}
-	return end ? pages : -1;
-}
 
 static long anon_pages(void)
 {
@@ -64,7 +37,7 @@ int main(void)
 	void **head = NULL;
 
 	free(malloc(BLOCK));	/* boot, and the class's first slab */
-	memset(vec, 0, sizeof(vec));	/* the count's own pages, before the first count */
+	/* The count's own vector is made and written by the first count, before anon0. */
 	long ram0 = ram_pages(), anon0 = anon_pages();
 	for (int i = 0; i < NR; i++) {
 		void **p = malloc(BLOCK);
