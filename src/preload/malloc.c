@@ -204,8 +204,10 @@ static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 
 /*
  * The slow path of every allocation: boot, nested calls, large, huge,
- * aligned.  @zero (__GFP_ZERO or 0): a large or huge block comes zeroed,
- * else the caller zeroes what it needs.
+ * aligned.  @zero (__GFP_ZERO or 0), from calloc() of more than
+ * SHIM_SMALL_MAX bytes only: the block comes zeroed, by the allocator
+ * (which writes only the pages the host backs) or, from the bootstrap
+ * arena, here.
  */
 static void *__shim_alloc(size_t size, size_t align, gfp_t zero)
 {
@@ -239,7 +241,7 @@ static void *__shim_alloc(size_t size, size_t align, gfp_t zero)
 			p = large_alloc(pow, zero);	/* page aligned, naturally aligned to its size */
 			goto out;
 		}
-		p = kmalloc(pow, SHIM_GFP | zero);
+		p = kmalloc(pow, SHIM_GFP);
 		if (p && !((unsigned long)p & (align - 1))) {
 			*shadow_of((unsigned long)p) = SH_SLAB;
 			goto out;
