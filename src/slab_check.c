@@ -253,8 +253,7 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 		long remote = walk_freelist(s, slab, slab->freelist, "remote");
 		if (local < 0 || remote < 0)
 			continue;
-		if (c->bump <= c->limit)
-			check_bump_unseen(s, cpu, c, slab, "CPU or remote");
+		check_bump_unseen(s, cpu, c, slab, "CPU or remote");
 		CHECK(slab->inuse == slab->objects - remote,
 		      "%s: cpu %u slab %#lx inuse %u, objects %u, remote frees %ld", s->name, cpu,
 		      page_to_pfn(slab_page(slab)), slab->inuse, slab->objects, remote);
