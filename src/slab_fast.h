@@ -132,21 +132,34 @@ static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu
 enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
 
 /* What cpu_free_push() did. */
-enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS };
+enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS, CPU_SLAB_DOUBLE };
 
 /*
  * The free fast path's work, in a section held by the active flag alone:
- * push @x on the CPU freelist of @c if it is an object of the CPU slab of
- * @s, found by its address alone (slab_range_holds()), and not the
- * freelist's head (a double free); else on the deferred frees if it is an
- * object of their slab, likewise.  PUSHED_EMPTIED: pushed, and the caller
+ * if @x is an object of the CPU slab of @s, found by its address alone
+ * (slab_range_holds()), and neither the freelist's head nor the sheaf's
+ * top (a double free), push it on the sheaf, or on the CPU freelist when
+ * the sheaf is full: the sheaf is an array, so a free and an allocation
+ * in turn pass no pointer through the object, and none to encode; else
+ * on the deferred frees if it is an object of their slab, likewise.
+ * CPU_SLAB_DOUBLE: an object of the CPU slab freed twice, for the full
+ * path's report (as NOT_OURS, but a caller may know the slab at once).  PUSHED_EMPTIED: pushed, and the caller
  * must hand the deferred frees over (flush_deferred_emptied()).
  */
 static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
 						   struct kmem_cache_cpu *c, void *x)
 {
-	if (likely(slab_range_holds(s, c->base, c->limit, x) && x != c->freelist)) {
-		cpu_freelist_push(s, c, x);
+	if (likely(slab_range_holds(s, c->base, c->limit, x))) {
+		unsigned int n = c->sheaf.size;
+
+		if (unlikely(x == c->freelist) || unlikely(n && x == c->sheaf.objects[n - 1]))
+			return CPU_SLAB_DOUBLE;
+		if (likely(n < SHEAF_CAPACITY)) {
+			c->sheaf.objects[n] = x;
+			c->sheaf.size = n + 1;
+		} else {
+			cpu_freelist_push(s, c, x);
+		}
 		return PUSHED;
 	}
 	if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
@@ -179,6 +192,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 		flush_deferred_emptied(s);
 		return FREED;
 	case NOT_OURS:
+	case CPU_SLAB_DOUBLE:
 		return MISSED_IN_SECTION;
 	}
 	if (unlikely(cpu_leave_flag(active, cpu)))

@@ -79,10 +79,11 @@
  * objects still counted in use by their slabs.  Allocations take from it
  * first, last in, first out, before the CPU freelist, as Linux's
  * alloc_from_pcs() comes before the slab: the object a program freed last
- * is the line it gets back, warm.  The preload shim, whose shadow byte
- * vouches for each pointer, puts every free on the sheaf while it has
- * room (as Linux's free_to_pcs()), touching neither the object nor its
- * slab; a free and an allocation in turn thus touch no slab at all, as a
+ * is the line it gets back, warm.  A free of an object of the CPU slab
+ * goes there too while it has room, found by its address alone.  The
+ * preload shim, whose shadow byte vouches for each pointer, puts every
+ * free on the sheaf while it has room (as Linux's free_to_pcs()),
+ * touching neither the object nor its slab; a free and an allocation in turn thus touch no slab at all, as a
  * thread cache does, and take the same branches whatever slab the object
  * is in.  A full sheaf that must take one more object gives its older
  * half back (sheaf_make_room()), so frees and allocations that take turns
@@ -1515,7 +1516,8 @@ __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 	__preempt_disable();
 	c = cpu_slab(s, current->cpu);
 	object = c->freelist;
-	if (!object || (node != NUMA_NO_NODE && slab_nid(c->slab) != node)) {
+	/* The sheaf comes first, as in the fast path (cpu_pop()). */
+	if (!object || c->sheaf.size || (node != NUMA_NO_NODE && slab_nid(c->slab) != node)) {
 		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	} else {
 		c->freelist = get_freepointer(s, object);
@@ -1618,7 +1620,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 
 /*
  * The free path for a validated object when the fast one does not apply:
- * a double free of the CPU freelist's head, the free hooks (init_on_free,
+ * a double free of the CPU freelist's head or the sheaf's top, the free hooks (init_on_free,
  * the tools), or an object of another slab.  Called in a section; returns
  * out of it.
  */
@@ -1632,7 +1634,8 @@ static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *obj
 		__preempt_enable();
 		return;
 	}
-	if (unlikely(object == c->freelist)) {
+	if (unlikely(object == c->freelist) ||
+	    unlikely(c->sheaf.size && object == c->sheaf.objects[c->sheaf.size - 1])) {
 		__preempt_enable();
 		report_double_free(s, slab, object);
 		return;
@@ -1930,6 +1933,12 @@ static __noinline void kfree_slab_miss(struct slab *slab, const void *x, unsigne
 	__kfree(x, addr);
 }
 
+/* kfree() of an object of a CPU slab that is free already: the full path reports it. */
+static __noinline void kfree_double(const void *x, unsigned long addr)
+{
+	kfree_slab_miss(page_slab(virt_to_head_page(x)), x, addr);
+}
+
 /* kfree() left its fast path's section: hand the CPU over if wanted, then the full checks. */
 static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool wanted)
 {
@@ -1964,6 +1973,8 @@ void kfree(const void *x)
 		return flush_deferred_emptied(hint);
 	case NOT_OURS:
 		break;
+	case CPU_SLAB_DOUBLE:
+		return kfree_double(x, _RET_IP_);
 	}
 	if (unlikely(!virt_addr_valid(x)))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
@@ -1979,6 +1990,7 @@ void kfree(const void *x)
 	case PUSHED_EMPTIED:
 		return flush_deferred_emptied(s);
 	case NOT_OURS:
+	case CPU_SLAB_DOUBLE:
 		return kfree_slab_miss(slab, x, _RET_IP_);
 	}
 out:
