@@ -84,6 +84,48 @@ _Static_assert(offsetof(struct slab, counters) == offsetof(struct slab, freelist
 #undef SLAB_MATCH
 
 /*
+ * The counters word as a number, for the exchanges that compute a new
+ * one from the old: bit-field stores into a local copy of it go through
+ * the stack, and the whole word read back over them waits for the stores
+ * to retire (no store forwarding from several stores), a stall per
+ * exchange.  The x86-64 ABI lays bit-fields out from bit 0 up: inuse in
+ * bits 0-15, objects 16-30, frozen 31, the colour in the upper half
+ * (checked at boot, kmem_cache_init()).
+ */
+#define SLAB_INUSE_MASK		0xffffUL
+#define SLAB_OBJECTS_SHIFT	16
+#define SLAB_FROZEN		(1UL << 31)
+#define SLAB_COLOUR_SHIFT	32
+
+static __always_inline unsigned int counters_inuse(unsigned long counters)
+{
+	return (unsigned int)(counters & SLAB_INUSE_MASK);
+}
+
+static __always_inline unsigned int counters_objects(unsigned long counters)
+{
+	return (unsigned int)(counters >> SLAB_OBJECTS_SHIFT) & 0x7fff;
+}
+
+static __always_inline bool counters_frozen(unsigned long counters)
+{
+	return counters & SLAB_FROZEN;
+}
+
+/* @counters with inuse set to @inuse (at most objects). */
+static __always_inline unsigned long counters_set_inuse(unsigned long counters,
+							unsigned int inuse)
+{
+	return (counters & ~SLAB_INUSE_MASK) | inuse;
+}
+
+/* @counters with @frozen. */
+static __always_inline unsigned long counters_set_frozen(unsigned long counters, bool frozen)
+{
+	return frozen ? counters | SLAB_FROZEN : counters & ~SLAB_FROZEN;
+}
+
+/*
  * Replace @slab's freelist and counters together if both are still
  * @fl_old and @c_old, as Linux's slab_update_freelist(): one cmpxchg16b,
  * a full barrier, so the free pointers written into the objects before it
@@ -366,10 +408,7 @@ static inline struct slab *page_slab(const struct page *page)
 /* slab->inuse, read once: for a hint where others may change it under list_lock. */
 static inline unsigned int slab_inuse(const struct slab *slab)
 {
-	struct slab tmp;
-
-	tmp.counters = data_race(READ_ONCE(slab->counters));
-	return tmp.inuse;
+	return counters_inuse(data_race(READ_ONCE(slab->counters)));
 }
 
 static inline int slab_nid(const struct slab *slab)

@@ -618,8 +618,6 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	unsigned int leftover = (unsigned int)((PAGE_SIZE << order) - (unsigned long)objects * s->size);
 	unsigned int step = max((unsigned int)cache_line_size(), s->align);
 
-	slab->counters = 0;
-	slab->objects = objects;
 	/*
 	 * The next colour of the cycle, 0, step, 2 * step, ... up to the
 	 * leftover, then 0 again: colour_next holds the next offset, so no
@@ -628,16 +626,17 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	 * the same colour, as SLAB's per-node colour_next could; a locked
 	 * instruction per slab costs more.
 	 */
-	if (leftover >= step) {
-		unsigned int colour = __atomic_load_n(&s->colour_next, __ATOMIC_RELAXED);
+	unsigned int colour = 0;
 
+	if (leftover >= step) {
+		colour = __atomic_load_n(&s->colour_next, __ATOMIC_RELAXED);
 		if (colour > leftover)
 			colour = 0;
 		__atomic_store_n(&s->colour_next, colour + step, __ATOMIC_RELAXED);
-		slab->colour = colour;
-	} else {
-		slab->colour = 0;
 	}
+	/* One store: no object in use, not frozen (see SLAB_INUSE_MASK). */
+	slab->counters = (unsigned long)colour << SLAB_COLOUR_SHIFT |
+			 (unsigned long)objects << SLAB_OBJECTS_SHIFT;
 
 	if (kmem_cache_debug(s))
 		setup_slab_debug(s, slab);
@@ -661,18 +660,20 @@ static struct slab *new_slab(struct kmem_cache *s, gfp_t flags, int node)
 	return slab;
 }
 
-/* Make the laid-out @slab a slab of @s, on no list, all free.  In a section. */
-static void slab_account(struct kmem_cache *s, struct slab *slab)
+/*
+ * Make the laid-out @slab a slab of @s, on no list, its counters
+ * @counters (new_slab()'s with inuse and frozen set).  In a section.
+ */
+static void slab_account(struct kmem_cache *s, struct slab *slab, unsigned long counters)
 {
 	struct page *page = slab_page(slab);
 	struct kmem_cache_node *n = get_node(s, page_to_nid(page));
 
 	slab->slab_cache = s;
-	slab->inuse = 0;
-	slab->frozen = 0;
+	slab->counters = counters;
 	__SetPageSlab(page);
 	atomic_long_inc(&n->nr_slabs);
-	atomic_long_add(slab->objects, &n->total_objects);
+	atomic_long_add(counters_objects(counters), &n->total_objects);
 	__mod_node_page_state(page_pgdat(page), cache_vmstat_idx(s), 1L << slab_order(slab));
 }
 
@@ -680,11 +681,11 @@ static void slab_account(struct kmem_cache *s, struct slab *slab)
 static void *slab_commit(struct kmem_cache *s, struct slab *slab)
 {
 	void *freelist = slab->freelist;
+	unsigned long counters = slab->counters;
 
-	slab_account(s, slab);
+	slab_account(s, slab, counters_set_frozen(counters_set_inuse(counters,
+						counters_objects(counters)), true));
 	slab->freelist = NULL;
-	slab->inuse = slab->objects;
-	slab->frozen = 1;
 	return freelist;
 }
 
@@ -798,7 +799,7 @@ static void *alloc_single_from_new_slab(struct kmem_cache *s, struct slab *slab,
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
 	void *object;
 
-	slab_account(s, slab);
+	slab_account(s, slab, slab->counters);
 	__spin_lock(&n->list_lock);
 	object = slab->freelist;
 	slab->freelist = get_freepointer(s, object);
@@ -961,7 +962,7 @@ static void __put_partials(struct kmem_cache *s, struct slab *slab)
 	while (slab) {
 		struct kmem_cache_node *n2 = get_node(s, slab_nid(slab));
 		struct slab *next = slab->next;
-		struct slab old, new;
+		unsigned long old, new;
 		void *freelist;
 
 		if (n != n2) {
@@ -972,12 +973,10 @@ static void __put_partials(struct kmem_cache *s, struct slab *slab)
 		}
 		do {
 			freelist = READ_ONCE(slab->freelist);
-			old.counters = READ_ONCE(slab->counters);
-			new.counters = old.counters;
-			new.frozen = 0;
-		} while (!slab_update_freelist(slab, freelist, old.counters, freelist,
-					       new.counters));
-		if (!new.inuse && n->nr_partial >= s->min_partial) {
+			old = READ_ONCE(slab->counters);
+			new = counters_set_frozen(old, false);
+		} while (!slab_update_freelist(slab, freelist, old, freelist, new));
+		if (!counters_inuse(new) && n->nr_partial >= s->min_partial) {
 			slab->next = discard;
 			discard = slab;
 		} else {
@@ -1076,13 +1075,13 @@ static void slab_free_chain(struct kmem_cache *s, struct kmem_cache_cpu *c, stru
 {
 	bool cpu_partial = READ_ONCE(s->cpu_partial_slabs) != 0;
 	struct kmem_cache_node *n = NULL;
-	struct slab old, new;
+	unsigned long old, new;
 	void *prior;
 
 	do {
 		prior = READ_ONCE(slab->freelist);
-		old.counters = READ_ONCE(slab->counters);
-		if (unlikely(old.inuse < nr)) {
+		old = READ_ONCE(slab->counters);
+		if (unlikely(counters_inuse(old) < nr)) {
 			/* More frees than objects in use: some object was freed twice. */
 			if (n)
 				__spin_unlock(&n->list_lock);
@@ -1090,27 +1089,26 @@ static void slab_free_chain(struct kmem_cache *s, struct kmem_cache_cpu *c, stru
 			return;
 		}
 		set_freepointer(s, tail, prior);
-		new.counters = old.counters;
-		new.inuse -= nr;
-		if (!old.frozen && !prior && cpu_partial && !n) {
-			new.frozen = 1;		/* ours now: for this CPU's partial list */
-		} else if (!n && !old.frozen && (!prior || !new.inuse)) {
+		new = old - nr;		/* inuse, the low bits: at least @nr */
+		if (!counters_frozen(old) && !prior && cpu_partial && !n) {
+			new = counters_set_frozen(new, true);	/* ours now: for this CPU's partial list */
+		} else if (!n && !counters_frozen(old) && (!prior || !counters_inuse(new))) {
 			n = get_node(s, slab_nid(slab));
 			__spin_lock(&n->list_lock);
 		}
-	} while (!slab_update_freelist(slab, prior, old.counters, head, new.counters));
+	} while (!slab_update_freelist(slab, prior, old, head, new));
 
 	if (likely(!n)) {
-		if (!old.frozen && new.frozen)
+		if (!counters_frozen(old) && counters_frozen(new))
 			put_cpu_partial(s, c, slab, true);
 		return;
 	}
-	if (old.frozen) {
+	if (counters_frozen(old)) {
 		/* It became a CPU's slab while we took the lock: that CPU has it. */
 		__spin_unlock(&n->list_lock);
 		return;
 	}
-	if (!new.inuse && n->nr_partial >= s->min_partial) {
+	if (!counters_inuse(new) && n->nr_partial >= s->min_partial) {
 		if (prior)
 			remove_partial(n, slab);
 		__spin_unlock(&n->list_lock);
@@ -1247,21 +1245,18 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 	/* Unfrozen and listed in one hold of the lock: see slab_free_chain(). */
 	struct kmem_cache_node *n = get_node(s, slab_nid(slab));
-	struct slab old, new;
+	unsigned long old, new;
 	void *prior;
 
 	__spin_lock(&n->list_lock);
 	do {
 		prior = READ_ONCE(slab->freelist);
-		old.counters = READ_ONCE(slab->counters);
-		new.counters = old.counters;
+		old = READ_ONCE(slab->counters);
 		if (tail)
 			set_freepointer(s, tail, prior);
-		new.inuse -= nr_free;
-		new.frozen = 0;
-	} while (!slab_update_freelist(slab, prior, old.counters, tail ? freelist : prior,
-				       new.counters));
-	if (!new.inuse && n->nr_partial >= s->min_partial) {
+		new = counters_set_frozen(old - nr_free, false);
+	} while (!slab_update_freelist(slab, prior, old, tail ? freelist : prior, new));
+	if (!counters_inuse(new) && n->nr_partial >= s->min_partial) {
 		__spin_unlock(&n->list_lock);
 		discard_slab(s, slab);
 		return;
@@ -1278,16 +1273,15 @@ static void deactivate_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
  */
 static void *take_freelist(struct slab *slab, bool freeze)
 {
-	struct slab old, new;
+	unsigned long old, new;
 	void *freelist;
 
 	do {
 		freelist = READ_ONCE(slab->freelist);
-		old.counters = READ_ONCE(slab->counters);
-		new.counters = old.counters;
-		new.inuse = old.objects;
-		new.frozen = freeze || freelist != NULL;
-	} while (!slab_update_freelist(slab, freelist, old.counters, NULL, new.counters));
+		old = READ_ONCE(slab->counters);
+		new = counters_set_frozen(counters_set_inuse(old, counters_objects(old)),
+					  freeze || freelist != NULL);
+	} while (!slab_update_freelist(slab, freelist, old, NULL, new));
 	return freelist;
 }
 
@@ -1303,15 +1297,14 @@ static void *get_freelist(struct slab *slab)
  */
 static void freeze_slab_partial(struct slab *slab)
 {
-	struct slab old, new;
+	unsigned long old;
 	void *freelist;
 
 	do {
 		freelist = READ_ONCE(slab->freelist);
-		old.counters = READ_ONCE(slab->counters);
-		new.counters = old.counters;
-		new.frozen = 1;
-	} while (!slab_update_freelist(slab, freelist, old.counters, freelist, new.counters));
+		old = READ_ONCE(slab->counters);
+	} while (!slab_update_freelist(slab, freelist, old, freelist,
+				       counters_set_frozen(old, true)));
 }
 
 /* Freeze @slab, off every list, for this CPU: returns its freelist.  Under list_lock. */
@@ -2298,6 +2291,15 @@ int kmem_cache_init(void)
 	int err;
 
 	INIT_LIST_HEAD(&slab_caches);
+	/* The counters' bit-fields where the exchanges' arithmetic has them (slab.h). */
+	struct slab probe = { .counters = 0 };
+	probe.inuse = 3;
+	probe.objects = 5;
+	probe.frozen = 1;
+	probe.colour = 7;
+	if (WARN_ON_ONCE(probe.counters != (3 | 5UL << SLAB_OBJECTS_SHIFT | SLAB_FROZEN |
+					    7UL << SLAB_COLOUR_SHIFT)))
+		return -EINVAL;
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		kmm_cpus[cpu].slab_off = cpu * sizeof(struct kmem_cache_cpu);
 	/* One flag for the fast paths: some per-object work to do beyond the pop and push. */
