@@ -16,7 +16,7 @@
 
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
-#define SHEAF_CAPACITY		22	/* kmem_cache_cpu: four cache lines */
+#define SHEAF_CAPACITY		20	/* kmem_cache_cpu: four cache lines */
 
 /*
  * A slab: one or more pages (a compound page when more) cut into objects.
@@ -191,6 +191,13 @@ struct kmem_cache_cpu {
 	unsigned int defer_inuse;
 	void *defer_tail;
 	struct slab *partial ____cacheline_aligned;	/* the CPU's partial list */
+	/*
+	 * The cache, and its reciprocal_size for slab_range_holds(): kfree()
+	 * finds both from the CPU part that the kmalloc fast path left as its
+	 * hint (kmm_cpu.kmalloc_hint), a load fewer than through the cache.
+	 */
+	struct kmem_cache *cache;
+	u64 reciprocal_size;
 	union {
 		struct {
 			unsigned int size;
@@ -204,6 +211,7 @@ struct kmem_cache_cpu {
 } ____cacheline_aligned;
 _Static_assert((sizeof(struct kmem_cache_cpu) & (sizeof(struct kmem_cache_cpu) - 1)) == 0,
 	       "kmem_cache_cpu is a power of two long (cpu_slab() indexes by a shift)");
+_Static_assert(sizeof(struct kmem_cache_cpu) == 256, "kmem_cache_cpu: four cache lines");
 _Static_assert(offsetof(struct kmem_cache_cpu, partial) == 64,
 	       "the fast paths' part of kmem_cache_cpu is one cache line");
 _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
@@ -358,6 +366,8 @@ enum kmalloc_cache_type {
 	NR_KMALLOC_TYPES
 };
 extern struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+/* Their cpu_slab arrays, for kmalloc()'s fast path: a load fewer (slab_fast.h). */
+extern struct kmem_cache_cpu *kmalloc_cpu_parts[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
 extern const u8 kmalloc_size_index[KMALLOC_MAX_CACHE_SIZE / 8];
 
 static __always_inline enum kmalloc_cache_type kmalloc_type(gfp_t flags)

@@ -224,6 +224,10 @@ static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)
 		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
 		struct slab *slab = c->slab;
 
+		/* What kfree() and the free fast path read of the cache through @c. */
+		CHECK(c->cache == s && c->reciprocal_size == s->reciprocal_size,
+		      "%s: cpu %u part names cache %p (reciprocal %#llx), not its own",
+		      s->name, cpu, (void *)c->cache, (unsigned long long)c->reciprocal_size);
 		check_deferred(s, cpu, c);
 		check_cpu_partial(s, cpu, c, nr_cpu_slabs);
 		check_sheaf(s, cpu, c);

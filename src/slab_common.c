@@ -28,6 +28,7 @@
 #include <kmm/vmalloc.h>
 
 struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+struct kmem_cache_cpu *kmalloc_cpu_parts[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
 
 /*
  * Sizes 1..KMALLOC_MAX_CACHE_SIZE by (size - 1) / 8: the index of their
@@ -358,7 +359,10 @@ static int new_kmalloc_cache(unsigned int idx, enum kmalloc_cache_type type)
 		flags |= SLAB_CACHE_DMA;
 	kmalloc_caches[type][idx] = create_kmalloc_cache(kmalloc_info[idx].name[type],
 							 kmalloc_info[idx].size, flags);
-	return kmalloc_caches[type][idx] ? 0 : -ENOMEM;
+	if (!kmalloc_caches[type][idx])
+		return -ENOMEM;
+	kmalloc_cpu_parts[type][idx] = kmalloc_caches[type][idx]->cpu_slab;
+	return 0;
 }
 
 /* Return: 0, or -ENOMEM with the caches made so far left to kmem_cache_exit(). */
@@ -378,6 +382,7 @@ int create_kmalloc_caches(void)
 
 void kmalloc_caches_exit(void)
 {
+	memset(kmalloc_cpu_parts, 0, sizeof(kmalloc_cpu_parts));
 	memset(kmalloc_caches, 0, sizeof(kmalloc_caches));
 }
 

@@ -53,18 +53,18 @@ static __always_inline void cpu_freelist_push(struct kmem_cache *s, struct kmem_
  * Is @x an object of the slab whose objects start at @base and span
  * @limit bytes (the CPU slab, the deferred frees' slab)?  Its offset from
  * the first object must be below @limit and a multiple of s->size.  The
- * multiple is tested without a division: with r = s->reciprocal_size
+ * multiple is tested without a division: with r = reciprocal_size
  * = ceil(2^64 / size), size divides off exactly when (off * r) mod 2^64
  * < r, for off and size below 2^32 (Lemire, Kaser and Kurz, "Faster
  * remainder by direct computation", 2019); a slab is at most 4 MiB.  An
  * address below the first object wraps to a huge offset, out of range.
  */
-static __always_inline bool slab_range_holds(const struct kmem_cache *s, unsigned long base,
+static __always_inline bool slab_range_holds(const struct kmem_cache_cpu *c, unsigned long base,
 					     unsigned long limit, const void *x)
 {
 	unsigned long off = (unsigned long)x - base;
 
-	return off < limit && off * s->reciprocal_size < s->reciprocal_size;
+	return off < limit && off * c->reciprocal_size < c->reciprocal_size;
 }
 
 /*
@@ -109,7 +109,8 @@ static __always_inline void *cpu_bump_pop(const struct kmem_cache *s, struct kme
  * The allocation fast path's pop, in a section on the CPU of @c: the
  * sheaf's last object first (see "The sheaf" in slub.c), else the CPU
  * freelist's first, else the CPU slab's next never-used object; NULL when
- * all are empty, for a refill.
+ * all are empty, for a refill.  @s NULL: the cache of @c, read off the
+ * sheaf's way (see __do_slab_alloc()).
  */
 static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
@@ -120,6 +121,7 @@ static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu
 		c->sheaf.size = n - 1;
 		return c->sheaf.objects[n - 1];
 	}
+	s = s ?: READ_ONCE(c->cache);
 	object = c->freelist;
 	if (likely(object)) {
 		c->freelist = get_freepointer(s, object);
@@ -136,34 +138,37 @@ enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS, CPU_SLAB_DOUBLE };
 
 /*
  * The free fast path's work, in a section held by the active flag alone:
- * if @x is an object of the CPU slab of @s, found by its address alone
- * (slab_range_holds()), and neither the freelist's head nor the sheaf's
- * top (a double free), push it on the sheaf, or on the CPU freelist when
- * the sheaf is full: the sheaf is an array, so a free and an allocation
- * in turn pass no pointer through the object, and none to encode; else
- * on the deferred frees if it is an object of their slab, likewise.
- * CPU_SLAB_DOUBLE: an object of the CPU slab freed twice, for the full
- * path's report (as NOT_OURS, but a caller may know the slab at once).  PUSHED_EMPTIED: pushed, and the caller
- * must hand the deferred frees over (flush_deferred_emptied()).
+ * if @x is an object of the CPU slab (found by its address alone,
+ * slab_range_holds()), push it on the sheaf, or on the CPU freelist when
+ * the sheaf is full: the sheaf is an array, so a free and an allocation in
+ * turn pass no pointer through the object, and none to encode.  Else, if
+ * it is an object of the deferred frees' slab, on their chain.  Each push
+ * refuses the object on top of what it pushes on, a double free, as
+ * Linux's hardened freelist refuses its head: CPU_SLAB_DOUBLE, for the
+ * full path's report (as NOT_OURS, but a caller may know the slab at once).
+ * PUSHED_EMPTIED: pushed, and the caller must hand the deferred frees over
+ * (flush_deferred_emptied()).  The cache is read only off the sheaf's way
+ * (c->cache), so a kfree() that guesses @c needs no more.
  */
-static __always_inline enum cpu_push cpu_free_push(struct kmem_cache *s,
-						   struct kmem_cache_cpu *c, void *x)
+static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, void *x)
 {
-	if (likely(slab_range_holds(s, c->base, c->limit, x))) {
+	if (likely(slab_range_holds(c, c->base, c->limit, x))) {
 		unsigned int n = c->sheaf.size;
 
-		if (unlikely(x == c->freelist) || unlikely(n && x == c->sheaf.objects[n - 1]))
-			return CPU_SLAB_DOUBLE;
 		if (likely(n < SHEAF_CAPACITY)) {
+			if (unlikely(n && x == c->sheaf.objects[n - 1]))
+				return CPU_SLAB_DOUBLE;
 			c->sheaf.objects[n] = x;
 			c->sheaf.size = n + 1;
-		} else {
-			cpu_freelist_push(s, c, x);
+			return PUSHED;
 		}
+		if (unlikely(x == c->freelist))
+			return CPU_SLAB_DOUBLE;
+		cpu_freelist_push(c->cache, c, x);
 		return PUSHED;
 	}
-	if (slab_range_holds(s, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
-		set_freepointer(s, x, c->defer_head);
+	if (slab_range_holds(c, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+		set_freepointer(c->cache, x, c->defer_head);
 		c->defer_head = x;
 		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;
 	}
@@ -185,7 +190,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return MISSED;
-	switch (cpu_free_push(s, cpu_slab_of(s, cpu), x)) {
+	switch (cpu_free_push(cpu_slab_of(s, cpu), x)) {
 	case PUSHED:
 		break;
 	case PUSHED_EMPTIED:
@@ -201,7 +206,11 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 }
 
 /**
- * slab_alloc_node - the allocation fast path: pop the CPU's sheaf or freelist
+ * __do_slab_alloc - the allocation fast path: pop the CPU's sheaf or freelist
+ * @s: the cache, or NULL for a kmalloc cache: then read from the CPU part
+ * where needed, off the sheaf's way (a volatile read, which the compiler
+ * does not hoist into the common path)
+ * @parts: its cpu_slab array (kmalloc_cpu_parts[]: no load of it from @s)
  * @addr: the caller, for SLAB_STORE_USER
  * @orig_size: the size asked for (kmalloc), for the kmalloc red zone
  *
@@ -214,8 +223,9 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
  * stay in the section count it themselves.
  * Context: any; may sleep if @gfpflags allow.
  */
-static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
-					     unsigned long addr, unsigned int orig_size, bool kmalloc)
+static __always_inline void *__do_slab_alloc(struct kmem_cache *s, struct kmem_cache_cpu *parts,
+					     gfp_t gfpflags, int node, unsigned long addr,
+					     unsigned int orig_size)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
@@ -229,29 +239,29 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, gfp_t gfpflag
 	 */
 	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_slow_paths.any)) ||
 	    unlikely(!(cpu = cpu_enter_held(t))))
-		return slab_alloc_slow(s, gfpflags, node, addr, orig_size);
-	c = cpu_slab_of(s, cpu);
+		return slab_alloc_slow(s ?: READ_ONCE(parts->cache), gfpflags, node, addr, orig_size);
+	c = (struct kmem_cache_cpu *)((char *)parts + cpu->slab_off);	/* cpu_slab_of() */
 	object = cpu_pop(s, c);
 	if (unlikely(!object))
-		return slab_alloc_refill(s, gfpflags, addr, orig_size);
+		return slab_alloc_refill(s ?: READ_ONCE(c->cache), gfpflags, addr, orig_size);
 	/*
 	 * The kmalloc cache this CPU allocated from last, for kfree()'s first
 	 * guess (slub.c): in the line of struct kmm_cpu that the section has
 	 * just read, a store and no address to compute.
 	 */
-	if (kmalloc)
-		cpu->kmalloc_hint = s;
+	if (!s)
+		cpu->kmalloc_hint = c;
 	if (unlikely(cpu_leave_flag(active, cpu)))
-		return slab_alloc_leave_slow(s, gfpflags, object, orig_size);
+		return slab_alloc_leave_slow(s ?: READ_ONCE(c->cache), gfpflags, object, orig_size);
 	if (unlikely(gfpflags & __GFP_ZERO))
-		return slab_post_alloc_hook(s, gfpflags, object, orig_size);
+		return slab_post_alloc_hook(s ?: READ_ONCE(c->cache), gfpflags, object, orig_size);
 	return object;
 }
 
 static __always_inline void *do_slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node,
 					   unsigned long addr, unsigned int orig_size)
 {
-	return __do_slab_alloc(s, gfpflags, node, addr, orig_size, false);
+	return __do_slab_alloc(s, s->cpu_slab, gfpflags, node, addr, orig_size);
 }
 
 #pragma GCC visibility pop

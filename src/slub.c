@@ -452,6 +452,10 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 		annot_pool_create(s);
 	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
 	set_cpu_partial(s);
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		cpu_slab(s, (int)cpu)->cache = s;
+		cpu_slab(s, (int)cpu)->reciprocal_size = s->reciprocal_size;
+	}
 	if (!s->node[0] && init_kmem_cache_nodes(s)) {
 		if (s->annotated)
 			annot_pool_destroy(s);
@@ -915,20 +919,21 @@ out:
 /* --- the CPU slab --- */
 
 /*
- * kfree()'s guesses (kmm_cpu.kmalloc_hint, set by the kmalloc fast path):
- * from the CPUs' creation until the first kmalloc, and again once the
- * caches are gone, a cache of nothing, so that kfree() need not test for
- * none: its per-CPU parts are all empty (no CPU slab, no deferred frees:
- * limit 0), so no address is ever found in them.
+ * kfree()'s guesses (kmm_cpu.kmalloc_hint, set by the kmalloc fast path:
+ * the CPU's part of a kmalloc cache): from the CPUs' creation until the
+ * first kmalloc, and again once the caches are gone, the part of a cache
+ * of nothing, so that kfree() need not test for none: it is empty (no CPU
+ * slab, no deferred frees: limit 0), so no address is ever found in it,
+ * and nothing ever writes it.
  */
-static struct kmem_cache_cpu no_hint_cpu_slab[NR_CPUS];
-static struct kmem_cache no_hint = { .cpu_slab = no_hint_cpu_slab, .name = "(no hint)" };
-void *const kmm_cpu_hint_none = &no_hint;
+static struct kmem_cache no_hint = { .name = "(no hint)" };
+static struct kmem_cache_cpu no_hint_cpu_slab = { .cache = &no_hint };
+void *const kmm_cpu_hint_none = &no_hint_cpu_slab;
 
 static void kmalloc_hints_reset(void)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		WRITE_ONCE(kmm_cpus[cpu].kmalloc_hint, &no_hint);
+		WRITE_ONCE(kmm_cpus[cpu].kmalloc_hint, &no_hint_cpu_slab);
 }
 
 /* Frees of @s that must take the slow path for what they do per object. */
@@ -1811,20 +1816,20 @@ static __noinline void *kmalloc_large_node(size_t size, gfp_t flags, int node)
 static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 					     unsigned long caller)
 {
-	struct kmem_cache *s;
+	struct kmem_cache_cpu *parts;
 
 	/* 0 wraps around: one test for both. */
 	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_large_node(size, flags, node);
 	if (likely(!(flags & (__GFP_DMA | __GFP_RECLAIMABLE))))
-		s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+		parts = kmalloc_cpu_parts[KMALLOC_NORMAL][kmalloc_index(size)];
 	else
-		s = kmalloc_caches[kmalloc_type(flags)][kmalloc_index(size)];
-	if (unlikely(!s))
+		parts = kmalloc_cpu_parts[kmalloc_type(flags)][kmalloc_index(size)];
+	if (unlikely(!parts))
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
 		node = NUMA_NO_NODE;
-	return __do_slab_alloc(s, flags, node, caller, (unsigned int)size, true);
+	return __do_slab_alloc(NULL, parts, flags, node, caller, (unsigned int)size);
 }
 
 void *kmalloc_node(size_t size, gfp_t flags, int node)
@@ -1952,18 +1957,19 @@ void kfree(const void *x)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
-	struct kmem_cache *s, *hint;
+	struct kmem_cache_cpu *hint;
+	struct kmem_cache *s;
 	struct kmm_cpu *cpu;
 	struct slab *slab;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
 		return kfree_nested(x, _RET_IP_);
 	hint = cpu->kmalloc_hint;	/* never NULL (kmalloc_hints_reset()) */
-	switch (cpu_free_push(hint, cpu_slab_of(hint, cpu), (void *)x)) {
+	switch (cpu_free_push(hint, (void *)x)) {
 	case PUSHED:
 		goto out;
 	case PUSHED_EMPTIED:
-		return flush_deferred_emptied(hint);
+		return flush_deferred_emptied(hint->cache);
 	case NOT_OURS:
 		break;
 	case CPU_SLAB_DOUBLE:
@@ -1975,9 +1981,9 @@ void kfree(const void *x)
 	s = slab->slab_cache;
 	if (unlikely(!PageSlab(slab_page(slab)) || !s))
 		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
-	if (s == hint)
+	if (s == hint->cache)
 		return kfree_slab_miss(slab, x, _RET_IP_);
-	switch (cpu_free_push(s, cpu_slab_of(s, cpu), (void *)x)) {
+	switch (cpu_free_push(cpu_slab_of(s, cpu), (void *)x)) {
 	case PUSHED:
 		break;
 	case PUSHED_EMPTIED:

@@ -312,6 +312,45 @@ Test(slab, check_finds_a_never_used_object_on_a_freelist)
 	check_and_shutdown();
 }
 
+/*
+ * Each CPU's part of a cache names the cache and its reciprocal size,
+ * which kfree() reads through the part its guess names: kmm_check() finds
+ * a part that names another cache, and the free fast path then finds no
+ * object of it by address, so a free goes the full way and stays correct.
+ */
+Test(slab, cpu_part_names_its_cache)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("part64", 64, 0, SLAB_NO_MERGE, NULL);
+	struct kmem_cache *t = kmem_cache_create("part128", 128, 0, SLAB_NO_MERGE, NULL);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+
+	cr_assert_eq(c->cache, s);
+	cr_assert_eq(c->reciprocal_size, s->reciprocal_size);
+	cr_assert_eq(cpu_slab(t, 0)->cache, t);
+	void *a = kmem_cache_alloc(s, GFP_KERNEL);
+	cr_assert_eq(kmm_check(), 0);
+	preempt_disable();
+	c->cache = t;
+	preempt_enable();
+	cr_assert_gt(kmm_check(), 0);
+	preempt_disable();
+	c->cache = s;
+	c->reciprocal_size = 0;		/* no offset passes: every free goes the full way */
+	preempt_enable();
+	cr_assert_gt(kmm_check(), 0);
+	kmem_cache_free(s, a);
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 0);
+	preempt_disable();
+	c->reciprocal_size = s->reciprocal_size;
+	preempt_enable();
+	cr_assert_eq(kmm_check(), 0);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	cr_assert_eq(kmem_cache_destroy(t), 0);
+	check_and_shutdown();
+}
+
 /* The ctor runs on every object of a lazy slab when the slab is made, once. */
 Test(slab, ctor_runs_on_a_lazy_slab_when_it_is_made)
 {

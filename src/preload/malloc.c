@@ -177,7 +177,7 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 	c = cpu_slab_of(s, cpu);
 	/* The shadow vouched for @p: onto the sheaf, touching neither @p nor its slab. */
 	if (unlikely(!sheaf_push(s, c, p))) {
-		switch (cpu_free_push(s, c, p)) {
+		switch (cpu_free_push(c, p)) {
 		case PUSHED:
 			break;
 		case PUSHED_EMPTIED:
