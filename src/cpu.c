@@ -76,6 +76,28 @@ struct task_slot {
 } ____cacheline_pair_aligned;
 
 static struct task_slot task_slots[MAX_TASK_SLOTS];
+/*
+ * One past the highest slot ever taken: the scans of every slot stop
+ * there.  The table is 512 KiB of zeroes that a process mostly never
+ * touches, and a fork child that read it all (kmm_cpus_fork_child())
+ * took a page fault on each of its 128 pages; a shell forks often.
+ */
+static unsigned int task_slots_used_max;
+
+static void task_slots_note_used(unsigned int i)
+{
+	unsigned int max = __atomic_load_n(&task_slots_used_max, __ATOMIC_RELAXED);
+
+	while (max < i + 1 &&
+	       !__atomic_compare_exchange_n(&task_slots_used_max, &max, i + 1, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+}
+
+static unsigned int task_slots_scan_end(void)
+{
+	return __atomic_load_n(&task_slots_used_max, __ATOMIC_SEQ_CST);
+}
 
 /*
  * The CPUs of every machine this process boots: never freed, so a thread
@@ -181,6 +203,7 @@ static void task_attach(struct task_struct *t)
 		if (__atomic_load_n(&task_slots[i].used, __ATOMIC_RELAXED) ||
 		    __atomic_exchange_n(&task_slots[i].used, 1, __ATOMIC_ACQ_REL))
 			continue;
+		task_slots_note_used(i);
 		t->active = &task_slots[i].active;
 		__atomic_store_n(&task_slots[i].host_thread, plat_thread_self(), __ATOMIC_SEQ_CST);
 		__atomic_store_n(&task_slots[i].host_tid, plat_gettid(), __ATOMIC_RELAXED);
@@ -211,8 +234,9 @@ void kmm_for_each_task_stack(void (*fn)(unsigned long lo, unsigned long hi, void
 	unsigned long here = (unsigned long)__builtin_frame_address(0), lo, hi;
 	unsigned long self = plat_thread_self();
 	bool seen_self = false;
+	unsigned int end = task_slots_scan_end();
 
-	for (unsigned int i = 0; i < MAX_TASK_SLOTS; i++) {
+	for (unsigned int i = 0; i < end; i++) {
 		struct task_slot *slot = &task_slots[i];
 		unsigned long thread;
 
@@ -491,8 +515,9 @@ void kmm_cpus_fork_child(void)
 {
 	struct task_struct *t = current;
 	unsigned int mine = t->tag ? (unsigned int)(t->tag & 0xffffffff) - 1 : MAX_TASK_SLOTS;
+	unsigned int end = task_slots_scan_end();
 
-	for (unsigned int i = 0; i < MAX_TASK_SLOTS; i++) {
+	for (unsigned int i = 0; i < end; i++) {
 		if (i == mine || !__atomic_load_n(&task_slots[i].used, __ATOMIC_RELAXED))
 			continue;
 		task_slots[i].active = 0;
