@@ -1393,8 +1393,15 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 
 	if (kmem_cache_debug(s))
 		return debug_slab_alloc(s, gfpflags, node, addr, orig_size);
-	/* An object from the sheaf: no slab to touch (see "The sheaf" above). */
-	if (likely(c->sheaf.size) && node == NUMA_NO_NODE)
+	/*
+	 * An object from the sheaf: no slab to touch (see "The sheaf" above).
+	 * For a node, its top if it is of that node, as Linux's
+	 * alloc_from_pcs() looks: a cache allocated only for a node (the
+	 * nodes of the caches, kmem_cache_node) reuses what it frees there.
+	 */
+	if (likely(c->sheaf.size) &&
+	    (node == NUMA_NO_NODE ||
+	     slab_nid(virt_to_slab(c->sheaf.objects[c->sheaf.size - 1])) == node))
 		return c->sheaf.objects[--c->sheaf.size];
 	/* Our own deferred frees first: their objects may be what we need. */
 	flush_deferred(s, c);

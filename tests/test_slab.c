@@ -351,6 +351,36 @@ Test(slab, cpu_part_names_its_cache)
 	check_and_shutdown();
 }
 
+/*
+ * A free goes on the CPU's sheaf, and an allocation for a node takes the
+ * sheaf's top when that object is of the node: a cache allocated only for
+ * a node (as kmem_cache_node is) gets back what it freed, and its sheaf
+ * does not fill with objects that nothing takes.
+ */
+Test(slab, node_allocations_take_from_the_sheaf)
+{
+	boot_or_die(NULL);
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("node96", 96, 0, SLAB_NO_MERGE, NULL);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	void *keep = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+
+	for (int i = 0; i < 100; i++) {
+		void *a = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+
+		cr_assert_not_null(a);
+		kmem_cache_free(s, a);
+		cr_assert_leq(c->sheaf.size, 1, "round %d: %u objects on the sheaf", i,
+			      c->sheaf.size);
+		cr_assert_eq(kmem_cache_alloc_node(s, GFP_KERNEL, 0), a, "round %d", i);
+		kmem_cache_free(s, a);
+	}
+	cr_assert_eq(kmm_check(), 0);
+	kmem_cache_free(s, keep);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
 /* The ctor runs on every object of a lazy slab when the slab is made, once. */
 Test(slab, ctor_runs_on_a_lazy_slab_when_it_is_made)
 {
