@@ -132,7 +132,7 @@ struct kmm_cpu {
 	};
 	int id;
 	unsigned long pcpu_off;	/* __per_cpu_offset[id], in the line a section reads anyway */
-	void *kmalloc_hint;	/* kfree()'s guess, the slab layer's (slab_fast.h); never NULL */
+	void *kmalloc_hint;	/* kfree()'s guess: a kmalloc cache's CPU part (slab_fast.h); never NULL */
 	unsigned long slab_off;	/* of this CPU's part of a slab cache (slab.h's cpu_slab_of()) */
 	unsigned long vm_events[NR_VM_EVENT_ITEMS];
 } ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */

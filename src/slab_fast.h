@@ -245,9 +245,9 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, struct kmem_c
 	if (unlikely(!object))
 		return slab_alloc_refill(s ?: READ_ONCE(c->cache), gfpflags, addr, orig_size);
 	/*
-	 * The kmalloc cache this CPU allocated from last, for kfree()'s first
-	 * guess (slub.c): in the line of struct kmm_cpu that the section has
-	 * just read, a store and no address to compute.
+	 * This CPU's part of the kmalloc cache it allocated from last, for
+	 * kfree()'s first guess (slub.c): in the line of struct kmm_cpu that
+	 * the section has just read, a store and no address to compute.
 	 */
 	if (!s)
 		cpu->kmalloc_hint = c;

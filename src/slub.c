@@ -1954,10 +1954,10 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
 
 /*
  * As kmem_cache_free(), the cache found from the object's slab.  But first
- * a guess, which saves the struct page when it is right: the kmalloc
- * cache this CPU allocated from last (kmm_cpu.kmalloc_hint), whose CPU slab and
- * deferred frees are known by address alone, as a kfree so often frees a
- * recent kmalloc of the same size.  Anything that is no slab object, and
+ * a guess, which saves the struct page when it is right: this CPU's part
+ * of the kmalloc cache it allocated from last (kmm_cpu.kmalloc_hint), whose
+ * CPU slab and deferred frees are known by address alone, as a kfree so
+ * often frees a recent kmalloc of the same size.  Anything that is no slab object, and
  * frees in atomic context, go out of line (__kfree(), kfree_nested()).
  */
 void kfree(const void *x)
