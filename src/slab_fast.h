@@ -92,6 +92,18 @@ static __always_inline bool sheaf_push(struct kmem_cache *s, struct kmem_cache_c
 }
 
 /*
+ * Is @x the object on top of @c's sheaf, the last one freed there?  Then
+ * freeing it again is a double free, as Linux's hardened freelist refuses
+ * its head.
+ */
+static __always_inline bool sheaf_top_is(const struct kmem_cache_cpu *c, const void *x)
+{
+	unsigned int n = c->sheaf.size;
+
+	return n && x == c->sheaf.objects[n - 1];
+}
+
+/*
  * The next never-used object of the CPU slab of @c (a lazy slab, see
  * slub.c), or NULL.  An address and an add: no object to read.
  */
@@ -156,7 +168,7 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, voi
 		unsigned int n = c->sheaf.size;
 
 		if (likely(n < SHEAF_CAPACITY)) {
-			if (unlikely(n && x == c->sheaf.objects[n - 1]))
+			if (unlikely(sheaf_top_is(c, x)))
 				return CPU_SLAB_DOUBLE;
 			c->sheaf.objects[n] = x;
 			c->sheaf.size = n + 1;

@@ -1585,7 +1585,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 	}
 	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
 	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist)))) ||
-	    unlikely(c->sheaf.size && object == c->sheaf.objects[c->sheaf.size - 1])) {
+	    unlikely(sheaf_top_is(c, object))) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1640,7 +1640,7 @@ static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *obj
 		return;
 	}
 	if (unlikely(object == c->freelist) ||
-	    unlikely(c->sheaf.size && object == c->sheaf.objects[c->sheaf.size - 1])) {
+	    unlikely(sheaf_top_is(c, object))) {
 		__preempt_enable();
 		report_double_free(s, slab, object);
 		return;
