@@ -83,9 +83,9 @@
  * goes there too while it has room, found by its address alone.  The
  * preload shim, whose shadow byte vouches for each pointer, puts every
  * free on the sheaf while it has room (as Linux's free_to_pcs()),
- * touching neither the object nor its slab; a free and an allocation in turn thus touch no slab at all, as a
- * thread cache does, and take the same branches whatever slab the object
- * is in.  A full sheaf that must take one more object gives its older
+ * touching neither the object nor its slab; a free and an allocation in
+ * turn thus touch no slab at all, as a thread cache does, and take the
+ * same branches whatever slab the object is in.  A full sheaf that must take one more object gives its older
  * half back (sheaf_make_room()), so frees and allocations that take turns
  * at the brim do not empty it whole each time; a flush gives back all.
  * Either way the objects of one slab go back chained, in one exchange, as
@@ -1625,8 +1625,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 
 /*
  * The free path for a validated object when the fast one does not apply:
- * a double free of the CPU freelist's head or the sheaf's top, the free hooks (init_on_free,
- * the tools), or an object of another slab.  Called in a section; returns
+ * a double free of the CPU freelist's head or the sheaf's top, the free
+ * hooks (init_on_free, the tools), or an object of another slab.  Called in a section; returns
  * out of it.
  */
 static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *object,
@@ -1938,7 +1938,11 @@ static __noinline void kfree_slab_miss(struct slab *slab, const void *x, unsigne
 	__kfree(x, addr);
 }
 
-/* kfree() of an object of a CPU slab that is free already: the full path reports it. */
+/*
+ * kfree() of an object of a CPU slab that is free already: the full path
+ * reports it.  The slab is found here, out of line, not by falling through
+ * to kfree()'s own lookup: that join cost the fast path a saved register.
+ */
 static __noinline void kfree_double(const void *x, unsigned long addr)
 {
 	kfree_slab_miss(page_slab(virt_to_head_page(x)), x, addr);
@@ -1957,8 +1961,9 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
  * a guess, which saves the struct page when it is right: this CPU's part
  * of the kmalloc cache it allocated from last (kmm_cpu.kmalloc_hint), whose
  * CPU slab and deferred frees are known by address alone, as a kfree so
- * often frees a recent kmalloc of the same size.  Anything that is no slab object, and
- * frees in atomic context, go out of line (__kfree(), kfree_nested()).
+ * often frees a recent kmalloc of the same size.  Anything that is no
+ * slab object, and frees in atomic context, go out of line (__kfree(),
+ * kfree_nested()).
  */
 void kfree(const void *x)
 {
