@@ -210,7 +210,9 @@ static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cach
 		}
 		CHECK(slab->inuse > 0, "%s: cpu %u sheaf holds %p of slab %#lx, which has none in use",
 		      s->name, cpu, x, page_to_pfn(slab_page(slab)));
-		CHECK(slab != c->slab || (unsigned long)x - c->base < c->bump,
+		/* A CPU slab with no never-used range (limit 0) may hold any. */
+		CHECK(slab != c->slab || (unsigned long)x - c->base < c->bump ||
+		      (unsigned long)x - c->base >= c->limit,
 		      "%s: cpu %u sheaf holds %p, never used in its lazy CPU slab", s->name, cpu, x);
 		for (unsigned int j = 0; j < i; j++)
 			CHECK(c->sheaf.objects[j] != x, "%s: cpu %u sheaf holds %p twice", s->name,

@@ -381,6 +381,60 @@ Test(slab, node_allocations_take_from_the_sheaf)
 	check_and_shutdown();
 }
 
+/*
+ * A cache whose frees all take the full path (init_on_free here; the
+ * sanitizer builds' annotated caches alike) has no never-used range in its
+ * CPU slab (limit 0).  An object on the sheaf from a slab that then becomes
+ * the CPU slab is an object in use like any other: kmm_check() once took it
+ * for a never-used one (the fuzzer's "never used in its lazy CPU slab").
+ * An allocation for a node whose sheaf top is of another node skips the
+ * sheaf and takes the node's partial slab, the slab of an object below it.
+ */
+Test(slab, sheaf_object_of_a_cpu_slab_taken_from_a_partial_list)
+{
+	boot_or_die("mem=512M numa=fake=2 init_on_free=1");
+	cr_assert_eq(kmm_bind_cpu(0), 0);
+	struct kmem_cache *s = kmem_cache_create("nodes128", 128, 0, SLAB_NO_MERGE, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(slub_set_cpu_partial(s, 0), 0);	/* slabs that get a free go on the node's list */
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	unsigned int per = s->objects;
+	void **on0 = calloc(per, sizeof(void *)), **on1 = calloc(per + 1, sizeof(void *));
+
+	/* A full slab on each node, and a CPU slab on node 1. */
+	for (unsigned int i = 0; i < per; i++)
+		on0[i] = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+	for (unsigned int i = 0; i <= per; i++)
+		on1[i] = kmem_cache_alloc_node(s, GFP_KERNEL, 1);
+	struct slab *full0 = virt_to_slab(on0[0]);
+
+	cr_assert_neq(virt_to_slab(on1[0]), c->slab);
+	cr_assert_eq(c->limit, 0, "init_on_free: every free on the full path");
+	/* One free each, taking turns: each goes on the sheaf when the next comes. */
+	kmem_cache_free(s, on0[0]);
+	kmem_cache_free(s, on1[0]);
+	kmem_cache_free(s, on0[1]);
+	kmem_cache_free(s, on0[2]);
+	cr_assert_eq(c->sheaf.size, 2);
+	cr_assert_eq(c->sheaf.objects[0], on0[0]);
+	cr_assert_eq(kmm_check(), 0);
+
+	void *x = kmem_cache_alloc_node(s, GFP_KERNEL, 0);
+	cr_assert_eq(c->slab, full0, "node 0's partial slab is the CPU slab");
+	cr_assert_eq(c->sheaf.size, 2, "with its object on the sheaf");
+	cr_assert_eq(kmm_check(), 0);
+
+	kmem_cache_free(s, x);
+	for (unsigned int i = 3; i < per; i++)
+		kmem_cache_free(s, on0[i]);
+	for (unsigned int i = 1; i <= per; i++)
+		kmem_cache_free(s, on1[i]);
+	free(on0);
+	free(on1);
+	cr_assert_eq(kmem_cache_destroy(s), 0);
+	check_and_shutdown();
+}
+
 /* The ctor runs on every object of a lazy slab when the slab is made, once. */
 Test(slab, ctor_runs_on_a_lazy_slab_when_it_is_made)
 {
