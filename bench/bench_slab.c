@@ -349,11 +349,15 @@ static bool empties_within_min_partial(unsigned long *kept_pages, unsigned long 
 		*kept_pages += si.num_slabs << si.cache_order;
 		/*
 		 * Per CPU: its slab, its partial list (Linux's cpu_partial_slabs,
-		 * empty slabs too) and a slab for each object its sheaf holds.
+		 * empty slabs too) and a slab for each object its sheaves hold.
 		 */
 		unsigned long per_cpu = 0;
-		for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-			per_cpu += 1 + s->cpu_partial_slabs + cpu_slab(s, (int)cpu)->sheaf.size;
+		for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+			struct slab_spare *sp = cpu_spare(s, (int)cpu);
+
+			per_cpu += 1 + s->cpu_partial_slabs + cpu_slab(s, (int)cpu)->sheaf.size +
+				   (sp ? sp->size : 0);
+		}
 		*bound_pages += (s->min_partial * (unsigned long)nr_online_nodes + per_cpu) << s->order;
 	}
 	return ok;

@@ -17,6 +17,17 @@
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
 #define SHEAF_CAPACITY		20	/* kmem_cache_cpu: four cache lines */
+/*
+ * The bytes of objects a CPU's spare sheaf may hold (see "The spare sheaf"
+ * in slub.c), its most objects (one order-1 page with its header: a batch
+ * of a thousand), and the largest objects it is for.  With 64 KiB, a batch
+ * of 256-byte objects overflowed the spare, and cost more than without.
+ */
+#ifndef SPARE_SHEAF_BYTES
+#define SPARE_SHEAF_BYTES	(1024 * 1024)
+#endif
+#define SPARE_SHEAF_MAX		1022
+#define SPARE_SHEAF_MAX_SIZE	1024
 
 /*
  * A slab: one or more pages (a compound page when more) cut into objects.
@@ -157,8 +168,12 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * objects linked by their free pointers, newest first, still counted in
  * the slab's inuse; its first and last object, their count, the slab's
  * object range as for @slab (its slab is the one of defer_base), and the
- * slab's inuse when the chain began.  No chain: all NULL and 0.  One cache
- * line: the part is the tail of a struct kmem_cache object, once per CPU.
+ * slab's inuse when the chain began.  No chain: all NULL and 0.  In a
+ * cache with spare sheaves, defer_inuse 0 and a chain of one: that object
+ * holds the slab, whose range vouches for the frees after it, which go on
+ * the spare sheaf, then in defer_tail (see "The spare sheaf" in slub.c).
+ * One cache line: the part is the tail of a struct kmem_cache object,
+ * once per CPU.
  *
  * @partial, on a second line that only the slow paths touch, is the CPU's
  * partial list (Linux's CONFIG_SLUB_CPU_PARTIAL): slabs frozen for this
@@ -219,6 +234,24 @@ _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
 	       "bump lies in the sheaf's padding, after its size");
 
 /*
+ * A CPU's spare sheaf (after Linux 6.18's spare sheaf, see slub.c): the
+ * objects its full inline sheaf spilled and the frees to a held slab,
+ * oldest first, each still in use to its slab; pages of its own, made
+ * with the cache.  Touched only by the CPU that owns it (flush_all() reads
+ * @size without).
+ */
+struct slab_spare {
+	unsigned int size;
+	unsigned int capacity;
+	void *objects[];
+};
+
+static inline unsigned long spare_bytes(unsigned int capacity)
+{
+	return sizeof(struct slab_spare) + (unsigned long)capacity * sizeof(void *);
+}
+
+/*
  * The per-node part: the partial list and the slab counts, under list_lock.
  * Caches with SLAB_STORE_USER also keep their full slabs listed, so that
  * validation and leak reports can reach every object.
@@ -257,6 +290,8 @@ struct kmem_cache {
 	unsigned long random;		/* freelist pointer hardening */
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
 	unsigned int colour_next;	/* the colour (offset) of the next new slab */
+	unsigned int spare_capacity;	/* objects per CPU spare sheaf; 0: none */
+	struct slab_spare **spares;	/* per CPU, after the CPU parts; NULL: none */
 	const char *name;
 	struct list_head list;		/* slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];
@@ -398,6 +433,12 @@ static __always_inline struct kmem_cache_cpu *cpu_slab_of(struct kmem_cache *s,
 							  const struct kmm_cpu *cpu)
 {
 	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + cpu->slab_off);
+}
+
+/* The spare sheaf of @cpu for @s, or NULL (none yet, or none for this cache). */
+static inline struct slab_spare *cpu_spare(const struct kmem_cache *s, int cpu)
+{
+	return s->spares ? READ_ONCE(s->spares[cpu]) : NULL;
 }
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)

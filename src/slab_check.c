@@ -10,8 +10,8 @@
  *    duplicates, and inuse = objects - (remote frees);
  *  - each CPU's deferred frees: objects of their slab, on no other list of
  *    it, as many as counted and no more than its inuse;
- *  - each CPU's sheaf: objects of this cache, in use to their slabs, none
- *    twice;
+ *  - each CPU's sheaf and spare sheaf: objects of this cache, in use to
+ *    their slabs, none twice (in either);
  *  - each CPU's partial list: slabs of this cache, frozen, not the CPU
  *    slab, freelists sound, inuse = objects - free, and each slab's count
  *    of the slabs from it to the end right;
@@ -34,6 +34,7 @@
  */
 #include "slab.h"
 #include "page_alloc.h"
+#include <stdlib.h>
 #include <kmm/vmstat.h>
 
 #define CHECK(cond, fmt, ...) KMM_CHECK(cond, "slab: " fmt, ##__VA_ARGS__)
@@ -120,6 +121,10 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	}
 	if (!slab_sane(s, slab, -1, "the deferred frees"))
 		return;
+	/* defer_inuse 0: one object holds the slab, whose frees go on the sheaf. */
+	CHECK(c->defer_inuse || (c->defer_count == 1 && cpu_spare(s, (int)cpu)),
+	      "%s: cpu %u holds a slab for its sheaf with %u deferred frees%s", s->name, cpu,
+	      c->defer_count, cpu_spare(s, (int)cpu) ? "" : " and no spare sheaf");
 	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
 	      (c->defer_limit == slab->objects * s->size || !c->defer_limit),
 	      "%s: cpu %u deferred range %#lx+%#x is not its slab's objects", s->name, cpu,
@@ -139,8 +144,9 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	void *last = c->defer_head;
 	while (last && get_freepointer(s, last))
 		last = get_freepointer(s, last);
-	CHECK(last == c->defer_tail, "%s: cpu %u deferred frees end at %p, not at their tail %p",
-	      s->name, cpu, last, c->defer_tail);
+	CHECK(last == c->defer_tail || (!c->defer_inuse && c->defer_tail == cpu_spare(s, (int)cpu)),
+	      "%s: cpu %u deferred frees end at %p, not at their tail %p", s->name, cpu, last,
+	      c->defer_tail);
 }
 
 /*
@@ -184,14 +190,45 @@ static void check_cpu_partial(struct kmem_cache *s, unsigned int cpu, struct kme
 	}
 }
 
+/* One object of a CPU's sheaf or spare sheaf: an object of @s, in use to its slab. */
+static void check_sheaf_object(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c,
+			       void *x, const char *what)
+{
+	struct slab *slab = virt_addr_valid(x) ? virt_to_slab(x) : NULL;
+
+	if (!slab || slab->slab_cache != s || !check_valid_pointer(s, slab, x) || !x) {
+		CHECK(0, "%s: cpu %u %s holds %p, not an object of this cache", s->name, cpu, what,
+		      x);
+		return;
+	}
+	CHECK(slab->inuse > 0, "%s: cpu %u %s holds %p of slab %#lx, which has none in use",
+	      s->name, cpu, what, x, page_to_pfn(slab_page(slab)));
+	/* A CPU slab with no never-used range (limit 0) may hold any. */
+	CHECK(slab != c->slab || (unsigned long)x - c->base < c->bump ||
+	      (unsigned long)x - c->base >= c->limit,
+	      "%s: cpu %u %s holds %p, never used in its lazy CPU slab", s->name, cpu, what, x);
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The objects of a CPU's sheaf and spare sheaf, sorted to find one held twice. */
+static void *held[SHEAF_CAPACITY + SPARE_SHEAF_MAX];
+
 /*
- * A CPU's sheaf: no more than it holds, each an object start in a slab of
- * this cache, still in use to it (so on no freelist: the slab's counts,
- * checked elsewhere, would not match), none twice; none in a debug cache.
+ * A CPU's sheaf and spare sheaf: no more than they hold, each an object
+ * start in a slab of this cache, still in use to it (so on no freelist:
+ * the slab's counts, checked elsewhere, would not match), none twice;
+ * none in a debug cache.
  */
 static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c)
 {
-	unsigned int size = c->sheaf.size;
+	struct slab_spare *sp = cpu_spare(s, (int)cpu);
+	unsigned int size = c->sheaf.size, nr = 0;
 
 	if (size > SHEAF_CAPACITY) {
 		CHECK(0, "%s: cpu %u sheaf holds %u objects, more than %u", s->name, cpu, size,
@@ -200,24 +237,24 @@ static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cach
 	}
 	CHECK(!size || !kmem_cache_debug(s), "%s: cpu %u debug cache has a sheaf", s->name, cpu);
 	for (unsigned int i = 0; i < size; i++) {
-		void *x = c->sheaf.objects[i];
-		struct slab *slab = virt_addr_valid(x) ? virt_to_slab(x) : NULL;
-
-		if (!slab || slab->slab_cache != s || !check_valid_pointer(s, slab, x) || !x) {
-			CHECK(0, "%s: cpu %u sheaf holds %p, not an object of this cache", s->name,
-			      cpu, x);
-			continue;
-		}
-		CHECK(slab->inuse > 0, "%s: cpu %u sheaf holds %p of slab %#lx, which has none in use",
-		      s->name, cpu, x, page_to_pfn(slab_page(slab)));
-		/* A CPU slab with no never-used range (limit 0) may hold any. */
-		CHECK(slab != c->slab || (unsigned long)x - c->base < c->bump ||
-		      (unsigned long)x - c->base >= c->limit,
-		      "%s: cpu %u sheaf holds %p, never used in its lazy CPU slab", s->name, cpu, x);
-		for (unsigned int j = 0; j < i; j++)
-			CHECK(c->sheaf.objects[j] != x, "%s: cpu %u sheaf holds %p twice", s->name,
-			      cpu, x);
+		check_sheaf_object(s, cpu, c, c->sheaf.objects[i], "sheaf");
+		held[nr++] = c->sheaf.objects[i];
 	}
+	if (sp) {
+		if (sp->capacity != s->spare_capacity || sp->size > sp->capacity) {
+			CHECK(0, "%s: cpu %u spare sheaf holds %u of %u objects, the cache says %u",
+			      s->name, cpu, sp->size, sp->capacity, s->spare_capacity);
+			return;
+		}
+		for (unsigned int i = 0; i < sp->size; i++) {
+			check_sheaf_object(s, cpu, c, sp->objects[i], "spare sheaf");
+			held[nr++] = sp->objects[i];
+		}
+	}
+	qsort(held, nr, sizeof(held[0]), cmp_ptr);
+	for (unsigned int i = 1; i < nr; i++)
+		CHECK(held[i] != held[i - 1], "%s: cpu %u sheaves hold %p twice", s->name, cpu,
+		      held[i]);
 }
 
 static void check_cpu_slabs(struct kmem_cache *s, unsigned long *nr_cpu_slabs)

@@ -146,7 +146,9 @@ static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu
 enum fast_free { FREED, MISSED, MISSED_IN_SECTION };
 
 /* What cpu_free_push() did. */
-enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS, CPU_SLAB_DOUBLE };
+enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS, CPU_SLAB_DOUBLE, SHEAF_FULL };
+
+void sheaf_spill_push(void *x, struct kmem_cache_cpu *c);
 
 /*
  * The free fast path's work, in a section held by the active flag alone:
@@ -159,8 +161,13 @@ enum cpu_push { PUSHED, PUSHED_EMPTIED, NOT_OURS, CPU_SLAB_DOUBLE };
  * Linux's hardened freelist refuses its head: CPU_SLAB_DOUBLE, for the
  * full path's report (as NOT_OURS, but a caller may know the slab at once).
  * PUSHED_EMPTIED: pushed, and the caller must hand the deferred frees over
- * (flush_deferred_emptied()).  The cache is read only off the sheaf's way
- * (c->cache), so a kfree() that guesses @c needs no more.
+ * (flush_deferred_emptied()).  A cache with spare sheaves keeps no chain:
+ * its deferred frees' slab (held by the one object on the chain,
+ * defer_inuse 0) only vouches for @x, which goes on the spare sheaf
+ * (defer_tail); SHEAF_FULL: not pushed, the spare is full, for
+ * sheaf_spill_push() (see "The spare sheaf" in slub.c).
+ * The cache is read only off the sheaf's way (c->cache), so a kfree()
+ * that guesses @c needs no more.
  */
 static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, void *x)
 {
@@ -180,6 +187,18 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, voi
 		return PUSHED;
 	}
 	if (slab_range_holds(c, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+		if (!c->defer_inuse) {
+			struct slab_spare *sp = c->defer_tail;	/* see slub.c */
+			unsigned int n = sp->size;
+
+			if (unlikely(n && x == sp->objects[n - 1]))
+				return CPU_SLAB_DOUBLE;
+			if (unlikely(n == sp->capacity))
+				return SHEAF_FULL;
+			sp->objects[n] = x;
+			sp->size = n + 1;
+			return PUSHED;
+		}
 		set_freepointer(c->cache, x, c->defer_head);
 		c->defer_head = x;
 		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;
@@ -208,6 +227,7 @@ static __always_inline enum fast_free do_slab_free(struct kmem_cache *s, void *x
 	case PUSHED_EMPTIED:
 		flush_deferred_emptied(s);
 		return FREED;
+	case SHEAF_FULL:	/* only kmalloc caches have spare sheaves: the full path */
 	case NOT_OURS:
 	case CPU_SLAB_DOUBLE:
 		return MISSED_IN_SECTION;

@@ -91,6 +91,40 @@
  * Either way the objects of one slab go back chained, in one exchange, as
  * Linux's bulk free builds a detached freelist per slab.
  *
+ * The spare sheaf.  A batch (a thousand objects allocated, then freed)
+ * overflows the sheaf at once, and its frees and allocations then go slab
+ * by slab: a chain handed back per slab, a refill per slab, and beyond the
+ * CPU partial list, slabs back to the page allocator and new ones from it.
+ * So each CPU of a kmalloc cache of normal memory up to 1 KiB (as Linux
+ * 6.18 gives sheaves to the caches that ask, with a capacity per cache)
+ * has a second, larger array (struct slab_spare), sized by bytes
+ * (SPARE_SHEAF_BYTES, at most SPARE_SHEAF_MAX objects, a batch of a
+ * thousand), pages of its own made with the cache (spares_create()).  It
+ * takes runs of frees to one slab, as a batch frees them: an allocation
+ * that finds the sheaf, the CPU freelist and the lazy slab empty refills
+ * the sheaf from the spare's newest objects before any slab.  A full
+ * spare gives its older half back to the slabs first, the objects of one
+ * slab in one exchange, as the sheaf does; a flush gives back all.  Lone
+ * frees still go to the sheaf, and a full sheaf gives its older half back
+ * as before, not into the spare: there a thousand frees to a thousand
+ * slabs would keep a thousand slabs.  The inline fast paths are unchanged
+ * but for the deferred frees: in a cache with spare sheaves they keep no
+ * chain.  The
+ * first free to another slab (validated through its struct page) makes
+ * that slab the deferred frees' one, the object held back on the chain
+ * (defer_inuse 0 marks it) so that the slab cannot be emptied and reused
+ * while its range vouches for addresses: the frees after it that fall in
+ * the range go on the spare by address alone, found in defer_tail (a
+ * chain of one needs no tail), and a full spare (SHEAF_FULL) sends the
+ * free to sheaf_spill_push().  The held object goes on the sheaf when a
+ * free to another slab comes, onto the spare after its run, so that the
+ * next batch comes out (and is freed again) in runs of one slab; onto the
+ * sheaf if no run followed it.  Objects
+ * in the spare count as in use to their slabs, as in the sheaf: a CPU
+ * holds up to SPARE_SHEAF_MAX of a cache's free objects, and the slabs
+ * they are in, until its next flush (kmem_cache_shrink(), flush_all(),
+ * kmem_cache_destroy()).
+ *
  * Lazy slabs.  A new slab's objects are not linked into a freelist when
  * it is made, a store into every object that the allocations then read
  * back one by one.  The slab becomes the CPU slab with all its objects the
@@ -438,6 +472,38 @@ static int init_kmem_cache_nodes(struct kmem_cache *s)
 	return 0;
 }
 
+/*
+ * Spare sheaves (see "The spare sheaf") for the kmalloc caches of normal
+ * memory, when twice the sheaf fits in SPARE_SHEAF_BYTES: made with the
+ * cache, every CPU's, so that no free or allocation ever has to make one
+ * (a page allocation inside them would take injected failures meant for
+ * their callers, and hold pages that a later call, not the first, made).
+ * A CPU whose pages cannot be had goes without.
+ */
+static void spares_create(struct kmem_cache *s)
+{
+	unsigned int capacity = min(SPARE_SHEAF_BYTES / s->size, (unsigned int)SPARE_SHEAF_MAX);
+
+	s->spare_capacity = 0;
+	if (!s->spares || !(s->flags & SLAB_KMALLOC) || kmem_cache_debug(s) ||
+	    s->size > SPARE_SHEAF_MAX_SIZE ||
+	    (s->flags & (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32)) ||
+	    capacity < 2 * SHEAF_CAPACITY)
+		return;
+	s->spare_capacity = capacity;
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		/* __GFP_NOFAIL: no injected failure is spent here (it still may fail). */
+		struct slab_spare *sp = (struct slab_spare *)__get_free_pages(
+			GFP_NOWAIT | __GFP_NOFAIL | __GFP_NOWARN, get_order(spare_bytes(capacity)));
+
+		if (sp) {
+			sp->size = 0;
+			sp->capacity = capacity;
+		}
+		s->spares[cpu] = sp;
+	}
+}
+
 /* Lay out @s for its flags and size; nodes come from kmem_cache_node unless set. */
 int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 {
@@ -452,6 +518,7 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 		annot_pool_create(s);
 	set_min_partial(s, (unsigned long)(fls32(s->size) - 1) / 2);
 	set_cpu_partial(s);
+	spares_create(s);
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		cpu_slab(s, (int)cpu)->cache = s;
 		cpu_slab(s, (int)cpu)->reciprocal_size = s->reciprocal_size;
@@ -466,6 +533,13 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 
 void __kmem_cache_release(struct kmem_cache *s)
 {
+	for (unsigned int cpu = 0; s->spares && cpu < nr_cpu_ids; cpu++) {
+		struct slab_spare *sp = s->spares[cpu];
+
+		if (sp)
+			free_pages((unsigned long)sp, get_order(spare_bytes(sp->capacity)));
+		s->spares[cpu] = NULL;
+	}
 	if (s->annotated)
 		annot_pool_destroy(s);
 	free_kmem_cache_nodes(s);
@@ -1147,11 +1221,9 @@ static inline void defer_clear(struct kmem_cache_cpu *c)
  * batch allocated together and freed together) goes back as the run it
  * was.  The rest of the sheaf moves down.  In a section, on the CPU of @c.
  */
-static void sheaf_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
+static void objects_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, void **objects,
+			      unsigned int nr)
 {
-	void **objects = c->sheaf.objects;
-	unsigned int size = c->sheaf.size;
-
 	for (unsigned int i = 0; i < nr; i++) {
 		void *head = objects[i], *tail = head;
 		unsigned int cnt = 1;
@@ -1178,6 +1250,14 @@ static void sheaf_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, unsi
 		}
 		slab_free_chain(s, c, slab, head, tail, cnt);
 	}
+}
+
+static void sheaf_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned int nr)
+{
+	void **objects = c->sheaf.objects;
+	unsigned int size = c->sheaf.size;
+
+	objects_give_back(s, c, objects, nr);
 	memmove(&objects[0], &objects[nr], (size - nr) * sizeof(objects[0]));
 	c->sheaf.size = size - nr;
 }
@@ -1200,11 +1280,125 @@ static void sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	sheaf_give_back(s, c, c->sheaf.size / 2);
 }
 
+/* --- the spare sheaf (see "The spare sheaf" above) --- */
+
+/* The CPU whose part of @s is @c. */
+static inline int cpu_part_id(const struct kmem_cache *s, const struct kmem_cache_cpu *c)
+{
+	return (int)(c - s->cpu_slab);
+}
+
+/* The spare sheaf of @c, or NULL (at once for a cache without). */
+static inline struct slab_spare *spare_get(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	return likely(!s->spare_capacity) ? NULL : cpu_spare(s, cpu_part_id(s, c));
+}
+
+/* Give the oldest @nr objects of @sp, @c's spare sheaf, to their slabs.  On the CPU of @c. */
+static void spare_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c,
+			    struct slab_spare *sp, unsigned int nr)
+{
+	objects_give_back(s, c, sp->objects, nr);
+	memmove(&sp->objects[0], &sp->objects[nr], (sp->size - nr) * sizeof(sp->objects[0]));
+	WRITE_ONCE(sp->size, sp->size - nr);
+}
+
+/*
+ * Put @x, a validated object of @s, on @c's sheaf, its older half given
+ * back first when full.  Not into the spare sheaf: lone frees (one per
+ * slab) would pin a slab each there, a thousand of them.
+ */
+static void sheaf_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
+{
+	if (unlikely(c->sheaf.size == SHEAF_CAPACITY))
+		sheaf_make_room(s, c);
+	c->sheaf.objects[c->sheaf.size++] = x;
+}
+
+/*
+ * Put @x, a validated object of @s, on @c's spare sheaf (after the run of
+ * its slab's objects that the fast path put there), giving the spare's
+ * older half back first when full.  In a section, on the CPU of @c, which
+ * has a spare sheaf.
+ */
+static void spare_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
+{
+	struct slab_spare *sp = spare_get(s, c);
+
+	if (unlikely(sp->size == sp->capacity))
+		spare_give_back(s, c, sp, sp->size / 2);
+	sp->objects[sp->size] = x;
+	WRITE_ONCE(sp->size, sp->size + 1);
+}
+
+/*
+ * Is the last object on @c's spare sheaf one of its deferred frees' slab:
+ * did the object that holds that slab start a run of frees to it?
+ */
+static bool spare_top_in_range(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = spare_get(s, c);
+
+	return sp && sp->size &&
+	       slab_range_holds(c, c->defer_base, c->defer_limit, sp->objects[sp->size - 1]);
+}
+
+/* Is @x the last object put on @c's sheaf or spare sheaf (a double free)? */
+static bool sheaves_top(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
+{
+	struct slab_spare *sp = spare_get(s, c);
+
+	return (c->sheaf.size && x == c->sheaf.objects[c->sheaf.size - 1]) ||
+	       (sp && sp->size && x == sp->objects[sp->size - 1]);
+}
+
+/*
+ * Refill @c's empty sheaf with the newest objects of its spare sheaf (the
+ * order they were freed in is kept: last in, first out).  Returns whether
+ * there were any.  In a section, on the CPU of @c.
+ */
+static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = spare_get(s, c);
+	unsigned int n;
+
+	if (!sp || !sp->size)
+		return false;
+	n = min(sp->size, (unsigned int)SHEAF_CAPACITY);
+	WRITE_ONCE(sp->size, sp->size - n);
+	memcpy(c->sheaf.objects, &sp->objects[sp->size], n * sizeof(void *));
+	c->sheaf.size = n;
+	return true;
+}
+
+/* Give every object of @c's spare sheaf to its slab.  On the CPU of @c. */
+static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = cpu_spare(s, cpu_part_id(s, c));
+
+	if (sp && sp->size)
+		spare_give_back(s, c, sp, sp->size);
+}
+
+/*
+ * The free fast path's cpu_free_push() found @x in the range of @c's
+ * deferred frees' slab, with the spare sheaf full (SHEAF_FULL): its older
+ * half goes back, @x on it.  In the fast path's section, which it counts
+ * and leaves.
+ */
+__noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
+{
+	current->preempt_count = 1;
+	spare_add(c->cache, c, x);
+	__preempt_enable();
+}
+
 /* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
 static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head, c->defer_tail,
-			c->defer_count);
+	/* A slab held for the spare sheaf: a chain of one, its tail is the spare. */
+	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head,
+			c->defer_inuse ? c->defer_tail : c->defer_head, c->defer_count);
 	defer_clear(c);
 }
 
@@ -1403,6 +1597,9 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 	    (node == NUMA_NO_NODE ||
 	     slab_nid(virt_to_slab(c->sheaf.objects[c->sheaf.size - 1])) == node))
 		return c->sheaf.objects[--c->sheaf.size];
+	/* Then the spare sheaf's, through the sheaf: still no slab to touch. */
+	if (node == NUMA_NO_NODE && sheaf_refill(s, c))
+		return c->sheaf.objects[--c->sheaf.size];
 	/* Our own deferred frees first: their objects may be what we need. */
 	flush_deferred(s, c);
 
@@ -1585,7 +1782,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 	}
 	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
 	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist)))) ||
-	    unlikely(sheaf_top_is(c, object))) {
+	    unlikely(sheaves_top(s, c, object))) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1593,6 +1790,11 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		slab_init_on_free(s, object);
 	if (s->annotated)
 		annot_obj_free(s, object, slab_object_size(s));
+	if (same && !c->defer_inuse) {
+		/* The slab held for its range, the spare full: the fast path's way. */
+		spare_add(s, c, object);
+		return;
+	}
 	if (same) {
 		set_freepointer(s, object, c->defer_head);
 		c->defer_head = object;
@@ -1601,11 +1803,14 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		/*
 		 * The last free here started no run: into the sheaf with its
 		 * object, for the next allocation, rather than an exchange on
-		 * its slab's line now and a refill later.
+		 * its slab's line now and a refill later.  An object that held
+		 * its slab for the spare follows its slab's run there, so that
+		 * the next batch comes out, and is freed again, in runs.
 		 */
-		if (unlikely(c->sheaf.size == SHEAF_CAPACITY))
-			sheaf_make_room(s, c);
-		c->sheaf.objects[c->sheaf.size++] = c->defer_head;
+		if (!c->defer_inuse && spare_top_in_range(s, c))
+			spare_add(s, c, c->defer_head);
+		else
+			sheaf_add(s, c, c->defer_head);
 		defer_clear(c);
 	} else {
 		flush_deferred(s, c);
@@ -1614,7 +1819,15 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		set_freepointer(s, object, NULL);
 		c->defer_head = c->defer_tail = object;
 		c->defer_count = 1;
+		/*
+		 * With a spare sheaf, the object holds the slab and the next
+		 * ones go on the spare, found by the fast path in defer_tail.
+		 */
 		c->defer_inuse = slab_inuse(slab);
+		if (spare_get(s, c)) {
+			c->defer_inuse = 0;
+			c->defer_tail = spare_get(s, c);
+		}
 		c->defer_base = (unsigned long)slab_first_object(s, slab);
 		c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
 	}
@@ -1982,6 +2195,8 @@ void kfree(const void *x)
 		goto out;
 	case PUSHED_EMPTIED:
 		return flush_deferred_emptied(hint->cache);
+	case SHEAF_FULL:
+		return sheaf_spill_push((void *)x, hint);
 	case NOT_OURS:
 		break;
 	case CPU_SLAB_DOUBLE:
@@ -2000,6 +2215,8 @@ void kfree(const void *x)
 		break;
 	case PUSHED_EMPTIED:
 		return flush_deferred_emptied(s);
+	case SHEAF_FULL:
+		return sheaf_spill_push((void *)x, cpu_slab_of(s, cpu));
 	case NOT_OURS:
 	case CPU_SLAB_DOUBLE:
 		return kfree_slab_miss(slab, x, _RET_IP_);
@@ -2050,11 +2267,12 @@ size_t ksize(const void *x)
 
 /* --- flushing, shrinking, shutting down --- */
 
-/* Flush one CPU's state of @s: its deferred frees, then its slab.  Owns that CPU. */
+/* Flush one CPU's state of @s: its deferred frees, sheaves, slab.  Owns that CPU. */
 static void flush_cpu_slab(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	flush_deferred(s, c);
 	sheaf_flush(s, c);
+	spare_flush(s, c);
 	deactivate_slab(s, c);
 	put_partials_cpu(s, c);
 }
@@ -2086,8 +2304,11 @@ void flush_all(struct kmem_cache *s)
 		 * meanwhile are newer than the flush asked for, and the fast
 		 * paths store defer_head plainly.
 		 */
+		struct slab_spare *sp = cpu_spare(s, (int)cpu);
+
 		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)) &&
-		    !READ_ONCE(c->partial) && !data_race(READ_ONCE(c->sheaf.size)))
+		    !READ_ONCE(c->partial) && !data_race(READ_ONCE(c->sheaf.size)) &&
+		    (!sp || !data_race(READ_ONCE(sp->size))))
 			continue;
 		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}
@@ -2272,9 +2493,15 @@ size_t kmem_cache_cpu_offset(void)
 		     (size_t)cache_line_size());
 }
 
+/*
+ * ... with a pointer per CPU to its spare sheaf after the CPU parts, in
+ * whole cache lines: the object has no padding after it (which
+ * slab_init_on_free() would clear, and ASan sees poisoned).
+ */
 static size_t kmem_cache_object_size(void)
 {
-	return kmem_cache_cpu_offset() + sizeof(struct kmem_cache_cpu) * nr_cpu_ids;
+	return kmem_cache_cpu_offset() + sizeof(struct kmem_cache_cpu) * nr_cpu_ids +
+	       ALIGN(sizeof(struct slab_spare *) * nr_cpu_ids, (size_t)cache_line_size());
 }
 
 static int create_boot_cache(struct kmem_cache *s, int i, const char *name, size_t size)

@@ -363,3 +363,75 @@ Test(kmalloc, ksize_matches_linux_trace)
 	check_and_shutdown();
 }
 #endif
+
+static unsigned long cache_slabs(struct kmem_cache *s)
+{
+	return (unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs);
+}
+
+/*
+ * A batch (a thousand kmallocs, then their kfrees in the same order) goes
+ * to the CPU's sheaf and spare sheaf, still in use to their slabs, and the
+ * next batch comes back from them without a slab given back or made; a
+ * double free of the sheaf's last object is refused; a batch beyond the
+ * spare's room gives its older half back; a shrink gives back all.
+ */
+Test(kmalloc, a_batch_goes_to_the_spare_sheaf_and_back)
+{
+	enum { N = 1000, BIG = 3000 };
+	static void *o[BIG];
+
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(64)];
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	struct slab_spare *sp = cpu_spare(s, 0);
+
+	cr_assert_not_null(sp, "kmalloc-64 has a spare sheaf");
+	cr_assert_eq(sp->capacity, min(SPARE_SHEAF_BYTES / 64, (unsigned int)SPARE_SHEAF_MAX));
+	cr_assert_null(cpu_spare(kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(4096)], 0),
+		       "none for big objects");
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
+	unsigned long slabs = cache_slabs(s);
+	for (int i = 0; i < N; i++)
+		kfree(o[i]);
+	cr_assert_eq(cache_slabs(s), slabs, "no slab emptied: the sheaves hold the batch");
+	cr_assert_gt(sp->size, N / 2, "the spare holds %u", sp->size);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* A second free of the last object freed (the spare's top) is refused. */
+	cr_assert_gt(sp->size, 0);
+	void *top = sp->objects[sp->size - 1];
+	kfree(top);
+	cr_assert(dmesg_has("Object already free"));
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* The next batch: the same objects, no slab made. */
+	unsigned int held = sp->size;
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
+	cr_assert_eq(cache_slabs(s), slabs);
+	cr_assert_lt(sp->size, held);
+	for (int i = 0; i < N; i++)
+		kfree(o[i]);
+	cr_assert_eq(kmm_check(), 0);
+
+	/* More than the spare holds: its older half goes back, it stays within its room. */
+	for (int i = 0; i < BIG; i++)
+		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
+	for (int i = 0; i < BIG; i++) {
+		kfree(o[i]);
+		cr_assert_leq(sp->size, sp->capacity);
+	}
+	cr_assert_eq(kmm_check(), 0);
+
+	/* A shrink gives every held object back to its slab. */
+	kmem_cache_shrink(s);
+	cr_assert_eq(sp->size, 0);
+	cr_assert_eq(c->sheaf.size, 0);
+	cr_assert_null(c->defer_head);
+	cr_assert_lt(cache_slabs(s), slabs, "emptied slabs went back");
+	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	check_and_shutdown();
+}

@@ -182,6 +182,8 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 			break;
 		case PUSHED_EMPTIED:
 			return class_free_rest(s, p, CF_EMPTIED, caller);
+		case SHEAF_FULL:
+			return sheaf_spill_push(p, c);
 		case NOT_OURS:
 		case CPU_SLAB_DOUBLE:
 			return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
