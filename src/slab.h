@@ -16,18 +16,17 @@
 
 #define cache_line_size()	64
 #define MAX_OBJS_PER_PAGE	32767	/* slab->objects is 15 bits */
-#define SHEAF_CAPACITY		20	/* kmem_cache_cpu: four cache lines */
+#define SHEAF_CAPACITY		19	/* kmem_cache_cpu: four cache lines */
 /*
- * The bytes of objects a CPU's spare sheaf may hold (see "The spare sheaf"
- * in slub.c), its most objects (one order-1 page with its header: a batch
- * of a thousand), and the largest objects it is for.  With 64 KiB, a batch
- * of 256-byte objects overflowed the spare, and cost more than without.
+ * A CPU's spare sheaf (see "The spare sheaf" in slub.c): its most objects
+ * (one order-1 page with its header: a batch of a thousand), the largest
+ * objects it is for, the fewest it holds while it holds any, and the run
+ * frees handed back between two refills that make it grow.
  */
-#ifndef SPARE_SHEAF_BYTES
-#define SPARE_SHEAF_BYTES	(1024 * 1024)
-#endif
 #define SPARE_SHEAF_MAX		1022
 #define SPARE_SHEAF_MAX_SIZE	1024
+#define SPARE_SHEAF_MIN		(2 * SHEAF_CAPACITY)
+#define SPARE_SHEAF_GROW	64
 
 /*
  * A slab: one or more pages (a compound page when more) cut into objects.
@@ -193,6 +192,10 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * never been allocated since the slab was made: free objects of the CPU,
  * as those on its freelist.  @bump == @limit: none (a slab from a partial
  * list, no slab, or a cache whose frees take the slow path, limit 0).
+ *
+ * @spare: the CPU's spare sheaf (see "The spare sheaf" in slub.c), which
+ * allocations pop after the sheaf, before the CPU freelist; an empty one
+ * of capacity 0 for caches without, so the fast path tests no pointer.
  */
 struct kmem_cache_cpu {
 	void *freelist;			/* next free object of @slab */
@@ -223,6 +226,7 @@ struct kmem_cache_cpu {
 			unsigned int bump;	/* in the sheaf's padding, on its line */
 		};
 	};
+	struct slab_spare *spare;	/* never NULL: &slab_no_spare for none */
 } ____cacheline_aligned;
 _Static_assert((sizeof(struct kmem_cache_cpu) & (sizeof(struct kmem_cache_cpu) - 1)) == 0,
 	       "kmem_cache_cpu is a power of two long (cpu_slab() indexes by a shift)");
@@ -242,14 +246,21 @@ _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
  */
 struct slab_spare {
 	unsigned int size;
-	unsigned int capacity;
+	unsigned short capacity;	/* now, at most SPARE_SHEAF_MAX; 0: not in use */
+	unsigned short high;		/* the most it held at a run's start since the last refill */
+	unsigned int given;		/* run frees handed to slabs since the last refill */
+	bool refilled;			/* a refill came since the last free's slow path */
 	void *objects[];
 };
+/* Of caches without: empty, capacity 0, never written (kmem_cache_cpu.spare). */
+extern struct slab_spare slab_no_spare;
 
 static inline unsigned long spare_bytes(unsigned int capacity)
 {
 	return sizeof(struct slab_spare) + (unsigned long)capacity * sizeof(void *);
 }
+_Static_assert(sizeof(struct slab_spare) + SPARE_SHEAF_MAX * sizeof(void *) <= 2 * 4096,
+	       "a spare sheaf is an order-1 page");
 
 /*
  * The per-node part: the partial list and the slab counts, under list_lock.
@@ -290,8 +301,7 @@ struct kmem_cache {
 	unsigned long random;		/* freelist pointer hardening */
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
 	unsigned int colour_next;	/* the colour (offset) of the next new slab */
-	unsigned int spare_capacity;	/* objects per CPU spare sheaf; 0: none */
-	struct slab_spare **spares;	/* per CPU, after the CPU parts; NULL: none */
+	bool spares;			/* its CPUs have spare sheaves (kmem_cache_cpu.spare) */
 	const char *name;
 	struct list_head list;		/* slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];
@@ -435,10 +445,12 @@ static __always_inline struct kmem_cache_cpu *cpu_slab_of(struct kmem_cache *s,
 	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + cpu->slab_off);
 }
 
-/* The spare sheaf of @cpu for @s, or NULL (none yet, or none for this cache). */
+/* The spare sheaf of @cpu for @s, or NULL (none for this cache, or for this CPU). */
 static inline struct slab_spare *cpu_spare(const struct kmem_cache *s, int cpu)
 {
-	return s->spares ? READ_ONCE(s->spares[cpu]) : NULL;
+	struct slab_spare *sp = s->cpu_slab[cpu].spare;
+
+	return sp == &slab_no_spare ? NULL : sp;
 }
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)

@@ -119,19 +119,27 @@ static __always_inline void *cpu_bump_pop(const struct kmem_cache *s, struct kme
 
 /*
  * The allocation fast path's pop, in a section on the CPU of @c: the
- * sheaf's last object first (see "The sheaf" in slub.c), else the CPU
- * freelist's first, else the CPU slab's next never-used object; NULL when
- * all are empty, for a refill.  @s NULL: the cache of @c, read off the
- * sheaf's way (see __do_slab_alloc()).
+ * sheaf's last object first (see "The sheaf" in slub.c), else the spare
+ * sheaf's last (see "The spare sheaf"), else the CPU freelist's first,
+ * else the CPU slab's next never-used object; NULL when all are empty,
+ * for a refill.  @s NULL: the cache of @c, read off the sheaf's way (see
+ * __do_slab_alloc()).
  */
 static __always_inline void *cpu_pop(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	unsigned int n = c->sheaf.size;
+	struct slab_spare *sp;
 	void *object;
 
 	if (likely(n)) {
 		c->sheaf.size = n - 1;
 		return c->sheaf.objects[n - 1];
+	}
+	sp = c->spare;
+	n = sp->size;
+	if (n) {
+		sp->size = n - 1;
+		return sp->objects[n - 1];
 	}
 	s = s ?: READ_ONCE(c->cache);
 	object = c->freelist;

@@ -472,35 +472,38 @@ static int init_kmem_cache_nodes(struct kmem_cache *s)
 	return 0;
 }
 
+/* The spare sheaf of caches without: empty, capacity 0, never written. */
+struct slab_spare slab_no_spare;
+
 /*
  * Spare sheaves (see "The spare sheaf") for the kmalloc caches of normal
- * memory, when twice the sheaf fits in SPARE_SHEAF_BYTES: made with the
- * cache, every CPU's, so that no free or allocation ever has to make one
- * (a page allocation inside them would take injected failures meant for
- * their callers, and hold pages that a later call, not the first, made).
- * A CPU whose pages cannot be had goes without.
+ * memory up to SPARE_SHEAF_MAX_SIZE, as Linux 6.18 gives sheaves to the
+ * caches that ask (kmem_cache_args.sheaf_capacity): made with the cache,
+ * every CPU's, so that no free or allocation ever has to make one (a page
+ * allocation inside them would take injected failures meant for their
+ * callers, and hold pages that a later call, not the first, made).  Each
+ * starts at capacity 0, unused until its CPU recycles runs.  A CPU whose
+ * pages cannot be had goes without.
  */
 static void spares_create(struct kmem_cache *s)
 {
-	unsigned int capacity = min(SPARE_SHEAF_BYTES / s->size, (unsigned int)SPARE_SHEAF_MAX);
-
-	s->spare_capacity = 0;
-	if (!s->spares || !(s->flags & SLAB_KMALLOC) || kmem_cache_debug(s) ||
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		cpu_slab(s, (int)cpu)->spare = &slab_no_spare;
+	s->spares = false;
+	if (!(s->flags & SLAB_KMALLOC) || kmem_cache_debug(s) ||
 	    s->size > SPARE_SHEAF_MAX_SIZE ||
-	    (s->flags & (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32)) ||
-	    capacity < 2 * SHEAF_CAPACITY)
+	    (s->flags & (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32)))
 		return;
-	s->spare_capacity = capacity;
+	s->spares = true;
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		/* __GFP_NOFAIL: no injected failure is spent here (it still may fail). */
 		struct slab_spare *sp = (struct slab_spare *)__get_free_pages(
-			GFP_NOWAIT | __GFP_NOFAIL | __GFP_NOWARN, get_order(spare_bytes(capacity)));
+			GFP_NOWAIT | __GFP_NOFAIL | __GFP_NOWARN, get_order(spare_bytes(SPARE_SHEAF_MAX)));
 
 		if (sp) {
-			sp->size = 0;
-			sp->capacity = capacity;
+			memset(sp, 0, sizeof(*sp));
+			cpu_slab(s, (int)cpu)->spare = sp;
 		}
-		s->spares[cpu] = sp;
 	}
 }
 
@@ -534,11 +537,11 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 void __kmem_cache_release(struct kmem_cache *s)
 {
 	for (unsigned int cpu = 0; s->spares && cpu < nr_cpu_ids; cpu++) {
-		struct slab_spare *sp = s->spares[cpu];
+		struct slab_spare *sp = cpu_spare(s, (int)cpu);
 
 		if (sp)
-			free_pages((unsigned long)sp, get_order(spare_bytes(sp->capacity)));
-		s->spares[cpu] = NULL;
+			free_pages((unsigned long)sp, get_order(spare_bytes(SPARE_SHEAF_MAX)));
+		cpu_slab(s, (int)cpu)->spare = &slab_no_spare;
 	}
 	if (s->annotated)
 		annot_pool_destroy(s);
@@ -1001,7 +1004,7 @@ out:
  * and nothing ever writes it.
  */
 static struct kmem_cache no_hint = { .name = "(no hint)" };
-static struct kmem_cache_cpu no_hint_cpu_slab = { .cache = &no_hint };
+static struct kmem_cache_cpu no_hint_cpu_slab = { .cache = &no_hint, .spare = &slab_no_spare };
 void *const kmm_cpu_hint_none = &no_hint_cpu_slab;
 
 static void kmalloc_hints_reset(void)
@@ -1282,16 +1285,10 @@ static void sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 /* --- the spare sheaf (see "The spare sheaf" above) --- */
 
-/* The CPU whose part of @s is @c. */
-static inline int cpu_part_id(const struct kmem_cache *s, const struct kmem_cache_cpu *c)
+/* The spare sheaf of @c, or NULL (for a cache without). */
+static inline struct slab_spare *spare_get(struct kmem_cache_cpu *c)
 {
-	return (int)(c - s->cpu_slab);
-}
-
-/* The spare sheaf of @c, or NULL (at once for a cache without). */
-static inline struct slab_spare *spare_get(struct kmem_cache *s, struct kmem_cache_cpu *c)
-{
-	return likely(!s->spare_capacity) ? NULL : cpu_spare(s, cpu_part_id(s, c));
+	return likely(c->spare == &slab_no_spare) ? NULL : c->spare;
 }
 
 /* Give the oldest @nr objects of @sp, @c's spare sheaf, to their slabs.  On the CPU of @c. */
@@ -1316,17 +1313,40 @@ static void sheaf_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 }
 
 /*
+ * Make room on @sp, @c's full spare sheaf: all but the newest half of its
+ * capacity goes back to the slabs, counted as given.  Frees that overflow
+ * it twice over with no refill between (a CPU that frees what others
+ * allocate, or a program that frees all it has) halve its capacity first,
+ * down to none below SPARE_SHEAF_MIN: a spare nobody allocates from must
+ * not keep a thousand objects' slabs.  In a section, on the CPU of @c.
+ */
+static void spare_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab_spare *sp)
+{
+	unsigned int cap = sp->capacity, nr;
+
+	if (sp->given >= 2 * cap)
+		sp->capacity = cap = cap / 2 >= SPARE_SHEAF_MIN ? cap / 2 : 0;
+	nr = sp->size - min(sp->size, cap / 2);
+	sp->given += nr;
+	spare_give_back(s, c, sp, nr);
+}
+
+/*
  * Put @x, a validated object of @s, on @c's spare sheaf (after the run of
- * its slab's objects that the fast path put there), giving the spare's
- * older half back first when full.  In a section, on the CPU of @c, which
- * has a spare sheaf.
+ * its slab's objects that the fast path put there), making room first
+ * when full; on the sheaf if the spare is out of use.  In a section, on
+ * the CPU of @c, which has a spare sheaf.
  */
 static void spare_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 {
-	struct slab_spare *sp = spare_get(s, c);
+	struct slab_spare *sp = spare_get(c);
 
-	if (unlikely(sp->size == sp->capacity))
-		spare_give_back(s, c, sp, sp->size / 2);
+	if (unlikely(sp->size >= sp->capacity))
+		spare_make_room(s, c, sp);
+	if (unlikely(!sp->capacity)) {
+		sheaf_add(s, c, x);
+		return;
+	}
 	sp->objects[sp->size] = x;
 	WRITE_ONCE(sp->size, sp->size + 1);
 }
@@ -1335,46 +1355,56 @@ static void spare_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
  * Is the last object on @c's spare sheaf one of its deferred frees' slab:
  * did the object that holds that slab start a run of frees to it?
  */
-static bool spare_top_in_range(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static bool spare_top_in_range(struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = spare_get(s, c);
+	struct slab_spare *sp = spare_get(c);
 
 	return sp && sp->size &&
 	       slab_range_holds(c, c->defer_base, c->defer_limit, sp->objects[sp->size - 1]);
 }
 
 /* Is @x the last object put on @c's sheaf or spare sheaf (a double free)? */
-static bool sheaves_top(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
+static bool sheaves_top(struct kmem_cache_cpu *c, void *x)
 {
-	struct slab_spare *sp = spare_get(s, c);
+	struct slab_spare *sp = c->spare;
 
-	return (c->sheaf.size && x == c->sheaf.objects[c->sheaf.size - 1]) ||
-	       (sp && sp->size && x == sp->objects[sp->size - 1]);
+	return sheaf_top_is(c, x) || (sp->size && x == sp->objects[sp->size - 1]);
 }
 
 /*
- * Refill @c's empty sheaf with the newest objects of its spare sheaf (the
- * order they were freed in is kept: last in, first out).  Returns whether
- * there were any.  In a section, on the CPU of @c.
+ * An allocation found @c's sheaf and spare sheaf empty and goes to the
+ * slabs: the spare's capacity follows what the CPU recycles.  The first
+ * refill after frees grows it to hold the runs of frees handed to their
+ * slabs since the last refill (a batch it could have kept), if at least
+ * SPARE_SHEAF_GROW; halves it (none below SPARE_SHEAF_MIN) if it held
+ * less than a quarter of its capacity at any run's start since (it is
+ * kept, not used); else leaves it.  The spare is empty: nothing to give
+ * back.  In a section, on the CPU of @c.
  */
-static bool sheaf_refill(struct kmem_cache *s, struct kmem_cache_cpu *c)
+static void spare_refill_seen(struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = spare_get(s, c);
-	unsigned int n;
+	struct slab_spare *sp = spare_get(c);
+	unsigned int cap;
 
-	if (!sp || !sp->size)
-		return false;
-	n = min(sp->size, (unsigned int)SHEAF_CAPACITY);
-	WRITE_ONCE(sp->size, sp->size - n);
-	memcpy(c->sheaf.objects, &sp->objects[sp->size], n * sizeof(void *));
-	c->sheaf.size = n;
-	return true;
+	if (!sp || sp->refilled || sp->size)
+		return;
+	cap = sp->capacity;
+	if (sp->given >= SPARE_SHEAF_GROW) {
+		cap = min(1U << fls32(cap + sp->given - 1), (unsigned int)SPARE_SHEAF_MAX);
+		cap = max(cap, (unsigned int)SPARE_SHEAF_MIN);
+	} else if (sp->high < cap / 4) {
+		cap = cap / 2 >= SPARE_SHEAF_MIN ? cap / 2 : 0;
+	}
+	sp->capacity = (unsigned short)cap;
+	sp->given = 0;
+	sp->high = 0;
+	sp->refilled = true;
 }
 
 /* Give every object of @c's spare sheaf to its slab.  On the CPU of @c. */
 static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = cpu_spare(s, cpu_part_id(s, c));
+	struct slab_spare *sp = spare_get(c);
 
 	if (sp && sp->size)
 		spare_give_back(s, c, sp, sp->size);
@@ -1382,9 +1412,9 @@ static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 /*
  * The free fast path's cpu_free_push() found @x in the range of @c's
- * deferred frees' slab, with the spare sheaf full (SHEAF_FULL): its older
- * half goes back, @x on it.  In the fast path's section, which it counts
- * and leaves.
+ * deferred frees' slab, with the spare sheaf full (SHEAF_FULL): room is
+ * made, @x goes on it.  In the fast path's section, which it counts and
+ * leaves.
  */
 __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
 {
@@ -1393,9 +1423,16 @@ __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
 	__preempt_enable();
 }
 
-/* Hand the deferred frees of @c to their slab.  In a section, on the CPU of @c. */
+/*
+ * Hand the deferred frees of @c to their slab.  A run (two or more) counts
+ * as given for the spare sheaf's growth.  In a section, on the CPU of @c.
+ */
 static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
+	struct slab_spare *sp = spare_get(c);
+
+	if (sp && c->defer_inuse && c->defer_count > 1)
+		sp->given += c->defer_count;
 	/* A slab held for the spare sheaf: a chain of one, its tail is the spare. */
 	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head,
 			c->defer_inuse ? c->defer_tail : c->defer_head, c->defer_count);
@@ -1597,9 +1634,14 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 	    (node == NUMA_NO_NODE ||
 	     slab_nid(virt_to_slab(c->sheaf.objects[c->sheaf.size - 1])) == node))
 		return c->sheaf.objects[--c->sheaf.size];
-	/* Then the spare sheaf's, through the sheaf: still no slab to touch. */
-	if (node == NUMA_NO_NODE && sheaf_refill(s, c))
-		return c->sheaf.objects[--c->sheaf.size];
+	/* Then the spare sheaf's (see "The spare sheaf"), as cpu_pop() takes them. */
+	if (c->spare->size &&
+	    (node == NUMA_NO_NODE ||
+	     slab_nid(virt_to_slab(c->spare->objects[c->spare->size - 1])) == node)) {
+		WRITE_ONCE(c->spare->size, c->spare->size - 1);
+		return c->spare->objects[c->spare->size];
+	}
+	spare_refill_seen(c);
 	/* Our own deferred frees first: their objects may be what we need. */
 	flush_deferred(s, c);
 
@@ -1719,7 +1761,8 @@ __noinline void *slab_alloc_slow(struct kmem_cache *s, gfp_t gfpflags, int node,
 	c = cpu_slab(s, current->cpu);
 	object = c->freelist;
 	/* The sheaf comes first, as in the fast path (cpu_pop()). */
-	if (!object || c->sheaf.size || (node != NUMA_NO_NODE && slab_nid(c->slab) != node)) {
+	if (!object || c->sheaf.size || c->spare->size ||
+	    (node != NUMA_NO_NODE && slab_nid(c->slab) != node)) {
 		object = ___slab_alloc(s, gfpflags, node, addr, orig_size);
 	} else {
 		c->freelist = get_freepointer(s, object);
@@ -1774,15 +1817,21 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				   struct slab *slab, void *object, unsigned long addr)
 {
+	struct slab_spare *sp = spare_get(c);
 	bool same = slab == defer_slab(c);
 
 	if (kmem_cache_debug(s)) {
 		free_to_partial_list(s, slab, object, addr);
 		return;
 	}
+	if (sp) {
+		/* For spare_refill_seen(): frees came, and how full the spare was. */
+		sp->refilled = false;
+		sp->high = (unsigned short)max((unsigned int)sp->high, sp->size);
+	}
 	/* The last object freed to the slab, by this CPU or (racy, a hint) by any. */
 	if (unlikely(object == (same ? c->defer_head : data_race(READ_ONCE(slab->freelist)))) ||
-	    unlikely(sheaves_top(s, c, object))) {
+	    unlikely(sheaves_top(c, object))) {
 		report_double_free(s, slab, object);
 		return;
 	}
@@ -1807,7 +1856,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		 * its slab for the spare follows its slab's run there, so that
 		 * the next batch comes out, and is freed again, in runs.
 		 */
-		if (!c->defer_inuse && spare_top_in_range(s, c))
+		if (!c->defer_inuse && spare_top_in_range(c))
 			spare_add(s, c, c->defer_head);
 		else
 			sheaf_add(s, c, c->defer_head);
@@ -1824,9 +1873,9 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		 * ones go on the spare, found by the fast path in defer_tail.
 		 */
 		c->defer_inuse = slab_inuse(slab);
-		if (spare_get(s, c)) {
+		if (sp && sp->capacity) {
 			c->defer_inuse = 0;
-			c->defer_tail = spare_get(s, c);
+			c->defer_tail = sp;
 		}
 		c->defer_base = (unsigned long)slab_first_object(s, slab);
 		c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
@@ -2304,11 +2353,9 @@ void flush_all(struct kmem_cache *s)
 		 * meanwhile are newer than the flush asked for, and the fast
 		 * paths store defer_head plainly.
 		 */
-		struct slab_spare *sp = cpu_spare(s, (int)cpu);
-
 		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)) &&
 		    !READ_ONCE(c->partial) && !data_race(READ_ONCE(c->sheaf.size)) &&
-		    (!sp || !data_race(READ_ONCE(sp->size))))
+		    !data_race(READ_ONCE(c->spare->size)))
 			continue;
 		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
 	}
@@ -2398,6 +2445,50 @@ static unsigned long empty_pages(struct kmem_cache_node *n)
 	return pages;
 }
 
+/*
+ * The pages of the objects that the spare sheaves of @s hold, at least
+ * (their slabs may hold no other): racy, a count for the shrinker.
+ */
+static unsigned long spare_pages(struct kmem_cache *s)
+{
+	unsigned long objects = 0;
+
+	for (unsigned int cpu = 0; s->spares && cpu < nr_cpu_ids; cpu++)
+		objects += data_race(READ_ONCE(cpu_slab(s, (int)cpu)->spare->size));
+	return objects ? max(1UL, objects * s->size / PAGE_SIZE) : 0;
+}
+
+/* Memory is short: the spare sheaf of @cpu goes back to the slabs, out of use until it regrows. */
+static void spare_drain_on(int cpu, void *cache)
+{
+	struct kmem_cache *s = cache;
+	struct kmem_cache_cpu *c = cpu_slab(s, cpu);
+	struct slab_spare *sp = spare_get(c);
+
+	if (!sp)
+		return;
+	spare_flush(s, c);
+	sp->capacity = 0;
+	sp->given = 0;
+	sp->high = 0;
+}
+
+/* ... every CPU's that holds any (only ours in atomic context), as flush_all(). */
+static void spares_drain(struct kmem_cache *s)
+{
+	struct task_struct *t = current;
+
+	if (!s->spares)
+		return;
+	if (t->preempt_count) {
+		spare_drain_on(t->cpu, s);
+		return;
+	}
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (data_race(READ_ONCE(cpu_slab(s, (int)cpu)->spare->capacity)))
+			kmm_run_on_cpu((int)cpu, spare_drain_on, s);
+}
+
 static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	struct kmem_cache *s;
@@ -2407,9 +2498,11 @@ static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_contro
 	(void)sc;
 	if (!plat_mutex_trylock(&slab_mutex))
 		return 0;
-	list_for_each_entry(s, &slab_caches, list)
+	list_for_each_entry(s, &slab_caches, list) {
+		pages += spare_pages(s);
 		for (int nid = 0; nid < nr_online_nodes; nid++)
 			pages += empty_pages(get_node(s, nid));
+	}
 	plat_mutex_unlock(&slab_mutex);
 	return pages;
 }
@@ -2423,6 +2516,7 @@ static unsigned long slab_shrink_scan(struct shrinker *sh, struct shrink_control
 	if (!plat_mutex_trylock(&slab_mutex))
 		return SHRINK_STOP;
 	list_for_each_entry(s, &slab_caches, list) {
+		spares_drain(s);
 		for (int nid = 0; nid < nr_online_nodes && freed < sc->nr_to_scan; nid++)
 			freed += free_empty_partials(s, get_node(s, nid), sc->nr_to_scan - freed, false);
 		if (freed >= sc->nr_to_scan)

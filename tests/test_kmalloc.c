@@ -14,6 +14,7 @@
 #include <string.h>
 #include "helpers.h"
 #include "slab.h"
+#include <kmm/shrinker.h>
 
 #define TRACE_XZ "/work/shared/data/traces/linux-6.18-build/trace.txt.xz"
 
@@ -369,17 +370,42 @@ static unsigned long cache_slabs(struct kmem_cache *s)
 	return (unsigned long)atomic_long_read(&get_node(s, 0)->nr_slabs);
 }
 
-/*
- * A batch (a thousand kmallocs, then their kfrees in the same order) goes
- * to the CPU's sheaf and spare sheaf, still in use to their slabs, and the
- * next batch comes back from them without a slab given back or made; a
- * double free of the sheaf's last object is refused; a batch beyond the
- * spare's room gives its older half back; a shrink gives back all.
- */
-Test(kmalloc, a_batch_goes_to_the_spare_sheaf_and_back)
+/* A batch of @n kmallocs of @size into @o, then with @free their kfrees in the same order. */
+static void batch(void **o, int n, size_t size, bool free)
 {
-	enum { N = 1000, BIG = 3000 };
-	static void *o[BIG];
+	for (int i = 0; i < n; i++)
+		cr_assert_not_null(o[i] = kmalloc(size, GFP_KERNEL));
+	for (int i = 0; free && i < n; i++)
+		kfree(o[i]);
+}
+
+/* How many of @o[0..n) no longer hold @n bytes of @byte each. */
+static int changed(void **o, int n, size_t size, int byte)
+{
+	int nr = 0;
+
+	for (int i = 0; i < n; i++)
+		for (size_t j = 0; j < size; j++)
+			if (((unsigned char *)o[i])[j] != byte) {
+				nr++;
+				break;
+			}
+	return nr;
+}
+
+/*
+ * A batch (a thousand kmallocs, then their kfrees in the same order) that
+ * the CPU recycles grows its spare sheaf: the next batch's frees go there,
+ * array stores that write into no object (but one per slab, the one that
+ * vouches for its slab's range), still in use to their slabs, and the
+ * next batch comes back from it with no slab given back or made.  A
+ * double free of the spare's last object is refused; a shrink gives back
+ * all, and keeps the capacity.
+ */
+Test(kmalloc, a_recycled_batch_goes_to_the_spare_sheaf_and_back)
+{
+	enum { N = 1000 };
+	static void *o[N];
 
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(64)];
@@ -387,51 +413,138 @@ Test(kmalloc, a_batch_goes_to_the_spare_sheaf_and_back)
 	struct slab_spare *sp = cpu_spare(s, 0);
 
 	cr_assert_not_null(sp, "kmalloc-64 has a spare sheaf");
-	cr_assert_eq(sp->capacity, min(SPARE_SHEAF_BYTES / 64, (unsigned int)SPARE_SHEAF_MAX));
+	cr_assert_eq(sp->capacity, 0, "out of use until the CPU recycles");
 	cr_assert_null(cpu_spare(kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(4096)], 0),
 		       "none for big objects");
-	for (int i = 0; i < N; i++)
-		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
+	/* The first batch is handed back to its slabs in runs, which the next refill sees. */
+	batch(o, N, 64, true);
+	cr_assert_eq(sp->size, 0);
+	batch(o, N, 64, false);
+	cr_assert_geq(sp->capacity, N * 3 / 4, "the spare grew to %u", sp->capacity);
 	unsigned long slabs = cache_slabs(s);
+	for (int i = 0; i < N; i++)
+		memset(o[i], 0x5a, 64);
 	for (int i = 0; i < N; i++)
 		kfree(o[i]);
 	cr_assert_eq(cache_slabs(s), slabs, "no slab emptied: the sheaves hold the batch");
-	cr_assert_gt(sp->size, N / 2, "the spare holds %u", sp->size);
+	cr_assert_gt(sp->size, N * 3 / 4, "the spare holds %u", sp->size);
+	/* One per slab, and the CPU slab's past the sheaf: about 16 and 40, not 1000. */
+	cr_assert_leq(changed(o, N, 64, 0x5a), N / 8, "the frees wrote into %d objects",
+		      changed(o, N, 64, 0x5a));
 	cr_assert_eq(kmm_check(), 0);
 
 	/* A second free of the last object freed (the spare's top) is refused. */
-	cr_assert_gt(sp->size, 0);
 	void *top = sp->objects[sp->size - 1];
 	kfree(top);
 	cr_assert(dmesg_has("Object already free"));
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
 	cr_assert_eq(kmm_check(), 0);
 
-	/* The next batch: the same objects, no slab made. */
+	/* The next batch: from the sheaves, no slab made. */
 	unsigned int held = sp->size;
-	for (int i = 0; i < N; i++)
-		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
+	batch(o, N, 64, false);
 	cr_assert_eq(cache_slabs(s), slabs);
 	cr_assert_lt(sp->size, held);
 	for (int i = 0; i < N; i++)
 		kfree(o[i]);
 	cr_assert_eq(kmm_check(), 0);
 
-	/* More than the spare holds: its older half goes back, it stays within its room. */
-	for (int i = 0; i < BIG; i++)
-		cr_assert_not_null(o[i] = kmalloc(64, GFP_KERNEL));
-	for (int i = 0; i < BIG; i++) {
-		kfree(o[i]);
-		cr_assert_leq(sp->size, sp->capacity);
-	}
-	cr_assert_eq(kmm_check(), 0);
-
 	/* A shrink gives every held object back to its slab. */
+	unsigned int cap = sp->capacity;
 	kmem_cache_shrink(s);
 	cr_assert_eq(sp->size, 0);
 	cr_assert_eq(c->sheaf.size, 0);
 	cr_assert_null(c->defer_head);
 	cr_assert_lt(cache_slabs(s), slabs, "emptied slabs went back");
+	cr_assert_eq(sp->capacity, cap);
 	cr_assert_eq(kmm_report_count(KMM_REPORT_SLAB), 1);
+	check_and_shutdown();
+}
+
+/*
+ * A spare sheaf that frees fill and no allocation empties (a CPU that
+ * frees what others allocate, a program that frees all it has) halves its
+ * capacity each time it overflows twice over, down to none: after many
+ * frees it keeps no more objects than its least capacity.
+ */
+Test(kmalloc, a_spare_sheaf_nobody_allocates_from_shrinks)
+{
+	enum { N = 1000, BIG = 8000 };
+	static void *o[BIG];
+
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(128)];
+	struct slab_spare *sp = cpu_spare(s, 0);
+
+	batch(o, N, 128, true);
+	batch(o, N, 128, true);
+	cr_assert_geq(sp->capacity, N * 3 / 4);
+	cr_assert_gt(sp->size, N / 2);
+	batch(o, BIG, 128, false);
+	for (int i = 0; i < BIG; i++) {
+		kfree(o[i]);
+		cr_assert_leq(sp->size, sp->capacity);
+	}
+	cr_assert_lt(sp->capacity, SPARE_SHEAF_MIN, "capacity %u", sp->capacity);
+	cr_assert_lt(sp->size, SPARE_SHEAF_MIN, "size %u", sp->size);
+	cr_assert_eq(kmm_check(), 0);
+	check_and_shutdown();
+}
+
+/*
+ * Frees and allocations that take turns one at a time (a server's churn)
+ * do not grow the spare, and shrink one that a batch grew: refills that
+ * find it little used halve it.
+ */
+Test(kmalloc, churn_shrinks_the_spare_sheaf)
+{
+	enum { N = 1000, SLOTS = 4000 };
+	static void *o[SLOTS];
+	unsigned int seed = 1;
+
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
+	struct slab_spare *sp = cpu_spare(s, 0);
+
+	batch(o, N, 256, true);
+	batch(o, N, 256, true);
+	cr_assert_geq(sp->capacity, N * 3 / 4);
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < 200000; i++) {
+		int j = rand_r(&seed) % SLOTS;
+
+		if (o[j]) {
+			kfree(o[j]);
+			o[j] = NULL;
+		} else {
+			cr_assert_not_null(o[j] = kmalloc(256, GFP_KERNEL));
+		}
+	}
+	cr_assert_lt(sp->capacity, SPARE_SHEAF_MIN, "capacity %u", sp->capacity);
+	cr_assert_eq(kmm_check(), 0);
+	for (int j = 0; j < SLOTS; j++)
+		kfree(o[j]);
+	check_and_shutdown();
+}
+
+/* Under memory pressure the slab shrinker empties the spare sheaves and stops them. */
+Test(kmalloc, the_shrinker_empties_the_spare_sheaves)
+{
+	enum { N = 1000 };
+	static void *o[N];
+
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(512)];
+	struct slab_spare *sp = cpu_spare(s, 0);
+
+	batch(o, N, 512, true);
+	batch(o, N, 512, true);
+	cr_assert_gt(sp->size, N / 2);
+	unsigned long slabs = cache_slabs(s);
+	cr_assert_gt(shrink_slab(GFP_KERNEL, 0, 0), 0);
+	cr_assert_eq(sp->size, 0);
+	cr_assert_eq(sp->capacity, 0);
+	cr_assert_lt(cache_slabs(s), slabs / 2, "%lu slabs of %lu left", cache_slabs(s), slabs);
+	cr_assert_eq(kmm_check(), 0);
 	check_and_shutdown();
 }
