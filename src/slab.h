@@ -23,7 +23,7 @@
  * objects it is for, the fewest it holds while it holds any, and the run
  * frees handed back between two refills that make it grow.
  */
-#define SPARE_SHEAF_MAX		1022
+#define SPARE_SHEAF_MAX		1021
 #define SPARE_SHEAF_MAX_SIZE	1024
 #define SPARE_SHEAF_MIN		(2 * SHEAF_CAPACITY)
 #define SPARE_SHEAF_GROW	64
@@ -238,11 +238,12 @@ _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
 	       "bump lies in the sheaf's padding, after its size");
 
 /*
- * A CPU's spare sheaf (after Linux 6.18's spare sheaf, see slub.c): the
- * objects its full inline sheaf spilled and the frees to a held slab,
- * oldest first, each still in use to its slab; pages of its own, made
- * with the cache.  Touched only by the CPU that owns it (flush_all() reads
- * @size without).
+ * A CPU's spare sheaf (after Linux 6.18's spare sheaf, see slub.c): runs
+ * of frees to one slab, oldest first, each still in use to its slab; an
+ * order-1 page of its own, made with the cache.  @bottom, always NULL, is
+ * objects[-1]: the fast path's double-free test of the top object needs
+ * no test for an empty spare.  Touched only by the CPU that owns it
+ * (flush_all() and the shrinker read @size and @capacity without).
  */
 struct slab_spare {
 	unsigned int size;
@@ -250,8 +251,14 @@ struct slab_spare {
 	unsigned short high;		/* the most it held at a run's start since the last refill */
 	unsigned int given;		/* run frees handed to slabs since the last refill */
 	bool refilled;			/* a refill came since the last free's slow path */
+	void *bottom;
 	void *objects[];
 };
+/* The object on top of @sp, or NULL when it is empty (@bottom). */
+static __always_inline void *spare_top(const struct slab_spare *sp)
+{
+	return sp->objects[(long)sp->size - 1];
+}
 /* Of caches without: empty, capacity 0, never written (kmem_cache_cpu.spare). */
 extern struct slab_spare slab_no_spare;
 

@@ -101,6 +101,41 @@ static bool slab_sane(struct kmem_cache *s, struct slab *slab, int nid, const ch
 }
 
 /*
+ * A CPU's deferred frees with no chain, whose range vouches for the spare
+ * sheaf (defer_tail): the CPU's spare, and a range (unless cleared, limit
+ * 0) of a slab of this cache with at least one object on the spare, which
+ * keeps it from emptying.
+ */
+static void check_spare_range(struct kmem_cache *s, unsigned int cpu, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = cpu_spare(s, (int)cpu);
+	struct slab *slab;
+
+	CHECK(sp && c->defer_tail == sp && !c->defer_inuse,
+	      "%s: cpu %u has a range for its spare sheaf %p, which is %p", s->name, cpu,
+	      c->defer_tail, sp);
+	/* The object that vouches for it gone (allocated), or no range: it vouches for none. */
+	if (!sp || !c->defer_limit || sp->size <= c->defer_count)
+		return;
+	if (!virt_addr_valid((void *)c->defer_base) ||
+	    !(slab = virt_to_slab((void *)c->defer_base))) {
+		CHECK(0, "%s: cpu %u vouches for %#lx, in no slab", s->name, cpu, c->defer_base);
+		return;
+	}
+	if (!slab_sane(s, slab, -1, "the spare sheaf's range"))
+		return;
+	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
+	      c->defer_limit == slab->objects * s->size,
+	      "%s: cpu %u spare range %#lx+%#x is not its slab's objects", s->name, cpu,
+	      c->defer_base, c->defer_limit);
+	/* Its object at defer_count and every one after it: of this slab. */
+	for (unsigned int i = c->defer_count; i < sp->size; i++)
+		CHECK((unsigned long)sp->objects[i] - c->defer_base < c->defer_limit,
+		      "%s: cpu %u spare sheaf holds %p at %u, above the range of slab %#lx from %u",
+		      s->name, cpu, sp->objects[i], i, page_to_pfn(slab_page(slab)), c->defer_count);
+}
+
+/*
  * A CPU's deferred frees: objects of the slab of defer_base, counted, still
  * in the slab's inuse, and on neither of its freelists nor the CPU freelist
  * (when it is also the CPU slab).
@@ -109,6 +144,10 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 {
 	struct slab *slab;
 
+	if (!c->defer_head && c->defer_tail) {
+		check_spare_range(s, cpu, c);
+		return;
+	}
 	if (!c->defer_head) {
 		CHECK(!c->defer_tail && !c->defer_count && !c->defer_limit && !c->defer_base,
 		      "%s: cpu %u has deferred frees but no chain of them", s->name, cpu);
@@ -121,10 +160,8 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	}
 	if (!slab_sane(s, slab, -1, "the deferred frees"))
 		return;
-	/* defer_inuse 0: one object holds the slab, whose frees go on the sheaf. */
-	CHECK(c->defer_inuse || (c->defer_count == 1 && cpu_spare(s, (int)cpu)),
-	      "%s: cpu %u holds a slab for its sheaf with %u deferred frees%s", s->name, cpu,
-	      c->defer_count, cpu_spare(s, (int)cpu) ? "" : " and no spare sheaf");
+	CHECK(c->defer_inuse, "%s: cpu %u defers frees to a slab it found none in use in",
+	      s->name, cpu);
 	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
 	      (c->defer_limit == slab->objects * s->size || !c->defer_limit),
 	      "%s: cpu %u deferred range %#lx+%#x is not its slab's objects", s->name, cpu,
@@ -144,9 +181,8 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 	void *last = c->defer_head;
 	while (last && get_freepointer(s, last))
 		last = get_freepointer(s, last);
-	CHECK(last == c->defer_tail || (!c->defer_inuse && c->defer_tail == cpu_spare(s, (int)cpu)),
-	      "%s: cpu %u deferred frees end at %p, not at their tail %p", s->name, cpu, last,
-	      c->defer_tail);
+	CHECK(last == c->defer_tail, "%s: cpu %u deferred frees end at %p, not at their tail %p",
+	      s->name, cpu, last, c->defer_tail);
 }
 
 /*
@@ -241,6 +277,8 @@ static void check_sheaf(struct kmem_cache *s, unsigned int cpu, struct kmem_cach
 		held[nr++] = c->sheaf.objects[i];
 	}
 	if (sp) {
+		CHECK(!sp->bottom, "%s: cpu %u spare sheaf's bottom is %p, not NULL", s->name, cpu,
+		      sp->bottom);
 		if (sp->capacity > SPARE_SHEAF_MAX || sp->size > sp->capacity) {
 			CHECK(0, "%s: cpu %u spare sheaf holds %u of %u objects, at most %u",
 			      s->name, cpu, sp->size, sp->capacity, SPARE_SHEAF_MAX);

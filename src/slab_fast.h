@@ -169,11 +169,12 @@ void sheaf_spill_push(void *x, struct kmem_cache_cpu *c);
  * Linux's hardened freelist refuses its head: CPU_SLAB_DOUBLE, for the
  * full path's report (as NOT_OURS, but a caller may know the slab at once).
  * PUSHED_EMPTIED: pushed, and the caller must hand the deferred frees over
- * (flush_deferred_emptied()).  A cache with spare sheaves keeps no chain:
- * its deferred frees' slab (held by the one object on the chain,
- * defer_inuse 0) only vouches for @x, which goes on the spare sheaf
- * (defer_tail); SHEAF_FULL: not pushed, the spare is full, for
- * sheaf_spill_push() (see "The spare sheaf" in slub.c).
+ * (flush_deferred_emptied()).  A CPU whose spare sheaf is in use keeps no
+ * chain: its deferred frees' range (defer_inuse 0, no defer_head) only
+ * vouches for @x while the spare still holds the object of its slab at
+ * defer_count, and @x goes on the spare sheaf (defer_tail); SHEAF_FULL:
+ * not pushed, the spare is full, for sheaf_spill_push() (see "The spare
+ * sheaf" in slub.c).
  * The cache is read only off the sheaf's way (c->cache), so a kfree()
  * that guesses @c needs no more.
  */
@@ -194,19 +195,24 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, voi
 		cpu_freelist_push(c->cache, c, x);
 		return PUSHED;
 	}
-	if (slab_range_holds(c, c->defer_base, c->defer_limit, x) && x != c->defer_head) {
+	if (slab_range_holds(c, c->defer_base, c->defer_limit, x)) {
 		if (!c->defer_inuse) {
 			struct slab_spare *sp = c->defer_tail;	/* see slub.c */
 			unsigned int n = sp->size;
 
-			if (unlikely(n && x == sp->objects[n - 1]))
+			if (unlikely(x == spare_top(sp)))
 				return CPU_SLAB_DOUBLE;
+			/* Allocations took the object that vouches for the range. */
+			if (unlikely(n <= c->defer_count))
+				return NOT_OURS;
 			if (unlikely(n == sp->capacity))
 				return SHEAF_FULL;
 			sp->objects[n] = x;
 			sp->size = n + 1;
 			return PUSHED;
 		}
+		if (unlikely(x == c->defer_head))
+			return NOT_OURS;
 		set_freepointer(c->cache, x, c->defer_head);
 		c->defer_head = x;
 		return unlikely(++c->defer_count == c->defer_inuse) ? PUSHED_EMPTIED : PUSHED;

@@ -1291,10 +1291,36 @@ static inline struct slab_spare *spare_get(struct kmem_cache_cpu *c)
 	return likely(c->spare == &slab_no_spare) ? NULL : c->spare;
 }
 
+/* Do @c's deferred frees vouch for a slab's range for the spare sheaf, with no chain? */
+static inline bool spare_range(const struct kmem_cache_cpu *c)
+{
+	return !c->defer_head && c->defer_tail;
+}
+
+/*
+ * Let @c's deferred frees vouch for @slab's range for the spare sheaf,
+ * whose top object is of @slab: while that object is there (the spare
+ * holds more than its index, kept in defer_count; the fast path tests
+ * it), the slab cannot empty, so it stays a slab of @s.  Only a run's
+ * first free (or the first after room was made) sets it, so no object
+ * of another slab comes on the spare below it while the range lasts.
+ */
+static void spare_range_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+{
+	c->defer_tail = c->spare;
+	c->defer_inuse = 0;
+	c->defer_count = c->spare->size - 1;
+	c->defer_base = (unsigned long)slab_first_object(s, slab);
+	c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
+}
+
 /* Give the oldest @nr objects of @sp, @c's spare sheaf, to their slabs.  On the CPU of @c. */
 static void spare_give_back(struct kmem_cache *s, struct kmem_cache_cpu *c,
 			    struct slab_spare *sp, unsigned int nr)
 {
+	/* The range may lose its last object on the spare: it vouches no more. */
+	if (spare_range(c))
+		defer_clear(c);
 	objects_give_back(s, c, sp->objects, nr);
 	memmove(&sp->objects[0], &sp->objects[nr], (sp->size - nr) * sizeof(sp->objects[0]));
 	WRITE_ONCE(sp->size, sp->size - nr);
@@ -1351,24 +1377,12 @@ static void spare_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 	WRITE_ONCE(sp->size, sp->size + 1);
 }
 
-/*
- * Is the last object on @c's spare sheaf one of its deferred frees' slab:
- * did the object that holds that slab start a run of frees to it?
- */
-static bool spare_top_in_range(struct kmem_cache_cpu *c)
-{
-	struct slab_spare *sp = spare_get(c);
-
-	return sp && sp->size &&
-	       slab_range_holds(c, c->defer_base, c->defer_limit, sp->objects[sp->size - 1]);
-}
-
 /* Is @x the last object put on @c's sheaf or spare sheaf (a double free)? */
 static bool sheaves_top(struct kmem_cache_cpu *c, void *x)
 {
 	struct slab_spare *sp = c->spare;
 
-	return sheaf_top_is(c, x) || (sp->size && x == sp->objects[sp->size - 1]);
+	return sheaf_top_is(c, x) || x == spare_top(sp);
 }
 
 /*
@@ -1418,8 +1432,20 @@ static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
  */
 __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
 {
+	unsigned long base = c->defer_base;
+	unsigned int limit = c->defer_limit;
+	struct slab_spare *sp = c->spare;
+
 	current->preempt_count = 1;
 	spare_add(c->cache, c, x);
+	/* Making room cleared the range; @x, on the spare now, vouches for it again. */
+	if (sp->capacity && spare_top(sp) == x) {
+		c->defer_tail = sp;
+		c->defer_inuse = 0;
+		c->defer_count = sp->size - 1;
+		c->defer_base = base;
+		c->defer_limit = limit;
+	}
 	__preempt_enable();
 }
 
@@ -1431,11 +1457,10 @@ static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_
 {
 	struct slab_spare *sp = spare_get(c);
 
-	if (sp && c->defer_inuse && c->defer_count > 1)
+	if (sp && c->defer_count > 1)
 		sp->given += c->defer_count;
-	/* A slab held for the spare sheaf: a chain of one, its tail is the spare. */
-	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head,
-			c->defer_inuse ? c->defer_tail : c->defer_head, c->defer_count);
+	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head, c->defer_tail,
+			c->defer_count);
 	defer_clear(c);
 }
 
@@ -1820,6 +1845,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 	struct slab_spare *sp = spare_get(c);
 	bool same = slab == defer_slab(c);
 
+	if (spare_range(c))
+		defer_clear(c);		/* a range for the spare, no chain: a new one comes */
 	if (kmem_cache_debug(s)) {
 		free_to_partial_list(s, slab, object, addr);
 		return;
@@ -1839,11 +1866,6 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		slab_init_on_free(s, object);
 	if (s->annotated)
 		annot_obj_free(s, object, slab_object_size(s));
-	if (same && !c->defer_inuse) {
-		/* The slab held for its range, the spare full: the fast path's way. */
-		spare_add(s, c, object);
-		return;
-	}
 	if (same) {
 		set_freepointer(s, object, c->defer_head);
 		c->defer_head = object;
@@ -1852,31 +1874,30 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		/*
 		 * The last free here started no run: into the sheaf with its
 		 * object, for the next allocation, rather than an exchange on
-		 * its slab's line now and a refill later.  An object that held
-		 * its slab for the spare follows its slab's run there, so that
-		 * the next batch comes out, and is freed again, in runs.
+		 * its slab's line now and a refill later.
 		 */
-		if (!c->defer_inuse && spare_top_in_range(c))
-			spare_add(s, c, c->defer_head);
-		else
-			sheaf_add(s, c, c->defer_head);
+		sheaf_add(s, c, c->defer_head);
 		defer_clear(c);
 	} else {
 		flush_deferred(s, c);
+	}
+	if (!same && sp && sp->capacity) {
+		/*
+		 * The spare is in use: @object on it, and its slab's range
+		 * vouches for the frees after it, which the fast path puts
+		 * there by address alone (see "The spare sheaf" above).
+		 */
+		defer_clear(c);
+		spare_add(s, c, object);
+		if (sp->capacity)
+			spare_range_set(s, c, slab);
+		return;
 	}
 	if (!same) {
 		set_freepointer(s, object, NULL);
 		c->defer_head = c->defer_tail = object;
 		c->defer_count = 1;
-		/*
-		 * With a spare sheaf, the object holds the slab and the next
-		 * ones go on the spare, found by the fast path in defer_tail.
-		 */
 		c->defer_inuse = slab_inuse(slab);
-		if (sp && sp->capacity) {
-			c->defer_inuse = 0;
-			c->defer_tail = sp;
-		}
 		c->defer_base = (unsigned long)slab_first_object(s, slab);
 		c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
 	}
