@@ -27,6 +27,10 @@
 #define SPARE_SHEAF_MAX_SIZE	1024
 #define SPARE_SHEAF_MIN		(2 * SHEAF_CAPACITY)
 #define SPARE_SHEAF_GROW	64
+/* The bytes of objects the spare sheaves of one CPU may hold, all caches together. */
+#ifndef SPARE_CPU_BYTES
+#define SPARE_CPU_BYTES		(1024 * 1024)
+#endif
 
 /*
  * A slab: one or more pages (a compound page when more) cut into objects.

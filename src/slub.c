@@ -1385,17 +1385,86 @@ static bool sheaves_top(struct kmem_cache_cpu *c, void *x)
 	return sheaf_top_is(c, x) || x == spare_top(sp);
 }
 
+/* Give every object of @c's spare sheaf to its slab.  On the CPU of @c. */
+static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = spare_get(c);
+
+	if (sp && sp->size)
+		spare_give_back(s, c, sp, sp->size);
+}
+
+/*
+ * Make room for @bytes more of spare sheaves on this CPU, @s's growing:
+ * the other kmalloc caches' spares of this CPU are given back and put out
+ * of use, the largest first, until all of them hold at most
+ * SPARE_CPU_BYTES.  A program that moves on from one size to the next
+ * thus keeps the batch of the size it is at, not of every size it used.
+ * In a section.
+ */
+static void spares_budget(struct kmem_cache *s, unsigned long bytes)
+{
+	int cpu = current->cpu;
+
+	for (;;) {
+		struct kmem_cache *big = NULL;
+		unsigned long total = bytes, most = 0;
+
+		for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
+			struct kmem_cache *t = kmalloc_caches[KMALLOC_NORMAL][i];
+			struct slab_spare *sp;
+			unsigned long held;
+
+			if (!t || t == s || !t->spares || !(sp = cpu_spare(t, cpu)))
+				continue;
+			held = (unsigned long)sp->capacity * t->size;
+			total += held;
+			if (held > most) {
+				most = held;
+				big = t;
+			}
+		}
+		if (total <= SPARE_CPU_BYTES || !big)
+			return;
+		struct kmem_cache_cpu *bc = cpu_slab(big, cpu);
+		spare_flush(big, bc);
+		bc->spare->capacity = 0;
+		bc->spare->given = 0;
+		bc->spare->high = 0;
+	}
+}
+
+/*
+ * This CPU is to take new pages for a slab of @s: first the objects that
+ * the other kmalloc caches' spare sheaves of this CPU hold go back to
+ * their slabs, which may give their pages back, so that a program that
+ * moved on from a size does not keep its last batch while it asks for
+ * more memory.  Their capacity stays.  In a section.
+ */
+static void spares_give_back_others(struct kmem_cache *s)
+{
+	int cpu = current->cpu;
+
+	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
+		struct kmem_cache *t = kmalloc_caches[KMALLOC_NORMAL][i];
+
+		if (t && t != s && t->spares && cpu_slab(t, cpu)->spare->size)
+			spare_flush(t, cpu_slab(t, cpu));
+	}
+}
+
 /*
  * An allocation found @c's sheaf and spare sheaf empty and goes to the
  * slabs: the spare's capacity follows what the CPU recycles.  The first
  * refill after frees grows it to hold the runs of frees handed to their
  * slabs since the last refill (a batch it could have kept), if at least
- * SPARE_SHEAF_GROW; halves it (none below SPARE_SHEAF_MIN) if it held
- * less than a quarter of its capacity at any run's start since (it is
- * kept, not used); else leaves it.  The spare is empty: nothing to give
- * back.  In a section, on the CPU of @c.
+ * SPARE_SHEAF_GROW, within SPARE_CPU_BYTES (spares_budget()); halves it
+ * (none below SPARE_SHEAF_MIN) if it held less than a quarter of its
+ * capacity at any run's start since (it is kept, not used); else leaves
+ * it.  The spare is empty: nothing to give back.  In a section, on the
+ * CPU of @c, a part of @s.
  */
-static void spare_refill_seen(struct kmem_cache_cpu *c)
+static void spare_refill_seen(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
 	struct slab_spare *sp = spare_get(c);
 	unsigned int cap;
@@ -1405,7 +1474,10 @@ static void spare_refill_seen(struct kmem_cache_cpu *c)
 	cap = sp->capacity;
 	if (sp->given >= SPARE_SHEAF_GROW) {
 		cap = min(1U << fls32(cap + sp->given - 1), (unsigned int)SPARE_SHEAF_MAX);
+		cap = min(cap, SPARE_CPU_BYTES / s->size);
 		cap = max(cap, (unsigned int)SPARE_SHEAF_MIN);
+		if (cap > sp->capacity)
+			spares_budget(s, (unsigned long)cap * s->size);
 	} else if (sp->high < cap / 4) {
 		cap = cap / 2 >= SPARE_SHEAF_MIN ? cap / 2 : 0;
 	}
@@ -1415,14 +1487,6 @@ static void spare_refill_seen(struct kmem_cache_cpu *c)
 	sp->refilled = true;
 }
 
-/* Give every object of @c's spare sheaf to its slab.  On the CPU of @c. */
-static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
-{
-	struct slab_spare *sp = spare_get(c);
-
-	if (sp && sp->size)
-		spare_give_back(s, c, sp, sp->size);
-}
 
 /*
  * The free fast path's cpu_free_push() found @x in the range of @c's
@@ -1666,7 +1730,7 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 		WRITE_ONCE(c->spare->size, c->spare->size - 1);
 		return c->spare->objects[c->spare->size];
 	}
-	spare_refill_seen(c);
+	spare_refill_seen(s, c);
 	/* Our own deferred frees first: their objects may be what we need. */
 	flush_deferred(s, c);
 
@@ -1700,6 +1764,7 @@ new_slab:
 		cpu_slab_set(s, c, slab);
 		goto load_freelist;
 	}
+	spares_give_back_others(s);
 	__preempt_enable();
 	slab = new_slab(s, gfpflags, node);
 	__preempt_disable();

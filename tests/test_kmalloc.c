@@ -428,9 +428,13 @@ Test(kmalloc, a_recycled_batch_goes_to_the_spare_sheaf_and_back)
 		kfree(o[i]);
 	cr_assert_eq(cache_slabs(s), slabs, "no slab emptied: the sheaves hold the batch");
 	cr_assert_gt(sp->size, N * 3 / 4, "the spare holds %u", sp->size);
-	/* One per slab, and the CPU slab's past the sheaf: about 16 and 40, not 1000. */
-	cr_assert_leq(changed(o, N, 64, 0x5a), N / 8, "the frees wrote into %d objects",
-		      changed(o, N, 64, 0x5a));
+	/*
+	 * One per slab, and the CPU slab's past the sheaf: about 16 and 40,
+	 * not 1000.  (Not where ASan or Valgrind see the objects freed.)
+	 */
+	if (!s->annotated)
+		cr_assert_leq(changed(o, N, 64, 0x5a), N / 8, "the frees wrote into %d objects",
+			      changed(o, N, 64, 0x5a));
 	cr_assert_eq(kmm_check(), 0);
 
 	/* A second free of the last object freed (the spare's top) is refused. */
