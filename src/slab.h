@@ -171,12 +171,11 @@ static __always_inline bool slab_update_freelist(struct slab *slab, void *fl_old
  * objects linked by their free pointers, newest first, still counted in
  * the slab's inuse; its first and last object, their count, the slab's
  * object range as for @slab (its slab is the one of defer_base), and the
- * slab's inuse when the chain began.  No chain: all NULL and 0.  In a
- * cache with spare sheaves, defer_inuse 0 and a chain of one: that object
- * holds the slab, whose range vouches for the frees after it, which go on
- * the spare sheaf, then in defer_tail (see "The spare sheaf" in slub.c).
- * One cache line: the part is the tail of a struct kmem_cache object,
- * once per CPU.
+ * slab's inuse when the chain began.  No chain: all NULL and 0.  No chain
+ * but defer_tail: the range vouches for frees to the spare sheaf, which
+ * defer_tail is, while the spare holds more objects than defer_count
+ * (defer_inuse 0; see "The spare sheaf" in slub.c).  One cache line: the
+ * part is the tail of a struct kmem_cache object, once per CPU.
  *
  * @partial, on a second line that only the slow paths touch, is the CPU's
  * partial list (Linux's CONFIG_SLUB_CPU_PARTIAL): slabs frozen for this

@@ -93,37 +93,45 @@
  *
  * The spare sheaf.  A batch (a thousand objects allocated, then freed)
  * overflows the sheaf at once, and its frees and allocations then go slab
- * by slab: a chain handed back per slab, a refill per slab, and beyond the
- * CPU partial list, slabs back to the page allocator and new ones from it.
+ * by slab: a free pointer written into each object and read back, a
+ * chain handed back per slab, a refill per slab, and beyond the CPU
+ * partial list, slabs back to the page allocator and new ones from it.
  * So each CPU of a kmalloc cache of normal memory up to 1 KiB (as Linux
  * 6.18 gives sheaves to the caches that ask, with a capacity per cache)
- * has a second, larger array (struct slab_spare), sized by bytes
- * (SPARE_SHEAF_BYTES, at most SPARE_SHEAF_MAX objects, a batch of a
- * thousand), pages of its own made with the cache (spares_create()).  It
- * takes runs of frees to one slab, as a batch frees them: an allocation
- * that finds the sheaf, the CPU freelist and the lazy slab empty refills
- * the sheaf from the spare's newest objects before any slab.  A full
- * spare gives its older half back to the slabs first, the objects of one
- * slab in one exchange, as the sheaf does; a flush gives back all.  Lone
- * frees still go to the sheaf, and a full sheaf gives its older half back
- * as before, not into the spare: there a thousand frees to a thousand
- * slabs would keep a thousand slabs.  The inline fast paths are unchanged
- * but for the deferred frees: in a cache with spare sheaves they keep no
- * chain.  The
- * first free to another slab (validated through its struct page) makes
- * that slab the deferred frees' one, the object held back on the chain
- * (defer_inuse 0 marks it) so that the slab cannot be emptied and reused
- * while its range vouches for addresses: the frees after it that fall in
- * the range go on the spare by address alone, found in defer_tail (a
- * chain of one needs no tail), and a full spare (SHEAF_FULL) sends the
- * free to sheaf_spill_push().  The held object goes on the sheaf when a
- * free to another slab comes, onto the spare after its run, so that the
- * next batch comes out (and is freed again) in runs of one slab; onto the
- * sheaf if no run followed it.  Objects
- * in the spare count as in use to their slabs, as in the sheaf: a CPU
- * holds up to SPARE_SHEAF_MAX of a cache's free objects, and the slabs
- * they are in, until its next flush (kmem_cache_shrink(), flush_all(),
- * kmem_cache_destroy()).
+ * has a second, larger array (struct slab_spare, up to SPARE_SHEAF_MAX
+ * objects, a batch of a thousand), an order-1 page made with the cache
+ * (spares_create()).  It takes runs of frees to one slab, as a batch
+ * frees them, and allocations pop it right after the sheaf (cpu_pop()):
+ * a batch of frees is array stores that write into no object, a batch of
+ * allocations array loads that read none.  Lone frees still go to the
+ * sheaf: there a thousand frees to a thousand slabs would keep a thousand
+ * slabs.
+ *
+ * A run's first free (validated through its struct page) goes on the
+ * spare, and its slab's range becomes the deferred frees' range, with no
+ * chain (defer_inuse 0, defer_tail the spare, defer_count the object's
+ * index on the spare): while that object is on the spare, the slab cannot
+ * empty, so the frees after it that fall in the range go on the spare by
+ * address alone.  Once allocations have taken it (the spare holds no
+ * more than its index) the range vouches for nothing, and the next free
+ * there is a run's first again.  A full spare (SHEAF_FULL) sends the free
+ * to sheaf_spill_push(), which makes room: all but the newest half of its
+ * capacity goes back to the slabs, the objects of one slab in one
+ * exchange, as the sheaf does; a flush gives back all.
+ *
+ * Objects on the spare count as in use to their slabs, so a spare keeps
+ * its objects' slabs.  Its capacity follows what the CPU recycles (see
+ * spare_refill_seen()): 0 at first, grown by the first refill after frees
+ * handed runs back to their slabs (a batch it could have kept), halved by
+ * refills after frees that never filled it a quarter (churn), and by frees
+ * that overflow it twice over with no refill between (a CPU freeing what
+ * others allocate, a program freeing all it has).  The spares of one CPU
+ * hold at most SPARE_CPU_BYTES together (spares_budget()), and before a
+ * CPU takes new pages for a slab, the other caches' spares of that CPU
+ * give their objects back (spares_give_back_others()).  kmem_cache_shrink(),
+ * flush_all() and kmem_cache_destroy() give back every spare's objects;
+ * the slab shrinker, under memory pressure, does and puts the spares out
+ * of use until they grow again.
  *
  * Lazy slabs.  A new slab's objects are not linked into a freelist when
  * it is made, a store into every object that the allocations then read

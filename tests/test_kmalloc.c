@@ -552,3 +552,30 @@ Test(kmalloc, the_shrinker_empties_the_spare_sheaves)
 	cr_assert_eq(kmm_check(), 0);
 	check_and_shutdown();
 }
+
+/*
+ * A CPU that takes new pages for a slab first has the other caches' spare
+ * sheaves of that CPU give their objects back: a program that moved on
+ * from one size keeps no batch of it.  Their capacity stays.
+ */
+Test(kmalloc, new_slabs_take_the_other_caches_spare_objects_first)
+{
+	enum { N = 1000 };
+	static void *o[N];
+
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
+	struct slab_spare *sp = cpu_spare(s, 0);
+
+	batch(o, N, 256, true);
+	batch(o, N, 256, true);
+	cr_assert_gt(sp->size, N / 2);
+	unsigned int cap = sp->capacity;
+	unsigned long slabs = cache_slabs(s);
+	batch(o, N, 2048, true);
+	cr_assert_eq(sp->size, 0, "kmalloc-256's spare still holds %u", sp->size);
+	cr_assert_eq(sp->capacity, cap);
+	cr_assert_lt(cache_slabs(s), slabs / 2, "%lu slabs of %lu left", cache_slabs(s), slabs);
+	cr_assert_eq(kmm_check(), 0);
+	check_and_shutdown();
+}
