@@ -126,12 +126,13 @@ static __always_inline void *small_alloc(size_t size, unsigned long caller)
 }
 
 /* How class_free() went, when not all the way. */
-enum class_free_rest { CF_MISSED, CF_MISSED_IN_SECTION, CF_EMPTIED, CF_HANDBACK };
+enum class_free_rest { CF_MISSED, CF_MISSED_IN_SECTION, CF_EMPTIED, CF_SPILL, CF_HANDBACK };
 
 /*
  * The rest of class_free(), out of line, keeping errno (these may make
  * host calls): the full checks of kmem_cache_free(), the hand-over of
- * emptied deferred frees, or of a wanted CPU.
+ * emptied deferred frees, room made on a full spare sheaf, or the
+ * hand-over of a wanted CPU.
  */
 static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class_free_rest how,
 				       unsigned long caller)
@@ -147,6 +148,9 @@ static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class
 		break;
 	case CF_EMPTIED:
 		flush_deferred_emptied(s);
+		break;
+	case CF_SPILL:
+		sheaf_spill_push(p, cpu_slab_of(s, current->kcpu));
 		break;
 	case CF_HANDBACK:
 		slab_free_handback();
@@ -183,7 +187,7 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 		case PUSHED_EMPTIED:
 			return class_free_rest(s, p, CF_EMPTIED, caller);
 		case SHEAF_FULL:
-			return sheaf_spill_push(p, c);
+			return class_free_rest(s, p, CF_SPILL, caller);
 		case NOT_OURS:
 		case CPU_SLAB_DOUBLE:
 			return class_free_rest(s, p, CF_MISSED_IN_SECTION, caller);
