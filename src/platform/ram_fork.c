@@ -89,7 +89,7 @@ struct fork_msg {
 
 static int copy_range(int from, int to, off_t pos, off_t end)
 {
-	static char bounce[1 << 16];
+	static char bounce[1 << 16] __page_aligned_bss;
 
 	while (pos < end) {
 		off_t in = pos, out = pos;
@@ -135,7 +135,8 @@ static unsigned long file_inode(int fd)
 
 struct ramf_walk {
 	unsigned long inode;	/* the old RAM file's */
-	int fd;			/* the new one, or pagemap's */
+	int fd;			/* the new one */
+	bool overlay;		/* the child may have written through private mappings */
 	int err;
 };
 
@@ -191,29 +192,32 @@ static int overlay_range(unsigned long s, unsigned long e, void *arg)
 	return pwrite(o->to, (const void *)s, e - s, at) == (ssize_t)(e - s) ? 0 : -EIO;
 }
 
-static int overlay_one(const struct plat_mapping *m, void *arg)
-{
-	struct ramf_walk *w = arg;
-	struct overlay o = { w->fd, m };
-
-	if (m->inode != w->inode || m->shared || !(m->prot & PLAT_PROT_WRITE))
-		return 0;
-	int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (pagemap < 0) {
-		w->err = -errno;
-		return -1;
-	}
-	w->err = scan_written(pagemap, m->start, m->end, overlay_range, &o);
-	close(pagemap);
-	return w->err ? -1 : 0;
-}
-
-static int remap_one(const struct plat_mapping *m, void *arg)
+/*
+ * One mapping of the old RAM file: first, if the child has been writing
+ * through it privately (settling a deferred copy), what it wrote goes
+ * over the parent's pages in the new file; then it maps the new file.
+ * One walk of /proc/self/maps for both: a mapping's own pages are all
+ * an overlay reads, and an alias mapped later is still the old file's.
+ */
+static int own_one(const struct plat_mapping *m, void *arg)
 {
 	struct ramf_walk *w = arg;
 
 	if (m->inode != w->inode)
 		return 0;
+	if (w->overlay && !m->shared && (m->prot & PLAT_PROT_WRITE)) {
+		struct overlay o = { w->fd, m };
+		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+		if (pagemap < 0) {
+			w->err = -errno;
+			return -1;
+		}
+		w->err = scan_written(pagemap, m->start, m->end, overlay_range, &o);
+		close(pagemap);
+		if (w->err)
+			return -1;
+	}
 	if (mmap((void *)m->start, m->end - m->start, host_prot_of(m), MAP_SHARED | MAP_FIXED,
 		 w->fd, (off_t)m->offset) == MAP_FAILED) {
 		w->err = -errno;
@@ -229,7 +233,9 @@ static int remap_one(const struct plat_mapping *m, void *arg)
 int plat_ram_fork_own(void)
 {
 	int old = plat_ram_file(), fd = memfd_create("kmm-ram", MFD_CLOEXEC), err;
-	struct ramf_walk w = { file_inode(old), fd, 0 };
+	/* Private mappings the child wrote through exist only while it settles. */
+	struct ramf_walk w = { file_inode(old), fd,
+			       __atomic_load_n(&ramf_state, __ATOMIC_RELAXED) == RAMF_SETTLING, 0 };
 	u64 size = plat_ram_size();
 
 	if (fd < 0)
@@ -240,12 +246,7 @@ int plat_ram_fork_own(void)
 	}
 	if ((err = copy_file(old, fd, (off_t)size)))
 		goto fail;
-	/* The pages the child wrote since fork (in private mappings, if any), over the parent's. */
-	if (plat_for_each_mapping(overlay_one, &w) || w.err) {
-		err = w.err ? w.err : -EIO;
-		goto fail;
-	}
-	if (plat_for_each_mapping(remap_one, &w) || w.err) {
+	if (plat_for_each_mapping(own_one, &w) || w.err) {
 		err = w.err ? w.err : -EIO;
 		goto fail;
 	}
@@ -306,7 +307,7 @@ bool plat_ram_fork_worth_deferring(void)
 
 int plat_ram_fork_private(void)
 {
-	struct ramf_walk w = { file_inode(plat_ram_file()), plat_ram_file(), 0 };
+	struct ramf_walk w = { file_inode(plat_ram_file()), plat_ram_file(), false, 0 };
 
 	if (plat_for_each_mapping(private_one, &w) || w.err)
 		return w.err ? w.err : -EIO;	/* plat_ram_fork_own() mends a half-done job */
