@@ -230,7 +230,7 @@ static void scan_gray_list(void)
 /* Every writable segment loaded, but kmemleak's own span of addresses. */
 static void scan_data_segments(void)
 {
-	static struct plat_range roots[MAX_ROOTS];	/* under scan_mutex */
+	static struct plat_range roots[MAX_ROOTS] __page_aligned_bss;	/* under scan_mutex */
 	unsigned long skip = (unsigned long)&kmemleak_span;
 	unsigned long skip_end = skip + sizeof(kmemleak_span);
 	int n = plat_data_segments(roots, MAX_ROOTS);

@@ -25,8 +25,8 @@
 
 #define MAX_NAMED_CACHES 4096
 
-static const char *cache_names[MAX_NAMED_CACHES];
-static char cache_name_buf[MAX_NAMED_CACHES][32];
+static const char *cache_names[MAX_NAMED_CACHES] __page_aligned_bss;
+static char cache_name_buf[MAX_NAMED_CACHES][32] __page_aligned_bss;
 static unsigned int nr_cache_names;
 
 static const char *const use_names[NR_KMM_PAGE_USES] = {

@@ -33,7 +33,7 @@ unsigned long kmm_page_offset;
 void *high_memory;
 pg_data_t *node_data[MAX_NUMNODES];
 int nr_online_nodes = 1;
-int node_distance_table[MAX_NUMNODES][MAX_NUMNODES];
+int node_distance_table[MAX_NUMNODES][MAX_NUMNODES] __page_aligned_bss;
 unsigned int pageblock_order = 9;
 int page_group_by_mobility_disabled;
 u8 *pageblock_flags;

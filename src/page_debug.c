@@ -79,7 +79,7 @@ void mem_debugging_init(void)
 /* --- page_poison --- */
 
 /* The 0xaa page the RAM file is written from before kmap works (boot). */
-static u8 poison_buf[PAGE_SIZE];
+static u8 poison_buf[PAGE_SIZE] __page_aligned_bss;
 
 static void poison_page(struct page *page)
 {

@@ -20,7 +20,7 @@
  * In the library's zero-filled data: the host backs only the pages
  * written, and a process's boot makes no mapping for it.
  */
-static char log_buf[LOG_BUF_SIZE];
+static char log_buf[LOG_BUF_SIZE] __page_aligned_bss;
 static size_t log_len;		/* bytes in the buffer */
 static size_t log_total;	/* bytes ever written, for the wrap */
 static spinlock_t log_lock;

@@ -40,7 +40,7 @@
 #define CHECK(cond, fmt, ...) KMM_CHECK(cond, "slab: " fmt, ##__VA_ARGS__)
 
 /* One bit per object of the slab being checked. */
-static unsigned long seen[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG];
+static unsigned long seen[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG] __page_aligned_bss;
 
 /* Walk a freelist of @slab, marking objects in seen[]; returns its length or -1. */
 static long walk_freelist(struct kmem_cache *s, struct slab *slab, void *head, const char *what)
@@ -402,7 +402,7 @@ struct slab_tally {
 	unsigned long slabs, objects, frozen, with_free;
 };
 
-static struct kmem_cache *tally_caches[4096];
+static struct kmem_cache *tally_caches[4096] __page_aligned_bss;
 static unsigned int nr_tally_caches;
 static struct slab_tally *tally;	/* [cache][node] */
 static unsigned long stat_pages[MAX_NUMNODES][2];	/* [node][reclaimable] */

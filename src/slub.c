@@ -2671,8 +2671,13 @@ void get_slabinfo(struct kmem_cache *s, struct slabinfo *sinfo)
  * allocator yet), and its nodes are objects of "kmem_cache_node".
  */
 static struct kmem_cache boot_kmem_cache, boot_kmem_cache_node;
-static struct kmem_cache_node boot_nodes[2][MAX_NUMNODES];
-static struct kmem_cache_cpu boot_cpu_slab[2][NR_CPUS];
+/*
+ * Indexed so that what boot writes is together: both caches' nodes of a
+ * node side by side, and the two caches' CPU parts for the CPUs there are
+ * (nr_cpu_ids each) one after the other: a page of each array, not two.
+ */
+static struct kmem_cache_node boot_nodes[MAX_NUMNODES][2];
+static struct kmem_cache_cpu boot_cpu_slab[2 * NR_CPUS];
 
 /* Where a cache object's per-CPU parts start, and the whole object's size. */
 size_t kmem_cache_cpu_offset(void)
@@ -2698,12 +2703,12 @@ static int create_boot_cache(struct kmem_cache *s, int i, const char *name, size
 	s->name = name;
 	s->size = s->object_size = (unsigned int)size;
 	s->align = calculate_alignment(SLAB_HWCACHE_ALIGN, ARCH_KMALLOC_MINALIGN, s->size);
-	s->cpu_slab = boot_cpu_slab[i];
+	s->cpu_slab = boot_cpu_slab + i * nr_cpu_ids;
 	/* Only the CPUs there are: the rest of the array stays untouched, not RSS. */
-	memset(boot_cpu_slab[i], 0, sizeof(boot_cpu_slab[i][0]) * nr_cpu_ids);
+	memset(s->cpu_slab, 0, sizeof(boot_cpu_slab[0]) * nr_cpu_ids);
 	for (int nid = 0; nid < nr_online_nodes; nid++) {
-		init_kmem_cache_node(&boot_nodes[i][nid]);
-		s->node[nid] = &boot_nodes[i][nid];
+		init_kmem_cache_node(&boot_nodes[nid][i]);
+		s->node[nid] = &boot_nodes[nid][i];
 	}
 	int err = __kmem_cache_create(s, SLAB_HWCACHE_ALIGN);
 

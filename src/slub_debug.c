@@ -713,7 +713,7 @@ out:
 
 /* --- shutdown and validation --- */
 
-static unsigned long object_map[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG];
+static unsigned long object_map[(MAX_OBJS_PER_PAGE + BITS_PER_LONG) / BITS_PER_LONG] __page_aligned_bss;
 static spinlock_t object_map_lock;
 
 static void fill_map(unsigned long *map, struct kmem_cache *s, struct slab *slab)

@@ -29,7 +29,7 @@ struct depot_record {
 };
 
 static spinlock_t depot_lock;
-static char *pools[DEPOT_MAX_POOLS];
+static char *pools[DEPOT_MAX_POOLS] __page_aligned_bss;
 static unsigned int nr_pools;
 static size_t pool_used;
 static struct depot_record **buckets;

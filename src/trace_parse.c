@@ -70,7 +70,7 @@ static struct {
 	char str[200];
 	unsigned int len;	/* 0: free */
 	gfp_t gfp;
-} gfp_memo[GFP_MEMO];
+} gfp_memo[GFP_MEMO] __page_aligned_bss;
 static unsigned int gfp_memo_nr;
 static spinlock_t gfp_memo_lock;
 

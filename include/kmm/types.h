@@ -33,6 +33,14 @@ typedef unsigned int gfp_t;
 #define __cacheline_aligned __attribute__((aligned(64)))
 #define ____cacheline_aligned __attribute__((aligned(64)))
 /*
+ * A large static array of which a process touches little or nothing, as
+ * Linux's __page_aligned_bss.  libkmm-malloc.so lays out its data by
+ * alignment (src/preload/meson.build): these go first, and the small
+ * variables boot writes pack together after them instead of sitting one
+ * between each two such arrays, a page fault each.
+ */
+#define __page_aligned_bss __attribute__((aligned(4096)))
+/*
  * Two cache lines.  Intel's L2 fetches lines in aligned 128-byte pairs
  * (the adjacent-line prefetcher), so two CPUs writing the two halves of a
  * pair trade it back and forth as if they shared one line.  Arrays with

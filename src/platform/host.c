@@ -159,7 +159,7 @@ bool plat_getenv_early(const char *name, char *buf, size_t size)
 		return false;
 	}
 	/* Before libc's setup: the block the kernel gave the process. */
-	static char block[65536];
+	static char block[65536] __page_aligned_bss;
 	static spinlock_t block_lock;
 	bool found = false;
 
