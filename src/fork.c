@@ -126,6 +126,7 @@ bool kmm_fork_child(void)
 {
 	if (!fork_held)
 		return false;
+	plat_ram_maps_fork_child();
 	/* The parent's threads, started or not, are not the child's to start or join. */
 	plat_lazy_fork_child();
 	kfence_fork_child();

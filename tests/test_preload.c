@@ -383,6 +383,22 @@ Test(preload, fork_keeps_parent_and_child_apart)
 	cr_expect_str_eq(plain.out, kmm.out);
 }
 
+/*
+ * The same with a small heap: the child copies RAM at once and maps its
+ * copy where ram.c's record says RAM is mapped (the direct map and the
+ * huge blocks' vmalloc runs), without reading /proc/self/maps.  A run it
+ * missed would leave the child writing into the parent's memory.
+ */
+Test(preload, fork_keeps_parent_and_child_apart_with_a_small_heap)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", "small", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
+				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+}
+
 Test(preload, cmdline_and_views_at_exit)
 {
 	skip_if_sanitized();

@@ -92,6 +92,16 @@ struct plat_mapping {
  * fork).  Return: 0, or -errno if the table cannot be read.
  */
 int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/*
+ * The same for the host mappings of the RAM file only (their @inode 0),
+ * from ram.c's own record of them, with no system call.  Return: 0, the
+ * first negative return of @fn, or -ENOENT if the record cannot be
+ * trusted (too many mappings, a change it could not follow, or one in
+ * progress in another thread): then walk plat_for_each_mapping().
+ */
+int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/* In a forked child, first: the record as the parent's other threads left it. */
+void plat_ram_maps_fork_child(void);
 /* The RAM file's descriptor, and its replacement by another (ram_fork.c). */
 int plat_ram_file(void);
 void plat_ram_file_replace(int fd);

@@ -106,6 +106,106 @@ int plat_ram_write(phys_addr_t phys, const void *buf, size_t len)
 }
 
 /*
+ * The RAM file's mappings, as this file makes them: a forked child maps
+ * its own copy of RAM at the same places (ram_fork.c), and a walk of
+ * /proc/self/maps to find them cost every fork of a shell some 30 us.
+ * The common case is a few (the direct map, some vmalloc runs): a small
+ * table.  Past its size, or after a change it cannot follow exactly (a
+ * part of a mapping unmapped, remapped or protected), it is given up
+ * until the window goes, and the child reads /proc/self/maps.
+ *
+ * A change is entered in the table before the host call and counted in
+ * ram_maps_busy until the call is done: a fork that comes in between
+ * (another thread's vmalloc) finds the count raised, and the walk.
+ */
+#define RAM_MAPS_MAX	32
+static struct ram_map {
+	unsigned long start, end;
+	u64 phys;
+	int prot;
+} ram_maps[RAM_MAPS_MAX];
+static int ram_maps_nr;
+static bool ram_maps_lost;
+static int ram_maps_busy;
+static spinlock_t ram_maps_lock;
+
+static void ram_maps_begin(void)
+{
+	__atomic_add_fetch(&ram_maps_busy, 1, __ATOMIC_ACQ_REL);
+	plat_lock(&ram_maps_lock);
+}
+
+static void ram_maps_end(void)
+{
+	plat_unlock(&ram_maps_lock);
+}
+
+static void ram_maps_done(void)
+{
+	__atomic_sub_fetch(&ram_maps_busy, 1, __ATOMIC_ACQ_REL);
+}
+
+static void ram_maps_add(unsigned long start, size_t len, u64 phys, int prot)
+{
+	if (ram_maps_nr == RAM_MAPS_MAX) {
+		ram_maps_lost = true;
+		return;
+	}
+	ram_maps[ram_maps_nr++] = (struct ram_map){ start, start + len, phys, prot };
+}
+
+/* Forget the mappings inside [start, start+len); one only partly inside loses the table. */
+static void ram_maps_remove(unsigned long start, size_t len)
+{
+	unsigned long end = start + len;
+
+	for (int i = 0; i < ram_maps_nr;) {
+		struct ram_map *m = &ram_maps[i];
+
+		if (m->end <= start || m->start >= end) {
+			i++;
+			continue;
+		}
+		if (m->start < start || m->end > end)
+			ram_maps_lost = true;
+		*m = ram_maps[--ram_maps_nr];
+	}
+}
+
+static void ram_maps_reset(void)
+{
+	ram_maps_nr = 0;
+	ram_maps_lost = false;
+}
+
+void plat_ram_maps_fork_child(void)
+{
+	/* A change another thread of the parent was making is lost with it. */
+	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED))
+		ram_maps_lost = true;
+	ram_maps_busy = 0;
+	ram_maps_lock = (spinlock_t){ 0 };
+}
+
+int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
+{
+	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) || ram_maps_lost)
+		return -ENOENT;
+	for (int i = 0; i < ram_maps_nr; i++) {
+		struct plat_mapping m = {
+			.start = ram_maps[i].start, .end = ram_maps[i].end,
+			.offset = ram_maps[i].phys, .inode = 0, .prot = ram_maps[i].prot,
+			.shared = true, .path = "",
+		};
+		int ret = fn(&m, arg);
+
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
+	return 0;
+}
+
+/*
  * The reservation made for the window, alignment slack included: the
  * slack stays reserved (inaccessible, no memory) until the window goes,
  * two munmap() calls fewer at every boot.
@@ -136,6 +236,7 @@ void plat_window_release(void *base, size_t size)
 		munmap(base, size);
 	window_span = NULL;
 	window_span_size = 0;
+	ram_maps_reset();
 	__atomic_store_n(&nr_mappings, 0, __ATOMIC_RELAXED);
 }
 
@@ -157,14 +258,22 @@ int plat_map_run(void *addr, phys_addr_t phys, size_t len, int prot, long *charg
 
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
+	ram_maps_begin();
+	ram_maps_add((unsigned long)addr, len, phys, prot);
+	ram_maps_end();
 	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
 		       ram_fd, (off_t)phys);
 
 	if (p == MAP_FAILED) {
 		int err = -errno;
+		plat_lock(&ram_maps_lock);
+		ram_maps_remove((unsigned long)addr, len);
+		plat_unlock(&ram_maps_lock);
+		ram_maps_done();
 		__atomic_sub_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
 		return err;
 	}
+	ram_maps_done();
 	*charged += charge;
 	return 0;
 }
@@ -179,28 +288,73 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 {
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	ram_maps_begin();
+	ram_maps_remove((unsigned long)addr, len);
+	ram_maps_add((unsigned long)addr, len, phys, prot);
+	ram_maps_end();
 	void *p = mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED,
 		       ram_fd, (off_t)phys);
+	int err = p == MAP_FAILED ? -errno : 0;
 
-	return p == MAP_FAILED ? -errno : 0;
+	if (err) {
+		/* What is mapped there now is not known: the table is given up. */
+		plat_lock(&ram_maps_lock);
+		ram_maps_lost = true;
+		plat_unlock(&ram_maps_lock);
+	}
+	ram_maps_done();
+	return err;
 }
 
 int plat_unmap(void *addr, size_t len, long charged)
 {
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	ram_maps_begin();
+	ram_maps_remove((unsigned long)addr, len);
+	ram_maps_end();
 	void *p = mmap(addr, len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 
-	if (p == MAP_FAILED)
-		return -errno;
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		/* Still mapped, and no longer in the table. */
+		plat_lock(&ram_maps_lock);
+		ram_maps_lost = true;
+		plat_unlock(&ram_maps_lock);
+		ram_maps_done();
+		return err;
+	}
+	ram_maps_done();
 	__atomic_sub_fetch(&nr_mappings, charged, __ATOMIC_RELAXED);
 	return 0;
 }
 
 int plat_protect(void *addr, size_t len, int prot)
 {
+	unsigned long start = (unsigned long)addr, end = start + len;
+
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
-	return mprotect(addr, len, host_prot(prot)) ? -errno : 0;
+	ram_maps_begin();
+	for (int i = 0; i < ram_maps_nr; i++) {
+		struct ram_map *m = &ram_maps[i];
+
+		if (m->end <= start || m->start >= end)
+			continue;
+		if (m->start == start && m->end == end)
+			m->prot = prot;
+		else
+			ram_maps_lost = true;	/* a mapping split in two by its protection */
+	}
+	ram_maps_end();
+	int err = mprotect(addr, len, host_prot(prot)) ? -errno : 0;
+
+	if (err) {
+		plat_lock(&ram_maps_lock);
+		ram_maps_lost = true;
+		plat_unlock(&ram_maps_lock);
+	}
+	ram_maps_done();
+	return err;
 }
 
 long plat_nr_mappings(void)

@@ -226,6 +226,16 @@ static int own_one(const struct plat_mapping *m, void *arg)
 	return 0;
 }
 
+/* A mapping from ram.c's record: the old RAM file's by definition. */
+static int own_recorded(const struct plat_mapping *m, void *arg)
+{
+	struct ramf_walk *w = arg;
+	struct plat_mapping r = *m;
+
+	r.inode = w->inode;
+	return own_one(&r, arg) ? -EIO : 0;
+}
+
 /*
  * Runs in the single-threaded child, between fork() and its first
  * allocation, or in a signal handler: nothing here allocates or takes a lock.
@@ -246,8 +256,12 @@ int plat_ram_fork_own(void)
 	}
 	if ((err = copy_file(old, fd, (off_t)size)))
 		goto fail;
-	if (plat_for_each_mapping(own_one, &w) || w.err) {
-		err = w.err ? w.err : -EIO;
+	/* With nothing to overlay, ram.c's record of the mappings, if it has one. */
+	err = w.overlay ? -ENOENT : plat_for_each_ram_mapping(own_recorded, &w);
+	if (err == -ENOENT)
+		err = plat_for_each_mapping(own_one, &w);
+	if (err || w.err) {
+		err = w.err ? w.err : err ? err : -EIO;
 		goto fail;
 	}
 	plat_ram_file_replace(fd);

@@ -17,21 +17,31 @@
  *                   after the child settled on the parent's request, its
  *                   mask and handler are the program's again.
  *
+ * With the argument "small", the same cases with a heap of 10 MiB, two
+ * huge blocks among small ones, so that the child copies RAM at once, and
+ * finds where RAM is mapped (the direct map, the huge blocks' vmalloc
+ * runs) in the record ram.c keeps, not in /proc/self/maps.
+ *
  * Prints "forkcow: NAME ok" per case; exit 0 when all hold.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BLOCKS 400
-static unsigned char *blk[BLOCKS];
-static size_t len[BLOCKS];
+#define MAX_BLOCKS 400
+static unsigned char *blk[MAX_BLOCKS];
+static size_t len[MAX_BLOCKS];
+static int BLOCKS = MAX_BLOCKS;
+static bool small;
 
 static size_t size_of(int i)
 {
+	if (small)
+		return i % 40 == 0 ? (5 << 20) + i : 24 + i % 500;
 	return i % 40 == 0 ? (4 << 20) + i : i % 4 == 0 ? 30000 + i : 24 + i % 500;
 }
 
@@ -159,7 +169,7 @@ static int signals(void)
 	return st ? 10 + st : 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -172,6 +182,9 @@ int main(void)
 	};
 	int bad = 0;
 
+	small = argc > 1 && !strcmp(argv[1], "small");
+	if (small)
+		BLOCKS = 60;
 	for (int i = 0; i < BLOCKS; i++) {
 		len[i] = size_of(i);
 		blk[i] = malloc(len[i]);
