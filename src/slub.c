@@ -1443,6 +1443,15 @@ static void spares_budget(struct kmem_cache *s, unsigned long bytes)
 }
 
 /*
+ * Per CPU: may any spare sheaf of this CPU hold objects?  Set where a run
+ * puts its first object on one (the fast path's pushes need the range
+ * that this sets), cleared by spares_give_back_others(): a CPU that takes
+ * new slab after new slab with no spare in use (a batch of big objects)
+ * does not look at every kmalloc cache each time.  Written by its CPU.
+ */
+static bool spares_held[NR_CPUS];
+
+/*
  * This CPU is to take new pages for a slab of @s: first the objects that
  * the other kmalloc caches' spare sheaves of this CPU hold go back to
  * their slabs, which may give their pages back, so that a program that
@@ -1452,13 +1461,18 @@ static void spares_budget(struct kmem_cache *s, unsigned long bytes)
 static void spares_give_back_others(struct kmem_cache *s)
 {
 	int cpu = current->cpu;
+	struct kmem_cache_cpu *c = cpu_slab(s, cpu);
 
+	if (likely(!spares_held[cpu]))
+		return;
 	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
 		struct kmem_cache *t = kmalloc_caches[KMALLOC_NORMAL][i];
 
 		if (t && t != s && t->spares && cpu_slab(t, cpu)->spare->size)
 			spare_flush(t, cpu_slab(t, cpu));
 	}
+	/* Only @s's own may hold any now, or take a run's pushes. */
+	spares_held[cpu] = c->spare->size || spare_range(c);
 }
 
 /*
@@ -1509,6 +1523,7 @@ __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
 	struct slab_spare *sp = c->spare;
 
 	current->preempt_count = 1;
+	spares_held[current->cpu] = true;
 	spare_add(c->cache, c, x);
 	/* Making room cleared the range; @x, on the spare now, vouches for it again. */
 	if (sp->capacity && spare_top(sp) == x) {
@@ -1962,8 +1977,10 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		 */
 		defer_clear(c);
 		spare_add(s, c, object);
-		if (sp->capacity)
+		if (sp->capacity) {
 			spare_range_set(s, c, slab);
+			spares_held[current->cpu] = true;
+		}
 		return;
 	}
 	if (!same) {
