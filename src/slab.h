@@ -24,12 +24,12 @@
  * frees handed back between two refills that make it grow.
  */
 #define SPARE_SHEAF_MAX		1021
-#define SPARE_SHEAF_MAX_SIZE	1024
+#define SPARE_SHEAF_MAX_SIZE	4096
 #define SPARE_SHEAF_MIN		(2 * SHEAF_CAPACITY)
 #define SPARE_SHEAF_GROW	64
 /* The bytes of objects the spare sheaves of one CPU may hold, all caches together. */
 #ifndef SPARE_CPU_BYTES
-#define SPARE_CPU_BYTES		(1024 * 1024)
+#define SPARE_CPU_BYTES		(4096 * 1024)
 #endif
 
 /*
@@ -312,6 +312,7 @@ struct kmem_cache {
 	u64 reciprocal_size;		/* 2^64 / size, rounded up: obj index */
 	unsigned int colour_next;	/* the colour (offset) of the next new slab */
 	bool spares;			/* its CPUs have spare sheaves (kmem_cache_cpu.spare) */
+	struct slab_spare **spare_pages;	/* per CPU, after the CPU parts: its spare's page */
 	const char *name;
 	struct list_head list;		/* slab_caches */
 	struct kmem_cache_node *node[MAX_NUMNODES];

@@ -172,6 +172,7 @@ static struct kmem_cache *kmem_cache_new(gfp_t gfp)
 
 	if (s) {
 		s->cpu_slab = (struct kmem_cache_cpu *)((char *)s + kmem_cache_cpu_offset());
+		s->spare_pages = (struct slab_spare **)(s->cpu_slab + nr_cpu_ids);
 		/*
 		 * The per-CPU parts hold where a slab's objects start and the
 		 * objects just freed: no references, to kmemleak.

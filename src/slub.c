@@ -489,16 +489,18 @@ struct slab_spare slab_no_spare;
  * caches that ask (kmem_cache_args.sheaf_capacity): made with the cache,
  * every CPU's, so that no free or allocation ever has to make one (a page
  * allocation inside them would take injected failures meant for their
- * callers, and hold pages that a later call, not the first, made).  Each
- * starts at capacity 0, unused until its CPU recycles runs.  A CPU whose
- * pages cannot be had goes without.
+ * callers, and hold pages that a later call, not the first, made).  Not
+ * written until its CPU first hands a run of frees back to a slab
+ * (spare_activate()): a short process writes no page for a spare it never
+ * uses.  Each starts at capacity 0, unused until its CPU recycles runs.
+ * A CPU whose pages cannot be had goes without.
  */
 static void spares_create(struct kmem_cache *s)
 {
 	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
 		cpu_slab(s, (int)cpu)->spare = &slab_no_spare;
 	s->spares = false;
-	if (!(s->flags & SLAB_KMALLOC) || kmem_cache_debug(s) ||
+	if (!s->spare_pages || !(s->flags & SLAB_KMALLOC) || kmem_cache_debug(s) ||
 	    s->size > SPARE_SHEAF_MAX_SIZE ||
 	    (s->flags & (SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_CACHE_DMA32)))
 		return;
@@ -508,11 +510,20 @@ static void spares_create(struct kmem_cache *s)
 		struct slab_spare *sp = (struct slab_spare *)__get_free_pages(
 			GFP_NOWAIT | __GFP_NOFAIL | __GFP_NOWARN, get_order(spare_bytes(SPARE_SHEAF_MAX)));
 
-		if (sp) {
-			memset(sp, 0, sizeof(*sp));
-			cpu_slab(s, (int)cpu)->spare = sp;
-		}
+		s->spare_pages[cpu] = sp;
 	}
+}
+
+/* @c, a CPU part of @s, starts to use its spare sheaf, if it has one. */
+static void spare_activate(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp;
+
+	if (likely(c->spare != &slab_no_spare) || !s->spares ||
+	    !(sp = s->spare_pages[c - s->cpu_slab]))
+		return;
+	memset(sp, 0, sizeof(*sp));
+	c->spare = sp;
 }
 
 /* Lay out @s for its flags and size; nodes come from kmem_cache_node unless set. */
@@ -545,10 +556,11 @@ int __kmem_cache_create(struct kmem_cache *s, slab_flags_t flags)
 void __kmem_cache_release(struct kmem_cache *s)
 {
 	for (unsigned int cpu = 0; s->spares && cpu < nr_cpu_ids; cpu++) {
-		struct slab_spare *sp = cpu_spare(s, (int)cpu);
+		struct slab_spare *sp = s->spare_pages[cpu];
 
 		if (sp)
 			free_pages((unsigned long)sp, get_order(spare_bytes(SPARE_SHEAF_MAX)));
+		s->spare_pages[cpu] = NULL;
 		cpu_slab(s, (int)cpu)->spare = &slab_no_spare;
 	}
 	if (s->annotated)
@@ -1542,10 +1554,13 @@ __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
  */
 static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = spare_get(c);
+	struct slab_spare *sp;
 
-	if (sp && c->defer_count > 1)
-		sp->given += c->defer_count;
+	if (c->defer_count > 1) {
+		spare_activate(s, c);
+		if ((sp = spare_get(c)))
+			sp->given += c->defer_count;
+	}
 	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head, c->defer_tail,
 			c->defer_count);
 	defer_clear(c);

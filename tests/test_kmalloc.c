@@ -410,15 +410,17 @@ Test(kmalloc, a_recycled_batch_goes_to_the_spare_sheaf_and_back)
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(64)];
 	struct kmem_cache_cpu *c = cpu_slab(s, 0);
-	struct slab_spare *sp = cpu_spare(s, 0);
 
-	cr_assert_not_null(sp, "kmalloc-64 has a spare sheaf");
-	cr_assert_eq(sp->capacity, 0, "out of use until the CPU recycles");
-	cr_assert_null(cpu_spare(kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(4096)], 0),
-		       "none for big objects");
+	cr_assert(s->spares, "kmalloc-64 has spare sheaves");
+	cr_assert_null(cpu_spare(s, 0), "not in use (its page not written) before a run");
+	cr_assert(!kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(8192)]->spares,
+		  "none for big objects");
 	/* The first batch is handed back to its slabs in runs, which the next refill sees. */
 	batch(o, N, 64, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp, "a run handed back puts the spare in use");
 	cr_assert_eq(sp->size, 0);
+	cr_assert_eq(sp->capacity, 0, "out of use until the CPU recycles");
 	batch(o, N, 64, false);
 	cr_assert_geq(sp->capacity, N * 3 / 4, "the spare grew to %u", sp->capacity);
 	unsigned long slabs = cache_slabs(s);
@@ -478,9 +480,10 @@ Test(kmalloc, a_spare_sheaf_nobody_allocates_from_shrinks)
 
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(128)];
-	struct slab_spare *sp = cpu_spare(s, 0);
 
 	batch(o, N, 128, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp);
 	batch(o, N, 128, true);
 	cr_assert_geq(sp->capacity, N * 3 / 4);
 	cr_assert_gt(sp->size, N / 2);
@@ -508,9 +511,10 @@ Test(kmalloc, churn_shrinks_the_spare_sheaf)
 
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
-	struct slab_spare *sp = cpu_spare(s, 0);
 
 	batch(o, N, 256, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp);
 	batch(o, N, 256, true);
 	cr_assert_geq(sp->capacity, N * 3 / 4);
 	memset(o, 0, sizeof(o));
@@ -539,9 +543,10 @@ Test(kmalloc, the_shrinker_empties_the_spare_sheaves)
 
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(512)];
-	struct slab_spare *sp = cpu_spare(s, 0);
 
 	batch(o, N, 512, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp);
 	batch(o, N, 512, true);
 	cr_assert_gt(sp->size, N / 2);
 	unsigned long slabs = cache_slabs(s);
@@ -565,9 +570,10 @@ Test(kmalloc, new_slabs_take_the_other_caches_spare_objects_first)
 
 	boot_or_die("cpus=1");
 	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
-	struct slab_spare *sp = cpu_spare(s, 0);
 
 	batch(o, N, 256, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp);
 	batch(o, N, 256, true);
 	cr_assert_gt(sp->size, N / 2);
 	unsigned int cap = sp->capacity;
