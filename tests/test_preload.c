@@ -216,9 +216,12 @@ Test(preload, size_classes_between_kmallocs)
 
 /*
  * A short process writes few pages of the machine's RAM: what boot and one
- * malloc need, per-CPU parts growing with the CPUs (twice the host's).
- * Boot once wrote 130 on a 2-CPU host, now 60: the bound catches a boot
- * that initialises or creates eagerly again.
+ * malloc need, per-CPU parts growing with the CPUs (twice the host's):
+ * 50 with 4 CPUs, 74 with 8, 110 with 16, 199 with 32.  Boot once wrote
+ * 130 on a 2-CPU host, and spare sheaves whose headers were written for
+ * every CPU when their caches were made, 90 (146 with 8 CPUs), which the
+ * bound of the time (64 + 8 per CPU) let pass: now it is what boot needs
+ * and a tenth more, so that a boot that writes eagerly again is caught.
  */
 Test(preload, a_short_process_writes_few_ram_pages)
 {
@@ -231,7 +234,7 @@ Test(preload, a_short_process_writes_few_ram_pages)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN) * 2;
 	if (cpus < 4)
 		cpus = 4;
-	cr_expect_leq(pages, 64 + 8 * (unsigned long)cpus, "%lu pages of RAM written, %ld CPUs",
+	cr_expect_leq(pages, 44 + 11 * (unsigned long)cpus / 2, "%lu pages of RAM written, %ld CPUs",
 		      pages, cpus);
 }
 
