@@ -119,8 +119,14 @@ int plat_ram_write(phys_addr_t phys, const void *buf, size_t len)
  * (another thread's vmalloc) finds the count raised, and the walk.
  */
 #define RAM_MAPS_MAX	32
+/*
+ * The addresses are kept scrambled: a conservative scan (kmemleak) reads
+ * this file's data for pointers, and a vmalloc area's address here would
+ * keep a leaked area from being reported.
+ */
+#define RAM_MAPS_HIDE	0x6b6d6d2d6d617073UL	/* "kmm-maps" */
 static struct ram_map {
-	unsigned long start, end;
+	unsigned long hstart, hend;	/* start and end ^ RAM_MAPS_HIDE */
 	u64 phys;
 	int prot;
 } ram_maps[RAM_MAPS_MAX];
@@ -151,7 +157,8 @@ static void ram_maps_add(unsigned long start, size_t len, u64 phys, int prot)
 		ram_maps_lost = true;
 		return;
 	}
-	ram_maps[ram_maps_nr++] = (struct ram_map){ start, start + len, phys, prot };
+	ram_maps[ram_maps_nr++] = (struct ram_map){ start ^ RAM_MAPS_HIDE,
+						     (start + len) ^ RAM_MAPS_HIDE, phys, prot };
 }
 
 /* Forget the mappings inside [start, start+len); one only partly inside loses the table. */
@@ -161,12 +168,13 @@ static void ram_maps_remove(unsigned long start, size_t len)
 
 	for (int i = 0; i < ram_maps_nr;) {
 		struct ram_map *m = &ram_maps[i];
+		unsigned long ms = m->hstart ^ RAM_MAPS_HIDE, me = m->hend ^ RAM_MAPS_HIDE;
 
-		if (m->end <= start || m->start >= end) {
+		if (me <= start || ms >= end) {
 			i++;
 			continue;
 		}
-		if (m->start < start || m->end > end)
+		if (ms < start || me > end)
 			ram_maps_lost = true;
 		*m = ram_maps[--ram_maps_nr];
 	}
@@ -193,7 +201,8 @@ int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg)
 		return -ENOENT;
 	for (int i = 0; i < ram_maps_nr; i++) {
 		struct plat_mapping m = {
-			.start = ram_maps[i].start, .end = ram_maps[i].end,
+			.start = ram_maps[i].hstart ^ RAM_MAPS_HIDE,
+			.end = ram_maps[i].hend ^ RAM_MAPS_HIDE,
 			.offset = ram_maps[i].phys, .inode = 0, .prot = ram_maps[i].prot,
 			.shared = true, .path = "",
 		};
@@ -337,10 +346,11 @@ int plat_protect(void *addr, size_t len, int prot)
 	ram_maps_begin();
 	for (int i = 0; i < ram_maps_nr; i++) {
 		struct ram_map *m = &ram_maps[i];
+		unsigned long ms = m->hstart ^ RAM_MAPS_HIDE, me = m->hend ^ RAM_MAPS_HIDE;
 
-		if (m->end <= start || m->start >= end)
+		if (me <= start || ms >= end)
 			continue;
-		if (m->start == start && m->end == end)
+		if (ms == start && me == end)
 			m->prot = prot;
 		else
 			ram_maps_lost = true;	/* a mapping split in two by its protection */
