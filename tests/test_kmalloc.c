@@ -379,6 +379,26 @@ static void batch(void **o, int n, size_t size, bool free)
 		kfree(o[i]);
 }
 
+/*
+ * Boot one CPU and run two batches of @n kmallocs of @size, each freed:
+ * the first hands runs back to their slabs, the second finds the spare
+ * sheaf of kmalloc-@size grown and leaves it holding its frees.  Returns
+ * the cache; *@spp its CPU's spare sheaf.
+ */
+static struct kmem_cache *recycled_batches(void **o, int n, size_t size, struct slab_spare **spp)
+{
+	boot_or_die("cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(size)];
+
+	batch(o, n, size, true);
+	struct slab_spare *sp = cpu_spare(s, 0);
+	cr_assert_not_null(sp);
+	batch(o, n, size, true);
+	cr_assert_geq(sp->capacity, n * 3 / 4, "the spare grew to %u", sp->capacity);
+	*spp = sp;
+	return s;
+}
+
 /* How many of @o[0..n) no longer hold @n bytes of @byte each. */
 static int changed(void **o, int n, size_t size, int byte)
 {
@@ -478,14 +498,9 @@ Test(kmalloc, a_spare_sheaf_nobody_allocates_from_shrinks)
 	enum { N = 1000, BIG = 8000 };
 	static void *o[BIG];
 
-	boot_or_die("cpus=1");
-	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(128)];
+	struct slab_spare *sp;
 
-	batch(o, N, 128, true);
-	struct slab_spare *sp = cpu_spare(s, 0);
-	cr_assert_not_null(sp);
-	batch(o, N, 128, true);
-	cr_assert_geq(sp->capacity, N * 3 / 4);
+	recycled_batches(o, N, 128, &sp);
 	cr_assert_gt(sp->size, N / 2);
 	batch(o, BIG, 128, false);
 	for (int i = 0; i < BIG; i++) {
@@ -508,15 +523,9 @@ Test(kmalloc, churn_shrinks_the_spare_sheaf)
 	enum { N = 1000, SLOTS = 4000 };
 	static void *o[SLOTS];
 	unsigned int seed = 1;
+	struct slab_spare *sp;
 
-	boot_or_die("cpus=1");
-	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
-
-	batch(o, N, 256, true);
-	struct slab_spare *sp = cpu_spare(s, 0);
-	cr_assert_not_null(sp);
-	batch(o, N, 256, true);
-	cr_assert_geq(sp->capacity, N * 3 / 4);
+	recycled_batches(o, N, 256, &sp);
 	memset(o, 0, sizeof(o));
 	for (int i = 0; i < 200000; i++) {
 		int j = rand_r(&seed) % SLOTS;
@@ -541,13 +550,9 @@ Test(kmalloc, the_shrinker_empties_the_spare_sheaves)
 	enum { N = 1000 };
 	static void *o[N];
 
-	boot_or_die("cpus=1");
-	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(512)];
+	struct slab_spare *sp;
+	struct kmem_cache *s = recycled_batches(o, N, 512, &sp);
 
-	batch(o, N, 512, true);
-	struct slab_spare *sp = cpu_spare(s, 0);
-	cr_assert_not_null(sp);
-	batch(o, N, 512, true);
 	cr_assert_gt(sp->size, N / 2);
 	unsigned long slabs = cache_slabs(s);
 	cr_assert_gt(shrink_slab(GFP_KERNEL, 0, 0), 0);
@@ -568,13 +573,9 @@ Test(kmalloc, new_slabs_take_the_other_caches_spare_objects_first)
 	enum { N = 1000 };
 	static void *o[N];
 
-	boot_or_die("cpus=1");
-	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(256)];
+	struct slab_spare *sp;
+	struct kmem_cache *s = recycled_batches(o, N, 256, &sp);
 
-	batch(o, N, 256, true);
-	struct slab_spare *sp = cpu_spare(s, 0);
-	cr_assert_not_null(sp);
-	batch(o, N, 256, true);
 	cr_assert_gt(sp->size, N / 2);
 	unsigned int cap = sp->capacity;
 	unsigned long slabs = cache_slabs(s);

@@ -146,6 +146,14 @@ static void ram_maps_end(void)
 	plat_unlock(&ram_maps_lock);
 }
 
+/* A host call failed: what is mapped there is not known, so the table is given up. */
+static void ram_maps_give_up(void)
+{
+	plat_lock(&ram_maps_lock);
+	ram_maps_lost = true;
+	plat_unlock(&ram_maps_lock);
+}
+
 static void ram_maps_done(void)
 {
 	__atomic_sub_fetch(&ram_maps_busy, 1, __ATOMIC_ACQ_REL);
@@ -305,12 +313,8 @@ int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 		       ram_fd, (off_t)phys);
 	int err = p == MAP_FAILED ? -errno : 0;
 
-	if (err) {
-		/* What is mapped there now is not known: the table is given up. */
-		plat_lock(&ram_maps_lock);
-		ram_maps_lost = true;
-		plat_unlock(&ram_maps_lock);
-	}
+	if (err)
+		ram_maps_give_up();
 	ram_maps_done();
 	return err;
 }
@@ -326,10 +330,8 @@ int plat_unmap(void *addr, size_t len, long charged)
 
 	if (p == MAP_FAILED) {
 		int err = -errno;
-		/* Still mapped, and no longer in the table. */
-		plat_lock(&ram_maps_lock);
-		ram_maps_lost = true;
-		plat_unlock(&ram_maps_lock);
+
+		ram_maps_give_up();	/* still mapped, and no longer in the table */
 		ram_maps_done();
 		return err;
 	}
@@ -358,11 +360,8 @@ int plat_protect(void *addr, size_t len, int prot)
 	ram_maps_end();
 	int err = mprotect(addr, len, host_prot(prot)) ? -errno : 0;
 
-	if (err) {
-		plat_lock(&ram_maps_lock);
-		ram_maps_lost = true;
-		plat_unlock(&ram_maps_lock);
-	}
+	if (err)
+		ram_maps_give_up();
 	ram_maps_done();
 	return err;
 }
