@@ -17,6 +17,14 @@
 #define _RET_IP_ ((unsigned long)__builtin_return_address(0))
 
 /*
+ * The entry points whose fast paths bench/ measures start on a cache
+ * line: their speed then does not depend on what the linker put before
+ * them (a change elsewhere in the library that moved kmalloc() and kfree()
+ * by 32 bytes once cost the hot pair 0.25 ns, 6%).
+ */
+#define __fast_path_aligned __attribute__((aligned(64)))
+
+/*
  * @orig_size 0, for a cache allocation: the cache's object size, read by
  * the slow half that needs it (slab_orig_size()).  The fast path then has
  * no volatile read of it to do up front, and no register to keep it in.

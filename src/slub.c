@@ -2074,7 +2074,7 @@ __noinline void slab_free_handback(void)
 
 /* --- the API of one cache --- */
 
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
+__fast_path_aligned void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
 	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, 0);
 }
@@ -2145,7 +2145,7 @@ __noinline void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned lon
  * anything else (another slab, NULL, a foreign pointer, another cache)
  * takes the out-of-line paths that validate it and report what is wrong.
  */
-void kmem_cache_free(struct kmem_cache *s, void *x)
+__fast_path_aligned void kmem_cache_free(struct kmem_cache *s, void *x)
 {
 	switch (do_slab_free(s, x)) {
 	case FREED:
@@ -2232,7 +2232,7 @@ void *kmalloc_node(size_t size, gfp_t flags, int node)
 	return __kmalloc_node(size, flags, node, _RET_IP_);
 }
 
-void *kmalloc(size_t size, gfp_t flags)
+__fast_path_aligned void *kmalloc(size_t size, gfp_t flags)
 {
 	return __kmalloc_node(size, flags, NUMA_NO_NODE, _RET_IP_);
 }
@@ -2353,7 +2353,7 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
  * slab object, and frees in atomic context, go out of line (__kfree(),
  * kfree_nested()).
  */
-void kfree(const void *x)
+__fast_path_aligned void kfree(const void *x)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
