@@ -563,8 +563,22 @@ static void churn_print_peers(const double glibc[2], const double mi[2], int pha
  * leaves objects where they are undoes (shown beside the peers, no
  * target), then everything freed: empty slabs beyond min_partial returned.
  */
+/*
+ * Give back what the kmalloc caches' sheaves hold from the sections before
+ * (a spare sheaf keeps its last batch, megabytes), as Linux's
+ * /sys/kernel/slab/NAME/shrink does: the churn would give it back as it
+ * goes, and the slabs it freed would count against the churn's own.
+ */
+static void shrink_kmalloc_caches(void)
+{
+	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++)
+		if (kmalloc_caches[KMALLOC_NORMAL][i])
+			kmem_cache_shrink(kmalloc_caches[KMALLOC_NORMAL][i]);
+}
+
 static bool bench_churn(void)
 {
+	shrink_kmalloc_caches();
 	struct churn c = churn_new(&kmm_ops);
 	unsigned long base = slab_pages();
 	double glibc[2] = { 0, 0 }, mi[2] = { 0, 0 };
