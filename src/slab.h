@@ -456,12 +456,16 @@ static __always_inline struct kmem_cache_cpu *cpu_slab_of(struct kmem_cache *s,
 	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + cpu->slab_off);
 }
 
-/* The spare sheaf of @cpu for @s, or NULL (none for this cache, or for this CPU). */
+/* The spare sheaf of the CPU part @c, or NULL (none for its cache, or not in use yet). */
+static inline struct slab_spare *part_spare(const struct kmem_cache_cpu *c)
+{
+	return likely(c->spare == &slab_no_spare) ? NULL : c->spare;
+}
+
+/* ... of @cpu for @s. */
 static inline struct slab_spare *cpu_spare(const struct kmem_cache *s, int cpu)
 {
-	struct slab_spare *sp = s->cpu_slab[cpu].spare;
-
-	return sp == &slab_no_spare ? NULL : sp;
+	return part_spare(&s->cpu_slab[cpu]);
 }
 
 static inline struct kmem_cache_node *get_node(struct kmem_cache *s, int node)

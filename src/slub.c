@@ -85,9 +85,10 @@
  * free on the sheaf while it has room (as Linux's free_to_pcs()),
  * touching neither the object nor its slab; a free and an allocation in
  * turn thus touch no slab at all, as a thread cache does, and take the
- * same branches whatever slab the object is in.  A full sheaf that must take one more object gives its older
- * half back (sheaf_make_room()), so frees and allocations that take turns
- * at the brim do not empty it whole each time; a flush gives back all.
+ * same branches whatever slab the object is in.  A full sheaf that must
+ * take one more object gives its older half back (sheaf_make_room()), so
+ * frees and allocations that take turns at the brim do not empty it
+ * whole each time; a flush gives back all.
  * Either way the objects of one slab go back chained, in one exchange, as
  * Linux's bulk free builds a detached freelist per slab.
  *
@@ -96,7 +97,7 @@
  * by slab: a free pointer written into each object and read back, a
  * chain handed back per slab, a refill per slab, and beyond the CPU
  * partial list, slabs back to the page allocator and new ones from it.
- * So each CPU of a kmalloc cache of normal memory up to 1 KiB (as Linux
+ * So each CPU of a kmalloc cache of normal memory up to 4 KiB (as Linux
  * 6.18 gives sheaves to the caches that ask, with a capacity per cache)
  * has a second, larger array (struct slab_spare, up to SPARE_SHEAF_MAX
  * objects, a batch of a thousand), an order-1 page made with the cache
@@ -1228,6 +1229,17 @@ static inline struct slab *defer_slab(const struct kmem_cache_cpu *c)
 	return c->defer_head ? virt_to_slab((void *)c->defer_base) : NULL;
 }
 
+/*
+ * The object range of @slab of @s for @c's deferred frees (as for the CPU
+ * slab, see cpu_slab_set(): limit 0 when every free takes the full path).
+ */
+static inline void defer_range_of(struct kmem_cache *s, struct kmem_cache_cpu *c,
+				  struct slab *slab)
+{
+	c->defer_base = (unsigned long)slab_first_object(s, slab);
+	c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
+}
+
 /* Reset the deferred frees of @c to none. */
 static inline void defer_clear(struct kmem_cache_cpu *c)
 {
@@ -1305,11 +1317,14 @@ static void sheaf_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c)
 
 /* --- the spare sheaf (see "The spare sheaf" above) --- */
 
-/* The spare sheaf of @c, or NULL (for a cache without). */
-static inline struct slab_spare *spare_get(struct kmem_cache_cpu *c)
-{
-	return likely(c->spare == &slab_no_spare) ? NULL : c->spare;
-}
+/*
+ * Per CPU: may any spare sheaf of this CPU hold objects?  Set where a run
+ * puts its first object on one (the fast path's pushes need the range
+ * that this sets), cleared by spares_give_back_others(): a CPU that takes
+ * new slab after new slab with no spare in use (a batch of big objects)
+ * does not look at every kmalloc cache each time.  Written by its CPU.
+ */
+static bool spares_held[NR_CPUS];
 
 /* Do @c's deferred frees vouch for a slab's range for the spare sheaf, with no chain? */
 static inline bool spare_range(const struct kmem_cache_cpu *c)
@@ -1318,20 +1333,19 @@ static inline bool spare_range(const struct kmem_cache_cpu *c)
 }
 
 /*
- * Let @c's deferred frees vouch for @slab's range for the spare sheaf,
- * whose top object is of @slab: while that object is there (the spare
+ * Let @c's deferred frees' range (the caller sets it: its slab's) vouch
+ * for frees to the spare sheaf, whose top object is of that slab: while that object is there (the spare
  * holds more than its index, kept in defer_count; the fast path tests
  * it), the slab cannot empty, so it stays a slab of @s.  Only a run's
  * first free (or the first after room was made) sets it, so no object
  * of another slab comes on the spare below it while the range lasts.
  */
-static void spare_range_set(struct kmem_cache *s, struct kmem_cache_cpu *c, struct slab *slab)
+static void spare_range_set(struct kmem_cache_cpu *c)
 {
 	c->defer_tail = c->spare;
 	c->defer_inuse = 0;
 	c->defer_count = c->spare->size - 1;
-	c->defer_base = (unsigned long)slab_first_object(s, slab);
-	c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
+	spares_held[current->cpu] = true;
 }
 
 /* Give the oldest @nr objects of @sp, @c's spare sheaf, to their slabs.  On the CPU of @c. */
@@ -1385,7 +1399,7 @@ static void spare_make_room(struct kmem_cache *s, struct kmem_cache_cpu *c, stru
  */
 static void spare_add(struct kmem_cache *s, struct kmem_cache_cpu *c, void *x)
 {
-	struct slab_spare *sp = spare_get(c);
+	struct slab_spare *sp = part_spare(c);
 
 	if (unlikely(sp->size >= sp->capacity))
 		spare_make_room(s, c, sp);
@@ -1408,10 +1422,23 @@ static bool sheaves_top(struct kmem_cache_cpu *c, void *x)
 /* Give every object of @c's spare sheaf to its slab.  On the CPU of @c. */
 static void spare_flush(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = spare_get(c);
+	struct slab_spare *sp = part_spare(c);
 
 	if (sp && sp->size)
 		spare_give_back(s, c, sp, sp->size);
+}
+
+/* ... and put it out of use, capacity 0, until its CPU recycles runs again. */
+static void spare_stop(struct kmem_cache *s, struct kmem_cache_cpu *c)
+{
+	struct slab_spare *sp = part_spare(c);
+
+	if (!sp)
+		return;
+	spare_flush(s, c);
+	sp->capacity = 0;
+	sp->given = 0;
+	sp->high = 0;
 }
 
 /*
@@ -1435,7 +1462,7 @@ static void spares_budget(struct kmem_cache *s, unsigned long bytes)
 			struct slab_spare *sp;
 			unsigned long held;
 
-			if (!t || t == s || !t->spares || !(sp = cpu_spare(t, cpu)))
+			if (!t || t == s || !(sp = cpu_spare(t, cpu)))
 				continue;
 			held = (unsigned long)sp->capacity * t->size;
 			total += held;
@@ -1446,22 +1473,9 @@ static void spares_budget(struct kmem_cache *s, unsigned long bytes)
 		}
 		if (total <= SPARE_CPU_BYTES || !big)
 			return;
-		struct kmem_cache_cpu *bc = cpu_slab(big, cpu);
-		spare_flush(big, bc);
-		bc->spare->capacity = 0;
-		bc->spare->given = 0;
-		bc->spare->high = 0;
+		spare_stop(big, cpu_slab(big, cpu));
 	}
 }
-
-/*
- * Per CPU: may any spare sheaf of this CPU hold objects?  Set where a run
- * puts its first object on one (the fast path's pushes need the range
- * that this sets), cleared by spares_give_back_others(): a CPU that takes
- * new slab after new slab with no spare in use (a batch of big objects)
- * does not look at every kmalloc cache each time.  Written by its CPU.
- */
-static bool spares_held[NR_CPUS];
 
 /*
  * This CPU is to take new pages for a slab of @s: first the objects that
@@ -1480,7 +1494,7 @@ static void spares_give_back_others(struct kmem_cache *s)
 	for (int i = 0; i <= KMALLOC_SHIFT_HIGH; i++) {
 		struct kmem_cache *t = kmalloc_caches[KMALLOC_NORMAL][i];
 
-		if (t && t != s && t->spares && cpu_slab(t, cpu)->spare->size)
+		if (t && t != s && cpu_slab(t, cpu)->spare->size)
 			spare_flush(t, cpu_slab(t, cpu));
 	}
 	/* Only @s's own may hold any now, or take a run's pushes. */
@@ -1500,7 +1514,7 @@ static void spares_give_back_others(struct kmem_cache *s)
  */
 static void spare_refill_seen(struct kmem_cache *s, struct kmem_cache_cpu *c)
 {
-	struct slab_spare *sp = spare_get(c);
+	struct slab_spare *sp = part_spare(c);
 	unsigned int cap;
 
 	if (!sp || sp->refilled || sp->size)
@@ -1521,7 +1535,6 @@ static void spare_refill_seen(struct kmem_cache *s, struct kmem_cache_cpu *c)
 	sp->refilled = true;
 }
 
-
 /*
  * The free fast path's cpu_free_push() found @x in the range of @c's
  * deferred frees' slab, with the spare sheaf full (SHEAF_FULL): room is
@@ -1535,13 +1548,10 @@ __noinline void sheaf_spill_push(void *x, struct kmem_cache_cpu *c)
 	struct slab_spare *sp = c->spare;
 
 	current->preempt_count = 1;
-	spares_held[current->cpu] = true;
 	spare_add(c->cache, c, x);
 	/* Making room cleared the range; @x, on the spare now, vouches for it again. */
 	if (sp->capacity && spare_top(sp) == x) {
-		c->defer_tail = sp;
-		c->defer_inuse = 0;
-		c->defer_count = sp->size - 1;
+		spare_range_set(c);
 		c->defer_base = base;
 		c->defer_limit = limit;
 	}
@@ -1558,7 +1568,7 @@ static __noinline void __flush_deferred(struct kmem_cache *s, struct kmem_cache_
 
 	if (c->defer_count > 1) {
 		spare_activate(s, c);
-		if ((sp = spare_get(c)))
+		if ((sp = part_spare(c)))
 			sp->given += c->defer_count;
 	}
 	slab_free_chain(s, c, virt_to_slab((void *)c->defer_base), c->defer_head, c->defer_tail,
@@ -1742,6 +1752,12 @@ static void slab_out_of_memory(struct kmem_cache *s, gfp_t gfp, int node)
  * the remote frees of the CPU slab, else a partial slab, else a new one.
  * Called and returns with preemption disabled; drops it to allocate pages.
  */
+/* May @x, a slab object, serve an allocation for @node (or any)? */
+static inline bool of_node(const void *x, int node)
+{
+	return node == NUMA_NO_NODE || slab_nid(virt_to_slab(x)) == node;
+}
+
 static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned long addr,
 			   unsigned int orig_size)
 {
@@ -1757,14 +1773,10 @@ static __noinline void *___slab_alloc(struct kmem_cache *s, gfp_t gfpflags, int 
 	 * alloc_from_pcs() looks: a cache allocated only for a node (the
 	 * nodes of the caches, kmem_cache_node) reuses what it frees there.
 	 */
-	if (likely(c->sheaf.size) &&
-	    (node == NUMA_NO_NODE ||
-	     slab_nid(virt_to_slab(c->sheaf.objects[c->sheaf.size - 1])) == node))
+	if (likely(c->sheaf.size) && of_node(c->sheaf.objects[c->sheaf.size - 1], node))
 		return c->sheaf.objects[--c->sheaf.size];
 	/* Then the spare sheaf's (see "The spare sheaf"), as cpu_pop() takes them. */
-	if (c->spare->size &&
-	    (node == NUMA_NO_NODE ||
-	     slab_nid(virt_to_slab(c->spare->objects[c->spare->size - 1])) == node)) {
+	if (c->spare->size && of_node(spare_top(c->spare), node)) {
 		WRITE_ONCE(c->spare->size, c->spare->size - 1);
 		return c->spare->objects[c->spare->size];
 	}
@@ -1945,7 +1957,7 @@ void *slab_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node, unsigned l
 static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *c,
 				   struct slab *slab, void *object, unsigned long addr)
 {
-	struct slab_spare *sp = spare_get(c);
+	struct slab_spare *sp = part_spare(c);
 	bool same = slab == defer_slab(c);
 
 	if (spare_range(c))
@@ -1993,8 +2005,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		defer_clear(c);
 		spare_add(s, c, object);
 		if (sp->capacity) {
-			spare_range_set(s, c, slab);
-			spares_held[current->cpu] = true;
+			spare_range_set(c);
+			defer_range_of(s, c, slab);
 		}
 		return;
 	}
@@ -2003,8 +2015,7 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 		c->defer_head = c->defer_tail = object;
 		c->defer_count = 1;
 		c->defer_inuse = slab_inuse(slab);
-		c->defer_base = (unsigned long)slab_first_object(s, slab);
-		c->defer_limit = slab_free_hooks(s) ? 0 : data_race(slab->objects) * s->size;
+		defer_range_of(s, c, slab);
 	}
 	/* All its objects in use are freed: the slab goes back at once (see above). */
 	if (c->defer_count == c->defer_inuse)
@@ -2014,8 +2025,8 @@ static __noinline void __slab_free(struct kmem_cache *s, struct kmem_cache_cpu *
 /*
  * The free path for a validated object when the fast one does not apply:
  * a double free of the CPU freelist's head or the sheaf's top, the free
- * hooks (init_on_free, the tools), or an object of another slab.  Called in a section; returns
- * out of it.
+ * hooks (init_on_free, the tools), or an object of another slab.  Called
+ * in a section; returns out of it.
  */
 static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *object,
 			      unsigned long addr, struct kmem_cache_cpu *c)
@@ -2460,31 +2471,40 @@ static void flush_cpu_slab_on(int cpu, void *cache)
 }
 
 /*
- * Flush every CPU's slab and deferred frees of @s, owning each CPU in turn
- * (or only ours in atomic context).
+ * Run @fn(cpu, @s) on each CPU whose part of @s @holds something, owning
+ * that CPU in turn, or only on ours in atomic context (flush_all(), and
+ * the shrinker's spares_drain()).
  */
-void flush_all(struct kmem_cache *s)
+static void on_cpus_of(struct kmem_cache *s, bool (*holds)(const struct kmem_cache_cpu *c),
+		void (*fn)(int cpu, void *cache))
 {
 	struct task_struct *t = current;
 
 	if (t->preempt_count) {
-		flush_cpu_slab(s, cpu_slab(s, t->cpu));
+		fn(t->cpu, s);
 		return;
 	}
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++) {
-		struct kmem_cache_cpu *c = cpu_slab(s, (int)cpu);
+	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
+		if (holds(cpu_slab(s, (int)cpu)))
+			kmm_run_on_cpu((int)cpu, fn, s);
+}
 
-		/*
-		 * Without owning the CPU: a slab or deferred frees that come
-		 * meanwhile are newer than the flush asked for, and the fast
-		 * paths store defer_head plainly.
-		 */
-		if (!READ_ONCE(c->slab) && !data_race(READ_ONCE(c->defer_head)) &&
-		    !READ_ONCE(c->partial) && !data_race(READ_ONCE(c->sheaf.size)) &&
-		    !data_race(READ_ONCE(c->spare->size)))
-			continue;
-		kmm_run_on_cpu((int)cpu, flush_cpu_slab_on, s);
-	}
+/*
+ * Does @c hold anything to flush?  Read without owning its CPU: a slab or
+ * deferred frees that come meanwhile are newer than the flush asked for,
+ * and the fast paths store defer_head plainly.
+ */
+static bool cpu_holds_any(const struct kmem_cache_cpu *c)
+{
+	return READ_ONCE(c->slab) || data_race(READ_ONCE(c->defer_head)) ||
+	       READ_ONCE(c->partial) || data_race(READ_ONCE(c->sheaf.size)) ||
+	       data_race(READ_ONCE(c->spare->size));
+}
+
+/* Flush every CPU's slab, sheaves and deferred frees of @s. */
+void flush_all(struct kmem_cache *s)
+{
+	on_cpus_of(s, cpu_holds_any, flush_cpu_slab_on);
 }
 
 /*
@@ -2587,32 +2607,19 @@ static unsigned long spare_pages(struct kmem_cache *s)
 /* Memory is short: the spare sheaf of @cpu goes back to the slabs, out of use until it regrows. */
 static void spare_drain_on(int cpu, void *cache)
 {
-	struct kmem_cache *s = cache;
-	struct kmem_cache_cpu *c = cpu_slab(s, cpu);
-	struct slab_spare *sp = spare_get(c);
-
-	if (!sp)
-		return;
-	spare_flush(s, c);
-	sp->capacity = 0;
-	sp->given = 0;
-	sp->high = 0;
+	spare_stop(cache, cpu_slab((struct kmem_cache *)cache, cpu));
 }
 
 /* ... every CPU's that holds any (only ours in atomic context), as flush_all(). */
+static bool spare_in_use(const struct kmem_cache_cpu *c)
+{
+	return data_race(READ_ONCE(c->spare->capacity)) != 0;
+}
+
 static void spares_drain(struct kmem_cache *s)
 {
-	struct task_struct *t = current;
-
-	if (!s->spares)
-		return;
-	if (t->preempt_count) {
-		spare_drain_on(t->cpu, s);
-		return;
-	}
-	for (unsigned int cpu = 0; cpu < nr_cpu_ids; cpu++)
-		if (data_race(READ_ONCE(cpu_slab(s, (int)cpu)->spare->capacity)))
-			kmm_run_on_cpu((int)cpu, spare_drain_on, s);
+	if (s->spares)
+		on_cpus_of(s, spare_in_use, spare_drain_on);
 }
 
 static unsigned long slab_shrink_count(struct shrinker *sh, struct shrink_control *sc)
