@@ -101,6 +101,30 @@ static bool slab_sane(struct kmem_cache *s, struct slab *slab, int nid, const ch
 }
 
 /*
+ * The slab of @c's deferred frees' range (of a chain, or vouching for the
+ * spare sheaf, @what): a sane slab of @s, the range its objects (limit 0:
+ * every free takes the full path).  NULL, reported, if not.
+ */
+static struct slab *defer_range_slab(struct kmem_cache *s, unsigned int cpu,
+				     struct kmem_cache_cpu *c, const char *what)
+{
+	struct slab *slab;
+
+	if (!virt_addr_valid((void *)c->defer_base) ||
+	    !(slab = virt_to_slab((void *)c->defer_base))) {
+		CHECK(0, "%s: cpu %u %s at %#lx, in no slab", s->name, cpu, what, c->defer_base);
+		return NULL;
+	}
+	if (!slab_sane(s, slab, -1, what))
+		return NULL;
+	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
+	      (c->defer_limit == slab->objects * s->size || !c->defer_limit),
+	      "%s: cpu %u %s %#lx+%#x is not its slab's objects", s->name, cpu, what,
+	      c->defer_base, c->defer_limit);
+	return slab;
+}
+
+/*
  * A CPU's deferred frees with no chain, whose range vouches for the spare
  * sheaf (defer_tail): the CPU's spare, and a range (unless cleared, limit
  * 0) of a slab of this cache with at least one object on the spare, which
@@ -117,17 +141,8 @@ static void check_spare_range(struct kmem_cache *s, unsigned int cpu, struct kme
 	/* The object that vouches for it gone (allocated), or no range: it vouches for none. */
 	if (!sp || !c->defer_limit || sp->size <= c->defer_count)
 		return;
-	if (!virt_addr_valid((void *)c->defer_base) ||
-	    !(slab = virt_to_slab((void *)c->defer_base))) {
-		CHECK(0, "%s: cpu %u vouches for %#lx, in no slab", s->name, cpu, c->defer_base);
+	if (!(slab = defer_range_slab(s, cpu, c, "the spare sheaf's range")))
 		return;
-	}
-	if (!slab_sane(s, slab, -1, "the spare sheaf's range"))
-		return;
-	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
-	      c->defer_limit == slab->objects * s->size,
-	      "%s: cpu %u spare range %#lx+%#x is not its slab's objects", s->name, cpu,
-	      c->defer_base, c->defer_limit);
 	/* Its object at defer_count and every one after it: of this slab. */
 	for (unsigned int i = c->defer_count; i < sp->size; i++)
 		CHECK((unsigned long)sp->objects[i] - c->defer_base < c->defer_limit,
@@ -153,19 +168,10 @@ static void check_deferred(struct kmem_cache *s, unsigned int cpu, struct kmem_c
 		      "%s: cpu %u has deferred frees but no chain of them", s->name, cpu);
 		return;
 	}
-	if (!virt_addr_valid((void *)c->defer_base) ||
-	    !(slab = virt_to_slab((void *)c->defer_base))) {
-		CHECK(0, "%s: cpu %u defers frees to %#lx, in no slab", s->name, cpu, c->defer_base);
-		return;
-	}
-	if (!slab_sane(s, slab, -1, "the deferred frees"))
+	if (!(slab = defer_range_slab(s, cpu, c, "the deferred frees")))
 		return;
 	CHECK(c->defer_inuse, "%s: cpu %u defers frees to a slab it found none in use in",
 	      s->name, cpu);
-	CHECK(c->defer_base == (unsigned long)slab_first_object(s, slab) &&
-	      (c->defer_limit == slab->objects * s->size || !c->defer_limit),
-	      "%s: cpu %u deferred range %#lx+%#x is not its slab's objects", s->name, cpu,
-	      c->defer_base, c->defer_limit);
 	memset(seen, 0, sizeof(seen));
 	if (walk_freelist(s, slab, slab->freelist, "remote") < 0 ||
 	    (slab == c->slab && walk_freelist(s, slab, c->freelist, "CPU") < 0))
