@@ -143,6 +143,13 @@ struct kmem_cache *find_mergeable(unsigned int size, unsigned int align,
 			continue;
 		if ((s->size & ~(align - 1)) != s->size)
 			continue;
+		/*
+		 * Linux's test above suffices where slabs have no colour; here
+		 * a slab's first object is offset by a multiple of its cache's
+		 * colour step (new_slab()), which must be one of @align too.
+		 */
+		if (align > max((unsigned int)cache_line_size(), s->align))
+			continue;
 		if (s->size - size >= sizeof(void *))
 			continue;
 		return s;

@@ -461,6 +461,32 @@ Test(slab, ctor_runs_on_a_lazy_slab_when_it_is_made)
 	check_and_shutdown();
 }
 
+/*
+ * A cache merged into one whose slabs are coloured in steps of 64 bytes
+ * would get objects aligned to 64, not the 128 it asked for (the fuzzer
+ * found it): the alias is refused, and every object is aligned.
+ */
+Test(slab, merging_keeps_a_larger_alignment)
+{
+	boot_or_die(NULL);
+	struct kmem_cache *a = kmem_cache_create("align64", 2688, 64, 0, NULL);
+	struct kmem_cache *b = kmem_cache_create("align128", 2592, 128, 0, NULL);
+	void *o[64];
+
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	for (int i = 0; i < 64; i++) {
+		o[i] = kmem_cache_alloc(b, GFP_KERNEL);
+		cr_assert_not_null(o[i]);
+		cr_assert_eq((unsigned long)o[i] % 128, 0, "object %d at %p", i, o[i]);
+	}
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(b, o[i]);
+	cr_assert_eq(kmem_cache_destroy(b), 0);
+	cr_assert_eq(kmem_cache_destroy(a), 0);
+	check_and_shutdown();
+}
+
 Test(slab, compatible_caches_merge)
 {
 	boot_or_die(NULL);
