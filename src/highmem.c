@@ -272,7 +272,9 @@ struct page *kmap_to_page(void *addr)
 
 static bool fixmap_stale_ok(unsigned long addr, unsigned long pfn)
 {
-	return in_fixmap(addr) && fix_host_pfn && fix_host_pfn[__virt_to_fix(addr)] == pfn;
+	/* ~0UL: anonymous memory, which no slot maps (and a slot's "none"). */
+	return pfn != ~0UL && in_fixmap(addr) && fix_host_pfn &&
+	       fix_host_pfn[__virt_to_fix(addr)] == pfn;
 }
 
 bool kmap_local_ready(void)

@@ -615,6 +615,19 @@ int kmm_pgtable_populate(unsigned long start, unsigned long end);
 long vmap_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
 		      struct page **pages);
 long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pgprot_t prot);
+/*
+ * The same for an area of VM_KMM_PRIVATE (vmalloc.h): entries marked
+ * _PAGE_KMM_PRIVATE, one host mapping of private anonymous memory, and the
+ * pages out of the direct map with their RAM given back, until
+ * vmap_private_pages_release() (before the pages are freed), which may be
+ * called again after a failure (the host's mapping bound: putting a run
+ * back can split a mapping).  Return: 0, or -errno.
+ */
+long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
+			      struct page **pages);
+int vmap_private_pages_release(struct page **pages, unsigned long nr);
+/* Linux's (set_memory.h): @nr pages from @page into (@valid) or out of the direct map. */
+int set_direct_map_valid_noflush(struct page *page, unsigned int nr, bool valid);
 /* Clear the entries; the host keeps its (now stale) mappings until a flush. */
 void vunmap_range_noflush(unsigned long start, unsigned long end);
 /* Remove the host mappings of [start, end), which were charged @nr_maps. */
@@ -622,7 +635,10 @@ void kmm_flush_kernel_range(unsigned long start, unsigned long end, long nr_maps
 int kmm_map_one(unsigned long addr, unsigned long pfn, pgprot_t prot, unsigned long host_pfn);
 /* Whether @nr_maps more host mappings (a charge) fit below vm.max_map_count. */
 bool kmm_host_maps_available(long nr_maps);
-/* Owners of stale host mappings say which they are, for kmm_check. */
+/*
+ * Owners of stale host mappings say which they are, for kmm_check: @pfn is
+ * the RAM the host maps at @addr, ~0UL for private anonymous memory.
+ */
 void kmm_pgtable_register_stale(bool (*fn)(unsigned long addr, unsigned long pfn));
 void kmm_check_pgtable(void);
 

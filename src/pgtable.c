@@ -417,6 +417,103 @@ long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pg
 	return vmap_pfns(addr, (end - addr) >> PAGE_SHIFT, prot, NULL, PHYS_PFN(phys));
 }
 
+int set_direct_map_valid_noflush(struct page *page, unsigned int nr, bool valid)
+{
+	if (PageHighMem(page))
+		return 0;	/* never in the direct map */
+	return plat_protect(lowmem_page_address(page), (size_t)nr << PAGE_SHIFT,
+			    valid ? PLAT_PROT_READ | PLAT_PROT_WRITE : 0);
+}
+
+/*
+ * Call @fn for each run of contiguous pfns of @pages[0..nr), in either
+ * order (a per-CPU list hands freed pages back last in, first out: the
+ * pages of one block then come in descending order), high and low pages
+ * apart; @first is the run's lowest.  Stop at @fn's first error.
+ * Return: 0, or that error.
+ */
+static int for_each_page_run(struct page **pages, unsigned long nr,
+			     int (*fn)(struct page *first, unsigned long n, void *arg), void *arg)
+{
+	for (unsigned long i = 0, j; i < nr; i = j) {
+		unsigned long lo = page_to_pfn(pages[i]), hi = lo;
+		int dir = 0;
+
+		for (j = i + 1; j < nr && PageHighMem(pages[j]) == PageHighMem(pages[i]); j++) {
+			unsigned long pfn = page_to_pfn(pages[j]);
+
+			if (pfn == hi + 1 && dir >= 0)
+				hi = pfn, dir = 1;
+			else if (pfn == lo - 1 && dir <= 0)
+				lo = pfn, dir = -1;
+			else
+				break;
+		}
+		int err = fn(pfn_to_page(lo), hi - lo + 1, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Out of the direct map, and the RAM behind given back to the host: its
+ * bytes are never read (the area's memory is elsewhere), and kept they
+ * would be held twice.  A direct map the host refuses to split (its
+ * mapping bound) stays as it is: the area works all the same, its pages
+ * only keep an alias that nothing uses.
+ */
+static int private_run_take(struct page *first, unsigned long n, void *arg)
+{
+	(void)arg;
+	(void)set_direct_map_valid_noflush(first, (unsigned int)n, false);
+	plat_ram_zero(page_to_phys(first), n << PAGE_SHIFT);
+	return 0;
+}
+
+static int private_run_give(struct page *first, unsigned long n, void *arg)
+{
+	(void)arg;
+	return set_direct_map_valid_noflush(first, (unsigned int)n, true);
+}
+
+long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
+			      struct page **pages)
+{
+	unsigned long nr = (end - addr) >> PAGE_SHIFT;
+	pgprot_t pprot = __pgprot(pgprot_val(prot) | _PAGE_KMM_PRIVATE);
+	long charged = 0;
+	int err;
+
+	if (!kmm_host_maps_available(plat_map_cost(1)))
+		return -ENOSPC;
+	vmap_writer_enter();
+	for (unsigned long i = 0; i < nr; i++) {
+		pte_t *pte = pte_alloc_kernel(addr + i * PAGE_SIZE);
+		if (!pte) {
+			vunmap_range_noflush(addr, addr + i * PAGE_SIZE);
+			vmap_writer_exit();
+			return -ENOMEM;
+		}
+		set_pte(pte, mk_pte(pages[i], pprot));
+	}
+	err = plat_map_anon((void *)addr, nr * PAGE_SIZE, host_prot(prot), &charged);
+	if (err) {
+		vunmap_range_noflush(addr, end);
+		vmap_writer_exit();
+		pr_err("kmm: host mapping of %lu pages at %#lx failed: %d\n", nr, addr, err);
+		return -ENOMEM;
+	}
+	for_each_page_run(pages, nr, private_run_take, NULL);
+	vmap_writer_exit();
+	return charged;
+}
+
+int vmap_private_pages_release(struct page **pages, unsigned long nr)
+{
+	return for_each_page_run(pages, nr, private_run_give, NULL);
+}
+
 /*
  * One page, for the kmap slots: write the entry and map the page unless the
  * host still maps this very page there (@host_pfn, the slot's stale TLB
@@ -508,17 +605,16 @@ static void check_host_region(unsigned long start, unsigned long end, s64 phys, 
 
 	t->regions++;
 	start = max(start, VMALLOC_START & PAGE_MASK);
-	if (phys < 0) {
-		KMM_CHECK(prot == 0, "host maps anonymous memory at %#lx-%#lx in the kernel window",
-			  start, end);
-		return;
-	}
+	if (phys < 0 && prot == 0)
+		return;		/* the reservation */
 	for (unsigned long a = start; a < end && t->problems < 8; a += PAGE_SIZE) {
-		unsigned long pfn = PHYS_PFN((u64)phys) + ((a - start) >> PAGE_SHIFT);
+		unsigned long pfn = phys < 0 ? ~0UL : PHYS_PFN((u64)phys) + ((a - start) >> PAGE_SHIFT);
 		pte_t *ptep = kmm_lookup_pte(a);
 		pte_t pte = ptep ? ptep_get(ptep) : (pte_t){ 0 };
+		bool private = pte.pte & _PAGE_KMM_PRIVATE;
 
-		if (pte_present(pte) && pte_pfn(pte) == pfn) {
+		/* Private memory where the entry says so, the entry's RAM elsewhere. */
+		if (pte_present(pte) && (phys < 0 ? private : !private && pte_pfn(pte) == pfn)) {
 			bool w = pte_write(pte), hw = prot & PLAT_PROT_WRITE;
 			if (w != hw) {
 				t->problems++;
@@ -528,8 +624,13 @@ static void check_host_region(unsigned long start, unsigned long end, s64 phys, 
 			t->matched++;
 		} else if (!stale_ok(a, pfn)) {
 			t->problems++;
-			KMM_CHECK(0, "host maps pfn %#lx at %#lx without a page-table entry (%s)",
-				  pfn, a, pte_present(pte) ? "entry maps another pfn" : "no entry");
+			if (phys < 0)
+				KMM_CHECK(0, "host maps anonymous memory at %#lx without a private page-table entry",
+					  a);
+			else
+				KMM_CHECK(0, "host maps pfn %#lx at %#lx without a page-table entry (%s)",
+					  pfn, a, !pte_present(pte) ? "no entry" :
+					  private ? "entry is private" : "entry maps another pfn");
 		}
 	}
 }

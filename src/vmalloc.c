@@ -190,15 +190,16 @@ void free_vm_area(struct vm_struct *area)
  * another thread may hold what it took off the lazy count.
  */
 static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
-			unsigned long nr, phys_addr_t phys)
+			unsigned long nr, phys_addr_t phys, bool private)
 {
 	unsigned long end = addr + nr * PAGE_SIZE;
 	bool lazy = true;
 	long maps;
 
 	for (;;) {
-		maps = pages ? vmap_pages_range(addr, end, prot, pages)
-			     : vmap_range_phys(addr, end, phys, prot);
+		maps = private ? vmap_private_pages_range(addr, end, prot, pages)
+			: pages ? vmap_pages_range(addr, end, prot, pages)
+				: vmap_range_phys(addr, end, phys, prot);
 		if (maps != -ENOSPC)
 			break;
 		if (!lazy) {
@@ -223,7 +224,7 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 /* Map @nr pages at @addr, inside a live area (how per-CPU chunks are populated). */
 int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr, pgprot_t prot)
 {
-	return vm_map_pages(addr, prot, pages, nr, 0);
+	return vm_map_pages(addr, prot, pages, nr, 0, false);
 }
 
 /*
@@ -251,7 +252,7 @@ void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long
 
 int map_vm_area(struct vm_struct *area, pgprot_t prot)
 {
-	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0);
+	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0, false);
 }
 
 /* --- vmalloc --- */
@@ -277,6 +278,7 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 	unsigned long nr = get_vm_area_size(area) >> PAGE_SHIFT;
 	unsigned long array_size = nr * sizeof(struct page *);
 	gfp_t nested_gfp = (gfp & GFP_RECLAIM_MASK) | __GFP_ZERO;
+	bool private = area->flags & VM_KMM_PRIVATE;
 	bool zero = gfp & __GFP_ZERO;
 	unsigned long got = 0;
 	gfp_t page_gfp;
@@ -313,9 +315,10 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages", got * PAGE_SIZE);
 		goto fail;
 	}
-	if (zero)
+	/* A private area's memory is the host's fresh anonymous memory: zeroes. */
+	if (zero && !private)
 		zero_area_pages(area->pages, nr);
-	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0)) {
+	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0, private)) {
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages", nr * PAGE_SIZE);
 		goto fail;
 	}
@@ -421,6 +424,19 @@ static void __vfree(const void *addr, bool deferred)
 			vmalloc_report();
 		}
 		return;
+	}
+	/* Mapped (no longer VM_UNINITIALIZED): its pages are out of the direct map. */
+	if ((vm->flags & (VM_KMM_PRIVATE | VM_UNINITIALIZED)) == VM_KMM_PRIVATE &&
+	    vmap_private_pages_release(vm->pages, vm->nr_pages)) {
+		/* Near the host's mapping bound: lazy areas give theirs back first. */
+		purge_vmap_area_lazy();
+		int err = vmap_private_pages_release(vm->pages, vm->nr_pages);
+		if (err) {
+			/* Freed, a page out of the direct map would fault its next user. */
+			WARN(1, "vfree: %u pages of %p cannot go back into the direct map (%d): leaked\n",
+			     vm->nr_pages, addr, err);
+			vm->nr_pages = 0;
+		}
 	}
 	/* VmallocUsed went down as the area left the busy tree. */
 	for (unsigned int i = 0; i < vm->nr_pages; i++)
@@ -533,7 +549,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_
 				  __builtin_return_address(0));
 	if (!area)
 		return NULL;
-	if (vm_map_pages((unsigned long)area->addr, prot, pages, count, 0)) {
+	if (vm_map_pages((unsigned long)area->addr, prot, pages, count, 0, false)) {
 		vunmap(area->addr);
 		return NULL;
 	}
@@ -620,7 +636,7 @@ void *vm_map_ram(struct page **pages, unsigned int count, int node)
 	if (!va)
 		return NULL;
 	unsigned long addr = va->va_start;
-	if (vm_map_pages(addr, PAGE_KERNEL, pages, count, 0)) {
+	if (vm_map_pages(addr, PAGE_KERNEL, pages, count, 0, false)) {
 		unmap_vmap_area(addr, false, true, &vm);
 		return NULL;
 	}

@@ -74,6 +74,12 @@ typedef struct { pteval_t pgprot; } pgprot_t;
 #define _PAGE_ACCESSED	0x020ULL
 #define _PAGE_DIRTY	0x040ULL
 #define _PAGE_GLOBAL	0x100ULL
+/*
+ * kmm's own, in a bit x86 leaves to software (_PAGE_SOFTW1): the host
+ * maps private anonymous memory at the entry's address, not the RAM of its
+ * pfn (an area of VM_KMM_PRIVATE, vmalloc.h).
+ */
+#define _PAGE_KMM_PRIVATE 0x200ULL
 #define _PAGE_NX	(1ULL << 63)
 #define PTE_PFN_MASK	0x000ffffffffff000ULL
 

@@ -34,6 +34,20 @@
 #define VM_MAP_PUT_PAGES	0x00000200	/* vfree() puts the vmap()ed pages */
 #define VM_ALLOW_HUGE_VMAP	0x00000400
 #define VM_SPARSE		0x00001000
+/*
+ * kmm's own: the area's memory is the host's private anonymous memory,
+ * not its pages' RAM.  Its pages still come from the page allocator and
+ * its entries still name them (vmalloc_to_page() works), but while the
+ * area lives they are out of the direct map, as Linux takes secretmem's
+ * pages out with set_direct_map_invalid_noflush(): page_address() of one
+ * faults, and their RAM is given back to the host.  What that buys is
+ * the host's cheapest memory: an anonymous page fault costs about 60% of
+ * a fault of the RAM file (shmem), and fork() shares it copy-on-write
+ * with no copy to make.  For memory nothing reads through another alias:
+ * the preload library's huge blocks.  No vmap() of its pages, no
+ * remap_vmalloc_range().
+ */
+#define VM_KMM_PRIVATE		0x00100000
 
 /* Bits in vmap_area.flags. */
 #define VMAP_RAM		0x1	/* a vm_map_ram() area */

@@ -62,6 +62,12 @@ static inline long plat_map_cost(long runs)
 int plat_map_run(void *addr, phys_addr_t phys, size_t len, int prot, long *charged);
 /* A stretch of one run: charged plat_map_cost(1). */
 int plat_map(void *addr, phys_addr_t phys, size_t len, int prot);
+/*
+ * Map private anonymous memory, zeroed, at @addr (inside the window) as a
+ * stretch of one run: @charged grows by its charge.  No RAM behind it: a
+ * forked child has it copy-on-write, as any private memory.
+ */
+int plat_map_anon(void *addr, size_t len, int prot, long *charged);
 /* Replace a mapping made by plat_map() of the same range: no new charge. */
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot);
 /*

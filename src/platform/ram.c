@@ -302,6 +302,23 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 	return plat_map_run(addr, phys, len, prot, &charged);
 }
 
+int plat_map_anon(void *addr, size_t len, int prot, long *charged)
+{
+	long charge = plat_map_cost(1);
+
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
+	if (mmap(addr, len, host_prot(prot), MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		 -1, 0) == MAP_FAILED) {
+		int err = -errno;
+
+		__atomic_sub_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
+		return err;
+	}
+	*charged += charge;
+	return 0;
+}
+
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 {
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);

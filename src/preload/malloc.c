@@ -14,7 +14,13 @@
  *                                          to make (vmalloc maps each run
  *                                          of pages with a host call)
  *   above                                  vmalloc(), pages mapped in the
- *                                          vmalloc area (one guard page after)
+ *                                          vmalloc area (one guard page after),
+ *                                          a private area (VM_KMM_PRIVATE):
+ *                                          the host's anonymous memory, as
+ *                                          glibc's mmap()ed chunks, whose
+ *                                          faults cost ~60% of the RAM
+ *                                          file's and which a fork shares
+ *                                          copy-on-write
  * An alignment above 16 is served by a power-of-two size, which kmalloc
  * and the buddy allocator align naturally (checked, not assumed), and past
  * what they can give, by vmalloc's own alignment.  So every power-of-two
@@ -199,8 +205,9 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 
 static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 {
-	void *p = __vmalloc_node(size, align, GFP_KERNEL | __GFP_NOWARN | zero, NUMA_NO_NODE,
-				 (const void *)malloc_huge);
+	void *p = __vmalloc_node_range(size, align, VMALLOC_START, VMALLOC_END,
+				       GFP_KERNEL | __GFP_NOWARN | zero, PAGE_KERNEL, VM_KMM_PRIVATE,
+				       NUMA_NO_NODE, (const void *)malloc_huge);
 
 	if (p && ((unsigned long)p & (align - 1))) {
 		vfree(p);
