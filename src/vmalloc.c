@@ -273,6 +273,26 @@ static void zero_area_pages(struct page **pages, unsigned long nr)
 	}
 }
 
+/*
+ * Turn each run of pages whose pfns descend one by one around, so that it
+ * ascends: the host then maps it with one call, not one per page.  A
+ * per-CPU list hands pages out last freed first, so the pages of a block
+ * freed in order come back in descending order.
+ */
+static void ascend_page_runs(struct page **pages, unsigned long nr)
+{
+	for (unsigned long i = 0, j; i < nr; i = j) {
+		for (j = i + 1; j < nr && page_to_pfn(pages[j]) + 1 == page_to_pfn(pages[j - 1]); j++)
+			;
+		for (unsigned long a = i, b = j - 1; a < b; a++, b--) {
+			struct page *t = pages[a];
+
+			pages[a] = pages[b];
+			pages[b] = t;
+		}
+	}
+}
+
 static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t prot, int node)
 {
 	unsigned long nr = get_vm_area_size(area) >> PAGE_SHIFT;
@@ -315,6 +335,8 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to allocate pages", got * PAGE_SIZE);
 		goto fail;
 	}
+	if (!private)
+		ascend_page_runs(area->pages, nr);
 	/* A private area's memory is the host's fresh anonymous memory: zeroes. */
 	if (zero && !private)
 		zero_area_pages(area->pages, nr);

@@ -215,6 +215,30 @@ Test(vmalloc, host_maps_runs_of_contiguous_pfns)
 	check_and_shutdown();
 }
 
+/*
+ * The pages of a block freed in order come back from the per-CPU list in
+ * descending order; the area takes each such run the other way round, one
+ * host call for all of it.
+ */
+Test(vmalloc, host_maps_pages_freed_in_order_as_one_run)
+{
+	boot_or_die("mem=1G");
+	enum { NR = 32 };
+	struct page *block = alloc_pages(GFP_KERNEL, 5);
+	cr_assert_not_null(block);
+	split_page(block, 5);
+	for (int i = 0; i < NR; i++)
+		__free_page(block + i);
+	unsigned long calls = plat_host_calls();
+	char *p = vmalloc(NR * PAGE_SIZE);
+	cr_assert_not_null(p);
+	calls = plat_host_calls() - calls;
+	cr_assert_eq(vmalloc_runs(p, NR), 1);
+	cr_assert_eq(calls, 1, "%lu host calls", calls);
+	vfree(p);
+	check_and_shutdown();
+}
+
 static int count_window_mapping(const struct plat_mapping *m, void *arg)
 {
 	long *n = arg;
