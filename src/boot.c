@@ -122,7 +122,8 @@ static int setup_window(u64 ram_end)
 		return -ENOMEM;
 	}
 	kmm_page_offset = (unsigned long)window_base;
-	int err = plat_map(window_base, 0, direct, PLAT_PROT_READ | PLAT_PROT_WRITE);
+	int err = plat_map_direct(window_base, direct, PLAT_PROT_READ | PLAT_PROT_WRITE,
+				  kmm_cfg.ram_anon);
 	if (err) {
 		pr_err("kmm: cannot map lowmem: %d\n", err);
 		return err;

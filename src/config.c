@@ -200,6 +200,33 @@ static int setup_vmalloc(const char *val)
 	return 0;
 }
 
+/*
+ * ram=memfd|anon (kmm's own): what the direct map of RAM is.  memfd: a
+ * shared mapping of the RAM file, as every other mapping of RAM.  anon:
+ * private anonymous memory, cheaper to fault in and to fork, whose pages
+ * turn into the file's only while something else maps them too
+ * (platform/ram.c).  The library's default is memfd unless built with
+ * -Dram_default=anon; the preload library's is anon.
+ */
+static int setup_ram(const char *val)
+{
+	if (!val)
+		return -EINVAL;
+	if (!strcmp(val, "anon"))
+		kmm_cfg.ram_anon = true;
+	else if (!strcmp(val, "memfd"))
+		kmm_cfg.ram_anon = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+#ifdef KMM_RAM_ANON_DEFAULT
+#define RAM_ANON_DEFAULT	true
+#else
+#define RAM_ANON_DEFAULT	false
+#endif
+
 static void config_reset(void)
 {
 	memset(&kmm_cfg, 0, sizeof(kmm_cfg));
@@ -210,6 +237,7 @@ static void config_reset(void)
 	kmm_cfg.min_free_kbytes = -1;
 	kmm_cfg.watermark_scale_factor = 10;
 	kmm_cfg.loglevel = 4;
+	kmm_cfg.ram_anon = RAM_ANON_DEFAULT;
 	/* Linux's defaults: DMA 256, DMA32 256, Normal 32, HighMem and later 0. */
 	kmm_cfg.lowmem_reserve_ratio[ZONE_DMA] = 256;
 	kmm_cfg.lowmem_reserve_ratio[ZONE_DMA32] = 256;
@@ -227,6 +255,7 @@ kmm_param("lowmem_reserve_ratio", setup_lowmem_reserve_ratio, NULL);
 kmm_param("loglevel", setup_loglevel, NULL);
 kmm_param("panic_on_warn", setup_panic_on_warn, NULL);
 kmm_param("vmalloc", setup_vmalloc, NULL);
+kmm_param("ram", setup_ram, NULL);
 
 static const struct kmm_param *find_param(const char *name, size_t len)
 {

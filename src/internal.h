@@ -73,6 +73,7 @@ struct kmm_config {
 	int loglevel;
 	bool panic_on_warn;
 	u64 vmalloc_size;		/* vmalloc=, 0: the arch default */
+	bool ram_anon;			/* ram=anon: the direct map is anonymous memory */
 	unsigned int nr_memmap;
 	struct { u64 start, size; bool reserved; } memmap[32];
 };

@@ -100,6 +100,9 @@ static bool free_pages_prepare(struct page *page, unsigned int order)
 	page_clear_alloc(page);
 	page->flags &= ~((1UL << __NR_PAGEFLAGS) - 1);
 	page->private = 0;
+	/* ram=anon: a page that had an alias is anonymous again before anyone reuses it. */
+	if (unlikely(READ_ONCE(plat_ram_nr_shared)))
+		plat_ram_unshare(page_to_phys(page), PAGE_SIZE << order);
 	if (unlikely(kmm_page_hooks))
 		kmm_free_pages_hooks(page, 1UL << order);
 	return true;
@@ -341,7 +344,8 @@ void __free_pages(struct page *page, unsigned int order)
 	/* free_page_is_bad(), the refcount aside: we just took it to zero. */
 	if (unlikely(READ_ONCE(page->page_type) != UINT32_MAX || READ_ONCE(page->mapping) ||
 		     (flags & PAGE_FLAGS_CHECK_AT_FREE) || mt >= MIGRATE_PCPTYPES ||
-		     kmm_page_hooks)) {
+		     kmm_page_hooks ||
+		     (READ_ONCE(plat_ram_nr_shared) && plat_ram_shared(PFN_PHYS(pfn), PAGE_SIZE)))) {
 		t->preempt_count++;	/* the section, counted for the way out */
 		return free_page_fast_bail(page);
 	}

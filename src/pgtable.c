@@ -365,7 +365,8 @@ static long __vmap_pfns(unsigned long addr, unsigned long nr, pgprot_t prot,
 	for (i = 1; i <= nr; i++)
 		if (i == nr || (pages && page_to_pfn(pages[i]) != page_to_pfn(pages[i - 1]) + 1))
 			runs++;
-	if (!kmm_host_maps_available(plat_map_cost(runs)))
+	/* With ram=anon, the runs of the direct map that turn into the file's too. */
+	if (!kmm_host_maps_available(plat_map_cost(runs) + plat_ram_alias_cost(runs)))
 		return -ENOSPC;
 	for (i = 0; i < nr; i++) {
 		pte_t *pte = pte_alloc_kernel(addr + i * PAGE_SIZE);
@@ -660,6 +661,12 @@ static unsigned long count_tables(pteval_t *table, int level, unsigned long *pre
 	return n;
 }
 
+static void report_direct(const char *msg, void *arg)
+{
+	(void)arg;
+	KMM_CHECK(0, "%s", msg);
+}
+
 /*
  * The page table against its pages and the host: every table is a live
  * PageTable page and NR_PAGETABLE counts them all; every host mapping of
@@ -668,7 +675,8 @@ static unsigned long count_tables(pteval_t *table, int level, unsigned long *pre
  * entry is mapped by the host (checked while no vmap or vunmap runs); and
  * the count kept against vm.max_map_count covers what the host holds there
  * (the direct map is left out: debug_pagealloc and KFENCE split it with
- * changes of protection that are not counted).
+ * changes of protection that are not counted).  With ram=anon, the direct
+ * map's pieces that map the file are the pages ram.c has shared.
  */
 void kmm_check_pgtable(void)
 {
@@ -707,4 +715,6 @@ void kmm_check_pgtable(void)
 		KMM_CHECK((long)t.regions <= counted,
 			  "the host holds %lu mappings above the direct map, %ld are counted against vm.max_map_count",
 			  t.regions, counted);
+	err = plat_ram_check_direct(report_direct, NULL);
+	KMM_CHECK(err >= 0, "cannot read the host's mappings of the direct map: %d", err);
 }

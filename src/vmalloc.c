@@ -433,6 +433,26 @@ void *vmalloc_32(unsigned long size)
 
 /* --- freeing --- */
 
+/*
+ * ram=anon: the area's pages are anonymous memory again (platform/ram.c),
+ * a run of contiguous pfns at a time, before the page allocator has
+ * them: freed one by one, each would cost its own host calls.
+ */
+static void vfree_unshare(struct vm_struct *vm)
+{
+	unsigned int i, start = 0;
+
+	if (likely(!READ_ONCE(plat_ram_nr_shared)))
+		return;
+	for (i = 1; i <= vm->nr_pages; i++) {
+		if (i < vm->nr_pages &&
+		    page_to_pfn(vm->pages[i]) == page_to_pfn(vm->pages[i - 1]) + 1)
+			continue;
+		plat_ram_unshare(page_to_phys(vm->pages[start]), (size_t)(i - start) << PAGE_SHIFT);
+		start = i;
+	}
+}
+
 static void __vfree(const void *addr, bool deferred)
 {
 	struct vm_struct *vm;
@@ -461,6 +481,7 @@ static void __vfree(const void *addr, bool deferred)
 		}
 	}
 	/* VmallocUsed went down as the area left the busy tree. */
+	vfree_unshare(vm);
 	for (unsigned int i = 0; i < vm->nr_pages; i++)
 		__free_page(vm->pages[i]);
 	if (vm->pages && is_vmalloc_addr(vm->pages))

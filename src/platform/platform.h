@@ -28,9 +28,41 @@ void plat_ram_zero(phys_addr_t phys, size_t len);
  * does not show the child's writes), the whole range counts as backed.
  */
 bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end);
-/* Copy to or from physical memory without a mapping (pread/pwrite). */
+/*
+ * Copy to or from physical memory without a mapping of one's own: the
+ * file (pread/pwrite), or the direct map where it is anonymous memory
+ * (which must then be accessible: not a page debug_pagealloc unmapped).
+ */
 int plat_ram_read(phys_addr_t phys, void *buf, size_t len);
 int plat_ram_write(phys_addr_t phys, const void *buf, size_t len);
+
+/*
+ * --- anonymous RAM (ram=anon; ram.c explains) ---
+ * The direct map is private anonymous memory; a page of it that gets a
+ * second mapping (plat_map_run(), plat_remap() of RAM outside the direct
+ * map) is "shared" first: the direct map maps the file there too, until
+ * its owner frees it with plat_ram_unshare().
+ */
+/* Map RAM [0, len) at @addr, the direct map: the file, or (@anon) anonymous memory. */
+int plat_map_direct(void *addr, u64 len, int prot, bool anon);
+bool plat_ram_is_anon(void);
+/* Pages of the direct map that map the file now: 0 in the common case. */
+extern long plat_ram_nr_shared;
+/* Is any page of [phys, phys+len) shared? */
+bool plat_ram_shared(phys_addr_t phys, size_t len);
+/*
+ * The owner of RAM [phys, phys+len) gives it back to the allocator: its
+ * shared pages become anonymous again, their contents zero.
+ */
+void plat_ram_unshare(phys_addr_t phys, size_t len);
+/* Host mappings that sharing the pages of @runs aliases may add (0 for the file). */
+long plat_ram_alias_cost(long runs);
+/*
+ * The validator: the direct map's host mappings against its bits, and
+ * the counts.  @report gets each problem.  Return: the problems, 0 if
+ * consistent (or if a share ran meanwhile), or -errno.
+ */
+int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg);
 
 /* --- the kernel window and host mappings (ram.c) --- */
 /* Reserve @size bytes of inaccessible host address space aligned to @align. */

@@ -9,6 +9,34 @@
  * address inside it is one mmap(MAP_FIXED) of the memory file, and
  * unmapping puts an inaccessible reservation back.  Every address the
  * library hands out is a real pointer, so a stray access faults for real.
+ *
+ * Anonymous RAM (ram=anon).  A first touch of a page of the memory file
+ * through a shared mapping is a shmem fault, some 2 us on these hosts,
+ * against some 1.2 us for private anonymous memory, and a process's exit
+ * tears the file down too: a program whose malloc runs on the machine
+ * pays it for every page its heap touches.  So RAM may be two things at
+ * once: the direct map is private anonymous memory (a private mapping
+ * of /dev/zero at offsets equal to the physical addresses, which is
+ * anonymous memory for the host but keeps its pieces mergeable and tells
+ * them apart in /proc/self/maps), and the file holds what the direct map
+ * does not: RAM above it (highmem) and the pages that have a second
+ * mapping.  A page mapped a second time (vmalloc, vmap, percpu, kmap)
+ * must be the same memory at both addresses, so before the alias is
+ * mapped the page is "shared": what the direct map holds of it is
+ * copied into the file (only the pages the host backs, found with
+ * PAGEMAP_SCAN) and the file is mapped over it in the direct map.  Its
+ * owner frees it to the allocator through plat_ram_unshare(), which maps
+ * anonymous memory back and punches the file's copy away.
+ *
+ * Invariants: a bit per page of the direct map says it maps the file
+ * (shared_map); the file holds zeros (a hole) at every page whose bit is
+ * clear, so a page shared later needs only its backed pages copied; the
+ * host mappings of the direct map are 1 + 2 * shared_runs at most (each
+ * maximal run of shared pages splits the anonymous mapping once more:
+ * its pieces merge with their neighbours, their offsets being
+ * contiguous), and that is what is charged against vm.max_map_count.
+ * Only the owner of a page shares or unshares it: a copy racing a write
+ * from another thread through the direct map would lose the write.
  */
 
 #include <errno.h>
@@ -16,14 +44,31 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/falloc.h>
 #include "platform.h"
+#include "pagemap.h"
 
 static int ram_fd = -1;
 static u64 ram_size;
 static long nr_mappings;
 static unsigned long nr_host_calls;
+
+/* The direct map (see the top of the file). */
+#define RAM_PAGE		4096UL
+#define MAP_BITS		(8 * sizeof(unsigned long))
+#define min(a, b)		((a) < (b) ? (a) : (b))
+static char *direct_base;	/* RAM [0, direct_len) is mapped here */
+static u64 direct_len;
+static bool ram_anon;		/* ... as anonymous memory, shared page by page */
+static int zero_fd = -1;	/* /dev/zero, or -1: plain MAP_ANONYMOUS */
+static unsigned long *shared_map;	/* a bit per page of the direct map: it maps the file */
+static size_t shared_map_bytes;
+long plat_ram_nr_shared;	/* pages whose bit is set */
+static long shared_runs;	/* maximal runs of set bits */
+static spinlock_t shared_lock;	/* the bits and the two counts */
+static long share_busy, share_done;	/* changes under way and made: for the validator */
 
 int plat_ram_create(u64 size)
 {
@@ -66,7 +111,81 @@ void plat_ram_file_replace(int fd)
 	ram_fd = fd;
 }
 
-void plat_ram_zero(phys_addr_t phys, size_t len)
+static void direct_reset(void);
+
+/* Does this host have PAGEMAP_SCAN?  Asked once, of a page of the stack. */
+bool ram_have_pagemap_scan(void)
+{
+	static int have = -1;
+
+	if (have < 0) {
+		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		volatile char probe = 1;
+		unsigned long page = (unsigned long)&probe & ~4095UL;
+		struct page_region r;
+		struct pm_scan_arg a = {
+			.size = sizeof(a), .start = page, .end = page + 4096,
+			.vec = (unsigned long)&r, .vec_len = 1,
+			.category_anyof_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
+		};
+		have = pagemap >= 0 && ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
+		if (pagemap >= 0)
+			close(pagemap);
+	}
+	return have;
+}
+
+/* --- which pages of the direct map are the file's --- */
+
+static inline bool page_shared(unsigned long pfn)
+{
+	return __atomic_load_n(&shared_map[pfn / MAP_BITS], __ATOMIC_RELAXED) >>
+	       (pfn % MAP_BITS) & 1;
+}
+
+/* The first pfn in [pfn, end) whose bit is @set, or @end. */
+static unsigned long find_state(unsigned long pfn, unsigned long end, bool set)
+{
+	while (pfn < end) {
+		unsigned long w = __atomic_load_n(&shared_map[pfn / MAP_BITS], __ATOMIC_RELAXED);
+
+		w = (set ? w : ~w) & (~0UL << (pfn % MAP_BITS));
+		if (w) {
+			unsigned long r = pfn / MAP_BITS * MAP_BITS + (unsigned long)__builtin_ctzl(w);
+			return r < end ? r : end;
+		}
+		pfn = (pfn / MAP_BITS + 1) * MAP_BITS;
+	}
+	return end;
+}
+
+/*
+ * The part of [phys, end) from @phys on that is all one thing: anonymous
+ * memory of the direct map (true), or the file (false: a shared page, or
+ * RAM above the direct map).  Its end is returned in *@run_end.
+ */
+static bool run_is_anon(phys_addr_t phys, phys_addr_t end, phys_addr_t *run_end)
+{
+	if (!ram_anon || phys >= direct_len) {
+		*run_end = end;
+		return false;
+	}
+	unsigned long pfn = phys / RAM_PAGE;
+	unsigned long last = (min(end, direct_len) + RAM_PAGE - 1) / RAM_PAGE;
+	bool shared = __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) && page_shared(pfn);
+	unsigned long next = !__atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) ? last
+			   : find_state(pfn, last, !shared);
+
+	*run_end = min((phys_addr_t)next * RAM_PAGE, end);
+	return !shared;
+}
+
+long plat_ram_alias_cost(long runs)
+{
+	return ram_anon ? 2 * runs : 0;
+}
+
+static void file_zero(phys_addr_t phys, size_t len)
 {
 	/* Punching a hole zeroes the range and gives its memory back to the host. */
 	if (fallocate(ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -77,12 +196,50 @@ void plat_ram_zero(phys_addr_t phys, size_t len)
 		(void)!pwrite(ram_fd, zeros, sizeof(zeros), (off_t)(phys + done));
 }
 
-bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end)
+void plat_ram_zero(phys_addr_t phys, size_t len)
+{
+	for (phys_addr_t end = phys + len, e; phys < end; phys = e) {
+		/* Private anonymous memory: dropping it zeroes it. */
+		if (!run_is_anon(phys, end, &e) ||
+		    madvise(direct_base + phys, e - phys, MADV_DONTNEED))
+			file_zero(phys, e - phys);
+	}
+}
+
+/* The first part of anonymous [*start, *end) the host backs (present or swapped). */
+static bool anon_backed(phys_addr_t *start, phys_addr_t *end)
+{
+	struct page_region r;
+	struct pm_scan_arg a = {
+		.size = sizeof(a), .start = (unsigned long)(direct_base + *start),
+		.end = (unsigned long)(direct_base + *end),
+		.vec = (unsigned long)&r, .vec_len = 1,
+		.category_inverted = PAGE_IS_PFNZERO, .category_mask = PAGE_IS_PFNZERO,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int pagemap;
+	long n;
+
+	if (!ram_have_pagemap_scan() ||
+	    (pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0)
+		return true;	/* cannot tell: all of it */
+	while ((n = ioctl(pagemap, PAGEMAP_SCAN, &a)) < 0 && errno == EINTR)
+		;
+	close(pagemap);
+	if (n < 0)
+		return true;
+	if (n == 0)
+		return false;
+	*start = r.start - (unsigned long)direct_base;
+	*end = r.end - (unsigned long)direct_base;
+	return true;
+}
+
+static bool file_backed(phys_addr_t *start, phys_addr_t *end)
 {
 	off_t data, hole;
 
-	if (!plat_ram_file_is_whole())
-		return true;
 	data = lseek(ram_fd, (off_t)*start, SEEK_DATA);
 	if (data < 0)
 		return errno != ENXIO;	/* ENXIO: no data from *start to the file's end */
@@ -95,14 +252,45 @@ bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end)
 	return true;
 }
 
+bool plat_ram_backed(phys_addr_t *start, phys_addr_t *end)
+{
+	if (!plat_ram_file_is_whole())
+		return true;
+	for (phys_addr_t pos = *start, e; pos < *end; pos = e) {
+		phys_addr_t s = pos;
+		bool anon = run_is_anon(pos, *end, &e);
+		phys_addr_t re = e;
+
+		if (anon ? anon_backed(&s, &re) : file_backed(&s, &re)) {
+			*start = s;
+			*end = re;
+			return true;
+		}
+	}
+	return false;
+}
+
 int plat_ram_read(phys_addr_t phys, void *buf, size_t len)
 {
-	return pread(ram_fd, buf, len, (off_t)phys) == (ssize_t)len ? 0 : -EIO;
+	for (phys_addr_t end = phys + len, e; phys < end; buf = (char *)buf + (e - phys), phys = e) {
+		if (run_is_anon(phys, end, &e))
+			memcpy(buf, direct_base + phys, e - phys);
+		else if (pread(ram_fd, buf, e - phys, (off_t)phys) != (ssize_t)(e - phys))
+			return -EIO;
+	}
+	return 0;
 }
 
 int plat_ram_write(phys_addr_t phys, const void *buf, size_t len)
 {
-	return pwrite(ram_fd, buf, len, (off_t)phys) == (ssize_t)len ? 0 : -EIO;
+	for (phys_addr_t end = phys + len, e; phys < end;
+	     buf = (const char *)buf + (e - phys), phys = e) {
+		if (run_is_anon(phys, end, &e))
+			memcpy(direct_base + phys, buf, e - phys);
+		else if (pwrite(ram_fd, buf, e - phys, (off_t)phys) != (ssize_t)(e - phys))
+			return -EIO;
+	}
+	return 0;
 }
 
 /*
@@ -201,6 +389,9 @@ void plat_ram_maps_fork_child(void)
 		ram_maps_lost = true;
 	ram_maps_busy = 0;
 	ram_maps_lock = (spinlock_t){ 0 };
+	/* A share another thread was making is lost with it: its pages leak, as its vmalloc. */
+	shared_lock = (spinlock_t){ 0 };
+	share_busy = 0;
 }
 
 int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
@@ -254,6 +445,7 @@ void plat_window_release(void *base, size_t size)
 	window_span = NULL;
 	window_span_size = 0;
 	ram_maps_reset();
+	direct_reset();
 	__atomic_store_n(&nr_mappings, 0, __ATOMIC_RELAXED);
 }
 
@@ -268,11 +460,253 @@ static int host_prot(int prot)
 	return p;
 }
 
+/* --- the direct map, and pages shared with the file --- */
+
+static void direct_reset(void)
+{
+	if (zero_fd >= 0)
+		close(zero_fd);
+	zero_fd = -1;
+	plat_host_free(shared_map, shared_map_bytes);
+	shared_map = NULL;
+	shared_map_bytes = 0;
+	direct_base = NULL;
+	direct_len = 0;
+	ram_anon = false;
+	plat_ram_nr_shared = shared_runs = 0;
+}
+
+int plat_map_direct(void *addr, u64 len, int prot, bool anon)
+{
+	long charged = 0;
+
+	direct_base = addr;
+	direct_len = len;
+	if (!anon)
+		return plat_map_run(addr, 0, len, prot, &charged);
+	shared_map_bytes = (len / RAM_PAGE + MAP_BITS - 1) / MAP_BITS * sizeof(unsigned long);
+	shared_map = plat_host_zalloc_lazy(shared_map_bytes);
+	if (!shared_map) {
+		shared_map_bytes = 0;
+		return -ENOMEM;
+	}
+	zero_fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&nr_mappings, plat_map_cost(1), __ATOMIC_RELAXED);
+	void *p = mmap(addr, len, host_prot(prot),
+		       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE | (zero_fd < 0 ? MAP_ANONYMOUS : 0),
+		       zero_fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+		__atomic_sub_fetch(&nr_mappings, plat_map_cost(1), __ATOMIC_RELAXED);
+		return err;
+	}
+	ram_anon = true;
+	return 0;
+}
+
+bool plat_ram_is_anon(void)
+{
+	return ram_anon;
+}
+
+/*
+ * Set (@set) or clear the bits of [a, b), all of them the other way now,
+ * and charge or give back the host mappings the change makes or merges.
+ * shared_lock held.
+ */
+static void flip_bits_locked(unsigned long a, unsigned long b, bool set)
+{
+	unsigned long npages = direct_len / RAM_PAGE;
+	long joins = (a > 0 && page_shared(a - 1)) + (b < npages && page_shared(b));
+	long runs = set ? 1 - joins : joins - 1;
+
+	for (unsigned long pfn = a; pfn < b; pfn++) {
+		unsigned long bit = 1UL << (pfn % MAP_BITS);
+		if (set)
+			__atomic_or_fetch(&shared_map[pfn / MAP_BITS], bit, __ATOMIC_RELAXED);
+		else
+			__atomic_and_fetch(&shared_map[pfn / MAP_BITS], ~bit, __ATOMIC_RELAXED);
+	}
+	__atomic_add_fetch(&plat_ram_nr_shared, set ? (long)(b - a) : -(long)(b - a),
+			   __ATOMIC_RELAXED);
+	shared_runs += runs;
+	__atomic_add_fetch(&nr_mappings, 2 * runs, __ATOMIC_RELAXED);
+}
+
+/* Copy what the host backs of direct-map pages [a, b) into the file. */
+static int copy_to_file(unsigned long a, unsigned long b)
+{
+	unsigned long start = (unsigned long)direct_base + a * RAM_PAGE;
+	unsigned long end = (unsigned long)direct_base + b * RAM_PAGE;
+	struct page_region r[32];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg), .start = start, .end = end,
+		.vec = (unsigned long)r, .vec_len = 32,
+		.category_inverted = PAGE_IS_PFNZERO, .category_mask = PAGE_IS_PFNZERO,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+	};
+	int pagemap = ram_have_pagemap_scan() ? open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
+	int err = 0;
+
+	if (pagemap < 0) {
+		/* Cannot tell which are backed: all of them. */
+		size_t len = end - start;
+		return pwrite(ram_fd, (void *)start, len, (off_t)(a * RAM_PAGE)) == (ssize_t)len
+		       ? 0 : -EIO;
+	}
+	while (!err && arg.start < end) {
+		long n = ioctl(pagemap, PAGEMAP_SCAN, &arg);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		for (long i = 0; i < n && !err; i++) {
+			size_t len = r[i].end - r[i].start;
+			off_t at = (off_t)(r[i].start - (unsigned long)direct_base);
+			if (pwrite(ram_fd, (void *)r[i].start, len, at) != (ssize_t)len)
+				err = -EIO;
+		}
+		if (arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	close(pagemap);
+	return err;
+}
+
+/* Pages [a, b) of the direct map, their bits just set: copy them and map the file there. */
+static int share_host(unsigned long a, unsigned long b, int prot)
+{
+	void *addr = direct_base + a * RAM_PAGE;
+	size_t len = (b - a) * RAM_PAGE;
+	int err = copy_to_file(a, b);
+
+	if (!err) {
+		__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+		ram_maps_begin();
+		ram_maps_add((unsigned long)addr, len, a * RAM_PAGE, prot);
+		ram_maps_end();
+		if (mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED, ram_fd,
+			 (off_t)(a * RAM_PAGE)) == MAP_FAILED) {
+			err = -errno;
+			plat_lock(&ram_maps_lock);
+			ram_maps_remove((unsigned long)addr, len);
+			plat_unlock(&ram_maps_lock);
+		}
+		ram_maps_done();
+	}
+	if (err) {
+		/* The direct map still holds the pages; the file's copy goes. */
+		file_zero(a * RAM_PAGE, len);
+		plat_lock(&shared_lock);
+		flip_bits_locked(a, b, false);
+		plat_unlock(&shared_lock);
+	}
+	return err;
+}
+
+/*
+ * Before RAM [phys, phys+len) gets a mapping outside the direct map: the
+ * part of it in the direct map maps the file, so both are the same memory.
+ */
+static int ram_share(phys_addr_t phys, size_t len)
+{
+	unsigned long pfn = phys / RAM_PAGE;
+	unsigned long end = min(phys + len, direct_len) / RAM_PAGE;
+	int err = 0;
+
+	if (!ram_anon || phys >= direct_len)
+		return 0;
+	__atomic_add_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
+	while (!err && pfn < end) {
+		plat_lock(&shared_lock);
+		unsigned long a = find_state(pfn, end, false);
+		unsigned long b = find_state(a, end, true);
+		if (a < b)
+			flip_bits_locked(a, b, true);	/* charged before the host maps */
+		plat_unlock(&shared_lock);
+		if (a < b)
+			err = share_host(a, b, PLAT_PROT_READ | PLAT_PROT_WRITE);
+		pfn = b;
+	}
+	__atomic_add_fetch(&share_done, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
+	return err;
+}
+
+void plat_ram_unshare(phys_addr_t phys, size_t len)
+{
+	unsigned long pfn = phys / RAM_PAGE;
+	unsigned long end;
+
+	if (!ram_anon || phys >= direct_len || !__atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED))
+		return;
+	end = min(phys + len, direct_len) / RAM_PAGE;
+	__atomic_add_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
+	while (pfn < end) {
+		/* The caller owns these pages: their bits change under nobody else. */
+		unsigned long a = find_state(pfn, end, true);
+		unsigned long b = find_state(a, end, false);
+		if (a >= b)
+			break;
+		void *addr = direct_base + a * RAM_PAGE;
+		size_t bytes = (b - a) * RAM_PAGE;
+
+		__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+		ram_maps_begin();
+		ram_maps_remove((unsigned long)addr, bytes);
+		ram_maps_end();
+		void *p = mmap(addr, bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE |
+			       (zero_fd < 0 ? MAP_ANONYMOUS : 0), zero_fd, (off_t)(a * RAM_PAGE));
+		if (p == MAP_FAILED) {
+			/* Still the file's (a failed MAP_FIXED leaves it): still shared, and correct. */
+			ram_maps_give_up();
+			ram_maps_done();
+			pfn = b;
+			continue;
+		}
+		ram_maps_done();
+		file_zero(a * RAM_PAGE, bytes);
+		plat_lock(&shared_lock);
+		flip_bits_locked(a, b, false);
+		plat_unlock(&shared_lock);
+		pfn = b;
+	}
+	__atomic_add_fetch(&share_done, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
+}
+
+bool plat_ram_shared(phys_addr_t phys, size_t len)
+{
+	if (!ram_anon || phys >= direct_len)
+		return false;
+	unsigned long pfn = phys / RAM_PAGE, end = min(phys + len, direct_len) / RAM_PAGE;
+
+	return find_state(pfn, end, true) < end;
+}
+
+/* Does a mapping of RAM at @addr need its pages shared first? */
+static inline bool alias_of_direct(void *addr, phys_addr_t phys)
+{
+	return ram_anon && phys < direct_len &&
+	       ((char *)addr < direct_base || (char *)addr >= direct_base + direct_len);
+}
+
 int plat_map_run(void *addr, phys_addr_t phys, size_t len, int prot, long *charged)
 {
 	/* The first run of a stretch also pays for the split of the reservation. */
 	long charge = *charged ? 1 : plat_map_cost(1);
 
+	if (alias_of_direct(addr, phys)) {
+		int err = ram_share(phys, len);
+		if (err)
+			return err;
+	}
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
 	ram_maps_begin();
@@ -321,6 +755,11 @@ int plat_map_anon(void *addr, size_t len, int prot, long *charged)
 
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot)
 {
+	if (alias_of_direct(addr, phys)) {
+		int err = ram_share(phys, len);
+		if (err)
+			return err;
+	}
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	ram_maps_begin();
 	ram_maps_remove((unsigned long)addr, len);
@@ -574,6 +1013,77 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 	struct walk_args w = { lo, hi, fn, arg };
 
 	return plat_for_each_mapping(walk_one, &w);
+}
+
+struct direct_check {
+	void (*report)(const char *msg, void *arg);
+	void *arg;
+	unsigned long inode;	/* the RAM file's */
+	int problems;
+};
+
+static void direct_problem(struct direct_check *c, const char *fmt, unsigned long a,
+			   unsigned long b)
+{
+	char msg[160];
+
+	if (c->problems++ >= 8)
+		return;
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	c->report(msg, c->arg);
+}
+
+static int check_direct_one(const struct plat_mapping *m, void *arg)
+{
+	struct direct_check *c = arg;
+	unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
+	unsigned long s = m->start > lo ? m->start : lo, e = m->end < hi ? m->end : hi;
+
+	if (s >= e)
+		return m->start >= hi;
+	bool file = m->inode == c->inode && m->shared;
+	unsigned long first = (s - lo) / RAM_PAGE, last = (e - lo) / RAM_PAGE;
+	unsigned long odd = find_state(first, last, !file);
+
+	if (odd < last)
+		direct_problem(c, file ? "direct map at %#lx maps the RAM file, page %#lx is not shared"
+				       : "direct map at %#lx is anonymous, page %#lx is shared",
+			       s, odd);
+	if (file && m->offset + (s - m->start) != s - lo)
+		direct_problem(c, "direct map at %#lx maps the RAM file at offset %#lx",
+			       s, m->offset + (s - m->start));
+	return 0;
+}
+
+int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg)
+{
+	struct direct_check c = { report, arg, 0, 0 };
+	struct stat st;
+	long busy, done, runs = 0, pages = 0;
+
+	if (!ram_anon || fstat(ram_fd, &st))
+		return 0;
+	c.inode = (unsigned long)st.st_ino;
+	busy = __atomic_load_n(&share_busy, __ATOMIC_ACQUIRE);
+	done = __atomic_load_n(&share_done, __ATOMIC_ACQUIRE);
+	int err = plat_for_each_mapping(check_direct_one, &c);
+	if (err || busy || __atomic_load_n(&share_busy, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&share_done, __ATOMIC_ACQUIRE) != done)
+		return err;	/* changed meanwhile: nothing to say */
+	plat_lock(&shared_lock);
+	for (unsigned long pfn = 0, n = direct_len / RAM_PAGE; pfn < n;) {
+		unsigned long a = find_state(pfn, n, true), b = find_state(a, n, false);
+		if (a >= b)
+			break;
+		runs++;
+		pages += (long)(b - a);
+		pfn = b;
+	}
+	if (runs != shared_runs || pages != plat_ram_nr_shared)
+		direct_problem(&c, "the direct map has %#lx shared pages in %#lx runs, not as counted",
+			       (unsigned long)pages, (unsigned long)runs);
+	plat_unlock(&shared_lock);
+	return c.problems;
 }
 
 /* Bytes of host memory held for bookkeeping, in whole pages: leaks show here. */

@@ -52,27 +52,13 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "platform.h"
+#include "pagemap.h"
 
 #define FORK_EAGER_BYTES	(16UL << 20)
 #define FORK_WAIT_MS		50
 #define FORK_SIGNAL		SIGURG
 #define FORK_MAGIC		0x6b6d6d66	/* "kmmf" */
 
-/* The PAGEMAP_SCAN ioctl of /proc/PID/pagemap (Linux 6.7), for older headers. */
-#ifndef PAGEMAP_SCAN
-struct page_region {
-	__u64 start, end, categories;
-};
-struct pm_scan_arg {
-	__u64 size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	__u64 category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_FILE		(1 << 2)
-#define PAGE_IS_PRESENT		(1 << 3)
-#define PAGE_IS_SWAPPED		(1 << 4)
-#define PAGE_IS_PFNZERO		(1 << 5)
-#endif
 
 enum { RAMF_SHARED, RAMF_PRIVATE, RAMF_SETTLING };
 static int ramf_state;
@@ -288,35 +274,13 @@ static int private_one(const struct plat_mapping *m, void *arg)
 	return 0;
 }
 
-/* Does this host have PAGEMAP_SCAN?  Asked once, of a page of the stack. */
-static bool have_pagemap_scan(void)
-{
-	static int have = -1;
-
-	if (have < 0) {
-		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-		volatile char probe = 1;
-		unsigned long page = (unsigned long)&probe & ~4095UL;
-		struct page_region r;
-		struct pm_scan_arg a = {
-			.size = sizeof(a), .start = page, .end = page + 4096,
-			.vec = (unsigned long)&r, .vec_len = 1,
-			.category_anyof_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
-		};
-		have = pagemap >= 0 && ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
-		if (pagemap >= 0)
-			close(pagemap);
-	}
-	return have;
-}
-
 bool plat_ram_fork_worth_deferring(void)
 {
 	struct stat st;
 
 	if (fork_pipe[1] < 0 || fstat(plat_ram_file(), &st))
 		return false;
-	return (u64)st.st_blocks * 512 > FORK_EAGER_BYTES && have_pagemap_scan();
+	return (u64)st.st_blocks * 512 > FORK_EAGER_BYTES && ram_have_pagemap_scan();
 }
 
 int plat_ram_fork_private(void)

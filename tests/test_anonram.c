@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ram=anon: the direct map is private anonymous memory, and a page that
+ * gets a second mapping (vmalloc, vmap, percpu, kmap) turns into the RAM
+ * file's at both addresses (platform/ram.c).  Whatever is written through
+ * one address is read through the other, before and after the alias, for
+ * pages that held data before it too; freed pages come back zeroed when
+ * asked; a forked child and its parent never see each other's writes.
+ * kmm_check() == 0 after each, which compares the direct map's host
+ * mappings with what ram.c counts.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helpers.h"
+#include "internal.h"
+#include "platform/platform.h"
+#include <kmm/vmalloc.h>
+#include <kmm/highmem.h>
+
+#define BOOT	"mem=256M cpus=2 ram=anon"
+
+/* Lines of /proc/self/maps inside the direct map that map the RAM file. */
+static int direct_file_maps(void)
+{
+	char line[512];
+	unsigned long lo = PAGE_OFFSET, hi = (unsigned long)high_memory, s, e;
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < hi && e > lo &&
+		    strstr(line, "memfd:kmm-ram"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+Test(anonram, boots_with_an_anonymous_direct_map)
+{
+	boot_or_die(BOOT);
+	cr_assert(plat_ram_is_anon());
+	cr_assert_eq(direct_file_maps(), 0);
+	unsigned long a = __get_free_page(GFP_KERNEL);
+	cr_assert(a);
+	memset((void *)a, 0x5a, PAGE_SIZE);
+	/* Anonymous memory: written through the direct map, not the file. */
+	cr_assert_eq(plat_ram_shared(__pa(a), PAGE_SIZE), false);
+	unsigned char b = 0;
+	cr_assert_eq(plat_ram_read(__pa(a) + 17, &b, 1), 0);
+	cr_assert_eq(b, 0x5a);
+	free_page(a);
+	check_and_shutdown();
+}
+
+Test(anonram, ram_memfd_keeps_the_file)
+{
+	boot_or_die("mem=256M cpus=2 ram=memfd");
+	cr_assert(!plat_ram_is_anon());
+	cr_assert_geq(direct_file_maps(), 1);
+	check_and_shutdown();
+}
+
+Test(anonram, bad_ram_option_fails_the_boot)
+{
+	cr_assert_neq(kmm_boot("mem=256M ram=swap"), 0);
+	cr_assert_neq(kmm_boot("mem=256M ram"), 0);
+}
+
+/* A vmalloc area and the direct map are one memory, both ways. */
+Test(anonram, vmalloc_alias_is_the_direct_map)
+{
+	boot_or_die(BOOT);
+	size_t size = 16 * PAGE_SIZE;
+	unsigned char *v = vmalloc(size);
+	cr_assert(v);
+	for (size_t i = 0; i < size; i += PAGE_SIZE) {
+		unsigned char *d = page_address(vmalloc_to_page(v + i));
+		v[i + 1] = (unsigned char)(i / PAGE_SIZE + 1);
+		cr_assert_eq(d[1], (unsigned char)(i / PAGE_SIZE + 1), "page %zu", i / PAGE_SIZE);
+		d[2] = 0xc3;
+		cr_assert_eq(v[i + 2], 0xc3, "page %zu", i / PAGE_SIZE);
+		cr_assert(plat_ram_shared(__pa(d), PAGE_SIZE));
+	}
+	cr_assert_gt(plat_ram_nr_shared, 0);
+	cr_assert_geq(direct_file_maps(), 1);
+	cr_assert_eq(kmm_check(), 0);
+	vfree(v);
+	vm_unmap_aliases();
+	/* Freed: anonymous again, the direct map whole. */
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	cr_assert_eq(direct_file_maps(), 0);
+	check_and_shutdown();
+}
+
+/* vmap() of pages that held data: the alias shows it, and writes go both ways. */
+Test(anonram, vmap_keeps_what_the_pages_held)
+{
+	boot_or_die(BOOT);
+	struct page *pages[4];
+	for (int i = 0; i < 4; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		cr_assert(pages[i]);
+		memset(page_address(pages[i]), 0x10 + i, PAGE_SIZE);
+	}
+	/* A page written before, and one only read (the host's zero page). */
+	unsigned char *v = vmap(pages, 4, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	for (int i = 0; i < 4; i++) {
+		unsigned char *d = page_address(pages[i]);
+		cr_assert_eq(v[i * PAGE_SIZE + 100], 0x10 + i, "page %d", i);
+		cr_assert_eq(v[i * PAGE_SIZE + PAGE_SIZE - 1], 0x10 + i, "page %d", i);
+		v[i * PAGE_SIZE + 5] = 0xee;
+		cr_assert_eq(d[5], 0xee);
+		d[6] = 0x77;
+		cr_assert_eq(v[i * PAGE_SIZE + 6], 0x77);
+	}
+	cr_assert_eq(kmm_check(), 0);
+	vunmap(v);
+	vm_unmap_aliases();
+	/* Still the caller's pages, still their data, until they are freed. */
+	cr_assert_eq(((unsigned char *)page_address(pages[2]))[6], 0x77);
+	for (int i = 0; i < 4; i++)
+		__free_page(pages[i]);
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
+}
+
+/*
+ * A page shared and freed comes back anonymous; zeroed allocations of it
+ * read zero, through the direct map and through a new alias.
+ */
+Test(anonram, freed_alias_pages_come_back_zeroed)
+{
+	boot_or_die(BOOT);
+	for (int round = 0; round < 3; round++) {
+		unsigned char *v = vmalloc(64 * PAGE_SIZE);
+		cr_assert(v);
+		memset(v, 0xab, 64 * PAGE_SIZE);
+		vfree(v);
+		vm_unmap_aliases();
+		drain_all_pages(NULL);
+		/* The same pages, most likely, as zeroed pages. */
+		for (int i = 0; i < 64; i++) {
+			unsigned long a = get_zeroed_page(GFP_KERNEL);
+			cr_assert(a);
+			cr_assert_null(memchr_inv((const u8 *)a, 0, PAGE_SIZE), "round %d page %d", round, i);
+			free_page(a);
+		}
+		unsigned char *z = vzalloc(64 * PAGE_SIZE);
+		cr_assert(z);
+		cr_assert_null(memchr_inv((const u8 *)z, 0, 64 * PAGE_SIZE), "round %d", round);
+		for (int i = 0; i < 64; i++)
+			cr_assert_null(memchr_inv((const u8 *)page_address(vmalloc_to_page(z + i * PAGE_SIZE)), 0,
+						  PAGE_SIZE));
+		vfree(z);
+		cr_assert_eq(kmm_check(), 0);
+	}
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
+}
+
+/*
+ * A zeroed block whose pages the host does not back is not written
+ * (meminit.c's zero_backed()): the file must hold zeros there too, or a
+ * later alias of the block would show what an earlier one left.
+ */
+Test(anonram, a_zeroed_block_shows_zeros_through_a_new_alias)
+{
+	boot_or_die(BOOT);
+	struct page *pages[64];
+	struct page *block = alloc_pages(GFP_KERNEL, 6);
+	cr_assert(block);
+	for (int i = 0; i < 64; i++)
+		pages[i] = block + i;
+	unsigned char *v = vmap(pages, 64, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	memset(v, 0xab, 64 * PAGE_SIZE);
+	vunmap(v);
+	vm_unmap_aliases();
+	__free_pages(block, 6);
+	struct page *again = alloc_pages(GFP_KERNEL | __GFP_ZERO, 6);
+	cr_assert_eq(again, block, "the allocator handed out another block");
+	cr_assert_null(memchr_inv((const u8 *)page_address(again), 0, 64 * PAGE_SIZE));
+	v = vmap(pages, 64, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	cr_assert_null(memchr_inv((const u8 *)v, 0, 64 * PAGE_SIZE));
+	vunmap(v);
+	__free_pages(again, 6);
+	check_and_shutdown();
+}
+
+/* Pages freed one at a time (after vunmap) or in a block turn back too. */
+Test(anonram, a_block_freed_whole_turns_back)
+{
+	boot_or_die(BOOT);
+	struct page *block = alloc_pages(GFP_KERNEL, 3);
+	cr_assert(block);
+	struct page *pages[8];
+	for (int i = 0; i < 8; i++)
+		pages[i] = block + i;
+	/* Every other page: four runs of the direct map become the file's. */
+	struct page *odd[4] = { pages[1], pages[3], pages[5], pages[7] };
+	void *v = vmap(odd, 4, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	cr_assert_eq(plat_ram_nr_shared, 4);
+	cr_assert_eq(direct_file_maps(), 4);
+	cr_assert_eq(kmm_check(), 0);
+	vunmap(v);
+	__free_pages(block, 3);
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	cr_assert_eq(direct_file_maps(), 0);
+	check_and_shutdown();
+}
+
+/* Zeroing RAM without a mapping (plat_ram_zero) zeroes anonymous pages too. */
+Test(anonram, plat_ram_zero_zeroes_the_direct_map)
+{
+	boot_or_die(BOOT);
+	struct page *p = alloc_pages(GFP_KERNEL, 2);
+	cr_assert(p);
+	memset(page_address(p), 0x99, 4 * PAGE_SIZE);
+	void *v = vmap(&p, 1, VM_MAP, PAGE_KERNEL);	/* the first page shared, the rest not */
+	cr_assert(v);
+	plat_ram_zero(page_to_phys(p), 4 * PAGE_SIZE);
+	cr_assert_null(memchr_inv((const u8 *)page_address(p), 0, 4 * PAGE_SIZE));
+	cr_assert_null(memchr_inv((const u8 *)v, 0, PAGE_SIZE));
+	unsigned char b = 1;
+	cr_assert_eq(plat_ram_read(page_to_phys(p) + 3 * PAGE_SIZE, &b, 1), 0);
+	cr_assert_eq(b, 0);
+	vunmap(v);
+	__free_pages(p, 2);
+	check_and_shutdown();
+}
+
+/*
+ * fork: the child's writes through the direct map and through a vmalloc
+ * area never reach the parent, nor the parent's the child.  (What the
+ * preload library's fork handlers do, by hand.)
+ */
+Test(anonram, fork_isolates_direct_map_and_vmalloc)
+{
+	boot_or_die(BOOT);
+	unsigned char *d = (unsigned char *)__get_free_page(GFP_KERNEL);
+	unsigned char *v = vmalloc(4 * PAGE_SIZE);
+	cr_assert(d && v);
+	unsigned char *vd = page_address(vmalloc_to_page(v + PAGE_SIZE));
+	memset(d, 1, PAGE_SIZE);
+	memset(v, 1, 4 * PAGE_SIZE);
+	int to_child[2], to_parent[2];
+	cr_assert_eq(pipe(to_child), 0);
+	cr_assert_eq(pipe(to_parent), 0);
+
+	kmm_fork_prepare();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+		char c;
+
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		/* The child writes first, through each address. */
+		d[0] = 2;
+		v[0] = 2;
+		vd[1] = 2;	/* v + PAGE_SIZE + 1, through the direct map */
+		if (v[PAGE_SIZE + 1] != 2)
+			bad |= 1;
+		if (write(to_parent[1], "w", 1) != 1 || read(to_child[0], &c, 1) != 1)
+			bad |= 2;
+		/* The parent wrote 3s meanwhile: none of them is seen here. */
+		if (d[0] != 2 || v[0] != 2 || vd[1] != 2 || d[9] != 1 || v[2 * PAGE_SIZE] != 1)
+			bad |= 4;
+		if (kmm_check())
+			bad |= 8;
+		_exit(bad);
+	}
+	kmm_fork_parent();
+	cr_assert_gt(pid, 0);
+	char c;
+	cr_assert_eq(read(to_parent[0], &c, 1), 1);
+	/* The child has written: nothing of it here. */
+	cr_expect_eq(d[0], 1);
+	cr_expect_eq(v[0], 1);
+	cr_expect_eq(v[PAGE_SIZE + 1], 1);
+	d[9] = 3;
+	v[2 * PAGE_SIZE] = 3;
+	d[0] = 3;
+	v[0] = 3;
+	cr_assert_eq(write(to_child[1], "p", 1), 1);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	cr_expect_eq(d[0], 3);
+	cr_expect_eq(vd[1], 1);
+	vfree(v);
+	free_page((unsigned long)d);
+	check_and_shutdown();
+}
+
+/* x86_32: lowmem shares, highmem has no direct map and stays the file's. */
+Test(anonram, x86_32_highmem_and_lowmem_aliases)
+{
+	boot_or_die("arch=x86_32 mem=2G cpus=2 ram=anon");
+	struct page *low = alloc_page(GFP_KERNEL), *high = alloc_page(GFP_HIGHUSER);
+	cr_assert(low && high && PageHighMem(high));
+	memset(page_address(low), 0x42, PAGE_SIZE);
+	struct page *both[2] = { low, high };
+	unsigned char *v = vmap(both, 2, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	cr_assert_eq(v[7], 0x42);
+	v[PAGE_SIZE + 3] = 0x24;
+	unsigned char *k = kmap_local_page(high);
+	cr_assert_eq(k[3], 0x24);
+	kunmap_local(k);
+	cr_assert_eq(plat_ram_nr_shared, 1);
+	cr_assert_eq(kmm_check(), 0);
+	vunmap(v);
+	__free_page(low);
+	__free_page(high);
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
+}
