@@ -38,6 +38,19 @@ static int direct_file_maps(void)
 	return n;
 }
 
+static long maps_lines(void)
+{
+	char line[512];
+	long n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	cr_assert(f);
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
 Test(anonram, boots_with_an_anonymous_direct_map)
 {
 	boot_or_die(BOOT);
@@ -203,15 +216,26 @@ Test(anonram, a_block_freed_whole_turns_back)
 		pages[i] = block + i;
 	/* Every other page: four runs of the direct map become the file's. */
 	struct page *odd[4] = { pages[1], pages[3], pages[5], pages[7] };
+	long counted = plat_nr_mappings(), lines = maps_lines();
 	void *v = vmap(odd, 4, VM_MAP, PAGE_KERNEL);
 	cr_assert(v);
 	cr_assert_eq(plat_ram_nr_shared, 4);
 	cr_assert_eq(direct_file_maps(), 4);
+	/*
+	 * The alias: 4 runs and the split reservation; the direct map: two
+	 * more pieces a shared run.  The host holds no more than is counted.
+	 */
+	cr_assert_eq(plat_nr_mappings() - counted, 4 + 1 + 2 * 4);
+	cr_assert_leq(maps_lines() - lines, plat_nr_mappings() - counted);
 	cr_assert_eq(kmm_check(), 0);
 	vunmap(v);
+	vm_unmap_aliases();
 	__free_pages(block, 3);
 	cr_assert_eq(plat_ram_nr_shared, 0);
 	cr_assert_eq(direct_file_maps(), 0);
+	/* All given back, and the direct map one piece again. */
+	cr_assert_eq(plat_nr_mappings(), counted);
+	cr_assert_eq(maps_lines(), lines);
 	check_and_shutdown();
 }
 

@@ -198,7 +198,8 @@ static long vmalloc_runs(const char *p, unsigned long nr)
 /* A run is one host mapping; the area's runs together split the reservation once more. */
 Test(vmalloc, host_maps_runs_of_contiguous_pfns)
 {
-	boot_or_die("mem=1G");
+	/* ram=anon charges the direct map's pieces too: test_anonram counts those. */
+	boot_or_die("mem=1G ram=memfd");
 	long before = plat_nr_mappings();
 	char *p = vmalloc(64 * PAGE_SIZE);
 	cr_assert_not_null(p);
@@ -268,7 +269,7 @@ static long window_host_mappings(void)
  */
 Test(vmalloc, host_maps_count_matches_proc_maps)
 {
-	boot_or_die("mem=1G");
+	boot_or_die("mem=1G ram=memfd");
 	enum { NR = 16 };
 	struct page *block = alloc_pages(GFP_KERNEL, 5);
 	cr_assert_not_null(block);

@@ -1015,22 +1015,19 @@ int plat_walk_mappings(unsigned long lo, unsigned long hi,
 	return plat_for_each_mapping(walk_one, &w);
 }
 
+#define DIRECT_CHECK_MSGS	8
 struct direct_check {
-	void (*report)(const char *msg, void *arg);
-	void *arg;
 	unsigned long inode;	/* the RAM file's */
 	int problems;
+	char msgs[DIRECT_CHECK_MSGS][160];	/* told only if nothing changed meanwhile */
 };
 
 static void direct_problem(struct direct_check *c, const char *fmt, unsigned long a,
 			   unsigned long b)
 {
-	char msg[160];
-
-	if (c->problems++ >= 8)
-		return;
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	c->report(msg, c->arg);
+	if (c->problems < DIRECT_CHECK_MSGS)
+		snprintf(c->msgs[c->problems], sizeof(c->msgs[0]), fmt, a, b);
+	c->problems++;
 }
 
 static int check_direct_one(const struct plat_mapping *m, void *arg)
@@ -1057,13 +1054,14 @@ static int check_direct_one(const struct plat_mapping *m, void *arg)
 
 int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg)
 {
-	struct direct_check c = { report, arg, 0, 0 };
+	struct direct_check c;
 	struct stat st;
 	long busy, done, runs = 0, pages = 0;
 
 	if (!ram_anon || fstat(ram_fd, &st))
 		return 0;
 	c.inode = (unsigned long)st.st_ino;
+	c.problems = 0;
 	busy = __atomic_load_n(&share_busy, __ATOMIC_ACQUIRE);
 	done = __atomic_load_n(&share_done, __ATOMIC_ACQUIRE);
 	int err = plat_for_each_mapping(check_direct_one, &c);
@@ -1083,6 +1081,8 @@ int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg)
 		direct_problem(&c, "the direct map has %#lx shared pages in %#lx runs, not as counted",
 			       (unsigned long)pages, (unsigned long)runs);
 	plat_unlock(&shared_lock);
+	for (int i = 0; i < c.problems && i < DIRECT_CHECK_MSGS; i++)
+		report(c.msgs[i], arg);
 	return c.problems;
 }
 

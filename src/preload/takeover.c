@@ -31,7 +31,7 @@
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
  * host RAM)> cpus=<twice the host CPUs, 4 at least>
  * percpu_pagelist_high_fraction=1048576 kfence.sample_interval=0
- * deferred_boot_mem=2M" (x86_64), so it may override any of them.  Twice the CPUs: a thread keeps its simulated CPU between
+ * deferred_boot_mem=2M ram=anon" (x86_64), so it may override any of them.  Twice the CPUs: a thread keeps its simulated CPU between
  * calls, and one that finds it taken must take another over (a
  * membarrier() and a compare-and-swap, cpu.c), where Linux's scheduler
  * hands the per-CPU caches to the next thread at no cost per allocation.
@@ -39,9 +39,13 @@
  * benchmark shape) would pay that on most calls; with twice as many
  * simulated CPUs its threads mostly keep their own, for a few more
  * per-CPU slabs and page lists.
- * RAM is a memory file the host backs only where written; mem_map and the
- * shadow are touched only where used, so a large machine costs what the
- * program uses.  A bad KMM_CMDLINE is reported and the program aborts.
+ * RAM is backed by the host only where written; mem_map and the shadow
+ * are touched only where used, so a large machine costs what the program
+ * uses.  ram=anon: the direct map is anonymous memory, whose first touch
+ * costs the host some 40% less than a page of the RAM file, and which a
+ * forked child has copy-on-write without copying anything; only pages
+ * vmalloc() maps (the huge blocks) are the file's while they are mapped
+ * (platform/ram.c).  A bad KMM_CMDLINE is reported and the program aborts.
  *
  * Pointers we did not make.  The dynamic loader allocates with its own
  * minimal malloc until libc is relocated, then with ours; a few of its
@@ -266,7 +270,7 @@ void shim_boot(void)
 	int host_cpus = plat_host_nr_cpus();	/* a read of /sys: once */
 	snprintf(cmdline, sizeof(cmdline),
 		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 "
-		 "deferred_boot_mem=2M %s",
+		 "deferred_boot_mem=2M ram=anon %s",
 		 (unsigned long long)(mem >> 20), min(max(2 * host_cpus, 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);

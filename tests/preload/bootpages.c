@@ -27,9 +27,13 @@ int main(int argc, char **argv)
 				break;
 		if (f)
 			fclose(f);
+		long ram_anon = 0;
 		if (kb < 0)
 			return 2;
-		printf("anon pages: %ld\n", kb / 4);
+		if (ram_pages_anon(&ram_anon) < 0)	/* no machine: glibc's malloc */
+			ram_anon = 0;
+		/* RAM's own pages are anonymous memory with ram=anon: the rest is what it costs. */
+		printf("anon pages: %ld\n", kb / 4 - ram_anon);
 		return 0;
 	}
 	long pages = ram_pages();

@@ -4,8 +4,8 @@
  * RAM.  Allocates 32 MiB in 1 KiB blocks, each written, and prints
  * "ram pages: R anon pages: A": the pages of the machine's RAM written
  * meanwhile (ram_pages.h) and the growth of the process's anonymous
- * memory (RssAnon), where the allocator's own host memory is (the shadow
- * of the direct map).  The
+ * memory (RssAnon) beside RAM's own anonymous pages (ram=anon), where the
+ * allocator's own host memory is (the shadow of the direct map).  The
  * blocks are chained through themselves: the program holds no array of
  * its own.
  */
@@ -38,7 +38,8 @@ int main(void)
 
 	free(malloc(BLOCK));	/* boot, and the class's first slab */
 	/* The count's own vector is made and written by the first count, before anon0. */
-	long ram0 = ram_pages(), anon0 = anon_pages();
+	long ram_anon0 = 0, ram_anon1 = 0;
+	long ram0 = ram_pages_anon(&ram_anon0), anon0 = anon_pages();
 	for (int i = 0; i < NR; i++) {
 		void **p = malloc(BLOCK);
 		if (!p)
@@ -47,10 +48,12 @@ int main(void)
 		*p = head;
 		head = p;
 	}
-	long ram1 = ram_pages(), anon1 = anon_pages();
+	long ram1 = ram_pages_anon(&ram_anon1), anon1 = anon_pages();
 	if (ram0 < 0 || anon0 < 0 || ram1 < 0 || anon1 < 0)
 		return 3;
-	printf("ram pages: %ld anon pages: %ld\n", ram1 - ram0, anon1 - anon0);
+	/* With ram=anon, RAM's anonymous pages are not what the allocator costs beside them. */
+	printf("ram pages: %ld anon pages: %ld\n", ram1 - ram0,
+	       (anon1 - anon0) - (ram_anon1 - ram_anon0));
 	while (head) {
 		void **next = *head;
 		free(head);
