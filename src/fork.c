@@ -32,6 +32,10 @@
  *     kmm_fork_child_settle() first, which copies and then lets go of the
  *     machine.  So fork + exec from a process with a large heap costs
  *     what it costs without kmm (bench_malloc's forkexec measures it).
+ *     With ram=anon (the preload library's default) the direct map is
+ *     private anonymous memory, which fork() itself makes copy-on-write:
+ *     the file holds only the pages that have an alias (and highmem), so
+ *     that is all the child copies.
  *
  * The machine's own threads (rcu_sched, kswapd, the vfree worker, KFENCE's
  * sample timer) do not exist in the child.  Nothing of kmalloc, the page

@@ -9,7 +9,11 @@
  * of the old one at the same offsets with the same protections, so every
  * address and every alias (direct map, vmalloc) stays what it was.  The
  * parent does not write RAM meanwhile: it waits in its fork handler with
- * the allocator stopped, so the copy sees every structure whole.
+ * the allocator stopped, so the copy sees every structure whole.  With
+ * ram=anon the direct map is anonymous memory, copy-on-write across fork
+ * by itself, and left alone here (its inode is /dev/zero's, or none):
+ * only the file's mappings move, and the file holds only the pages
+ * shared with an alias (ram.c) and highmem.
  *
  * The copy costs what the host has backed of RAM: for a program with a
  * gigabyte of heap, a gigabyte copied at every fork, most often followed
