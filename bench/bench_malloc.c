@@ -54,17 +54,23 @@ struct alloc {
 	const char *lib;	/* NULL: glibc, no preload */
 	const char *candidates[4];
 	bool present;
+	const char *cmdline;	/* KMM_CMDLINE for it, or NULL */
 };
 
+/*
+ * kmm-memfd is kmm with RAM's direct map the RAM file (ram=memfd), not
+ * the preload's default anonymous memory: only when asked for (-a).
+ */
 static struct alloc allocs[] = {
-	{ "glibc", NULL, { NULL }, true },
-	{ "kmm", PRELOAD_PATH, { PRELOAD_PATH }, false },
-	{ "jemalloc", NULL, { "libjemalloc.so.2" }, false },
-	{ "tcmalloc", NULL, { "libtcmalloc_minimal.so.4", "libtcmalloc.so.4" }, false },
-	{ "mimalloc", NULL, { "libmimalloc.so.2", "libmimalloc.so" }, false },
+	{ "glibc", NULL, { NULL }, true, NULL },
+	{ "kmm", PRELOAD_PATH, { PRELOAD_PATH }, false, NULL },
+	{ "jemalloc", NULL, { "libjemalloc.so.2" }, false, NULL },
+	{ "tcmalloc", NULL, { "libtcmalloc_minimal.so.4", "libtcmalloc.so.4" }, false, NULL },
+	{ "mimalloc", NULL, { "libmimalloc.so.2", "libmimalloc.so" }, false, NULL },
+	{ "kmm-memfd", PRELOAD_PATH, { PRELOAD_PATH }, false, "ram=memfd" },
 };
 #define NR_ALLOCS (sizeof(allocs) / sizeof(allocs[0]))
-enum { A_GLIBC, A_KMM, A_JE, A_TC, A_MI };
+enum { A_GLIBC, A_KMM, A_JE, A_TC, A_MI, A_KMM_MEMFD };
 
 static const char *const lib_dirs[] = {
 	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
@@ -232,7 +238,10 @@ static bool run_one(size_t w, size_t a)
 		if (chdir(scratch))
 			_exit(126);
 		setenv("PATH", "/usr/bin:/bin:/usr/local/bin", 1);
-		unsetenv("KMM_CMDLINE");
+		if (allocs[a].cmdline)
+			setenv("KMM_CMDLINE", allocs[a].cmdline, 1);
+		else
+			unsetenv("KMM_CMDLINE");
 		unsetenv("KMM_SHOW");
 		if (allocs[a].lib)
 			setenv("LD_PRELOAD", allocs[a].lib, 1);
@@ -463,7 +472,8 @@ int main(int argc, char **argv)
 		reps = 3;
 	for (size_t a = 0; a < NR_ALLOCS; a++) {
 		allocs[a].present = a == A_GLIBC || find_lib(&allocs[a]);
-		if (!listed(only_a, allocs[a].name))
+		/* kmm-memfd only when named: the default run stays what it was. */
+		if (!listed(only_a, allocs[a].name) || (a == A_KMM_MEMFD && !only_a))
 			allocs[a].present = false;
 		else if (!allocs[a].present)
 			printf("bench_malloc: %s is not installed: skipped (tools/setup.sh installs it)\n",

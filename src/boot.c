@@ -124,6 +124,13 @@ static int setup_window(u64 ram_end)
 	kmm_page_offset = (unsigned long)window_base;
 	int err = plat_map_direct(window_base, direct, PLAT_PROT_READ | PLAT_PROT_WRITE,
 				  kmm_cfg.ram_anon);
+	if (err && kmm_cfg.ram_anon) {
+		/* A private mapping is charged to the host's commit limit (vm.overcommit_memory=2). */
+		pr_info("kmm: ram=anon: the host refused %llu MiB of private memory (%d): "
+			"the direct map is the RAM file\n", (unsigned long long)(direct >> 20), err);
+		kmm_cfg.ram_anon = false;
+		err = plat_map_direct(window_base, direct, PLAT_PROT_READ | PLAT_PROT_WRITE, false);
+	}
 	if (err) {
 		pr_err("kmm: cannot map lowmem: %d\n", err);
 		return err;

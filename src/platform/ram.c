@@ -487,7 +487,7 @@ int plat_map_direct(void *addr, u64 len, int prot, bool anon)
 	shared_map_bytes = (len / RAM_PAGE + MAP_BITS - 1) / MAP_BITS * sizeof(unsigned long);
 	shared_map = plat_host_zalloc_lazy(shared_map_bytes);
 	if (!shared_map) {
-		shared_map_bytes = 0;
+		direct_reset();
 		return -ENOMEM;
 	}
 	zero_fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
@@ -499,6 +499,7 @@ int plat_map_direct(void *addr, u64 len, int prot, bool anon)
 	if (p == MAP_FAILED) {
 		int err = -errno;
 		__atomic_sub_fetch(&nr_mappings, plat_map_cost(1), __ATOMIC_RELAXED);
+		direct_reset();
 		return err;
 	}
 	ram_anon = true;
