@@ -34,6 +34,40 @@
  *     with an acquire (both plain moves on x86), so what the holder's
  *     sections did to the per-CPU data happens before the taker's own
  *     sections, for the memory model as for ThreadSanitizer.
+ * Restartable sequences.  The slab fast paths' pops and pushes of a CPU's
+ * sheaf and spare sheaf (slab_rseq.h) raise no flag at all: each is an
+ * rseq critical section of the host kernel (on x86-64, when the C library
+ * registered rseq for the thread and membarrier() can abort sequences).
+ * The thread names the sequence in its rseq area, loads cpu->holder and
+ * goes the flag's way unless it holds its tag (t->rseq_tag), does its
+ * loads, then commits with one store, the sequence's last instruction
+ * (the new size of the sheaf; the object pushed, and kfree()'s hint,
+ * stored before it, are idempotent and lie beyond the size until then).
+ * The host kernel aborts a sequence that is preempted, migrated or
+ * signalled before its commit, and membarrier(), registered for rseq,
+ * aborts every sequence of the process running or preempted when it is
+ * called: the IPI's full barrier comes first, and the sequence resumes at
+ * its abort handler, which takes the flag's way (cpu_enter_held() then
+ * fails, and the thread looks for a CPU).  So with a taker's swap of
+ * cpu->holder before its membarrier(), a holder's sequence either
+ *   - committed before the IPI (or before the host switched the holder
+ *     out): everything it stored is visible to the taker once
+ *     membarrier() returns, as a flag section's stores are;
+ *   - was inside, and is aborted: none of its stores is a commit, and
+ *     those it made are ordered before membarrier()'s return; or
+ *   - starts after it: the IPI's barrier, or the host's switch, orders
+ *     the swap before its load of cpu->holder, which fails.
+ * The taker still reads the flag for the holder's flag sections, which
+ * the rest of the library uses unchanged.  A sequence reads no handback:
+ * a thread that wants the CPU of a holder in no flag section takes it
+ * over at once, as it takes over any idle holder's.  Then, while
+ * cpu->contended counts the releases that keep the two threads taking
+ * turns cheaply, the new holder's rseq_tag stays RSEQ_NO_TAG (task_own()),
+ * so its every section is a flag section that hands the CPU back.  Under
+ * ThreadSanitizer, on other hosts, or without rseq (Valgrind,
+ * GLIBC_TUNABLES=glibc.pthread.rseq=0), rseq_tag is always RSEQ_NO_TAG:
+ * every sequence fails its first compare and goes the flag's way.
+ *
  * Tags carry a generation, so a tag read before its thread exited can never
  * match a later thread using the same slot (no ABA).  Without membarrier
  * (an old kernel), every section takes and releases the CPU's lock.
@@ -58,11 +92,15 @@
  */
 static unsigned int early_active;
 static struct kmm_cpu no_cpu = { .holder = TAG_TAKING };
+/* The rseq_cs word of threads without a slot yet: written, never read. */
+static u64 rseq_cs_none;
 
 __thread struct task_struct kmm_current_task __attribute__((tls_model("initial-exec"))) = {
 	.bound_cpu = -1,
 	.owned = &no_cpu,
 	.active = &early_active,
+	.rseq_tag = RSEQ_NO_TAG,
+	.rseq_cs = &rseq_cs_none,
 };
 
 /* Its thread writes @active on every section: a line pair of its own. */
@@ -110,6 +148,8 @@ static struct kmm_cpu cpu_table[NR_CPUS];
 struct kmm_cpu *kmm_cpus;
 unsigned int nr_cpu_ids = 1;
 bool kmm_sticky_cpus;
+/* This machine's fast paths may run as restartable sequences (see above). */
+static bool kmm_rseq;
 /* A CPU table for threads that disable preemption before any boot. */
 static struct kmm_cpu early_cpu;
 
@@ -134,12 +174,18 @@ static bool task_owns_cpu(const struct task_struct *t)
 	return t->owned != &no_cpu;
 }
 
-/* @t holds @c from now on. */
+/*
+ * @t holds @c from now on.  Its restartable sequences may run on @c unless
+ * @c is contended: then each section must read cpu->handback as it ends,
+ * which only the flag's sections do.
+ */
 static void task_own(struct task_struct *t, struct kmm_cpu *c)
 {
 	t->owned = c;
 	t->cpu = c->id;
 	t->kcpu = c;
+	t->rseq_tag = kmm_rseq && t->rseq_cs != &t->rseq_cs_none && !READ_ONCE(c->contended) ?
+		      t->tag : RSEQ_NO_TAG;
 }
 
 int kmm_cpus_init(unsigned int nr)
@@ -150,6 +196,7 @@ int kmm_cpus_init(unsigned int nr)
 		return -EINVAL;
 	memset(cpus, 0, sizeof(*cpus) * nr);
 	kmm_sticky_cpus = plat_membarrier_register();
+	kmm_rseq = KMM_RSEQ && kmm_sticky_cpus && plat_rseq_register();
 	for (unsigned int i = 0; i < nr; i++) {
 		cpus[i].id = (int)i;
 		cpus[i].kmalloc_hint = kmm_cpu_hint_none;
@@ -208,6 +255,12 @@ static void task_attach(struct task_struct *t)
 		__atomic_store_n(&task_slots[i].host_thread, plat_thread_self(), __ATOMIC_SEQ_CST);
 		__atomic_store_n(&task_slots[i].host_tid, plat_gettid(), __ATOMIC_RELAXED);
 		t->tag = (u64)(i + 1) | ((u64)__atomic_load_n(&task_slots[i].gen, __ATOMIC_ACQUIRE) << 32);
+		/*
+		 * Past its exit handlers, the C library may have unregistered
+		 * the thread's rseq area already: no sequences then.
+		 */
+		u64 *cs = t->exited ? NULL : plat_rseq_cs_word();
+		t->rseq_cs = cs ? cs : &t->rseq_cs_none;
 		/*
 		 * A thread past its exit handlers (one whose pthread key
 		 * destructors free memory) gets no second handler: it would
@@ -316,9 +369,9 @@ static bool cpu_take_over(struct task_struct *t, struct kmm_cpu *c, u64 h)
 		return false;
 	}
 	WRITE_ONCE(*t->active, 1);
+	WRITE_ONCE(c->contended, CONTENDED_RELEASES);
 	__atomic_store_n(&c->holder, t->tag, __ATOMIC_SEQ_CST);
 	task_own(t, c);
-	WRITE_ONCE(c->contended, CONTENDED_RELEASES);
 	return true;
 }
 

@@ -104,6 +104,17 @@ struct task_struct {
 	struct kmm_cpu *owned;	/* the CPU this thread holds, maybe idly; never NULL (cpu.c) */
 	u64 tag;		/* this thread's holder tag (see cpu.c), 0 until set */
 	unsigned int *active;	/* this thread's "inside a section" flag */
+	/*
+	 * What a restartable sequence (slab_rseq.h) compares owned->holder
+	 * with: @tag while the thread may use them on that CPU, else
+	 * RSEQ_NO_TAG, which is nobody's (cpu.c, task_own()).  @rseq_cs: the
+	 * thread's rseq_cs word, where a sequence names itself; while it has
+	 * none, a dummy (@rseq_cs_none once it has a slot) that no sequence
+	 * gets past.
+	 */
+	u64 rseq_tag;
+	u64 *rseq_cs;
+	u64 rseq_cs_none;
 	int pid;
 	bool exited;		/* its exit handler has run (cpu.c) */
 	char comm[16];
@@ -139,6 +150,17 @@ struct kmm_cpu {
 } ____cacheline_pair_aligned;	/* kmm_cpus[]: see ____cacheline_pair_aligned */
 
 extern struct kmm_cpu *kmm_cpus;
+/*
+ * Restartable sequences (cpu.c, slab_rseq.h): on x86-64, but not for
+ * ThreadSanitizer, which cannot see what they guarantee.  RSEQ_NO_TAG is
+ * never a holder: a tag's slot half is at most MAX_TASK_SLOTS.
+ */
+#if defined(__x86_64__) && !defined(KMM_TSAN)
+#define KMM_RSEQ 1
+#else
+#define KMM_RSEQ 0
+#endif
+#define RSEQ_NO_TAG (~0ull)
 /* kmalloc_hint of a CPU before its first kmalloc: the slab layer's "none" (slub.c). */
 extern void *const kmm_cpu_hint_none;
 extern bool kmm_sticky_cpus;

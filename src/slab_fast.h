@@ -11,6 +11,7 @@
 #define KMM_SLAB_FAST_H
 
 #include "slab.h"
+#include "slab_rseq.h"
 
 #pragma GCC visibility push(hidden)	/* as internal.h */
 

@@ -2085,9 +2085,29 @@ __noinline void slab_free_handback(void)
 
 /* --- the API of one cache --- */
 
+/* kmem_cache_alloc() the flag's way (see slab_rseq.h). */
+static __noinline void *kmem_cache_alloc_flag(struct kmem_cache *s, gfp_t flags,
+					      unsigned long addr)
+{
+	return do_slab_alloc(s, flags, NUMA_NO_NODE, addr, 0);
+}
+
+/*
+ * The pop of the sheaf or the spare sheaf as a restartable sequence, no
+ * section entered; everything else the flag's way, do_slab_alloc().
+ */
 __fast_path_aligned void *kmem_cache_alloc(struct kmem_cache *s, gfp_t flags)
 {
-	return do_slab_alloc(s, flags, NUMA_NO_NODE, _RET_IP_, 0);
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu = t->owned;
+	void *object;
+
+	if (unlikely(t->preempt_count | READ_ONCE(kmm_slow_paths.any)) ||
+	    unlikely(!slab_rseq_pop(t, cpu, cpu_slab_of(s, cpu), false, &object)))
+		return kmem_cache_alloc_flag(s, flags, _RET_IP_);
+	if (unlikely(flags & __GFP_ZERO))
+		return slab_post_alloc_hook(s, flags, object, 0);
+	return object;
 }
 
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t flags, int node)
@@ -2156,16 +2176,27 @@ __noinline void kmem_cache_free_miss(struct kmem_cache *s, void *x, unsigned lon
  * anything else (another slab, NULL, a foreign pointer, another cache)
  * takes the out-of-line paths that validate it and report what is wrong.
  */
-__fast_path_aligned void kmem_cache_free(struct kmem_cache *s, void *x)
+static __noinline void kmem_cache_free_flag(struct kmem_cache *s, void *x, unsigned long addr)
 {
 	switch (do_slab_free(s, x)) {
 	case FREED:
 		return;
 	case MISSED_IN_SECTION:
-		return kmem_cache_free_miss(s, x, _RET_IP_);
+		return kmem_cache_free_miss(s, x, addr);
 	case MISSED:
-		return __kmem_cache_free(s, x, _RET_IP_);
+		return __kmem_cache_free(s, x, addr);
 	}
+}
+
+/* The two pushes as a restartable sequence first (slab_rseq.h), else the flag's way. */
+__fast_path_aligned void kmem_cache_free(struct kmem_cache *s, void *x)
+{
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu = t->owned;
+
+	if (unlikely(t->preempt_count) ||
+	    unlikely(!slab_rseq_free_push(t, cpu, cpu_slab_of(s, cpu), x)))
+		return kmem_cache_free_flag(s, x, _RET_IP_);
 }
 
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p)
@@ -2243,9 +2274,36 @@ void *kmalloc_node(size_t size, gfp_t flags, int node)
 	return __kmalloc_node(size, flags, node, _RET_IP_);
 }
 
+/* kmalloc() the flag's way (see slab_rseq.h). */
+static __noinline void *kmalloc_flag(size_t size, gfp_t flags, unsigned long caller)
+{
+	return __kmalloc_node(size, flags, NUMA_NO_NODE, caller);
+}
+
+/*
+ * The pop of the sheaf or the spare sheaf of a kmalloc cache of normal
+ * memory as a restartable sequence, with the kfree() hint; everything
+ * else the flag's way, __kmalloc_node().
+ */
 __fast_path_aligned void *kmalloc(size_t size, gfp_t flags)
 {
-	return __kmalloc_node(size, flags, NUMA_NO_NODE, _RET_IP_);
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu = t->owned;
+	struct kmem_cache_cpu *parts, *c;
+	void *object;
+
+	/* 0 wraps around: one test for both. */
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE) ||
+	    unlikely(flags & (__GFP_DMA | __GFP_RECLAIMABLE)) ||
+	    unlikely(t->preempt_count | READ_ONCE(kmm_slow_paths.any)) ||
+	    unlikely(!(parts = kmalloc_cpu_parts[KMALLOC_NORMAL][kmalloc_index(size)])))
+		return kmalloc_flag(size, flags, _RET_IP_);
+	c = (struct kmem_cache_cpu *)((char *)parts + cpu->slab_off);	/* cpu_slab_of() */
+	if (unlikely(!slab_rseq_pop(t, cpu, c, true, &object)))
+		return kmalloc_flag(size, flags, _RET_IP_);
+	if (unlikely(flags & __GFP_ZERO))
+		return slab_post_alloc_hook(READ_ONCE(c->cache), flags, object, (unsigned int)size);
+	return object;
 }
 
 void *kmalloc_node_track_caller(size_t size, gfp_t flags, int node, unsigned long caller)
@@ -2364,7 +2422,7 @@ static __noinline void kfree_leave_slow(const void *x, unsigned long addr, bool 
  * slab object, and frees in atomic context, go out of line (__kfree(),
  * kfree_nested()).
  */
-__fast_path_aligned void kfree(const void *x)
+static __noinline void kfree_flag(const void *x, unsigned long addr)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
@@ -2374,7 +2432,7 @@ __fast_path_aligned void kfree(const void *x)
 	struct slab *slab;
 
 	if (unlikely(t->preempt_count) || unlikely(!(cpu = cpu_enter_held(t))))
-		return kfree_nested(x, _RET_IP_);
+		return kfree_nested(x, addr);
 	hint = cpu->kmalloc_hint;	/* never NULL (kmalloc_hints_reset()) */
 	switch (cpu_free_push(hint, (void *)x)) {
 	case PUSHED:
@@ -2386,16 +2444,16 @@ __fast_path_aligned void kfree(const void *x)
 	case NOT_OURS:
 		break;
 	case CPU_SLAB_DOUBLE:
-		return kfree_double(x, _RET_IP_);
+		return kfree_double(x, addr);
 	}
 	if (unlikely(!virt_addr_valid(x)))
-		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
+		return kfree_leave_slow(x, addr, cpu_leave_held(t, cpu));
 	slab = page_slab(virt_to_head_page(x));
 	s = slab->slab_cache;
 	if (unlikely(!PageSlab(slab_page(slab)) || !s))
-		return kfree_leave_slow(x, _RET_IP_, cpu_leave_held(t, cpu));
+		return kfree_leave_slow(x, addr, cpu_leave_held(t, cpu));
 	if (s == hint->cache)
-		return kfree_slab_miss(slab, x, _RET_IP_);
+		return kfree_slab_miss(slab, x, addr);
 	switch (cpu_free_push(cpu_slab_of(s, cpu), (void *)x)) {
 	case PUSHED:
 		break;
@@ -2405,11 +2463,25 @@ __fast_path_aligned void kfree(const void *x)
 		return sheaf_spill_push((void *)x, cpu_slab_of(s, cpu));
 	case NOT_OURS:
 	case CPU_SLAB_DOUBLE:
-		return kfree_slab_miss(slab, x, _RET_IP_);
+		return kfree_slab_miss(slab, x, addr);
 	}
 out:
 	if (unlikely(cpu_leave_flag(active, cpu)))
 		slab_free_handback();
+}
+
+/*
+ * The two pushes, on the hint's CPU part, as a restartable sequence
+ * (slab_rseq.h); everything else the flag's way, kfree_flag().
+ */
+__fast_path_aligned void kfree(const void *x)
+{
+	struct task_struct *t = current;
+
+	if (unlikely(t->preempt_count))
+		return kfree_nested(x, _RET_IP_);
+	if (unlikely(!slab_rseq_free_push(t, t->owned, NULL, (void *)x)))
+		return kfree_flag(x, _RET_IP_);
 }
 
 /* Linux's slab_ksize(): what of an object may be used without trampling metadata. */

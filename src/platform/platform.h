@@ -331,6 +331,23 @@ void plat_cpu_relax(void);
  */
 bool plat_membarrier_register(void);
 void plat_membarrier(void);
+/*
+ * Restartable sequences (rseq, see cpu.c): whether this process may use
+ * them, checked once a boot.  True when the C library has registered rseq
+ * for its threads (glibc does, unless told not to: GLIBC_TUNABLES=
+ * glibc.pthread.rseq=0, or a host that lacks it, such as Valgrind's) and
+ * membarrier() can abort them (MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ);
+ * from then on plat_membarrier() aborts every sequence running or
+ * preempted when it is called, and is still the full barrier above.
+ * Called after plat_membarrier_register() succeeded.
+ */
+bool plat_rseq_register(void);
+/*
+ * The calling thread's rseq_cs word (struct rseq's, which says which
+ * sequence the thread is in), or NULL if rseq is not registered for this
+ * thread.
+ */
+u64 *plat_rseq_cs_word(void);
 void plat_yield(void);
 void plat_sleep_us(unsigned int us);
 u64 plat_now_ns(void);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <sys/rseq.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -417,7 +418,45 @@ bool plat_membarrier_register(void)
 	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
+static int membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+
 void plat_membarrier(void)
 {
-	syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	syscall(SYS_membarrier, membarrier_cmd, 0, 0);
+}
+
+/* The rseq area the C library registered for this thread, or NULL. */
+static struct rseq *rseq_area(void)
+{
+#if defined(__x86_64__) && defined(RSEQ_SIG)
+	struct rseq *rs;
+
+	/* glibc 2.35 and 2.36 say 20, the original struct rseq up to flags. */
+	if (__rseq_size < offsetof(struct rseq, rseq_cs) + sizeof(rs->rseq_cs))
+		return NULL;
+	rs = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+	/* Negative: not registered (-1), or registering failed (-2). */
+	if ((int)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED) < 0)
+		return NULL;
+	return rs;
+#else
+	return NULL;
+#endif
+}
+
+bool plat_rseq_register(void)
+{
+	if (!rseq_area())
+		return false;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0))
+		return false;
+	membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ;
+	return true;
+}
+
+u64 *plat_rseq_cs_word(void)
+{
+	struct rseq *rs = rseq_area();
+
+	return rs ? (u64 *)&rs->rseq_cs : NULL;
 }
