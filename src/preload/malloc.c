@@ -174,7 +174,7 @@ static __noinline void class_free_rest(struct kmem_cache *s, void *p, enum class
  * the deferred frees) found by address alone; no struct page and no errno
  * to keep either way.
  */
-static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
+static __noinline void class_free_flag(struct kmem_cache *s, void *p, unsigned long caller)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
@@ -201,6 +201,22 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 	}
 	if (unlikely(cpu_leave_flag(active, cpu)))
 		return class_free_rest(s, p, CF_HANDBACK, caller);
+}
+
+/*
+ * The pushes first as restartable sequences (slab_rseq.h): the sheaf
+ * while it has room, else the spare sheaf or the CPU freelist; anything
+ * else the flag's way, class_free_flag().
+ */
+static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
+{
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu = t->owned;
+
+	/* free() has seen preempt_count at 0 (shim_ready()). */
+	if (unlikely(kmem_cache_debug(s)) || unlikely(kmm_slab_hooks) ||
+	    unlikely(!slab_rseq_free_push_any(t, cpu, cpu_slab_of(s, cpu), p)))
+		return class_free_flag(s, p, caller);
 }
 
 static void *malloc_huge(size_t size, size_t align, gfp_t zero)
@@ -305,28 +321,19 @@ static __noinline void *malloc_rest(size_t size, void *p, bool handback, unsigne
 	return shim_alloc(size, 0);
 }
 
-/*
- * A small size: kmem_cache_alloc()'s fast path inline (the pop of the
- * sheaf or the CPU freelist, cpu_pop()) and the shadow byte, every other
- * case a tail call, so that malloc() is a leaf that saves no register.
- */
-EXPORT void *malloc(size_t size)
+/* malloc() of a small size the flag's way: @s its class's cache, maybe NULL. */
+static __noinline void *malloc_flag(size_t size, struct kmem_cache *s, unsigned long caller)
 {
 	struct task_struct *t = current;
 	unsigned int *active = t->active;	/* kept for cpu_leave_flag() */
-	struct kmem_cache *s;
+	unsigned int class = shim_class(size);
 	struct kmm_cpu *cpu;
-	unsigned int class;
 	bool handback;
 	void *p;
 
-	if (unlikely(size > SHIM_SMALL_MAX) || unlikely(!shim_ready()))
-		return shim_alloc(size, 0);
-	class = shim_class(size);
-	s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
 	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!s) ||
 	    unlikely(!(cpu = cpu_enter_held(t))))
-		return malloc_rest(size, NULL, false, _RET_IP_);
+		return malloc_rest(size, NULL, false, caller);
 	p = cpu_pop(s, cpu_slab_of(s, cpu));
 	/*
 	 * No instruction: the compiler forgets which of cpu_pop()'s ways @p
@@ -336,7 +343,32 @@ EXPORT void *malloc(size_t size)
 	__asm__("" : "+r"(p));
 	handback = cpu_leave_flag(active, cpu);
 	if (unlikely(handback | !p))
-		return malloc_rest(size, p, handback, _RET_IP_);
+		return malloc_rest(size, p, handback, caller);
+	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+	return p;
+}
+
+/*
+ * A small size: kmem_cache_alloc()'s pops inline as restartable
+ * sequences (the sheaf, the spare sheaf, the CPU freelist: slab_rseq.h)
+ * and the shadow byte, every other case a tail call (the flag's way,
+ * malloc_flag()), so that malloc() is a leaf that saves no register.
+ */
+EXPORT void *malloc(size_t size)
+{
+	struct task_struct *t = current;
+	struct kmm_cpu *cpu = t->owned;
+	struct kmem_cache *s;
+	unsigned int class;
+	void *p;
+
+	if (unlikely(size > SHIM_SMALL_MAX) || unlikely(!shim_ready()))
+		return shim_alloc(size, 0);
+	class = shim_class(size);
+	s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
+	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!s) ||
+	    unlikely(!slab_rseq_pop(t, cpu, cpu_slab_of(s, cpu), false, &p)))
+		return malloc_flag(size, s, _RET_IP_);
 	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
 	return p;
 }
