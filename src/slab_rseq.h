@@ -398,18 +398,21 @@ miss:
 static __always_inline bool slab_rseq_pop(struct task_struct *t, struct kmm_cpu *cpu,
 					  struct kmem_cache_cpu *c, bool hint, void **objp)
 {
+	(void)t, (void)cpu, (void)c, (void)hint, (void)objp;
 	return false;
 }
 
 static __always_inline bool slab_rseq_free_push(struct task_struct *t, struct kmm_cpu *cpu,
 						struct kmem_cache_cpu *c, void *x)
 {
+	(void)t, (void)cpu, (void)c, (void)x;
 	return false;
 }
 
 static __always_inline bool slab_rseq_free_push_any(struct task_struct *t, struct kmm_cpu *cpu,
 						    struct kmem_cache_cpu *c, void *x)
 {
+	(void)t, (void)cpu, (void)c, (void)x;
 	return false;
 }
 
