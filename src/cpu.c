@@ -34,22 +34,25 @@
  *     with an acquire (both plain moves on x86), so what the holder's
  *     sections did to the per-CPU data happens before the taker's own
  *     sections, for the memory model as for ThreadSanitizer.
+ *
  * Restartable sequences.  The slab fast paths' pops and pushes of a CPU's
- * sheaf and spare sheaf (slab_rseq.h) raise no flag at all: each is an
- * rseq critical section of the host kernel (on x86-64, when the C library
- * registered rseq for the thread and membarrier() can abort sequences).
- * The thread names the sequence in its rseq area, loads cpu->holder and
- * goes the flag's way unless it holds its tag (t->rseq_tag), does its
- * loads, then commits with one store, the sequence's last instruction
- * (the new size of the sheaf; the object pushed, and kfree()'s hint,
- * stored before it, are idempotent and lie beyond the size until then).
- * The host kernel aborts a sequence that is preempted, migrated or
- * signalled before its commit, and membarrier(), registered for rseq,
- * aborts every sequence of the process running or preempted when it is
- * called: the IPI's full barrier comes first, and the sequence resumes at
- * its abort handler, which takes the flag's way (cpu_enter_held() then
- * fails, and the thread looks for a CPU).  So with a taker's swap of
- * cpu->holder before its membarrier(), a holder's sequence either
+ * sheaf, spare sheaf and freelist (slab_rseq.h) raise no flag at all: each
+ * is an rseq critical section of the host kernel (on x86-64, when the C
+ * library registered rseq for the thread and membarrier() can abort
+ * sequences).  The thread names the sequence in its rseq area, loads
+ * cpu->holder and goes the flag's way unless it holds its tag
+ * (t->rseq_tag), does its loads, then commits with one store, the
+ * sequence's last instruction (the new size of the sheaf, or the new head
+ * of the freelist; what it stores before, the object pushed, a free
+ * pointer in the object freed, kfree()'s hint, is harmless if the
+ * sequence goes no further).  The host kernel aborts a sequence that is
+ * preempted, migrated or signalled before its commit, and membarrier(),
+ * registered for rseq, aborts every sequence of the process running or
+ * preempted when it is called: the IPI's full barrier comes first, and
+ * the sequence resumes at its abort handler, which takes the flag's way
+ * (where cpu_enter_held() fails if the CPU was taken, and the thread
+ * looks for one).  So with a taker's swap of cpu->holder before its
+ * membarrier(), a holder's sequence either
  *   - committed before the IPI (or before the host switched the holder
  *     out): everything it stored is visible to the taker once
  *     membarrier() returns, as a flag section's stores are;

@@ -11,8 +11,12 @@
  *   - compares cpu->holder with t->rseq_tag: not ours (taken over, no
  *     rseq for this thread or CPU), out to the flag's way;
  *   - reads what it needs and, for a push, stores the object above the
- *     top of the array it goes on (nobody reads beyond the top);
- *   - commits: stores the array's new size, its last instruction.
+ *     top of the array it goes on (nobody reads beyond the top), or the
+ *     free pointer into the object it frees;
+ *   - commits: stores the array's new size, or the freelist's new head,
+ *     its last instruction.
+ * A freelist push or pop is a second sequence, after a first one found
+ * the sheaf full or both sheaves empty: one sequence has one commit.
  * Its abort handler (in section __kmm_rseq_abort, after the signature the
  * host kernel checks) takes the flag's way too.  Every way out but the
  * commit leaves everything as it was, so "the flag's way" is the whole
