@@ -310,8 +310,12 @@ Test(cpu, a_sequence_a_signal_interrupts_is_aborted_and_done_once)
 	for (int i = 0; i < STEPPED_OBJECTS; i++)
 		for (int j = 0; j < i; j++)
 			cr_assert_neq(objs[i], objs[j], "objects %d and %d are one", j, i);
+	/*
+	 * Every free runs a sequence; so does every allocation but where
+	 * objects are annotated for ASan, whose allocations go the slow way.
+	 */
 	if (want)
-		cr_assert_geq(aborts, 2 * STEPPED_OBJECTS,
+		cr_assert_geq(aborts, STEPPED_OBJECTS,
 			      "%ld sequences aborted in %d allocations and frees", aborts,
 			      2 * STEPPED_OBJECTS);
 	else
