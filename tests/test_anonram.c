@@ -9,6 +9,7 @@
  * kmm_check() == 0 after each, which compares the direct map's host
  * mappings with what ram.c counts.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -344,5 +345,40 @@ Test(anonram, x86_32_highmem_and_lowmem_aliases)
 	__free_page(low);
 	__free_page(high);
 	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
+}
+
+/*
+ * At the host's mapping bound every alias splits the direct map twice
+ * more: vmalloc fails cleanly (its pages freed, none left shared), and
+ * once all is freed the count and the host's mappings are what they
+ * were at boot.
+ */
+Test(anonram, fails_cleanly_at_the_host_mapping_bound)
+{
+	boot_or_die("mem=2G ram=anon");
+	long max = plat_max_mappings(LONG_MAX);
+	cr_assert_lt(max, 140000, "vm.max_map_count %ld is too large for this test", max);
+	static void *v[70000];
+	long counted = plat_nr_mappings(), lines = maps_lines();
+	int n = 0;
+
+	while (n < 70000 && (v[n] = vmalloc(PAGE_SIZE)))
+		n++;
+	cr_assert_lt(n, 70000);
+	cr_assert_gt(n, 1000);
+	cr_assert(dmesg_has("near vm.max_map_count"));
+	/* The host holds no more than is counted, the bound not passed. */
+	cr_assert_leq(maps_lines() - lines, plat_nr_mappings() - counted);
+	cr_assert_leq(plat_nr_mappings(), max);
+	cr_assert_eq(plat_ram_nr_shared, n);
+	cr_assert_eq(kmm_check(), 0);
+	for (int i = 0; i < n; i++)
+		vfree(v[i]);
+	vm_unmap_aliases();
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	cr_assert_eq(plat_nr_mappings(), counted);
+	cr_assert_eq(maps_lines(), lines);
+	kmm_report_reset();
 	check_and_shutdown();
 }
