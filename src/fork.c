@@ -84,10 +84,17 @@ void kmm_fork_prepare(void)
 {
 	if (!kmm_machine_up || current->preempt_count)
 		return;
-	/* The child says on this channel when its RAM is its own. */
-	plat_fork_channel_open();
 	lock_mutexes();
 	kmm_cpus_hold_all();
+	/*
+	 * The child says on this channel when its RAM is its own.  With
+	 * ram=anon and nothing in the RAM file, there is nothing for it to
+	 * copy (the file it makes is empty): no channel, and no wait.  What a
+	 * thread of ours that runs meanwhile (mapping an alias outside any
+	 * section) puts in the file belongs to work the child never sees.
+	 */
+	if (!plat_ram_file_unused())
+		plat_fork_channel_open();
 	kmm_log_lock();
 	fork_held = true;
 }

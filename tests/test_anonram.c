@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "helpers.h"
 #include "internal.h"
@@ -380,5 +381,52 @@ Test(anonram, fails_cleanly_at_the_host_mapping_bound)
 	cr_assert_eq(plat_nr_mappings(), counted);
 	cr_assert_eq(maps_lines(), lines);
 	kmm_report_reset();
+	check_and_shutdown();
+}
+
+/* How long kmm_fork_parent() waits for a child that takes 300 ms to run its fork handler. */
+static double parent_wait_s(void)
+{
+	struct timespec a, b;
+
+	kmm_fork_prepare();
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(300 * 1000);
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		_exit(kmm_check() ? 1 : 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	kmm_fork_parent();
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+}
+
+/*
+ * The parent waits for its child only while the RAM file holds what the
+ * child must copy: with ram=anon and nothing in the file, not at all
+ * (the direct map is copy-on-write by fork() itself).
+ */
+Test(anonram, fork_waits_only_when_the_file_holds_something)
+{
+	boot_or_die(BOOT);
+	cr_assert(plat_ram_file_unused());
+	cr_expect_lt(parent_wait_s(), 0.2, "the parent waited with nothing in the RAM file");
+	void *v = vmalloc(4 * PAGE_SIZE);
+	cr_assert(v);
+	memset(v, 7, 4 * PAGE_SIZE);
+	cr_assert(!plat_ram_file_unused());
+	cr_expect_geq(parent_wait_s(), 0.25, "the parent did not wait for the copy of shared pages");
+	vfree(v);
+	vm_unmap_aliases();
+	cr_assert(plat_ram_file_unused());
+	check_and_shutdown();
+	boot_or_die("mem=256M cpus=2 ram=memfd");
+	cr_assert(!plat_ram_file_unused());
+	cr_expect_geq(parent_wait_s(), 0.25, "ram=memfd: the parent did not wait");
 	check_and_shutdown();
 }

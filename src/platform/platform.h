@@ -138,6 +138,12 @@ int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), vo
  * progress in another thread): then walk plat_for_each_mapping().
  */
 int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/*
+ * With ram=anon: the RAM file holds no data and nothing maps it (not even
+ * a stale alias), so a child forked now has nothing of it to copy: the
+ * direct map is copy-on-write by fork() itself.  False with ram=memfd.
+ */
+bool plat_ram_file_unused(void);
 /* In a forked child, first: the record as the parent's other threads left it. */
 void plat_ram_maps_fork_child(void);
 /* The RAM file's descriptor, and its replacement by another (ram_fork.c). */

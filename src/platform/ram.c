@@ -394,6 +394,20 @@ void plat_ram_maps_fork_child(void)
 	share_busy = 0;
 }
 
+bool plat_ram_file_unused(void)
+{
+	struct stat st;
+	bool unused;
+
+	if (!ram_anon)
+		return false;
+	plat_lock(&ram_maps_lock);
+	unused = !__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) && !ram_maps_lost &&
+		 !ram_maps_nr;
+	plat_unlock(&ram_maps_lock);
+	return unused && !fstat(ram_fd, &st) && st.st_blocks == 0;
+}
+
 int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
 {
 	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) || ram_maps_lost)
