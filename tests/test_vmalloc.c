@@ -235,7 +235,8 @@ Test(vmalloc, host_maps_pages_freed_in_order_as_one_run)
 	cr_assert_not_null(p);
 	calls = plat_host_calls() - calls;
 	cr_assert_eq(vmalloc_runs(p, NR), 1);
-	cr_assert_eq(calls, 1, "%lu host calls", calls);
+	/* With ram=anon, one more: the run's direct map turns into the RAM file's. */
+	cr_assert_eq(calls, plat_ram_is_anon() ? 2 : 1, "%lu host calls", calls);
 	vfree(p);
 	check_and_shutdown();
 }
