@@ -317,9 +317,11 @@ static void *case_thread(void *arg)
  */
 static int full_fit_budget(int threads, int loops)
 {
-	long per_pair = 2 * plat_map_cost(1);
+	/* With ram=anon a live area's pages split the direct map too (plat_ram_alias_cost()). */
+	long per_pair = 2 * (plat_map_cost(1) + plat_ram_alias_cost(1));
 	long lo = 0, hi = (long)lazy_max_pages();
-	long arrays = 2 * plat_map_cost((long)(hi * sizeof(void *) / PAGE_SIZE + 1));
+	long array_pages = (long)(hi * sizeof(void *) / PAGE_SIZE + 1);
+	long arrays = 2 * (plat_map_cost(array_pages) + plat_ram_alias_cost(array_pages));
 	long loop = (long)loops * plat_map_cost(1);
 
 	while (lo < hi) {
