@@ -6,6 +6,10 @@
  * the program and the freelist.  Everything off the fast path (a CPU to
  * get, a slab to find, debugging, zeroing, the tools, bad frees) is a
  * tail call to the out-of-line functions declared here, all in slub.c.
+ * These are "the flag's way": kmalloc(), kfree(), kmem_cache_alloc(),
+ * kmem_cache_free() and the shim's malloc() and free() first try their
+ * pops and pushes as restartable sequences (slab_rseq.h), with no section,
+ * and come here for everything else.
  */
 #ifndef KMM_SLAB_FAST_H
 #define KMM_SLAB_FAST_H
