@@ -242,7 +242,8 @@ _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
 
 /*
  * A CPU's spare sheaf (after Linux 6.18's spare sheaf, see slub.c): runs
- * of frees to one slab, oldest first, each still in use to its slab; an
+ * of frees to one slab and frees of the CPU slab's objects past the sheaf,
+ * oldest first, each still in use to its slab; an
  * order-1 page of its own, made with the cache.  @bottom, always NULL, is
  * objects[-1]: the fast path's double-free test of the top object needs
  * no test for an empty spare.  Touched only by the CPU that owns it

@@ -143,9 +143,17 @@ static void check_spare_range(struct kmem_cache *s, unsigned int cpu, struct kme
 		return;
 	if (!(slab = defer_range_slab(s, cpu, c, "the spare sheaf's range")))
 		return;
-	/* Its object at defer_count and every one after it: of this slab. */
+	/*
+	 * Its object at defer_count: of this slab; every one after it too, or
+	 * of the CPU slab (frees of it that found the sheaf full).
+	 */
+	CHECK((unsigned long)sp->objects[c->defer_count] - c->defer_base < c->defer_limit,
+	      "%s: cpu %u spare sheaf holds %p at %u, out of the range it vouches for, slab %#lx",
+	      s->name, cpu, sp->objects[c->defer_count], c->defer_count,
+	      page_to_pfn(slab_page(slab)));
 	for (unsigned int i = c->defer_count; i < sp->size; i++)
-		CHECK((unsigned long)sp->objects[i] - c->defer_base < c->defer_limit,
+		CHECK((unsigned long)sp->objects[i] - c->defer_base < c->defer_limit ||
+		      virt_to_slab(sp->objects[i]) == c->slab,
 		      "%s: cpu %u spare sheaf holds %p at %u, above the range of slab %#lx from %u",
 		      s->name, cpu, sp->objects[i], i, page_to_pfn(slab_page(slab)), c->defer_count);
 }

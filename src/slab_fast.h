@@ -174,9 +174,10 @@ void sheaf_spill_push(void *x, struct kmem_cache_cpu *c);
 /*
  * The free fast path's work, in a section held by the active flag alone:
  * if @x is an object of the CPU slab (found by its address alone,
- * slab_range_holds()), push it on the sheaf, or on the CPU freelist when
- * the sheaf is full: the sheaf is an array, so a free and an allocation in
- * turn pass no pointer through the object, and none to encode.  Else, if
+ * slab_range_holds()), push it on the sheaf, or when the sheaf is full on
+ * the spare sheaf while it has room, or else on the CPU freelist: the
+ * sheaves are arrays, so a free and an allocation in turn pass no pointer
+ * through the object, and none to encode.  Else, if
  * it is an object of the deferred frees' slab, on their chain.  Each push
  * refuses the object on top of what it pushes on, a double free, as
  * Linux's hardened freelist refuses its head: CPU_SLAB_DOUBLE, for the
@@ -201,6 +202,16 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, voi
 				return CPU_SLAB_DOUBLE;
 			c->sheaf.objects[n] = x;
 			c->sheaf.size = n + 1;
+			return PUSHED;
+		}
+		/* Then the spare sheaf while it has room: the CPU slab needs no range. */
+		struct slab_spare *sp = c->spare;
+		n = sp->size;
+		if (n < sp->capacity) {
+			if (unlikely(x == spare_top(sp)))
+				return CPU_SLAB_DOUBLE;
+			sp->objects[n] = x;
+			sp->size = n + 1;
 			return PUSHED;
 		}
 		if (unlikely(x == c->freelist))

@@ -275,6 +275,22 @@ miss:
 	"jmp 6f\n"							\
 	"5:\t"
 
+/*
+ * An object of the CPU slab, the sheaf full (11:): on the spare sheaf
+ * while it has room (capacity 0: never), not its top (bottom is NULL),
+ * with no range to vouch for it; full, to %l[full], the freelist's
+ * sequence.  Then the count up and the commit.
+ */
+#define RSEQ_ASM_CPU_SPARE_PUSH						\
+	"11:\t"								\
+	"mov %c[spare](%[c]), %[s1]\n\t"				\
+	"mov (%[s1]), %k[s2]\n\t"					\
+	"cmp %w[s2], %c[spcap](%[s1])\n\t"				\
+	"je %l[full]\n\t"						\
+	"cmp %[x], %c[spobjs]-8(%[s1],%[s2],8)\n\t"			\
+	"je %l[miss]\n\t"						\
+	"mov %[x], %c[spobjs](%[s1],%[s2],8)\n"
+
 #define RSEQ_ASM_COMMIT_PUSH						\
 	"6:\t"								\
 	"inc %k[s2]\n\t"						\
@@ -330,8 +346,9 @@ miss:
 /*
  * cpu_free_push()'s pushes as sequences on @cpu, the CPU that @t holds:
  * @x an object of the CPU slab of @c goes on the sheaf while it has room
- * and @x is not its top, else (a second sequence) on the CPU freelist; @x
- * in the deferred frees' range goes on the spare sheaf
+ * and @x is not its top, else on the spare sheaf while it has room
+ * (RSEQ_ASM_CPU_SPARE_PUSH), else (a second sequence) on the CPU
+ * freelist; @x in the deferred frees' range goes on the spare sheaf
  * (RSEQ_ASM_SPARE_PUSH).  @c NULL: the CPU's kmalloc_hint, read in the
  * sequence (kfree()).  Return: whether @x was pushed; false with nothing
  * changed, for the flag's way.
@@ -346,8 +363,9 @@ static __always_inline bool slab_rseq_free_push(struct task_struct *t, struct km
 		__asm__ volatile goto(RSEQ_ASM_START
 				      "mov %c[hint](%[cpu]), %[c]\n\t"
 				      RSEQ_ASM_RANGE("base", "limit", "5f")
-				      RSEQ_ASM_SHEAF_PUSH("%l[full]") RSEQ_ASM_SHEAF_TOP
+				      RSEQ_ASM_SHEAF_PUSH("11f") RSEQ_ASM_SHEAF_TOP
 				      RSEQ_ASM_SHEAF_STORE RSEQ_ASM_SPARE_PUSH("%l[miss]")
+				      "jmp 6f\n" RSEQ_ASM_CPU_SPARE_PUSH
 				      RSEQ_ASM_COMMIT_PUSH RSEQ_ASM_END
 				      : RSEQ_ASM_SCRATCH, [c] "=&r"(cc)
 				      : [cpu] "r"(cpu), [x] "r"(x), RSEQ_ASM_OFFSETS
@@ -356,8 +374,9 @@ static __always_inline bool slab_rseq_free_push(struct task_struct *t, struct km
 	else
 		__asm__ volatile goto(RSEQ_ASM_START
 				      RSEQ_ASM_RANGE("base", "limit", "5f")
-				      RSEQ_ASM_SHEAF_PUSH("%l[full]") RSEQ_ASM_SHEAF_TOP
+				      RSEQ_ASM_SHEAF_PUSH("11f") RSEQ_ASM_SHEAF_TOP
 				      RSEQ_ASM_SHEAF_STORE RSEQ_ASM_SPARE_PUSH("%l[miss]")
+				      "jmp 6f\n" RSEQ_ASM_CPU_SPARE_PUSH
 				      RSEQ_ASM_COMMIT_PUSH RSEQ_ASM_END
 				      : RSEQ_ASM_SCRATCH
 				      : [cpu] "r"(cpu), [c] "r"(c), [x] "r"(x), RSEQ_ASM_OFFSETS
@@ -373,8 +392,9 @@ miss:
 /*
  * As slab_rseq_free_push(), for the preload shim, whose shadow byte
  * vouches for @x: onto the sheaf while it has room, whatever slab @x is in
- * (sheaf_push()), else the spare's push, else the freelist's.  Not for a
- * debug cache or with slab hooks (the caller tests them).
+ * (sheaf_push()), else the spare's push, for an object of the deferred
+ * frees' range or of the CPU slab, else the freelist's.  Not for a debug
+ * cache or with slab hooks (the caller tests them).
  */
 static __always_inline bool slab_rseq_free_push_any(struct task_struct *t, struct kmm_cpu *cpu,
 						    struct kmem_cache_cpu *c, void *x)
@@ -383,7 +403,11 @@ static __always_inline bool slab_rseq_free_push_any(struct task_struct *t, struc
 
 	__asm__ volatile goto(RSEQ_ASM_START
 			      RSEQ_ASM_SHEAF_PUSH("5f")
-			      RSEQ_ASM_SHEAF_STORE RSEQ_ASM_SPARE_PUSH("%l[full]")
+			      RSEQ_ASM_SHEAF_STORE RSEQ_ASM_SPARE_PUSH("10f")
+			      "jmp 6f\n"
+			      "10:\t"
+			      RSEQ_ASM_RANGE("base", "limit", "%l[miss]")
+			      RSEQ_ASM_CPU_SPARE_PUSH
 			      RSEQ_ASM_COMMIT_PUSH RSEQ_ASM_END
 			      : RSEQ_ASM_SCRATCH
 			      : [cpu] "r"(cpu),

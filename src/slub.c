@@ -102,18 +102,20 @@
  * has a second, larger array (struct slab_spare, up to SPARE_SHEAF_MAX
  * objects, a batch of a thousand), an order-1 page made with the cache
  * (spares_create()).  It takes runs of frees to one slab, as a batch
- * frees them, and allocations pop it right after the sheaf (cpu_pop()):
- * a batch of frees is array stores that write into no object, a batch of
- * allocations array loads that read none.  Lone frees still go to the
- * sheaf: there a thousand frees to a thousand slabs would keep a thousand
- * slabs.
+ * frees them, and the frees of the CPU slab's objects that find the sheaf
+ * full (before the CPU freelist: the CPU slab cannot empty while it is
+ * the CPU's, so they need no range to vouch for them), and allocations
+ * pop it right after the sheaf (cpu_pop()): a batch of frees is array
+ * stores that write into no object, a batch of allocations array loads
+ * that read none.  Lone frees still go to the sheaf: there a thousand
+ * frees to a thousand slabs would keep a thousand slabs.
  *
  * A run's first free (validated through its struct page) goes on the
  * spare, and its slab's range becomes the deferred frees' range, with no
  * chain (defer_inuse 0, defer_tail the spare, defer_count the object's
  * index on the spare): while that object is on the spare, the slab cannot
  * empty, so the frees after it that fall in the range go on the spare by
- * address alone.  Once allocations have taken it (the spare holds no
+ * address alone (above it, between them, may come the CPU slab's).  Once allocations have taken it (the spare holds no
  * more than its index) the range vouches for nothing, and the next free
  * there is a run's first again.  A full spare (SHEAF_FULL) sends the free
  * to sheaf_spill_push(), which makes room: all but the newest half of its
@@ -2038,8 +2040,9 @@ static void slab_free_section(struct kmem_cache *s, struct slab *slab, void *obj
 		__preempt_enable();
 		return;
 	}
+	/* The spare's top too: the fast path puts the CPU slab's objects there. */
 	if (unlikely(object == c->freelist) ||
-	    unlikely(sheaf_top_is(c, object))) {
+	    unlikely(sheaves_top(c, object))) {
 		__preempt_enable();
 		report_double_free(s, slab, object);
 		return;
