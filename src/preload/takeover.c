@@ -43,9 +43,12 @@
  * are touched only where used, so a large machine costs what the program
  * uses.  ram=anon: the direct map is anonymous memory, whose first touch
  * costs the host some 40% less than a page of the RAM file, and which a
- * forked child has copy-on-write without copying anything; only pages
- * vmalloc() maps (the huge blocks) are the file's while they are mapped
- * (platform/ram.c).  A bad KMM_CMDLINE is reported and the program aborts.
+ * forked child has copy-on-write without kmm copying anything; only pages
+ * vmalloc() maps are the file's while they are mapped (platform/ram.c).
+ * The price is glibc's: fork() copies the page tables of anonymous
+ * memory, where those of the shared file were not copied, so fork + exec
+ * from a heap of a GiB costs what it costs glibc (bench_malloc's
+ * forkexec), about twice what it costs with KMM_CMDLINE=ram=memfd.  A bad KMM_CMDLINE is reported and the program aborts.
  *
  * Pointers we did not make.  The dynamic loader allocates with its own
  * minimal malloc until libc is relocated, then with ours; a few of its
