@@ -45,10 +45,13 @@
  * costs the host some 40% less than a page of the RAM file, and which a
  * forked child has copy-on-write without kmm copying anything; only pages
  * vmalloc() maps are the file's while they are mapped (platform/ram.c).
- * The price is glibc's: fork() copies the page tables of anonymous
- * memory, where those of the shared file were not copied, so fork + exec
- * from a heap of a GiB costs what it costs glibc (bench_malloc's
- * forkexec), about twice what it costs with KMM_CMDLINE=ram=memfd.  A bad KMM_CMDLINE is reported and the program aborts.
+ * fork() costs what it costs glibc: the host copies the page tables of
+ * anonymous memory.  With KMM_CMDLINE=ram=memfd it copies none (shared
+ * mappings), so fork + exec from a heap of a GiB costs half as much
+ * (bench_malloc's forkexec); but a child that lives past the parent's
+ * 50 ms wait has all of RAM copied for it (half a second for 512 MiB,
+ * the parent blocked meanwhile), where with ram=anon it pays only for
+ * the pages it writes.  A bad KMM_CMDLINE is reported and the program aborts.
  *
  * Pointers we did not make.  The dynamic loader allocates with its own
  * minimal malloc until libc is relocated, then with ours; a few of its
