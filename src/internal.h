@@ -640,14 +640,15 @@ long vmap_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
 long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pgprot_t prot);
 /*
  * The same for an area of VM_KMM_PRIVATE (vmalloc.h): entries marked
- * _PAGE_KMM_PRIVATE, one host mapping of private anonymous memory, and the
+ * _PAGE_KMM_PRIVATE, one host mapping of private anonymous memory (of huge
+ * pages where the host can, with @huge), and the
  * pages out of the direct map with their RAM given back, until
  * vmap_private_pages_release() (before the pages are freed), which may be
  * called again after a failure (the host's mapping bound: putting a run
  * back can split a mapping).  Return: 0, or -errno.
  */
 long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
-			      struct page **pages);
+			      struct page **pages, bool huge);
 int vmap_private_pages_release(struct page **pages, unsigned long nr);
 /* Linux's (set_memory.h): @nr pages from @page into (@valid) or out of the direct map. */
 int set_direct_map_valid_noflush(struct page *page, unsigned int nr, bool valid);

@@ -479,7 +479,7 @@ static int private_run_give(struct page *first, unsigned long n, void *arg)
 }
 
 long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
-			      struct page **pages)
+			      struct page **pages, bool huge)
 {
 	unsigned long nr = (end - addr) >> PAGE_SHIFT;
 	pgprot_t pprot = __pgprot(pgprot_val(prot) | _PAGE_KMM_PRIVATE);
@@ -498,7 +498,7 @@ long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t pr
 		}
 		set_pte(pte, mk_pte(pages[i], pprot));
 	}
-	err = plat_map_anon((void *)addr, nr * PAGE_SIZE, host_prot(prot), &charged);
+	err = plat_map_anon((void *)addr, nr * PAGE_SIZE, host_prot(prot), huge, &charged);
 	if (err) {
 		vunmap_range_noflush(addr, end);
 		vmap_writer_exit();

@@ -26,8 +26,25 @@
 #include "vmalloc.h"
 #include <limits.h>
 #include <kmm/vmstat.h>
+#include "param.h"
 
 #define IOREMAP_MAX_ORDER	(7 + PAGE_SHIFT)
+
+/* nohugevmalloc, as Linux's: VM_ALLOW_HUGE_VMAP asks for nothing. */
+static bool vmap_allow_huge = true;
+
+static int set_nohugevmalloc(const char *val)
+{
+	(void)val;
+	vmap_allow_huge = false;
+	return 0;
+}
+
+static void reset_nohugevmalloc(void)
+{
+	vmap_allow_huge = true;
+}
+kmm_param("nohugevmalloc", set_nohugevmalloc, reset_nohugevmalloc);
 
 /*
  * The deferred frees and the worker that does them, started by the first
@@ -190,14 +207,16 @@ void free_vm_area(struct vm_struct *area)
  * another thread may hold what it took off the lazy count.
  */
 static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
-			unsigned long nr, phys_addr_t phys, bool private)
+			unsigned long nr, phys_addr_t phys, unsigned long vm_flags)
 {
+	bool private = vm_flags & VM_KMM_PRIVATE, huge = vm_flags & VM_ALLOW_HUGE_VMAP;
+
 	unsigned long end = addr + nr * PAGE_SIZE;
 	bool lazy = true;
 	long maps;
 
 	for (;;) {
-		maps = private ? vmap_private_pages_range(addr, end, prot, pages)
+		maps = private ? vmap_private_pages_range(addr, end, prot, pages, huge)
 			: pages ? vmap_pages_range(addr, end, prot, pages)
 				: vmap_range_phys(addr, end, phys, prot);
 		if (maps != -ENOSPC)
@@ -224,7 +243,7 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 /* Map @nr pages at @addr, inside a live area (how per-CPU chunks are populated). */
 int vmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long nr, pgprot_t prot)
 {
-	return vm_map_pages(addr, prot, pages, nr, 0, false);
+	return vm_map_pages(addr, prot, pages, nr, 0, 0);
 }
 
 /*
@@ -252,7 +271,7 @@ void vunmap_pages_in_area(unsigned long addr, struct page **pages, unsigned long
 
 int map_vm_area(struct vm_struct *area, pgprot_t prot)
 {
-	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0, false);
+	return vm_map_pages((unsigned long)area->addr, prot, area->pages, area->nr_pages, 0, 0);
 }
 
 /* --- vmalloc --- */
@@ -340,7 +359,8 @@ static void *__vmalloc_area_node(struct vm_struct *area, gfp_t gfp, pgprot_t pro
 	/* A private area's memory is the host's fresh anonymous memory: zeroes. */
 	if (zero && !private)
 		zero_area_pages(area->pages, nr);
-	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0, private)) {
+	if (vm_map_pages((unsigned long)area->addr, prot, area->pages, nr, 0,
+			 area->flags & (VM_KMM_PRIVATE | VM_ALLOW_HUGE_VMAP))) {
 		warn_alloc(gfp, "vmalloc error: size %lu, failed to map pages", nr * PAGE_SIZE);
 		goto fail;
 	}
@@ -368,6 +388,15 @@ void *__vmalloc_node_range(unsigned long size, unsigned long align, unsigned lon
 		vmalloc_report();
 		return NULL;
 	}
+	/*
+	 * Huge pages where the host can give them: only a private area's
+	 * memory is the host's to choose (the RAM file's pages are small), and
+	 * only on a PMD boundary.
+	 */
+	if (!vmap_allow_huge || size < PMD_SIZE || !(vm_flags & VM_KMM_PRIVATE))
+		vm_flags &= ~VM_ALLOW_HUGE_VMAP;
+	if (vm_flags & VM_ALLOW_HUGE_VMAP)
+		align = max(align, PMD_SIZE);
 	might_sleep();
 	for (;;) {
 		area = __get_vm_area_node(size, align, VM_ALLOC | VM_UNINITIALIZED | vm_flags,
@@ -400,6 +429,18 @@ void *__vmalloc_node(unsigned long size, unsigned long align, gfp_t gfp_mask, in
 void *__vmalloc(unsigned long size, gfp_t gfp_mask)
 {
 	return __vmalloc_node(size, 1, gfp_mask, NUMA_NO_NODE, __builtin_return_address(0));
+}
+
+void *vmalloc_huge_node(unsigned long size, gfp_t gfp_mask, int node)
+{
+	return __vmalloc_node_range(size, 1, VMALLOC_START, VMALLOC_END, gfp_mask, PAGE_KERNEL,
+				    VM_ALLOW_HUGE_VMAP, node, __builtin_return_address(0));
+}
+
+void *vmalloc_huge(unsigned long size, gfp_t gfp_mask)
+{
+	return __vmalloc_node_range(size, 1, VMALLOC_START, VMALLOC_END, gfp_mask, PAGE_KERNEL,
+				    VM_ALLOW_HUGE_VMAP, NUMA_NO_NODE, __builtin_return_address(0));
 }
 
 void *vmalloc(unsigned long size)
@@ -592,7 +633,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_
 				  __builtin_return_address(0));
 	if (!area)
 		return NULL;
-	if (vm_map_pages((unsigned long)area->addr, prot, pages, count, 0, false)) {
+	if (vm_map_pages((unsigned long)area->addr, prot, pages, count, 0, 0)) {
 		vunmap(area->addr);
 		return NULL;
 	}
@@ -679,7 +720,7 @@ void *vm_map_ram(struct page **pages, unsigned int count, int node)
 	if (!va)
 		return NULL;
 	unsigned long addr = va->va_start;
-	if (vm_map_pages(addr, PAGE_KERNEL, pages, count, 0, false)) {
+	if (vm_map_pages(addr, PAGE_KERNEL, pages, count, 0, 0)) {
 		unmap_vmap_area(addr, false, true, &vm);
 		return NULL;
 	}

@@ -181,3 +181,67 @@ Test(vmalloc_private, fork_child_writes_stay_its_own)
 	vfree(p);
 	check_and_shutdown();
 }
+
+/* The host's mapping of @addr has the huge-page advice ("hg" in its VmFlags). */
+static bool host_advised_huge(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, hg = false;
+	unsigned long a = (unsigned long)addr;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)	/* a mapping's first line */
+			in = s <= a && a < e;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			hg = strstr(line, " hg") != NULL;
+	}
+	fclose(f);
+	return hg;
+}
+
+/*
+ * VM_ALLOW_HUGE_VMAP on a private area of PMD_SIZE or more: PMD-aligned,
+ * and the host asked for huge pages there (a fork then copies one entry
+ * per 2 MiB).  Not below PMD_SIZE, not with nohugevmalloc, and never for
+ * an area of the RAM file (vmalloc_huge()), whose pages are small.
+ */
+static void *huge_alloc(unsigned long size)
+{
+	return __vmalloc_node_range(size, 1, VMALLOC_START, VMALLOC_END, GFP_KERNEL, PAGE_KERNEL,
+				    VM_KMM_PRIVATE | VM_ALLOW_HUGE_VMAP, NUMA_NO_NODE, NULL);
+}
+
+Test(vmalloc_private, huge_pages_asked_for_from_pmd_size)
+{
+	boot_or_die("mem=1G");
+	char *small = vmalloc(PAGE_SIZE);	/* the next area would start off a PMD boundary */
+	char *p = huge_alloc(PMD_SIZE + 5 * PAGE_SIZE);
+	char *below = huge_alloc(PMD_SIZE - PAGE_SIZE);
+	char *file = vmalloc_huge(4 * PMD_SIZE, GFP_KERNEL);
+	cr_assert(small && p && below && file);
+	cr_assert_eq((unsigned long)p % PMD_SIZE, 0, "%p", p);
+	cr_assert(find_vm_area(p)->flags & VM_ALLOW_HUGE_VMAP);
+	cr_assert(host_advised_huge(p));
+	cr_assert(!host_advised_huge(below));
+	cr_assert(!(find_vm_area(file)->flags & VM_ALLOW_HUGE_VMAP));
+	cr_assert(!host_advised_huge(file));
+	memset(p, 0x11, PMD_SIZE + 5 * PAGE_SIZE);
+	cr_assert_eq(kmm_check(), 0);
+	vfree(p);
+	vfree(below);
+	vfree(file);
+	vfree(small);
+	kmm_shutdown();
+
+	boot_or_die("mem=1G nohugevmalloc");
+	p = huge_alloc(4 * PMD_SIZE);
+	cr_assert_not_null(p);
+	cr_assert(!(find_vm_area(p)->flags & VM_ALLOW_HUGE_VMAP));
+	cr_assert(!host_advised_huge(p));
+	vfree(p);
+	check_and_shutdown();
+}

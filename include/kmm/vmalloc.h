@@ -45,7 +45,8 @@
  * a fault of the RAM file (shmem), and fork() shares it copy-on-write
  * with no copy to make.  For memory nothing reads through another alias:
  * the preload library's huge blocks.  No vmap() of its pages, no
- * remap_vmalloc_range().
+ * remap_vmalloc_range().  With VM_ALLOW_HUGE_VMAP too, the host's huge
+ * pages where it has them (see vmalloc_huge()).
  */
 #define VM_KMM_PRIVATE		0x00100000
 
@@ -73,6 +74,15 @@ static inline size_t get_vm_area_size(const struct vm_struct *area)
 }
 
 void *vmalloc(unsigned long size);
+/*
+ * Linux maps these with PMD-sized pages where it can (VM_ALLOW_HUGE_VMAP,
+ * unless booted with nohugevmalloc).  kmm's host mappings of the RAM file
+ * have small pages only, so in kmm the flag changes an area only with
+ * VM_KMM_PRIVATE: from PMD_SIZE up it is PMD-aligned and the host is asked
+ * for huge pages there.  Else these are vmalloc() and vmalloc_node().
+ */
+void *vmalloc_huge(unsigned long size, gfp_t gfp_mask);
+void *vmalloc_huge_node(unsigned long size, gfp_t gfp_mask, int node);
 void *vzalloc(unsigned long size);
 void *vmalloc_node(unsigned long size, int node);
 void *vzalloc_node(unsigned long size, int node);

@@ -97,9 +97,11 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot);
 /*
  * Map private anonymous memory, zeroed, at @addr (inside the window) as a
  * stretch of one run: @charged grows by its charge.  No RAM behind it: a
- * forked child has it copy-on-write, as any private memory.
+ * forked child has it copy-on-write, as any private memory.  @huge: ask
+ * the host for huge pages there (MADV_HUGEPAGE), which it gives where it
+ * can (transparent_hugepage "always" or "madvise").
  */
-int plat_map_anon(void *addr, size_t len, int prot, long *charged);
+int plat_map_anon(void *addr, size_t len, int prot, bool huge, long *charged);
 /* Replace a mapping made by plat_map() of the same range: no new charge. */
 int plat_remap(void *addr, phys_addr_t phys, size_t len, int prot);
 /*

@@ -751,7 +751,7 @@ int plat_map(void *addr, phys_addr_t phys, size_t len, int prot)
 	return plat_map_run(addr, phys, len, prot, &charged);
 }
 
-int plat_map_anon(void *addr, size_t len, int prot, long *charged)
+int plat_map_anon(void *addr, size_t len, int prot, bool huge, long *charged)
 {
 	long charge = plat_map_cost(1);
 
@@ -764,6 +764,9 @@ int plat_map_anon(void *addr, size_t len, int prot, long *charged)
 		__atomic_sub_fetch(&nr_mappings, charge, __ATOMIC_RELAXED);
 		return err;
 	}
+	/* Advice only: a host without huge pages refuses it, and small pages serve. */
+	if (huge)
+		(void)madvise(addr, len, MADV_HUGEPAGE);
 	*charged += charge;
 	return 0;
 }

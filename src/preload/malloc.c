@@ -20,7 +20,11 @@
  *                                          glibc's mmap()ed chunks, whose
  *                                          faults cost ~60% of the RAM
  *                                          file's and which a fork shares
- *                                          copy-on-write
+ *                                          copy-on-write; in huge pages
+ *                                          where the host has them
+ *                                          (VM_ALLOW_HUGE_VMAP: a fork
+ *                                          copies one entry per 2 MiB, not
+ *                                          512), unless nohugevmalloc
  * An alignment above 16 is served by a power-of-two size, which kmalloc
  * and the buddy allocator align naturally (checked, not assumed), and past
  * what they can give, by vmalloc's own alignment.  So every power-of-two
@@ -222,8 +226,9 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 {
 	void *p = __vmalloc_node_range(size, align, VMALLOC_START, VMALLOC_END,
-				       GFP_KERNEL | __GFP_NOWARN | zero, PAGE_KERNEL, VM_KMM_PRIVATE,
-				       NUMA_NO_NODE, (const void *)malloc_huge);
+				       GFP_KERNEL | __GFP_NOWARN | zero, PAGE_KERNEL,
+				       VM_KMM_PRIVATE | VM_ALLOW_HUGE_VMAP, NUMA_NO_NODE,
+				       (const void *)malloc_huge);
 
 	if (p && ((unsigned long)p & (align - 1))) {
 		vfree(p);
