@@ -420,9 +420,24 @@ bool plat_membarrier_register(void)
 
 static int membarrier_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
 
+/*
+ * Until the host has done it: a taker goes on only once every other
+ * thread passed a barrier (and left any restartable sequence), and the
+ * host may fail one for want of memory (-ENOMEM, its CPU mask) or a
+ * signal.  A command it refuses outright was registered at boot and
+ * cannot fail after: if it does, going on would be a race, so stop.
+ */
 void plat_membarrier(void)
 {
-	syscall(SYS_membarrier, membarrier_cmd, 0, 0);
+	while (syscall(SYS_membarrier, membarrier_cmd, 0, 0)) {
+		if (errno != ENOMEM && errno != EINTR && errno != EAGAIN) {
+			static const char msg[] = "kmm: membarrier() failed after boot\n";
+
+			(void)!write(2, msg, sizeof(msg) - 1);
+			abort();
+		}
+		sched_yield();
+	}
 }
 
 /* The rseq area the C library registered for this thread, or NULL. */
