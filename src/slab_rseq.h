@@ -179,6 +179,20 @@ _Static_assert(offsetof(struct slab_spare, size) == 0, "a spare's size is its fi
  * that pops.  Return: whether *@objp is the object popped; false with
  * nothing changed, for the flag's way.
  */
+/*
+ * One pop's sequence in slab_rseq_pop(): @body, then @extra (the hint's
+ * store, or nothing), then @commit, with the constants @offsets names (an
+ * asm takes 30 operands at most); the labels it may leave by follow.
+ */
+#define RSEQ_POP_SEQUENCE(body, extra, commit, offsets, ...)		\
+	__asm__ volatile goto(RSEQ_ASM_START body extra commit RSEQ_ASM_END \
+			      : RSEQ_ASM_SCRATCH, [obj] "=&r"(obj)	\
+			      : [cpu] "r"(cpu), [c] "r"(c), offsets	\
+			      : "memory", "cc"				\
+			      : __VA_ARGS__)
+#define RSEQ_ASM_SET_HINT "mov %[c], %c[hint](%[cpu])\n\t"
+#define RSEQ_ASM_FREELIST_POP_OFFSETS RSEQ_ASM_OFFSETS, RSEQ_ASM_FL_OFFSETS
+
 static __always_inline bool slab_rseq_pop(struct task_struct *t, struct kmm_cpu *cpu,
 					  struct kmem_cache_cpu *c, bool hint, void **objp)
 {
@@ -186,42 +200,22 @@ static __always_inline bool slab_rseq_pop(struct task_struct *t, struct kmm_cpu 
 	void *obj;
 
 	if (hint)
-		__asm__ volatile goto(RSEQ_ASM_START RSEQ_ASM_POP
-				      "mov %[c], %c[hint](%[cpu])\n\t"
-				      RSEQ_ASM_COMMIT_POP RSEQ_ASM_END
-				      : RSEQ_ASM_SCRATCH, [obj] "=&r"(obj)
-				      : [cpu] "r"(cpu), [c] "r"(c), RSEQ_ASM_OFFSETS
-				      : "memory", "cc"
-				      : miss, next);
+		RSEQ_POP_SEQUENCE(RSEQ_ASM_POP, RSEQ_ASM_SET_HINT, RSEQ_ASM_COMMIT_POP,
+				  RSEQ_ASM_OFFSETS, miss, next);
 	else
-		__asm__ volatile goto(RSEQ_ASM_START RSEQ_ASM_POP RSEQ_ASM_COMMIT_POP
-				      RSEQ_ASM_END
-				      : RSEQ_ASM_SCRATCH, [obj] "=&r"(obj)
-				      : [cpu] "r"(cpu), [c] "r"(c), RSEQ_ASM_OFFSETS
-				      : "memory", "cc"
-				      : miss, next);
+		RSEQ_POP_SEQUENCE(RSEQ_ASM_POP, "", RSEQ_ASM_COMMIT_POP, RSEQ_ASM_OFFSETS, miss,
+				  next);
 	*objp = obj;
 	return true;
 next:
 	s2 = (unsigned long)t->rseq_cs;
 	s3 = t->rseq_tag;
 	if (hint)
-		__asm__ volatile goto(RSEQ_ASM_START RSEQ_ASM_FREELIST_POP
-				      "mov %[c], %c[hint](%[cpu])\n\t"
-				      RSEQ_ASM_COMMIT_FREELIST_POP RSEQ_ASM_END
-				      : RSEQ_ASM_SCRATCH, [obj] "=&r"(obj)
-				      : [cpu] "r"(cpu), [c] "r"(c), RSEQ_ASM_OFFSETS,
-					RSEQ_ASM_FL_OFFSETS
-				      : "memory", "cc"
-				      : miss);
+		RSEQ_POP_SEQUENCE(RSEQ_ASM_FREELIST_POP, RSEQ_ASM_SET_HINT,
+				  RSEQ_ASM_COMMIT_FREELIST_POP, RSEQ_ASM_FREELIST_POP_OFFSETS, miss);
 	else
-		__asm__ volatile goto(RSEQ_ASM_START RSEQ_ASM_FREELIST_POP
-				      RSEQ_ASM_COMMIT_FREELIST_POP RSEQ_ASM_END
-				      : RSEQ_ASM_SCRATCH, [obj] "=&r"(obj)
-				      : [cpu] "r"(cpu), [c] "r"(c), RSEQ_ASM_OFFSETS,
-					RSEQ_ASM_FL_OFFSETS
-				      : "memory", "cc"
-				      : miss);
+		RSEQ_POP_SEQUENCE(RSEQ_ASM_FREELIST_POP, "", RSEQ_ASM_COMMIT_FREELIST_POP,
+				  RSEQ_ASM_FREELIST_POP_OFFSETS, miss);
 	*objp = obj;
 	return true;
 miss:

@@ -326,3 +326,35 @@ const char *first_error(void)
 {
 	return first_error_text;
 }
+
+struct maps_range {
+	unsigned long lo, hi;
+	long n;
+};
+
+static int count_mapping_between(const struct plat_mapping *m, void *arg)
+{
+	struct maps_range *r = arg;
+
+	r->n += m->end > r->lo && m->start < r->hi;
+	return 0;
+}
+
+long host_mappings_between(unsigned long lo, unsigned long hi)
+{
+	struct maps_range r = { lo, hi, 0 };
+
+	cr_assert_eq(plat_for_each_mapping(count_mapping_between, &r), 0);
+	return r.n;
+}
+
+struct page *free_split_block(unsigned int order, unsigned int step)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, order);
+
+	cr_assert_not_null(block);
+	split_page(block, order);
+	for (unsigned long i = 0; i < 1UL << order; i += step)
+		__free_page(block + i);
+	return block;
+}

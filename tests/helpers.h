@@ -35,6 +35,14 @@ char *view(const char *name);
 /* A /proc/meminfo field's value in kB; asserts the field exists. */
 unsigned long meminfo_kb(const char *key);
 char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
+/* Lines of /proc/self/maps that overlap [@lo, @hi). */
+long host_mappings_between(unsigned long lo, unsigned long hi);
+/*
+ * Split a block of 2^@order pages and free every @step-th of its pages,
+ * from the first on, last in first out to the CPU's list: a vmalloc() then
+ * takes them back.  Return: the block's first page.
+ */
+struct page *free_split_block(unsigned int order, unsigned int step);
 void write_byte(void *p);
 void read_byte(void *p);
 

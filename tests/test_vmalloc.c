@@ -225,11 +225,7 @@ Test(vmalloc, host_maps_pages_freed_in_order_as_one_run)
 {
 	boot_or_die("mem=1G");
 	enum { NR = 32 };
-	struct page *block = alloc_pages(GFP_KERNEL, 5);
-	cr_assert_not_null(block);
-	split_page(block, 5);
-	for (int i = 0; i < NR; i++)
-		__free_page(block + i);
+	free_split_block(5, 1);
 	unsigned long calls = plat_host_calls();
 	char *p = vmalloc(NR * PAGE_SIZE);
 	cr_assert_not_null(p);
@@ -241,14 +237,6 @@ Test(vmalloc, host_maps_pages_freed_in_order_as_one_run)
 	check_and_shutdown();
 }
 
-static int count_window_mapping(const struct plat_mapping *m, void *arg)
-{
-	long *n = arg;
-
-	*n += m->end > (unsigned long)high_memory && m->start < kmm_layout.window_end;
-	return 0;
-}
-
 /*
  * Lines of /proc/self/maps above the direct map to the window's end: the
  * reservation there splits where an area is mapped (at VMALLOC_START for
@@ -256,10 +244,7 @@ static int count_window_mapping(const struct plat_mapping *m, void *arg)
  */
 static long window_host_mappings(void)
 {
-	long n = 0;
-
-	cr_assert_eq(plat_for_each_mapping(count_window_mapping, &n), 0);
-	return n;
+	return host_mappings_between((unsigned long)high_memory, kmm_layout.window_end);
 }
 
 /*
@@ -272,11 +257,7 @@ Test(vmalloc, host_maps_count_matches_proc_maps)
 {
 	boot_or_die("mem=1G ram=memfd");
 	enum { NR = 16 };
-	struct page *block = alloc_pages(GFP_KERNEL, 5);
-	cr_assert_not_null(block);
-	split_page(block, 5);
-	for (int i = 0; i < 2 * NR; i += 2)
-		__free_page(block + i);
+	struct page *block = free_split_block(5, 2);
 	long host = window_host_mappings(), counted = plat_nr_mappings();
 	char *p = vmalloc(NR * PAGE_SIZE);
 	cr_assert_not_null(p);
