@@ -286,6 +286,14 @@ static void on_trap(int sig, siginfo_t *si, void *uc_)
 
 Test(cpu, a_sequence_a_signal_interrupts_is_aborted_and_done_once)
 {
+#ifdef KMM_TSAN
+	/*
+	 * A build with no sequences; and stepped, ThreadSanitizer's own code
+	 * takes the trap too, inside its runtime's locks, where the handler's
+	 * instrumented code may wait for them for ever (a CI run hung here).
+	 */
+	cr_skip_test("ThreadSanitizer: no sequences, and its runtime cannot be single-stepped");
+#endif
 #if defined(__x86_64__)
 	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
 	void *objs[STEPPED_OBJECTS];
