@@ -650,6 +650,15 @@ long vmap_range_phys(unsigned long addr, unsigned long end, phys_addr_t phys, pg
 long vmap_private_pages_range(unsigned long addr, unsigned long end, pgprot_t prot,
 			      struct page **pages, bool huge);
 int vmap_private_pages_release(struct page **pages, unsigned long nr);
+/*
+ * Call @fn for each run of contiguous pfns of @pages[0..nr), in either
+ * order (a per-CPU list hands freed pages back last in, first out: the
+ * pages of one block then come in descending order), high and low pages
+ * apart; @first is the run's lowest.  Stop at @fn's first error.
+ * Return: 0, or that error.
+ */
+int for_each_page_run(struct page **pages, unsigned long nr,
+		      int (*fn)(struct page *first, unsigned long n, void *arg), void *arg);
 /* Linux's (set_memory.h): @nr pages from @page into (@valid) or out of the direct map. */
 int set_direct_map_valid_noflush(struct page *page, unsigned int nr, bool valid);
 /* Clear the entries; the host keeps its (now stale) mappings until a flush. */

@@ -426,14 +426,7 @@ int set_direct_map_valid_noflush(struct page *page, unsigned int nr, bool valid)
 			    valid ? PLAT_PROT_READ | PLAT_PROT_WRITE : 0);
 }
 
-/*
- * Call @fn for each run of contiguous pfns of @pages[0..nr), in either
- * order (a per-CPU list hands freed pages back last in, first out: the
- * pages of one block then come in descending order), high and low pages
- * apart; @first is the run's lowest.  Stop at @fn's first error.
- * Return: 0, or that error.
- */
-static int for_each_page_run(struct page **pages, unsigned long nr,
+int for_each_page_run(struct page **pages, unsigned long nr,
 			     int (*fn)(struct page *first, unsigned long n, void *arg), void *arg)
 {
 	for (unsigned long i = 0, j; i < nr; i = j) {

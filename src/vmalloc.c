@@ -282,14 +282,16 @@ int map_vm_area(struct vm_struct *area, pgprot_t prot)
  * (kernel_init_pages()), so a vzalloc() of megabytes that the caller
  * fills sparsely costs the host only what is used.
  */
+static int zero_run(struct page *first, unsigned long n, void *arg)
+{
+	(void)arg;
+	kernel_init_pages(first, n);
+	return 0;
+}
+
 static void zero_area_pages(struct page **pages, unsigned long nr)
 {
-	for (unsigned long i = 0, j; i < nr; i = j) {
-		for (j = i + 1; j < nr && pages[j] == pages[j - 1] + 1 &&
-				PageHighMem(pages[j]) == PageHighMem(pages[i]); j++)
-			;
-		kernel_init_pages(pages[i], j - i);
-	}
+	for_each_page_run(pages, nr, zero_run, NULL);
 }
 
 /*
@@ -479,19 +481,17 @@ void *vmalloc_32(unsigned long size)
  * a run of contiguous pfns at a time, before the page allocator has
  * them: freed one by one, each would cost its own host calls.
  */
+static int unshare_run(struct page *first, unsigned long n, void *arg)
+{
+	(void)arg;
+	plat_ram_unshare(page_to_phys(first), n << PAGE_SHIFT);
+	return 0;
+}
+
 static void vfree_unshare(struct vm_struct *vm)
 {
-	unsigned int i, start = 0;
-
-	if (likely(!READ_ONCE(plat_ram_nr_shared)))
-		return;
-	for (i = 1; i <= vm->nr_pages; i++) {
-		if (i < vm->nr_pages &&
-		    page_to_pfn(vm->pages[i]) == page_to_pfn(vm->pages[i - 1]) + 1)
-			continue;
-		plat_ram_unshare(page_to_phys(vm->pages[start]), (size_t)(i - start) << PAGE_SHIFT);
-		start = i;
-	}
+	if (unlikely(READ_ONCE(plat_ram_nr_shared)))
+		for_each_page_run(vm->pages, vm->nr_pages, unshare_run, NULL);
 }
 
 static void __vfree(const void *addr, bool deferred)
