@@ -402,6 +402,36 @@ Test(preload, fork_keeps_parent_and_child_apart_with_a_small_heap)
 				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
 }
 
+/*
+ * A huge block gets the host's huge pages from malloc() (a fork of a
+ * large heap copies one entry per 2 MiB) but not from calloc(): xz's
+ * match finder keeps a sparse 16 MiB hash table in one, and each touch
+ * backed a whole 2 MiB page, 16 MiB where 2 were used.  The calloc()ed
+ * block, a byte written in each 2 MiB, is backed a page per byte (unless
+ * the host gives every mapping huge pages).
+ */
+Test(preload, calloc_of_a_huge_block_gets_small_pages)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_hugeadvice", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "status %#x:\n%s",
+		  kmm.status, kmm.err);
+	const char *c = strstr(kmm.out, "calloc: no hg ");
+	unsigned long ckb = 0;
+	cr_expect(strstr(kmm.out, "malloc: hg "), "%s", kmm.out);
+	cr_assert(c && sscanf(c, "calloc: no hg %lu KiB", &ckb) == 1, "%s", kmm.out);
+
+	char thp[64] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f) {
+		if (!fgets(thp, sizeof(thp), f))
+			thp[0] = 0;
+		fclose(f);
+	}
+	if (!strstr(thp, "[always]"))
+		cr_expect_leq(ckb, 8 * 4 * 2, "%s", kmm.out);
+}
+
 Test(preload, cmdline_and_views_at_exit)
 {
 	skip_if_sanitized();

@@ -25,6 +25,7 @@
  *                                          (VM_ALLOW_HUGE_VMAP: a fork
  *                                          copies one entry per 2 MiB, not
  *                                          512), unless nohugevmalloc
+ *                                          or the block is calloc()'s
  * An alignment above 16 is served by a power-of-two size, which kmalloc
  * and the buddy allocator align naturally (checked, not assumed), and past
  * what they can give, by vmalloc's own alignment.  So every power-of-two
@@ -223,12 +224,21 @@ static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned l
 		return class_free_flag(s, p, caller);
 }
 
+/*
+ * Huge pages only for what malloc() and realloc() hand out, not calloc():
+ * a calloc()ed block reads as zeros before it is written, so programs
+ * keep sparse tables in them (xz's match finder: a 16 MiB hash table of
+ * which 2 MiB of pages are touched), where each touch would cost a 2 MiB
+ * page.  Memory from malloc() must be written before it is read, and
+ * programs mostly fill it from the front: a huge page wastes at most the
+ * last 2 MiB, and makes a fork of a large heap cheap.
+ */
 static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 {
+	unsigned long flags = VM_KMM_PRIVATE | (zero ? 0 : VM_ALLOW_HUGE_VMAP);
 	void *p = __vmalloc_node_range(size, align, VMALLOC_START, VMALLOC_END,
 				       GFP_KERNEL | __GFP_NOWARN | zero, PAGE_KERNEL,
-				       VM_KMM_PRIVATE | VM_ALLOW_HUGE_VMAP, NUMA_NO_NODE,
-				       (const void *)malloc_huge);
+				       flags, NUMA_NO_NODE, (const void *)malloc_huge);
 
 	if (p && ((unsigned long)p & (align - 1))) {
 		vfree(p);
