@@ -189,20 +189,21 @@ Test(preload, size_classes_between_kmallocs)
 	run(&kmm, true, (const char *const[]){ "KMM_SHOW=slabinfo", NULL },
 	    (const char *const[]){ HELPER_DIR "/preload_sizes", NULL });
 	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
-	/* kmalloc's classes where they fit, malloc's own between, pages above 8 KiB. */
-	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1168 4672 6544 16384\n");
+	/* kmalloc's classes where they fit, malloc's own between and up to 64 KiB, pages above. */
+	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1168 4672 6544 10912 32768 65536 131072\n");
 	cr_expect(strstr(kmm.err, "\nmalloc-320 "), "%s", kmm.err);
 	/* Above 1 KiB a class is as large as its count of objects per slab allows. */
-	const char *const slabs[] = { "malloc-1168", "malloc-4672", "malloc-6544" };
-	const unsigned int objs[] = { 28, 7, 5 };
-	for (int i = 0; i < 3; i++) {
+	const char *const slabs[] = { "malloc-1168", "malloc-4672", "malloc-6544", "malloc-10912",
+				      "malloc-32768", "malloc-65536" };
+	const unsigned int objs[] = { 28, 7, 5, 3, 1, 1 }, npages[] = { 8, 8, 8, 8, 8, 16 };
+	for (int i = 0; i < 6; i++) {
 		const char *line = strstr(kmm.err, slabs[i]);
 		unsigned int active, num, size, per, pages;
 		cr_assert(line, "no %s in\n%s", slabs[i], kmm.err);
 		cr_assert_eq(sscanf(line + strlen(slabs[i]), "%u %u %u %u %u", &active, &num, &size,
 				    &per, &pages), 5, "%s", line);
 		cr_expect_eq(per, objs[i], "%s: %u objects per slab", slabs[i], per);
-		cr_expect_eq(pages, 8, "%s: %u pages per slab", slabs[i], pages);
+		cr_expect_eq(pages, npages[i], "%s: %u pages per slab", slabs[i], pages);
 	}
 	/* malloc's own caches are made when first asked for: no size, no cache. */
 	cr_expect(!strstr(kmm.err, "\nmalloc-2720 "), "%s", kmm.err);
@@ -210,7 +211,7 @@ Test(preload, size_classes_between_kmallocs)
 	run(&kmm, true, (const char *const[]){ "KMM_SHOW=slabinfo", "KMM_CMDLINE=slab_debug=F", NULL },
 	    (const char *const[]){ HELPER_DIR "/preload_sizes", NULL });
 	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%s", kmm.err);
-	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1168 4672 6544 16384\n");
+	cr_expect_str_eq(kmm.out, "sizes: 16 32 48 320 1168 4672 6544 10912 32768 65536 131072\n");
 	cr_expect(strstr(kmm.err, "\nmalloc-2720 "), "%s", kmm.err);
 }
 

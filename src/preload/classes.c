@@ -21,6 +21,17 @@
  * 28th, not a 25th, and no request costs more than with 1280 ... 7168.
  * Below 1 KiB each class already is the largest for its count.
  *
+ * Above 8 KiB, kmalloc's largest cache, malloc has four more: 10912
+ * (three to an order-3 slab), 16384 (two), 32768 and 65536 (one to a slab
+ * of order 3 and 4, calculate_order() keeping to slub_max_order or the
+ * object's own order).  They waste no less than the compound pages of
+ * kmalloc's large path that served these sizes, but an object of them
+ * comes from the CPU's sheaf and goes back to it as any small one, and
+ * free() knows it by its shadow byte: a page there cost the page
+ * allocator's whole way (the zone's watermark, the CPU's page list, the
+ * vmstat counters, the head page's tag) on each malloc and free, a third
+ * of a bignum program's calls and a quarter of a many-size churn's.
+ *
  * The bracketed ones are kmem_cache_create()d as "malloc-N" (16-byte
  * aligned, no merging with other caches' objects needed) when first
  * asked for: a short process (a shell's child, a compiler's driver) uses
@@ -31,9 +42,10 @@
  * served.  The rest are kmalloc's own caches.  Every object is still a slab object:
  * kfree(), ksize(), slabinfo and the checks see it as any other.
  *
- * A request maps to its class by a table of 16-byte steps up to 8 KiB
- * (513 bytes), filled at boot, and the class to its cache by
- * shim_classes[]: two loads on the fast path and no branch.  The class number is what
+ * A request maps to its class by a table of 16-byte steps up to 64 KiB
+ * (4 KiB, of which requests up to 8 KiB use the first 513 bytes), filled
+ * at boot, and the class to its cache by shim_classes[]: two loads on the
+ * fast path and no branch.  The class number is what
  * the shadow byte of an object says (SH_CLASS + class), so free() finds
  * the cache without the object's struct page.
  */
@@ -47,7 +59,7 @@ u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 static const unsigned int shim_class_sizes[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
 	640, 768, 896, 1024, 1168, 1360, 1632, 2048, 2336, 2720, 3264, 4096,
-	4672, 5456, 6544, 8192,
+	4672, 5456, 6544, 8192, 10912, 16384, 32768, 65536,
 };
 #define NR_SHIM_CLASSES ARRAY_SIZE(shim_class_sizes)
 _Static_assert(NR_SHIM_CLASSES == SHIM_NR_CLASSES, "one cache per class");
@@ -57,10 +69,12 @@ static char shim_class_names[NR_SHIM_CLASSES][24];
 
 static bool is_kmalloc_size(unsigned int size)
 {
+	if (size > KMALLOC_MAX_CACHE_SIZE)
+		return false;
 	return !(size & (size - 1)) || size == 96 || size == 192;
 }
 
-/* The smallest class of at least @size bytes (@size <= 8 KiB), from class @i up. */
+/* The smallest class of at least @size bytes (@size <= SHIM_CLASS_MAX), from class @i up. */
 static u8 class_for(size_t size, unsigned int i)
 {
 	while (shim_class_sizes[i] < size)

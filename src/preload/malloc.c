@@ -3,10 +3,10 @@
  * The C allocation API on the kernel allocator (libkmm-malloc.so).
  *
  * Where a request goes, by size (and alignment):
- *   up to 8 KiB (KMALLOC_MAX_CACHE_SIZE)   a slab cache: kmalloc-16 ... kmalloc-8k
+ *   up to 64 KiB (SHIM_CLASS_MAX)          a slab cache: kmalloc-16 ... kmalloc-8k
  *                                          and malloc's own classes between
- *                                          them (classes.c; 16 at least:
- *                                          malloc's alignment is 16,
+ *                                          them and above (classes.c; 16 at
+ *                                          least: malloc's alignment is 16,
  *                                          kmalloc-8's is 8)
  *   up to 4 MiB (SHIM_LARGE_MAX,           kmalloc's large path: a compound
  *     KMALLOC_MAX_SIZE)                    page of the page allocator, in
@@ -250,7 +250,7 @@ static void *malloc_huge(size_t size, size_t align, gfp_t zero)
 /*
  * The slow path of every allocation: boot, nested calls, large, huge,
  * aligned.  @zero (__GFP_ZERO or 0), from calloc() of more than
- * SHIM_SMALL_MAX bytes only: the block comes zeroed, by the allocator
+ * SHIM_CLASS_MAX bytes only: the block comes zeroed, by the allocator
  * (which writes only the pages the host backs) or, from the bootstrap
  * arena, here.
  */
@@ -270,7 +270,7 @@ static void *__shim_alloc(size_t size, size_t align, gfp_t zero)
 	if (!size)
 		size = 1;
 	if (align <= SHIM_MIN) {
-		if (size <= SHIM_SMALL_MAX)
+		if (size <= SHIM_CLASS_MAX)
 			p = small_alloc(size, _RET_IP_);
 		else if (size <= SHIM_LARGE_MAX)
 			p = large_alloc(size, zero);
@@ -377,7 +377,7 @@ EXPORT void *malloc(size_t size)
 	unsigned int class;
 	void *p;
 
-	if (unlikely(size > SHIM_SMALL_MAX) || unlikely(!shim_ready()))
+	if (unlikely(size > SHIM_CLASS_MAX) || unlikely(!shim_ready()))
 		return shim_alloc(size, 0);
 	class = shim_class(size);
 	s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
@@ -492,7 +492,7 @@ EXPORT void *calloc(size_t n, size_t size)
 		return NULL;
 	}
 	/* Large and huge blocks come zeroed: only the pages the host backs are written. */
-	if (total > SHIM_SMALL_MAX)
+	if (total > SHIM_CLASS_MAX)
 		return __shim_alloc(total, 0, __GFP_ZERO);
 	void *p = malloc(total);
 	if (likely(p))

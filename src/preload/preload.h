@@ -61,9 +61,9 @@ static __always_inline bool shim_ready(void)
 /* classes.c: malloc's size classes, each a slab cache (kmalloc's and its own) */
 #define SHIM_MIN_ALIGN		16
 #define SHIM_CLASS_SHIFT	4		/* 16-byte steps ... */
-#define SHIM_CLASS_MAX		8192UL		/* ... up to 8 KiB */
+#define SHIM_CLASS_MAX		65536UL		/* ... up to 64 KiB */
 #define SHIM_CLASS_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_SHIFT)
-#define SHIM_NR_CLASSES		32
+#define SHIM_NR_CLASSES		36
 extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
 extern u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 int shim_classes_init(void);

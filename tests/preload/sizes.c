@@ -10,7 +10,7 @@
 
 int main(void)
 {
-	static const size_t req[] = { 0, 20, 40, 300, 1100, 4200, 6000, 9000 };
+	static const size_t req[] = { 0, 20, 40, 300, 1100, 4200, 6000, 9000, 20000, 40000, 70000 };
 
 	printf("sizes:");
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
