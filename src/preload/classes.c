@@ -56,7 +56,7 @@
 struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
 u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 
-static const unsigned int shim_class_sizes[] = {
+const unsigned int shim_class_sizes[] = {
 	16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
 	640, 768, 896, 1024, 1168, 1360, 1632, 2048, 2336, 2720, 3264, 4096,
 	4672, 5456, 6544, 8192, 10912, 16384, 32768, 65536,

@@ -66,6 +66,7 @@ static __always_inline bool shim_ready(void)
 #define SHIM_NR_CLASSES		36
 extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
 extern u8 shim_class_of[SHIM_CLASS_STEPS + 1];
+extern const unsigned int shim_class_sizes[SHIM_NR_CLASSES];	/* each cache's object_size */
 int shim_classes_init(void);
 struct kmem_cache *shim_class_make(unsigned int class);
 
