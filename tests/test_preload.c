@@ -226,6 +226,20 @@ Test(preload, size_classes_between_kmallocs)
 }
 
 /*
+ * Pages that change class (a slab freed, another cache's slab in its
+ * pages) keep their objects apart: every block comes back to its own
+ * cache, whichever class its page held before.
+ */
+Test(preload, objects_go_back_to_their_class_when_pages_change_class)
+{
+	skip_if_sanitized();
+	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_pageclass", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "status %#x:\n%s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "reused: yes, wrong sizes: 0\n");
+}
+
+/*
  * A short process writes few pages of the machine's RAM: what boot and one
  * malloc need, per-CPU parts growing with the CPUs (twice the host's):
  * 50 with 4 CPUs, 74 with 8, 110 with 16, 199 with 32.  Boot once wrote

@@ -54,6 +54,7 @@
 #include "slab.h"
 
 struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
+struct kmem_cache_cpu *shim_parts[SHIM_NR_CLASSES];
 u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 
 const unsigned int shim_class_sizes[] = {
@@ -111,8 +112,10 @@ struct kmem_cache *shim_class_make(unsigned int class)
 	if (!s)
 		return NULL;
 	if (__atomic_compare_exchange_n(&shim_classes[class], &old, s, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&shim_parts[class], s->cpu_slab, __ATOMIC_RELEASE);
 		return s;
+	}
 	kmem_cache_destroy(s);
 	return old;
 }
@@ -139,6 +142,7 @@ int shim_classes_init(void)
 			continue;
 		if (!shim_classes[i])
 			return -ENOMEM;
+		shim_parts[i] = shim_classes[i]->cpu_slab;
 	}
 	/* Sizes rise with the step: each search starts where the last ended. */
 	u8 c = 0;

@@ -39,7 +39,11 @@
  * the free, so a second free, a pointer into the middle of an object, or
  * anything the kernel allocated for itself finds no mark.  (The tag keeps
  * the shadow away from large allocations: one shadow page covers 64 KiB,
- * so marking each large block in it cost a page of RSS per block.)
+ * so marking each large block in it cost a page of RSS per block.)  A
+ * byte per page names the class of the objects malloc hands out there
+ * (preload.h's page_class_of()): free() finds the cache from that table,
+ * which stays in the CPU's cache, and the shadow byte, which often
+ * misses, only vouches.
  * A vmalloc pointer must be the start of an area this library made (its
  * caller is malloc_huge).  Everything else is the bootstrap arena's, the
  * dynamic loader's (takeover.c), or invalid: "kmm: free(): invalid
@@ -131,8 +135,10 @@ static __always_inline void *small_alloc(size_t size, unsigned long caller)
 		return NULL;
 	void *p = do_slab_alloc(s, SHIM_GFP, NUMA_NO_NODE, caller, s->object_size);
 
-	if (likely(p))
+	if (likely(p)) {
+		page_class_set((unsigned long)p, class);
 		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+	}
 	return p;
 }
 
@@ -209,18 +215,23 @@ static __noinline void class_free_flag(struct kmem_cache *s, void *p, unsigned l
 }
 
 /*
- * The pushes first as restartable sequences (slab_rseq.h): the sheaf
- * while it has room, else the spare sheaf or the CPU freelist; anything
- * else the flag's way, class_free_flag().
+ * Free @p, an object of @class.  The pushes first as restartable
+ * sequences (slab_rseq.h): the sheaf while it has room, else the spare
+ * sheaf or the CPU freelist; anything else the flag's way,
+ * class_free_flag().  The CPU's part of the cache comes from
+ * shim_parts[], not through the cache: one load fewer before the
+ * sheaf's address is known.
  */
-static __always_inline void class_free(struct kmem_cache *s, void *p, unsigned long caller)
+static __always_inline void class_free(unsigned int class, void *p, unsigned long caller)
 {
 	struct task_struct *t = current;
 	struct kmm_cpu *cpu = t->owned;
+	struct kmem_cache *s = shim_classes[class];
+	struct kmem_cache_cpu *c = (void *)((char *)shim_parts[class] + cpu->slab_off);
 
 	/* free() has seen preempt_count at 0 (shim_ready()). */
 	if (unlikely(kmem_cache_debug(s)) || unlikely(kmm_slab_hooks) ||
-	    unlikely(!slab_rseq_free_push_any(t, cpu, cpu_slab_of(s, cpu), p)))
+	    unlikely(!slab_rseq_free_push_any(t, cpu, c, p)))
 		return class_free_flag(s, p, caller);
 }
 
@@ -326,9 +337,10 @@ static __noinline void *malloc_rest(size_t size, void *p, bool handback, unsigne
 {
 	if (handback)
 		slab_free_handback();
-	if (p)
+	if (p) {
+		page_class_set((unsigned long)p, shim_class(size));
 		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + shim_class(size));
-	else
+	} else
 		p = small_alloc(size, caller);
 	shim_done();
 	if (likely(p))
@@ -359,6 +371,7 @@ static __noinline void *malloc_flag(size_t size, struct kmem_cache *s, unsigned 
 	handback = cpu_leave_flag(active, cpu);
 	if (unlikely(handback | !p))
 		return malloc_rest(size, p, handback, caller);
+	page_class_set((unsigned long)p, class);
 	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
 	return p;
 }
@@ -373,17 +386,19 @@ EXPORT void *malloc(size_t size)
 {
 	struct task_struct *t = current;
 	struct kmm_cpu *cpu = t->owned;
-	struct kmem_cache *s;
+	struct kmem_cache_cpu *parts;
 	unsigned int class;
 	void *p;
 
 	if (unlikely(size > SHIM_CLASS_MAX) || unlikely(!shim_ready()))
 		return shim_alloc(size, 0);
 	class = shim_class(size);
-	s = __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
-	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!s) ||
-	    unlikely(!slab_rseq_pop(t, cpu, cpu_slab_of(s, cpu), false, &p)))
-		return malloc_flag(size, s, _RET_IP_);
+	parts = __atomic_load_n(&shim_parts[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
+	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!parts) ||
+	    unlikely(!slab_rseq_pop(t, cpu, (void *)((char *)parts + cpu->slab_off), false, &p)))
+		return malloc_flag(size, __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE),
+				   _RET_IP_);
+	page_class_set((unsigned long)p, class);
 	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
 	return p;
 }
@@ -465,7 +480,12 @@ static __noinline void free_rest(void *p)
 	*errp = err;
 }
 
-/* An object of malloc's classes inline (class_free()), all else a tail call: a leaf. */
+/*
+ * An object of malloc's classes inline (class_free()), all else a tail
+ * call: a leaf.  The class comes from the page's byte (page_class_of()),
+ * which the shadow byte must confirm; only the branch waits for the
+ * shadow, not the addresses the free stores to.
+ */
 EXPORT void free(void *p)
 {
 	unsigned long a = (unsigned long)p;
@@ -474,10 +494,10 @@ EXPORT void free(void *p)
 		return;
 	if (likely(in_direct_map(a)) && likely(shim_ready())) {
 		u8 *sh = shadow_of(a);
-		unsigned int class = (unsigned int)*sh - SH_CLASS;
-		if (likely(class < SHIM_NR_CLASSES) && likely(!(a & shim.granule_mask))) {
+		unsigned int class = page_class(a);
+		if (likely(*sh == SH_CLASS + class) && likely(!(a & shim.granule_mask))) {
 			*sh = SH_FREE;
-			return class_free(shim_classes[class], p, _RET_IP_);
+			return class_free(class, p, _RET_IP_);
 		}
 	}
 	free_rest(p);

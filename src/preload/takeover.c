@@ -238,6 +238,10 @@ static void shim_layout_init(void)
 	if (!shim.shadow)
 		shim_die("cannot map the shadow of the direct map", -ENOMEM);
 	shim.granule_mask = (1UL << shim.shift) - 1;
+	u8 *pc = plat_host_zalloc_lazy(shim.dm_size >> PAGE_SHIFT);
+	if (!pc)
+		shim_die("cannot map the page classes of the direct map", -ENOMEM);
+	shim.page_class_bias = (unsigned long)pc - (shim.dm_start >> PAGE_SHIFT);
 	shim.shadow_bias = (unsigned long)shim.shadow - (shim.dm_start >> shim.shift);
 }
 
