@@ -358,3 +358,32 @@ struct page *free_split_block(unsigned int order, unsigned int step)
 		__free_page(block + i);
 	return block;
 }
+
+/*
+ * The host's mapping of @addr, from /proc/self/smaps: has it the
+ * huge-page advice ("hg" in VmFlags), and its AnonHugePages in kB
+ * (*@huge_kb, if not NULL).
+ */
+bool host_advised_huge(const void *addr, unsigned long *huge_kb)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool in = false, hg = false;
+	unsigned long a = (unsigned long)addr, kb = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e, v;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)	/* a mapping's first line */
+			in = s <= a && a < e;
+		else if (in && sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
+			kb = v;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			hg = strstr(line, " hg") != NULL;
+	}
+	fclose(f);
+	if (huge_kb)
+		*huge_kb = kb;
+	return hg;
+}

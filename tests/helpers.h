@@ -37,6 +37,8 @@ unsigned long meminfo_kb(const char *key);
 char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
 /* Lines of /proc/self/maps that overlap [@lo, @hi). */
 long host_mappings_between(unsigned long lo, unsigned long hi);
+/* Has the host's mapping of @addr the huge-page advice; its AnonHugePages in *@huge_kb. */
+bool host_advised_huge(const void *addr, unsigned long *huge_kb);
 /*
  * Split a block of 2^@order pages and free every @step-th of its pages,
  * from the first on, last in first out to the CPU's list: a vmalloc() then

@@ -423,3 +423,74 @@ Test(anonram, fork_waits_only_when_the_file_holds_something)
 	cr_expect_geq(parent_wait_s(), 0.25, "ram=memfd: the parent did not wait");
 	check_and_shutdown();
 }
+
+/* The host can give huge pages to a mapping that asks ("[always]" or "[madvise]"). */
+static bool host_has_thp(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
+}
+
+/*
+ * hugeram=8M: the direct map asks for huge pages once 8 MiB of RAM is
+ * allocated, not before; a 2 MiB block first written after that is one
+ * huge page; a page shared and unshared after it leaves the direct map
+ * one host mapping, as counted.  Without the option it never asks.
+ */
+Test(anonram, hugeram_asks_for_huge_pages_once_ram_is_in_use)
+{
+	struct page *blk[6];
+
+	boot_or_die(BOOT " hugeram=8M");
+	void *direct = (void *)PAGE_OFFSET;
+	cr_assert(!host_advised_huge(direct, NULL), "huge pages asked for at boot");
+	for (int i = 0; i < 6; i++) {
+		blk[i] = alloc_pages(GFP_KERNEL, 9);
+		cr_assert(blk[i]);
+	}
+	cr_assert(host_advised_huge(direct, NULL));
+
+	unsigned long before = 0, after = 0;
+	host_advised_huge(page_address(blk[5]), &before);
+	memset(page_address(blk[5]), 0x3c, PMD_SIZE);
+	host_advised_huge(page_address(blk[5]), &after);
+	if (host_has_thp())
+		cr_expect_geq(after - before, PMD_SIZE / 1024, "AnonHugePages %lu kB, then %lu kB",
+			      before, after);
+
+	long counted = plat_nr_mappings(), lines = maps_lines();
+	void *v = vmap(&blk[5], 1, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	cr_assert_eq(((unsigned char *)v)[100], 0x3c);
+	cr_assert_eq(kmm_check(), 0);
+	vunmap(v);
+	vm_unmap_aliases();
+	for (int i = 0; i < 6; i++)
+		__free_pages(blk[i], 9);
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	/* Unshared: the piece mapped anonymous again merges with its advised neighbours. */
+	cr_assert_eq(plat_nr_mappings(), counted);
+	cr_assert_eq(maps_lines(), lines);
+	check_and_shutdown();
+
+	boot_or_die(BOOT);
+	for (int i = 0; i < 6; i++)
+		blk[i] = alloc_pages(GFP_KERNEL, 9);
+	cr_assert(!host_advised_huge(direct, NULL), "huge pages asked for without hugeram=");
+	for (int i = 0; i < 6; i++)
+		__free_pages(blk[i], 9);
+	check_and_shutdown();
+}
+
+Test(anonram, bad_hugeram_fails_the_boot)
+{
+	cr_assert_neq(kmm_boot("mem=256M hugeram=lots"), 0);
+	cr_assert_neq(kmm_boot("mem=256M hugeram=0"), 0);
+}

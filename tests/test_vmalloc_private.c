@@ -182,27 +182,6 @@ Test(vmalloc_private, fork_child_writes_stay_its_own)
 	check_and_shutdown();
 }
 
-/* The host's mapping of @addr has the huge-page advice ("hg" in its VmFlags). */
-static bool host_advised_huge(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	bool in = false, hg = false;
-	unsigned long a = (unsigned long)addr;
-
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)	/* a mapping's first line */
-			in = s <= a && a < e;
-		else if (in && !strncmp(line, "VmFlags:", 8))
-			hg = strstr(line, " hg") != NULL;
-	}
-	fclose(f);
-	return hg;
-}
-
 /*
  * VM_ALLOW_HUGE_VMAP on a private area of PMD_SIZE or more: PMD-aligned,
  * and the host asked for huge pages there (a fork then copies one entry
@@ -225,10 +204,10 @@ Test(vmalloc_private, huge_pages_asked_for_from_pmd_size)
 	cr_assert(small && p && below && file);
 	cr_assert_eq((unsigned long)p % PMD_SIZE, 0, "%p", p);
 	cr_assert(find_vm_area(p)->flags & VM_ALLOW_HUGE_VMAP);
-	cr_assert(host_advised_huge(p));
-	cr_assert(!host_advised_huge(below));
+	cr_assert(host_advised_huge(p, NULL));
+	cr_assert(!host_advised_huge(below, NULL));
 	cr_assert(!(find_vm_area(file)->flags & VM_ALLOW_HUGE_VMAP));
-	cr_assert(!host_advised_huge(file));
+	cr_assert(!host_advised_huge(file, NULL));
 	memset(p, 0x11, PMD_SIZE + 5 * PAGE_SIZE);
 	cr_assert_eq(kmm_check(), 0);
 	vfree(p);
@@ -241,7 +220,7 @@ Test(vmalloc_private, huge_pages_asked_for_from_pmd_size)
 	p = huge_alloc(4 * PMD_SIZE);
 	cr_assert_not_null(p);
 	cr_assert(!(find_vm_area(p)->flags & VM_ALLOW_HUGE_VMAP));
-	cr_assert(!host_advised_huge(p));
+	cr_assert(!host_advised_huge(p, NULL));
 	vfree(p);
 	check_and_shutdown();
 }

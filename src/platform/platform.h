@@ -55,6 +55,13 @@ bool plat_ram_shared(phys_addr_t phys, size_t len);
  * shared pages become anonymous again, their contents zero.
  */
 void plat_ram_unshare(phys_addr_t phys, size_t len);
+/*
+ * From now on the host may back the anonymous direct map with huge pages
+ * (transparent huge pages, advised): 2 MiB regions first touched later
+ * fault in whole, and a fork copies one entry for each.  Nothing with the
+ * file (ram=memfd).  Returns true if the host took the advice.
+ */
+bool plat_ram_huge(void);
 /* Host mappings that sharing the pages of @runs aliases may add (0 for the file). */
 long plat_ram_alias_cost(long runs);
 /*

@@ -68,6 +68,7 @@ static size_t shared_map_bytes;
 long plat_ram_nr_shared;	/* pages whose bit is set */
 static long shared_runs;	/* maximal runs of set bits */
 static spinlock_t shared_lock;	/* the bits and the two counts */
+static bool direct_huge;	/* plat_ram_huge(): every anonymous piece is advised */
 static long share_busy, share_done;	/* changes under way and made: for the validator */
 
 int plat_ram_create(u64 size)
@@ -487,6 +488,7 @@ static void direct_reset(void)
 	direct_base = NULL;
 	direct_len = 0;
 	ram_anon = false;
+	direct_huge = false;
 	plat_ram_nr_shared = shared_runs = 0;
 }
 
@@ -523,6 +525,28 @@ int plat_map_direct(void *addr, u64 len, int prot, bool anon)
 bool plat_ram_is_anon(void)
 {
 	return ram_anon;
+}
+
+/*
+ * A piece of the direct map mapped anew (shared or unshared) gets the
+ * advice its neighbours have, or it would not merge with them: a host
+ * mapping more than counted.  The flag is set before the whole map is
+ * advised, and read after a piece is mapped: a piece is advised by one
+ * or the other, or both.
+ */
+static void advise_piece(void *addr, size_t len)
+{
+	if (__atomic_load_n(&direct_huge, __ATOMIC_SEQ_CST))
+		(void)madvise(addr, len, MADV_HUGEPAGE);
+}
+
+bool plat_ram_huge(void)
+{
+	if (!ram_anon)
+		return false;
+	__atomic_store_n(&direct_huge, true, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
+	return madvise(direct_base, direct_len, MADV_HUGEPAGE) == 0;
 }
 
 /*
@@ -611,6 +635,8 @@ static int share_host(unsigned long a, unsigned long b, int prot)
 			plat_lock(&ram_maps_lock);
 			ram_maps_remove((unsigned long)addr, len);
 			plat_unlock(&ram_maps_lock);
+		} else {
+			advise_piece(addr, len);
 		}
 		ram_maps_done();
 	}
@@ -686,6 +712,7 @@ void plat_ram_unshare(phys_addr_t phys, size_t len)
 			continue;
 		}
 		ram_maps_done();
+		advise_piece(addr, bytes);
 		file_zero(a * RAM_PAGE, bytes);
 		plat_lock(&shared_lock);
 		flip_bits_locked(a, b, false);

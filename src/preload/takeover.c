@@ -31,7 +31,8 @@
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
  * host RAM)> cpus=<twice the host CPUs, 4 at least>
  * percpu_pagelist_high_fraction=1048576 kfence.sample_interval=0
- * deferred_boot_mem=2M ram=anon" (x86_64), so it may override any of them.  Twice the CPUs: a thread keeps its simulated CPU between
+ * deferred_boot_mem=2M ram=anon hugeram=64M" (x86_64), so it may override
+ * any of them.  Twice the CPUs: a thread keeps its simulated CPU between
  * calls, and one that finds it taken must take another over (a
  * membarrier() and a compare-and-swap, cpu.c), where Linux's scheduler
  * hands the per-CPU caches to the next thread at no cost per allocation.
@@ -45,13 +46,17 @@
  * costs the host some 40% less than a page of the RAM file, and which a
  * forked child has copy-on-write without kmm copying anything; only pages
  * vmalloc() maps are the file's while they are mapped (platform/ram.c).
- * fork() costs what it costs glibc: the host copies the page tables of
- * anonymous memory.  With KMM_CMDLINE=ram=memfd it copies none (shared
- * mappings), so fork + exec from a heap of a GiB costs half as much
- * (bench_malloc's forkexec); but a child that lives past the parent's
- * 50 ms wait has all of RAM copied for it (half a second for 512 MiB,
- * the parent blocked meanwhile), where with ram=anon it pays only for
- * the pages it writes.  A bad KMM_CMDLINE is reported and the program aborts.
+ * fork(): the host copies the page tables of anonymous memory, an entry
+ * per page as for glibc's heap, until 64 MiB of RAM is in use
+ * (hugeram=64M, page_alloc.c): from then on the direct map is in the
+ * host's huge pages where it has them, an entry per 2 MiB, and fork +
+ * exec from a heap of a GiB costs an eighth of what it did
+ * (bench_malloc's forkexec).  A small process never pays a huge page's
+ * RSS.  With KMM_CMDLINE=ram=memfd the host copies no page tables (shared
+ * mappings), but a child that lives past the parent's 50 ms wait has all
+ * of RAM copied for it (half a second for 512 MiB, the parent blocked
+ * meanwhile), where with ram=anon it pays only for the pages it writes.
+ * A bad KMM_CMDLINE is reported and the program aborts.
  *
  * Pointers we did not make.  The dynamic loader allocates with its own
  * minimal malloc until libc is relocated, then with ours; a few of its
@@ -248,7 +253,7 @@ static void shim_layout_init(void)
 void shim_boot(void)
 {
 	int expected = SHIM_DOWN;
-	char cmdline[sizeof(env_cmdline) + 128];
+	char cmdline[sizeof(env_cmdline) + 192];
 
 	if (!__atomic_compare_exchange_n(&shim_state, &expected, SHIM_BOOTING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -280,7 +285,7 @@ void shim_boot(void)
 	int host_cpus = plat_host_nr_cpus();	/* a read of /sys: once */
 	snprintf(cmdline, sizeof(cmdline),
 		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 "
-		 "deferred_boot_mem=2M ram=anon %s",
+		 "deferred_boot_mem=2M ram=anon hugeram=64M %s",
 		 (unsigned long long)(mem >> 20), min(max(2 * host_cpus, 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
