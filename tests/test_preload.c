@@ -417,6 +417,22 @@ Test(preload, fork_keeps_parent_and_child_apart)
  * huge blocks' vmalloc runs), without reading /proc/self/maps.  A run it
  * missed would leave the child writing into the parent's memory.
  */
+/*
+ * The same with most of the direct map in the host's huge pages
+ * (hugeram= far below the heap's 48 MiB), where the host copies on write
+ * a huge page at a time or splits it.
+ */
+Test(preload, fork_keeps_parent_and_child_apart_in_huge_pages)
+{
+	skip_if_sanitized();
+	run(&kmm, true, (const char *const[]){ "KMM_CMDLINE=hugeram=8M", NULL },
+	    (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
+	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
+				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+}
+
 Test(preload, fork_keeps_parent_and_child_apart_with_a_small_heap)
 {
 	skip_if_sanitized();
