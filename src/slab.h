@@ -19,11 +19,11 @@
 #define SHEAF_CAPACITY		19	/* kmem_cache_cpu: four cache lines */
 /*
  * A CPU's spare sheaf (see "The spare sheaf" in slub.c): its most objects
- * (one order-1 page with its header: a batch of a thousand), the largest
+ * (one order-2 page with its header: a batch of two thousand), the largest
  * objects it is for, the fewest it holds while it holds any, and the run
  * frees handed back between two refills that make it grow.
  */
-#define SPARE_SHEAF_MAX		1021
+#define SPARE_SHEAF_MAX		2045
 #define SPARE_SHEAF_MAX_SIZE	4096
 #define SPARE_SHEAF_MIN		(2 * SHEAF_CAPACITY)
 #define SPARE_SHEAF_GROW	64
@@ -244,7 +244,7 @@ _Static_assert(offsetof(struct kmem_cache_cpu, bump) + sizeof(unsigned int) <=
  * A CPU's spare sheaf (after Linux 6.18's spare sheaf, see slub.c): runs
  * of frees to one slab and frees of the CPU slab's objects past the sheaf,
  * oldest first, each still in use to its slab; an
- * order-1 page of its own, made with the cache.  @bottom, always NULL, is
+ * order-2 page of its own, made with the cache.  @bottom, always NULL, is
  * objects[-1]: the fast path's double-free test of the top object needs
  * no test for an empty spare.  Touched only by the CPU that owns it
  * (flush_all() and the shrinker read @size and @capacity without).
@@ -270,8 +270,8 @@ static inline unsigned long spare_bytes(unsigned int capacity)
 {
 	return sizeof(struct slab_spare) + (unsigned long)capacity * sizeof(void *);
 }
-_Static_assert(sizeof(struct slab_spare) + SPARE_SHEAF_MAX * sizeof(void *) <= 2 * 4096,
-	       "a spare sheaf is an order-1 page");
+_Static_assert(sizeof(struct slab_spare) + SPARE_SHEAF_MAX * sizeof(void *) <= 4 * 4096,
+	       "a spare sheaf is an order-2 page");
 
 /*
  * The per-node part: the partial list and the slab counts, under list_lock.

@@ -489,6 +489,33 @@ Test(kmalloc, a_recycled_batch_goes_to_the_spare_sheaf_and_back)
 }
 
 /*
+ * glibc's simple benchmark recycles runs of up to 1600 blocks of one size:
+ * the spare sheaf grows to hold such a batch whole, so that its frees and
+ * the next batch's allocations touch no slab.
+ */
+Test(kmalloc, a_batch_of_1600_is_held_whole_by_the_spare_sheaf)
+{
+	enum { N = 1600 };
+	static void *o[N];
+	struct slab_spare *sp;
+	struct kmem_cache *s = recycled_batches(o, N, 256, &sp);
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+
+	batch(o, N, 256, false);
+	unsigned long slabs = cache_slabs(s);
+	for (int i = 0; i < N; i++)
+		kfree(o[i]);
+	cr_assert_eq(sp->size + c->sheaf.size, N, "the sheaves hold %u of %d",
+		     sp->size + c->sheaf.size, N);
+	cr_assert_eq(cache_slabs(s), slabs, "no slab emptied");
+	batch(o, N, 256, false);
+	cr_assert_eq(cache_slabs(s), slabs, "no slab made");
+	for (int i = 0; i < N; i++)
+		kfree(o[i]);
+	check_and_shutdown();
+}
+
+/*
  * A spare sheaf that frees fill and no allocation empties (a CPU that
  * frees what others allocate, a program that frees all it has) halves its
  * capacity each time it overflows twice over, down to none: after many
