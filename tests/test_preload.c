@@ -240,6 +240,28 @@ Test(preload, objects_go_back_to_their_class_when_pages_change_class)
 }
 
 /*
+ * With slab debugging, free() checks every block of malloc's classes, its
+ * own caches' and kmalloc's: an overrun into the red zone is reported
+ * when the block is freed (the fast path, which checks nothing, is not
+ * taken for a debug cache).
+ */
+Test(preload, slab_debugging_checks_each_free)
+{
+	skip_if_sanitized();
+	run(&kmm, true, (const char *const[]){ "KMM_CMDLINE=slab_debug=FZ", NULL },
+	    (const char *const[]){ HELPER_DIR "/preload_redzone", NULL });
+	cr_assert(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "status %#x:\n%s",
+		  kmm.status, kmm.err);
+	cr_expect_str_eq(kmm.out, "freed\n");
+	cr_expect(strstr(kmm.err, "BUG malloc-48 "), "%s", kmm.err);
+	cr_expect(strstr(kmm.err, "BUG kmalloc-64 "), "%s", kmm.err);
+	int n = 0;
+	for (const char *e = kmm.err; (e = strstr(e, "Right Redzone overwritten")); e++)
+		n++;
+	cr_expect_eq(n, 2, "%d overruns reported:\n%s", n, kmm.err);
+}
+
+/*
  * A short process writes few pages of the machine's RAM: what boot and one
  * malloc need, per-CPU parts growing with the CPUs (twice the host's):
  * 50 with 4 CPUs, 74 with 8, 110 with 16, 199 with 32.  Boot once wrote

@@ -113,7 +113,8 @@ struct kmem_cache *shim_class_make(unsigned int class)
 		return NULL;
 	if (__atomic_compare_exchange_n(&shim_classes[class], &old, s, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&shim_parts[class], s->cpu_slab, __ATOMIC_RELEASE);
+		if (!kmem_cache_debug(s))
+			__atomic_store_n(&shim_parts[class], s->cpu_slab, __ATOMIC_RELEASE);
 		return s;
 	}
 	kmem_cache_destroy(s);
@@ -142,7 +143,8 @@ int shim_classes_init(void)
 			continue;
 		if (!shim_classes[i])
 			return -ENOMEM;
-		shim_parts[i] = shim_classes[i]->cpu_slab;
+		if (!kmem_cache_debug(shim_classes[i]))
+			shim_parts[i] = shim_classes[i]->cpu_slab;
 	}
 	/* Sizes rise with the step: each search starts where the last ended. */
 	u8 c = 0;

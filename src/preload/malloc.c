@@ -217,22 +217,21 @@ static __noinline void class_free_flag(struct kmem_cache *s, void *p, unsigned l
 /*
  * Free @p, an object of @class.  The pushes first as restartable
  * sequences (slab_rseq.h): the sheaf while it has room, else the spare
- * sheaf or the CPU freelist; anything else the flag's way,
- * class_free_flag().  The CPU's part of the cache comes from
- * shim_parts[], not through the cache: one load fewer before the
- * sheaf's address is known.
+ * sheaf or the CPU freelist; anything else, and a debug cache's every
+ * free (shim_parts[] NULL), the flag's way, class_free_flag().  The CPU's
+ * part of the cache comes from shim_parts[], not through the cache: one
+ * load fewer before the sheaf's address is known, and none of the flags.
  */
 static __always_inline void class_free(unsigned int class, void *p, unsigned long caller)
 {
 	struct task_struct *t = current;
 	struct kmm_cpu *cpu = t->owned;
-	struct kmem_cache *s = shim_classes[class];
-	struct kmem_cache_cpu *c = (void *)((char *)shim_parts[class] + cpu->slab_off);
+	struct kmem_cache_cpu *parts = shim_parts[class];
 
 	/* free() has seen preempt_count at 0 (shim_ready()). */
-	if (unlikely(kmem_cache_debug(s)) || unlikely(kmm_slab_hooks) ||
-	    unlikely(!slab_rseq_free_push_any(t, cpu, c, p)))
-		return class_free_flag(s, p, caller);
+	if (unlikely(!parts) || unlikely(kmm_slab_hooks) ||
+	    unlikely(!slab_rseq_free_push_any(t, cpu, (void *)((char *)parts + cpu->slab_off), p)))
+		return class_free_flag(shim_classes[class], p, caller);
 }
 
 /*

@@ -104,7 +104,12 @@ static __always_inline bool shim_ready(void)
 #define SHIM_CLASS_STEPS	(SHIM_CLASS_MAX >> SHIM_CLASS_SHIFT)
 #define SHIM_NR_CLASSES		36
 extern struct kmem_cache *shim_classes[SHIM_NR_CLASSES];
-/* Each class's cache's cpu_slab, set once the cache is: free() and malloc() skip a load. */
+/*
+ * Each class's cache's cpu_slab, set once the cache is: free() and
+ * malloc() skip a load.  NULL for a debug cache (slab_debug=), whose
+ * allocations and frees must all take the checked path: the fast paths
+ * test this one pointer, not the cache's flags behind it.
+ */
 extern struct kmem_cache_cpu *shim_parts[SHIM_NR_CLASSES];
 extern u8 shim_class_of[SHIM_CLASS_STEPS + 1];
 extern const unsigned int shim_class_sizes[SHIM_NR_CLASSES];	/* each cache's object_size */
