@@ -420,25 +420,25 @@ Test(preload, fork_soak)
 	cr_expect_str_eq(kmm.out, "forksoak: 60 forks ok\n");
 }
 
-Test(preload, fork_keeps_parent_and_child_apart)
+/* preload_forkcow [@arg] on the preload (with @env): every case holds. */
+static void forkcow_holds(const char *const *env, const char *arg)
 {
-	skip_if_sanitized();
-	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
+	run(&kmm, true, env, (const char *const[]){ HELPER_DIR "/preload_forkcow", arg, NULL });
 	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
 		  kmm.status, kmm.err);
 	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
 				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+}
+
+Test(preload, fork_keeps_parent_and_child_apart)
+{
+	skip_if_sanitized();
+	forkcow_holds(NULL, NULL);
 	/* The same cases hold on glibc's malloc: they test fork, not kmm. */
 	run(&plain, false, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
 	cr_expect_str_eq(plain.out, kmm.out);
 }
 
-/*
- * The same with a small heap: the child copies RAM at once and maps its
- * copy where ram.c's record says RAM is mapped (the direct map and the
- * huge blocks' vmalloc runs), without reading /proc/self/maps.  A run it
- * missed would leave the child writing into the parent's memory.
- */
 /*
  * The same with most of the direct map in the host's huge pages
  * (hugeram= far below the heap's 48 MiB), where the host copies on write
@@ -447,23 +447,21 @@ Test(preload, fork_keeps_parent_and_child_apart)
 Test(preload, fork_keeps_parent_and_child_apart_in_huge_pages)
 {
 	skip_if_sanitized();
-	run(&kmm, true, (const char *const[]){ "KMM_CMDLINE=hugeram=8M", NULL },
-	    (const char *const[]){ HELPER_DIR "/preload_forkcow", NULL });
-	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
-		  kmm.status, kmm.err);
-	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
-				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+	forkcow_holds((const char *const[]){ "KMM_CMDLINE=hugeram=8M", NULL }, NULL);
 }
 
+/*
+ * The same with a small heap: the child copies RAM at once and maps its
+ * copy where ram.c's record says RAM is mapped (the direct map and the
+ * huge blocks' vmalloc runs), without reading /proc/self/maps.  A run it
+ * missed would leave the child writing into the parent's memory.
+ */
 Test(preload, fork_keeps_parent_and_child_apart_with_a_small_heap)
 {
 	skip_if_sanitized();
-	run(&kmm, true, NULL, (const char *const[]){ HELPER_DIR "/preload_forkcow", "small", NULL });
-	cr_expect(WIFEXITED(kmm.status) && WEXITSTATUS(kmm.status) == 0, "%#x: %s",
-		  kmm.status, kmm.err);
-	cr_expect_str_eq(kmm.out, "forkcow: child-writes ok\nforkcow: parent-writes ok\n"
-				  "forkcow: write-then-alloc ok\nforkcow: signals ok\n");
+	forkcow_holds(NULL, "small");
 }
+
 
 /*
  * A huge block gets the host's huge pages from malloc() (a fork of a
