@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include "helpers.h"
+#include "preload/smaps.h"
 #include "platform/platform.h"
 
 /*
@@ -359,31 +360,13 @@ struct page *free_split_block(unsigned int order, unsigned int step)
 	return block;
 }
 
-/*
- * The host's mapping of @addr, from /proc/self/smaps: has it the
- * huge-page advice ("hg" in VmFlags), and its AnonHugePages in kB
- * (*@huge_kb, if not NULL).
- */
+/* The host's mapping of @addr (preload/smaps.h): its advice, its AnonHugePages in *@huge_kb. */
 bool host_advised_huge(const void *addr, unsigned long *huge_kb)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	bool in = false, hg = false;
-	unsigned long a = (unsigned long)addr, kb = 0;
+	struct smaps_entry m;
 
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e, v;
-
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)	/* a mapping's first line */
-			in = s <= a && a < e;
-		else if (in && sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
-			kb = v;
-		else if (in && !strncmp(line, "VmFlags:", 8))
-			hg = strstr(line, " hg") != NULL;
-	}
-	fclose(f);
+	cr_assert_eq(smaps_of(addr, &m), 0);
 	if (huge_kb)
-		*huge_kb = kb;
-	return hg;
+		*huge_kb = m.huge_kb;
+	return m.hg;
 }

@@ -9,31 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "smaps.h"
 
 #define SIZE	(16UL << 20)
 #define STRETCH	(2UL << 20)
 
 static void show(const char *name, const void *addr)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	unsigned long a = (unsigned long)addr, rss = 0;
-	int in = 0, hg = 0;
+	struct smaps_entry m;
 
-	if (!f)
+	if (smaps_of(addr, &m))
 		exit(2);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e, kb;
-
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)	/* a mapping's first line */
-			in = s <= a && a < e;
-		else if (in && sscanf(line, "Rss: %lu kB", &kb) == 1)
-			rss = kb;
-		else if (in && !strncmp(line, "VmFlags:", 8))
-			hg = strstr(line, " hg") != NULL;
-	}
-	fclose(f);
-	printf("%s: %s %lu KiB\n", name, hg ? "hg" : "no hg", rss);
+	printf("%s: %s %lu KiB\n", name, m.hg ? "hg" : "no hg", m.rss_kb);
 }
 
 int main(void)
