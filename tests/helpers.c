@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "helpers.h"
 #include "preload/smaps.h"
 #include "platform/platform.h"
+#include <kmm/vmalloc.h>
 
 /*
  * KFENCE is on by default (Linux's kfence.sample_interval=100), and a
@@ -369,4 +371,18 @@ bool host_advised_huge(const void *addr, unsigned long *huge_kb)
 	if (huge_kb)
 		*huge_kb = m.huge_kb;
 	return m.hg;
+}
+
+int vmalloc_to_mapping_bound(void **v, int cap)
+{
+	long max = plat_max_mappings(LONG_MAX);
+	int n = 0;
+
+	cr_assert_lt(max, 140000, "vm.max_map_count %ld is too large for this test", max);
+	while (n < cap && (v[n] = vmalloc(PAGE_SIZE)))
+		n++;
+	cr_assert_lt(n, cap);
+	cr_assert_gt(n, 1000);
+	cr_assert(dmesg_has("near vm.max_map_count"));
+	return n;
 }

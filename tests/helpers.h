@@ -37,6 +37,12 @@ unsigned long meminfo_kb(const char *key);
 char *fault_in_child(void (*touch)(void *), void *arg, int *sig);
 /* Lines of /proc/self/maps that overlap [@lo, @hi). */
 long host_mappings_between(unsigned long lo, unsigned long hi);
+/*
+ * vmalloc() a page into @v[0], @v[1], ... until it fails at the host's
+ * mapping bound (vm.max_map_count below 140000), which must come before
+ * @cap areas and after 1000, with the report.  Return: the areas made.
+ */
+int vmalloc_to_mapping_bound(void **v, int cap);
 /* Has the host's mapping of @addr the huge-page advice; its AnonHugePages in *@huge_kb. */
 bool host_advised_huge(const void *addr, unsigned long *huge_kb);
 /*
