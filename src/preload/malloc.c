@@ -122,6 +122,13 @@ static void *large_alloc(size_t size, gfp_t zero)
 	return p;
 }
 
+/* @p, an object of @class just allocated: its page's byte and its shadow byte say so. */
+static __always_inline void mark_object(void *p, unsigned int class)
+{
+	page_class_set((unsigned long)p, class);
+	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+}
+
 /*
  * An object of malloc's class for @size: the slab fast path inline (a pop
  * of the CPU freelist), its shadow byte naming the class for free().
@@ -135,10 +142,8 @@ static __always_inline void *small_alloc(size_t size, unsigned long caller)
 		return NULL;
 	void *p = do_slab_alloc(s, SHIM_GFP, NUMA_NO_NODE, caller, s->object_size);
 
-	if (likely(p)) {
-		page_class_set((unsigned long)p, class);
-		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
-	}
+	if (likely(p))
+		mark_object(p, class);
 	return p;
 }
 
@@ -336,10 +341,9 @@ static __noinline void *malloc_rest(size_t size, void *p, bool handback, unsigne
 {
 	if (handback)
 		slab_free_handback();
-	if (p) {
-		page_class_set((unsigned long)p, shim_class(size));
-		*shadow_of((unsigned long)p) = (u8)(SH_CLASS + shim_class(size));
-	} else
+	if (p)
+		mark_object(p, shim_class(size));
+	else
 		p = small_alloc(size, caller);
 	shim_done();
 	if (likely(p))
@@ -370,8 +374,7 @@ static __noinline void *malloc_flag(size_t size, struct kmem_cache *s, unsigned 
 	handback = cpu_leave_flag(active, cpu);
 	if (unlikely(handback | !p))
 		return malloc_rest(size, p, handback, caller);
-	page_class_set((unsigned long)p, class);
-	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+	mark_object(p, class);
 	return p;
 }
 
@@ -397,8 +400,7 @@ EXPORT void *malloc(size_t size)
 	    unlikely(!slab_rseq_pop(t, cpu, (void *)((char *)parts + cpu->slab_off), false, &p)))
 		return malloc_flag(size, __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE),
 				   _RET_IP_);
-	page_class_set((unsigned long)p, class);
-	*shadow_of((unsigned long)p) = (u8)(SH_CLASS + class);
+	mark_object(p, class);
 	return p;
 }
 
@@ -528,7 +530,9 @@ EXPORT void *calloc(size_t n, size_t size)
 EXPORT void *realloc(void *p, size_t size)
 {
 	unsigned long a = (unsigned long)p;
-	int kind;
+	unsigned int class = SHIM_NR_CLASSES;
+	int kind = -1;		/* an object of @class, its shadow byte checked */
+	size_t have;
 
 	if (!p)
 		return malloc(size);
@@ -536,29 +540,22 @@ EXPORT void *realloc(void *p, size_t size)
 		free(p);
 		return NULL;
 	}
-	if (likely(in_direct_map(a)) && likely(shim_ready()) && likely(!(a & shim.granule_mask))) {
-		unsigned int class = (unsigned int)*shadow_of(a) - SH_CLASS;
-		if (likely(class < SHIM_NR_CLASSES)) {
-			size_t have = shim_class_sizes[class];
-			if (size <= have && (size > have / 2 || have <= SHIM_MIN))
-				return p;
-			void *q = malloc(size);
-			if (unlikely(!q))
-				return NULL;
-			memcpy(q, p, size < have ? size : have);
-			free(p);
-			return q;
-		}
-	}
-	size_t have = shim_lookup(p, "realloc", &kind);
+	if (likely(in_direct_map(a)) && likely(shim_ready()) && likely(!(a & shim.granule_mask)))
+		class = (unsigned int)*shadow_of(a) - SH_CLASS;
+	if (likely(class < SHIM_NR_CLASSES))
+		have = shim_class_sizes[class];
+	else
+		have = shim_lookup(p, "realloc", &kind);
 	/* In place while it fits and does not waste more than half. */
 	if (kind != 4 && size <= have && (size > have / 2 || have <= SHIM_MIN))
 		return p;
 	void *q = malloc(size);
-	if (!q)
+	if (unlikely(!q))
 		return NULL;
 	memcpy(q, p, size < have ? size : have);
-	if (kind != 4)
+	if (kind < 0)
+		free(p);
+	else if (kind != 4)
 		shim_free(p, "realloc");
 	return q;
 }
