@@ -99,6 +99,13 @@ static const char *class_name(unsigned int class)
 	return name;
 }
 
+/* The fast paths' way to @class's cache @s: none for a debug cache, whose calls take the checked way. */
+static void publish_parts(unsigned int class, struct kmem_cache *s)
+{
+	if (!kmem_cache_debug(s))
+		__atomic_store_n(&shim_parts[class], s->cpu_slab, __ATOMIC_RELEASE);
+}
+
 /*
  * Make malloc's own cache for @class.  Two threads may race to make it:
  * the loser destroys its copy (or drops its alias of the winner's).  No
@@ -113,8 +120,7 @@ struct kmem_cache *shim_class_make(unsigned int class)
 		return NULL;
 	if (__atomic_compare_exchange_n(&shim_classes[class], &old, s, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		if (!kmem_cache_debug(s))
-			__atomic_store_n(&shim_parts[class], s->cpu_slab, __ATOMIC_RELEASE);
+		publish_parts(class, s);
 		return s;
 	}
 	kmem_cache_destroy(s);
@@ -143,8 +149,7 @@ int shim_classes_init(void)
 			continue;
 		if (!shim_classes[i])
 			return -ENOMEM;
-		if (!kmem_cache_debug(shim_classes[i]))
-			shim_parts[i] = shim_classes[i]->cpu_slab;
+		publish_parts(i, shim_classes[i]);
 	}
 	/* Sizes rise with the step: each search starts where the last ended. */
 	u8 c = 0;
