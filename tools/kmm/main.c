@@ -37,7 +37,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].what);
 	fprintf(f, "\nThe machine is a kernel command line: arch=x86_32|x86_64 mem=SIZE cpus=N\n"
-		   "numa=fake=N memmap=... min_free_kbytes=N vmalloc=SIZE ram=memfd|anon loglevel=N panic_on_warn.\n"
+		   "numa=fake=N memmap=... min_free_kbytes=N vmalloc=SIZE ram=memfd|anon hugeram=SIZE loglevel=N panic_on_warn.\n"
 		   "'kmm COMMAND --help' describes a command; see also kmm(1).\n");
 }
 
