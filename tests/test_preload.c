@@ -447,7 +447,7 @@ Test(preload, fork_keeps_parent_and_child_apart)
 Test(preload, fork_keeps_parent_and_child_apart_in_huge_pages)
 {
 	skip_if_sanitized();
-	forkcow_holds((const char *const[]){ "KMM_CMDLINE=hugeram=8M", NULL }, NULL);
+	forkcow_holds((const char *const[]){ "KMM_CMDLINE=hugeram=8M", NULL }, "huge");
 }
 
 /*

@@ -22,6 +22,10 @@
  * finds where RAM is mapped (the direct map, the huge blocks' vmalloc
  * runs) in the record ram.c keeps, not in /proc/self/maps.
  *
+ * With the argument "huge" (and KMM_CMDLINE=hugeram= below the heap), the
+ * direct map must have the huge-page advice once the heap is allocated,
+ * or the program fails before the cases.
+ *
  * Prints "forkcow: NAME ok" per case; exit 0 when all hold.
  */
 #include <signal.h>
@@ -31,6 +35,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "smaps.h"
 
 #define MAX_BLOCKS 400
 static unsigned char *blk[MAX_BLOCKS];
@@ -188,6 +193,14 @@ int main(int argc, char **argv)
 	for (int i = 0; i < BLOCKS; i++) {
 		len[i] = size_of(i);
 		blk[i] = malloc(len[i]);
+	}
+	if (argc > 1 && !strcmp(argv[1], "huge")) {
+		struct smaps_entry m;
+
+		if (smaps_of(blk[BLOCKS - 1], &m) || !m.hg) {
+			fprintf(stderr, "forkcow: the heap is not in huge pages\n");
+			return 1;
+		}
 	}
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		int err = cases[c].run();
