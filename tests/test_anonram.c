@@ -18,6 +18,7 @@
 #include "helpers.h"
 #include "internal.h"
 #include "platform/platform.h"
+#include "preload/smaps.h"
 #include <kmm/vmalloc.h>
 #include <kmm/highmem.h>
 
@@ -417,20 +418,6 @@ Test(anonram, fork_waits_only_when_the_file_holds_something)
 	check_and_shutdown();
 }
 
-/* The host can give huge pages to a mapping that asks ("[always]" or "[madvise]"). */
-static bool host_has_thp(void)
-{
-	char buf[128] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strstr(buf, "[always]") || strstr(buf, "[madvise]");
-}
-
 /*
  * hugeram=8M: the direct map asks for huge pages once 8 MiB of RAM is
  * allocated, not before; a 2 MiB block first written after that is one
@@ -454,7 +441,7 @@ Test(anonram, hugeram_asks_for_huge_pages_once_ram_is_in_use)
 	host_advised_huge(page_address(blk[5]), &before);
 	memset(page_address(blk[5]), 0x3c, PMD_SIZE);
 	host_advised_huge(page_address(blk[5]), &after);
-	if (host_has_thp())
+	if (!strcmp(host_thp_mode(), "always") || !strcmp(host_thp_mode(), "madvise"))
 		cr_expect_geq(after - before, PMD_SIZE / 1024, "AnonHugePages %lu kB, then %lu kB",
 			      before, after);
 

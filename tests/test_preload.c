@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "preload/smaps.h"
 #include <criterion/criterion.h>
 
 struct run {
@@ -462,7 +463,6 @@ Test(preload, fork_keeps_parent_and_child_apart_with_a_small_heap)
 	forkcow_holds(NULL, "small");
 }
 
-
 /*
  * A huge block gets the host's huge pages from malloc() (a fork of a
  * large heap copies one entry per 2 MiB) but not from calloc(): xz's
@@ -482,14 +482,7 @@ Test(preload, calloc_of_a_huge_block_gets_small_pages)
 	cr_expect(strstr(kmm.out, "malloc: hg "), "%s", kmm.out);
 	cr_assert(c && sscanf(c, "calloc: no hg %lu KiB", &ckb) == 1, "%s", kmm.out);
 
-	char thp[64] = "";
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-	if (f) {
-		if (!fgets(thp, sizeof(thp), f))
-			thp[0] = 0;
-		fclose(f);
-	}
-	if (!strstr(thp, "[always]"))
+	if (strcmp(host_thp_mode(), "always"))
 		cr_expect_leq(ckb, 8 * 4 * 2, "%s", kmm.out);
 }
 

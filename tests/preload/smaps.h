@@ -45,4 +45,22 @@ static inline int smaps_of(const void *addr, struct smaps_entry *m)
 	return 0;
 }
 
+/* The host's transparent huge pages: "always", "madvise", "never", or "" (none). */
+static inline const char *host_thp_mode(void)
+{
+	static const char *const modes[] = { "[always]", "[madvise]", "[never]" };
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return "";
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strstr(buf, modes[i]))
+			return i == 0 ? "always" : i == 1 ? "madvise" : "never";
+	return "";
+}
+
 #endif /* KMM_TEST_SMAPS_H */
