@@ -204,10 +204,15 @@ static __always_inline enum cpu_push cpu_free_push(struct kmem_cache_cpu *c, voi
 			c->sheaf.size = n + 1;
 			return PUSHED;
 		}
-		/* Then the spare sheaf while it has room: the CPU slab needs no range. */
+		/*
+		 * Then the spare sheaf while it has room: the CPU slab needs no
+		 * range.  But not at or below the index of the object that
+		 * vouched for the spare's range (defer_count), gone: there an
+		 * object would seem to vouch again for a slab free to empty.
+		 */
 		struct slab_spare *sp = c->spare;
 		n = sp->size;
-		if (n < sp->capacity) {
+		if (n < sp->capacity && (c->defer_tail != sp || n > c->defer_count)) {
 			if (unlikely(x == spare_top(sp)))
 				return CPU_SLAB_DOUBLE;
 			sp->objects[n] = x;

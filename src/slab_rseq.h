@@ -277,7 +277,9 @@ miss:
  * An object of the CPU slab, the sheaf full (11:): on the spare sheaf
  * while it has room (capacity 0: never), not its top (bottom is NULL),
  * with no range to vouch for it; full, to %l[full], the freelist's
- * sequence.  Then the count up and the commit.
+ * sequence; at or below the index of the spare range's vouching object
+ * (cpu_free_push() says why), to %l[miss].  Then the count up and the
+ * commit.
  */
 #define RSEQ_ASM_CPU_SPARE_PUSH						\
 	"11:\t"								\
@@ -285,6 +287,11 @@ miss:
 	"mov (%[s1]), %k[s2]\n\t"					\
 	"cmp %w[s2], %c[spcap](%[s1])\n\t"				\
 	"je %l[full]\n\t"						\
+	"cmp %[s1], %c[dtail](%[c])\n\t"				\
+	"jne 13f\n\t"							\
+	"cmp %c[dcount](%[c]), %k[s2]\n\t"				\
+	"jbe %l[miss]\n"						\
+	"13:\t"								\
 	"cmp %[x], %c[spobjs]-8(%[s1],%[s2],8)\n\t"			\
 	"je %l[miss]\n\t"						\
 	"mov %[x], %c[spobjs](%[s1],%[s2],8)\n"

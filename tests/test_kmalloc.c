@@ -517,6 +517,65 @@ Test(kmalloc, a_batch_of_1600_is_held_whole_by_the_spare_sheaf)
 }
 
 /*
+ * The object that vouches for the spare sheaf's range (a run's first free
+ * to another slab) allocated again, the CPU slab's frees that find the
+ * sheaf full must not take its index: there one would seem to vouch for a
+ * slab that may empty and go to another cache (kmm_check() says so).
+ */
+Test(kmalloc, the_cpu_slab_never_vouches_for_the_spare_range)
+{
+	enum { N = 400, MAX = 4000 };
+	static void *o[N], *held[MAX];
+	int n = 0, of_cpu = 0;
+	void *run[2];
+
+	boot_or_die("mem=256M cpus=1");
+	struct kmem_cache *s = kmalloc_caches[KMALLOC_NORMAL][kmalloc_index(64)];
+	struct kmem_cache_cpu *c = cpu_slab(s, 0);
+	for (int r = 0; r < 2; r++) {
+		for (int i = 0; i < N; i++)
+			o[i] = kmalloc(64, GFP_KERNEL);
+		for (int i = 0; i < N; i++)
+			kfree(o[i]);
+	}
+	/* Both sheaves empty, and enough of the CPU slab held to fill the sheaf again. */
+	while (n < MAX && (c->sheaf.size || c->spare->size))
+		held[n++] = kmalloc(64, GFP_KERNEL);
+	while (n < MAX && of_cpu <= SHEAF_CAPACITY) {
+		held[n] = kmalloc(64, GFP_KERNEL);
+		of_cpu += virt_to_slab(held[n++]) == c->slab;
+	}
+	cr_assert_gt(of_cpu, SHEAF_CAPACITY);
+	/* A run of two frees to another slab: the spare's range, its first free vouching. */
+	int got = 0;
+	for (int i = 0; i < n && got < 2; i++)
+		if (virt_to_slab(held[i]) != c->slab &&
+		    (!got || virt_to_slab(held[i]) == virt_to_slab(run[0]))) {
+			run[got++] = held[i];
+			held[i] = NULL;
+		}
+	cr_assert_eq(got, 2);
+	kfree(run[0]);
+	kfree(run[1]);
+	cr_assert(c->defer_limit && c->defer_tail == c->spare, "the run set the spare's range");
+	run[0] = kmalloc(64, GFP_KERNEL);
+	run[1] = kmalloc(64, GFP_KERNEL);
+	cr_assert_leq(c->spare->size, c->defer_count, "the vouching object allocated again");
+	for (int i = 0, freed = 0; i < n && freed <= SHEAF_CAPACITY; i++)
+		if (held[i] && virt_to_slab(held[i]) == c->slab) {
+			kfree(held[i]);
+			held[i] = NULL;
+			freed++;
+		}
+	cr_assert_eq(kmm_check(), 0);
+	for (int i = 0; i < n; i++)
+		kfree(held[i]);
+	kfree(run[0]);
+	kfree(run[1]);
+	check_and_shutdown();
+}
+
+/*
  * A spare sheaf that frees fill and no allocation empties (a CPU that
  * frees what others allocate, a program that frees all it has) halves its
  * capacity each time it overflows twice over, down to none: after many
