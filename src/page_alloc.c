@@ -238,19 +238,20 @@ static void pcp_high_fraction_reset(void)
 kmm_param("percpu_pagelist_high_fraction", setup_pcp_high_fraction, pcp_high_fraction_reset);
 
 /*
- * hugeram=SIZE (kmm's own): once SIZE of RAM is allocated, the direct map
- * asks the host for huge pages (plat_ram_huge(), ram=anon only).  A
- * process with a large heap then faults it in 2 MiB at a time, and a fork
- * copies one entry per 2 MiB where it copied 512: fork + exec from a
- * 512 MiB heap of small blocks went from 22 ms to 3.  A small process
+ * hugeram=SIZE (kmm's own; 0, the default, for never): once SIZE of RAM
+ * is allocated, the direct map asks the host for huge pages
+ * (plat_ram_huge(), ram=anon only).  A process with a large heap then
+ * faults it in 2 MiB at a time, and a fork copies one entry per 2 MiB
+ * where it copied 512: bench_malloc's forkexec (a GiB, half of it in
+ * blocks of 4 to 64 KiB) went from 0.59x mimalloc to 0.10-0.11x.  A small process
  * never gets there, and pays nothing: with huge pages from boot, the
  * pages boot writes (at the bottom of ZONE_NORMAL and at the top of RAM,
  * memblock's) cost `ls` 10 MiB of RSS where it had 3, and the time to
  * zero it.  What a large heap pays: where the host's own memory is
  * backed at first touch (a virtual machine's), a huge page's first fault
- * now and then waits for 2 MiB of it: bench_malloc's churn (360 MiB)
- * takes 0.07-0.09 s of system time with it, 0.19-0.21 without, and one
- * run in five 0.35.  Off by default; the preload boots with it.  Checked where
+ * now and then waits for 2 MiB of it, and bench_malloc's churn (360 MiB)
+ * is faster on average but unsteady (KMM_CMDLINE=hugeram=0 turns it off
+ * to compare).  The preload boots with hugeram=64M.  Checked where
  * pages leave the free lists in bulk (a per-CPU list's refill, the
  * buddy's own allocations), not on the fast path.
  */
@@ -260,9 +261,9 @@ static int setup_hugeram(const char *val)
 {
 	u64 v;
 
-	if (kmm_parse_size(val, &v) || v < PAGE_SIZE)
+	if (kmm_parse_size(val, &v) || (v && v < PAGE_SIZE))
 		return -EINVAL;
-	hugeram_pages = (unsigned long)(v >> PAGE_SHIFT);
+	hugeram_pages = (unsigned long)(v >> PAGE_SHIFT);	/* 0: off */
 	return 0;
 }
 

@@ -151,7 +151,7 @@ static void check_spare_range(struct kmem_cache *s, unsigned int cpu, struct kme
 	      "%s: cpu %u spare sheaf holds %p at %u, out of the range it vouches for, slab %#lx",
 	      s->name, cpu, sp->objects[c->defer_count], c->defer_count,
 	      page_to_pfn(slab_page(slab)));
-	for (unsigned int i = c->defer_count; i < sp->size; i++)
+	for (unsigned int i = c->defer_count + 1; i < sp->size; i++)
 		CHECK((unsigned long)sp->objects[i] - c->defer_base < c->defer_limit ||
 		      virt_to_slab(sp->objects[i]) == c->slab,
 		      "%s: cpu %u spare sheaf holds %p at %u, above the range of slab %#lx from %u",

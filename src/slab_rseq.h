@@ -353,10 +353,10 @@ miss:
  * first, a free to the other costs the test of a range its address is not
  * in: five instructions and a taken branch, 0.25 ns of a pair on the
  * bench's machine.  kfree() tests the spare's range first: a batch of
- * kmallocs is what a spare sheaf is for, and its frees go there (bench
- * "batch" 16 to 64 bytes, 0.97-1.00 of mimalloc the other way round,
- * 0.91-0.94 this way; the hot pair 3.53 ns the other way, 3.79 this way,
- * as before rseq).  kmem_cache_free() tests the CPU slab's first, as
+ * kmallocs is what a spare sheaf is for, and its frees go there
+ * (bench_slab, session 12's runs: "batch" 16 to 64 bytes 0.97-1.00 of
+ * mimalloc the other way round, 0.91-0.94 this way; "hot" 3.53 ns the
+ * other way, 3.79 this way, as before rseq).  kmem_cache_free() tests the CPU slab's first, as
  * before.  (The two ranges are of two slabs; were the deferred frees' slab
  * ever the CPU slab, its objects would go on the spare, which may hold
  * the CPU slab's.)
