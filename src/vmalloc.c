@@ -210,7 +210,6 @@ static int vm_map_pages(unsigned long addr, pgprot_t prot, struct page **pages,
 			unsigned long nr, phys_addr_t phys, unsigned long vm_flags)
 {
 	bool private = vm_flags & VM_KMM_PRIVATE, huge = vm_flags & VM_ALLOW_HUGE_VMAP;
-
 	unsigned long end = addr + nr * PAGE_SIZE;
 	bool lazy = true;
 	long maps;
