@@ -31,9 +31,12 @@
  * skipped (tools/setup.sh installs them); a real program that is missing
  * too.
  *
- *   bench_malloc [-r REPS] [-s SCALE] [-w WORKLOAD,...] [-a ALLOC,...] [--wall]
+ *   bench_malloc [-r REPS] [-s SCALE] [-w WORKLOAD,...] [-a ALLOC,...] [-k CMDLINE] [--wall]
  *
  * SCALE multiplies the synthetic workloads' sizes (0.1 for a quick look).
+ * CMDLINE is the kmm rows' KMM_CMDLINE (an A/B of a boot parameter in one
+ * run against the same peers); the runner otherwise clears it, so that a
+ * KMM_CMDLINE left in the shell does not change what the table measures.
  */
 #include <errno.h>
 #include <math.h>
@@ -136,6 +139,7 @@ static struct sample samples[NR_WORKLOADS][NR_ALLOCS];
 static int reps = 3;
 static const char *scale = "1";
 static bool wall;
+static const char *kmm_cmdline;	/* -k */
 static char scratch[] = "/tmp/bench-malloc-XXXXXX";
 
 static bool find_lib(struct alloc *a)
@@ -238,8 +242,13 @@ static bool run_one(size_t w, size_t a)
 		if (chdir(scratch))
 			_exit(126);
 		setenv("PATH", "/usr/bin:/bin:/usr/local/bin", 1);
-		if (allocs[a].cmdline)
-			setenv("KMM_CMDLINE", allocs[a].cmdline, 1);
+		char cmdline[512];
+		snprintf(cmdline, sizeof(cmdline), "%s%s%s",
+			 allocs[a].cmdline ? allocs[a].cmdline : "",
+			 allocs[a].cmdline && kmm_cmdline ? " " : "",
+			 kmm_cmdline ? kmm_cmdline : "");
+		if ((a == A_KMM || a == A_KMM_MEMFD) && cmdline[0])
+			setenv("KMM_CMDLINE", cmdline, 1);
 		else
 			unsetenv("KMM_CMDLINE");
 		unsetenv("KMM_SHOW");
@@ -460,11 +469,13 @@ int main(int argc, char **argv)
 			only_w = argv[++i];
 		else if (!strcmp(argv[i], "-a") && i + 1 < argc)
 			only_a = argv[++i];
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			kmm_cmdline = argv[++i];
 		else if (!strcmp(argv[i], "--wall"))
 			wall = true;
 		else {
 			fprintf(stderr, "usage: bench_malloc [-r REPS] [-s SCALE] [-w WORKLOAD,...] "
-					"[-a ALLOC,...] [--wall]\n");
+					"[-a ALLOC,...] [-k CMDLINE] [--wall]\n");
 			return 2;
 		}
 	}
