@@ -10,6 +10,7 @@
  * mappings with what ram.c counts.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -474,4 +475,85 @@ Test(anonram, bad_hugeram_fails_the_boot)
 {
 	cr_assert_neq(kmm_boot("mem=256M hugeram=lots"), 0);
 	cr_assert_neq(kmm_boot("mem=256M hugeram=100"), 0);
+}
+
+/*
+ * Threads that vmap() the same pages at once, pages written through the
+ * direct map just before: the first to share a run copies what the
+ * direct map holds into the file and then maps the file there.  The
+ * others must wait for that: an alias mapped before the copy reads the
+ * file's zeros, and what is written through it is overwritten by the
+ * copy.  Each thread checks the data through its alias, then leaves a
+ * mark in every page, which the direct map must show afterwards.
+ */
+#define RACE_ORDER	8
+#define RACE_PAGES	(1 << RACE_ORDER)
+#define RACE_THREADS	3
+#define RACE_ROUNDS	40
+
+struct vmap_racer {
+	struct page **pages;
+	pthread_barrier_t *start;
+	int id, round;
+};
+
+static void *vmap_racer(void *arg)
+{
+	struct vmap_racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	unsigned char *v = vmap(r->pages, RACE_PAGES, VM_MAP, PAGE_KERNEL);
+	if (!v) {
+		test_error("round %d thread %d: vmap failed", r->round, r->id);
+		return NULL;
+	}
+	for (int i = 0; i < RACE_PAGES; i++) {
+		unsigned char *p = v + i * PAGE_SIZE, want = (unsigned char)(r->round + i);
+		if (p[PAGE_SIZE - 1] != want || p[PAGE_SIZE / 2] != want) {
+			test_error("round %d thread %d: page %d reads %#x through the alias, not %#x",
+				   r->round, r->id, i, p[PAGE_SIZE - 1], want);
+			break;
+		}
+		p[r->id] = (unsigned char)(0xf0 + r->id);
+	}
+	vunmap(v);
+	return NULL;
+}
+
+Test(anonram, racing_vmaps_of_written_pages_see_the_data)
+{
+	boot_or_die(BOOT);
+	static struct page *pages[RACE_PAGES];
+	for (int round = 0; round < RACE_ROUNDS && !error_count(); round++) {
+		struct page *block = alloc_pages(GFP_KERNEL, RACE_ORDER);
+		cr_assert(block);
+		for (int i = 0; i < RACE_PAGES; i++) {
+			pages[i] = block + i;
+			memset(page_address(pages[i]), round + i, PAGE_SIZE);
+		}
+		pthread_barrier_t start;
+		pthread_t t[RACE_THREADS];
+		struct vmap_racer r[RACE_THREADS];
+		pthread_barrier_init(&start, NULL, RACE_THREADS);
+		for (int k = 0; k < RACE_THREADS; k++) {
+			r[k] = (struct vmap_racer){ pages, &start, k, round };
+			cr_assert_eq(pthread_create(&t[k], NULL, vmap_racer, &r[k]), 0);
+		}
+		for (int k = 0; k < RACE_THREADS; k++)
+			pthread_join(t[k], NULL);
+		pthread_barrier_destroy(&start);
+		for (int i = 0; i < RACE_PAGES && !error_count(); i++) {
+			unsigned char *d = page_address(pages[i]);
+			for (int k = 0; k < RACE_THREADS; k++)
+				if (d[k] != 0xf0 + k)
+					test_error("round %d: page %d lost thread %d's mark (%#x)",
+						   round, i, k, d[k]);
+		}
+		cr_assert_eq(kmm_check(), 0);
+		vm_unmap_aliases();
+		__free_pages(block, RACE_ORDER);
+	}
+	cr_assert_eq(error_count(), 0, "%lu errors, the first: %s", error_count(), first_error());
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
 }

@@ -35,8 +35,14 @@
  * maximal run of shared pages splits the anonymous mapping once more:
  * its pieces merge with their neighbours, their offsets being
  * contiguous), and that is what is charged against vm.max_map_count.
- * Only the owner of a page shares or unshares it: a copy racing a write
- * from another thread through the direct map would lose the write.
+ * Only the owner of a page unshares it, and only the owner writes it
+ * through the direct map while it is being shared: a copy racing such a
+ * write would lose it.  Several threads may share a page at once (two
+ * vmap()s of it): the first sets its bits and enters the run as in
+ * flight (share_flights) until the file holds the data and the direct
+ * map maps the file; the others wait for it to land, or their alias
+ * would read the file before the copy, and what they write through it
+ * would be overwritten by the copy.
  */
 
 #include <errno.h>
@@ -68,6 +74,14 @@ static size_t shared_map_bytes;
 long plat_ram_nr_shared;	/* pages whose bit is set */
 static long shared_runs;	/* maximal runs of set bits */
 static spinlock_t shared_lock;	/* the bits and the two counts */
+/* Runs whose bits are set and whose share is under way (shared_lock); see the top. */
+#define SHARE_FLIGHTS		16
+static struct share_flight {
+	unsigned long a, b;	/* pages [a, b) of the direct map */
+} share_flights[SHARE_FLIGHTS];
+static int share_nr_flights;
+static int share_waiters;	/* sharers waiting for a flight to land */
+static unsigned int share_landed;	/* event: a flight landed */
 static bool direct_huge;	/* plat_ram_huge(): every anonymous piece is advised */
 static long share_busy, share_done;	/* changes under way and made: for the validator */
 
@@ -393,6 +407,8 @@ void plat_ram_maps_fork_child(void)
 	/* A share another thread was making is lost with it: its pages leak, as its vmalloc. */
 	shared_lock = (spinlock_t){ 0 };
 	share_busy = 0;
+	share_nr_flights = 0;
+	share_waiters = 0;
 }
 
 bool plat_ram_file_unused(void)
@@ -650,9 +666,51 @@ static int share_host(unsigned long a, unsigned long b, int prot)
 	return err;
 }
 
+/* Must a share of [a, b) wait: a run of it still in flight, or no room for one more? */
+static bool share_must_wait_locked(unsigned long a, unsigned long b)
+{
+	if (share_nr_flights == SHARE_FLIGHTS)
+		return true;
+	for (int i = 0; i < share_nr_flights; i++)
+		if (share_flights[i].a < b && share_flights[i].b > a)
+			return true;
+	return false;
+}
+
+/* Wait for a flight to land.  shared_lock held; dropped. */
+static void share_wait_unlock(void)
+{
+	unsigned int seen = __atomic_load_n(&share_landed, __ATOMIC_ACQUIRE);
+
+	__atomic_add_fetch(&share_waiters, 1, __ATOMIC_RELAXED);
+	plat_unlock(&shared_lock);
+	/* The timeout is a safety net only: the lander signals after dropping the lock. */
+	plat_event_wait(&share_landed, seen, 1000);
+	__atomic_sub_fetch(&share_waiters, 1, __ATOMIC_RELAXED);
+}
+
+/* The share of [a, b) is done (or undone): its waiters may look again. */
+static void share_land(unsigned long a, unsigned long b)
+{
+	bool waiters;
+
+	plat_lock(&shared_lock);
+	for (int i = 0; i < share_nr_flights; i++) {
+		if (share_flights[i].a == a && share_flights[i].b == b) {
+			share_flights[i] = share_flights[--share_nr_flights];
+			break;
+		}
+	}
+	waiters = __atomic_load_n(&share_waiters, __ATOMIC_RELAXED);
+	plat_unlock(&shared_lock);
+	if (waiters)
+		plat_event_signal(&share_landed);
+}
+
 /*
  * Before RAM [phys, phys+len) gets a mapping outside the direct map: the
  * part of it in the direct map maps the file, so both are the same memory.
+ * Returns once every page of it is, by this thread or by another.
  */
 static int ram_share(phys_addr_t phys, size_t len)
 {
@@ -665,13 +723,21 @@ static int ram_share(phys_addr_t phys, size_t len)
 	__atomic_add_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
 	while (!err && pfn < end) {
 		plat_lock(&shared_lock);
+		if (share_must_wait_locked(pfn, end)) {
+			share_wait_unlock();
+			continue;
+		}
 		unsigned long a = find_state(pfn, end, false);
 		unsigned long b = find_state(a, end, true);
-		if (a < b)
+		if (a < b) {
 			flip_bits_locked(a, b, true);	/* charged before the host maps */
+			share_flights[share_nr_flights++] = (struct share_flight){ a, b };
+		}
 		plat_unlock(&shared_lock);
-		if (a < b)
+		if (a < b) {
 			err = share_host(a, b, PLAT_PROT_READ | PLAT_PROT_WRITE);
+			share_land(a, b);
+		}
 		pfn = b;
 	}
 	__atomic_add_fetch(&share_done, 1, __ATOMIC_RELAXED);
