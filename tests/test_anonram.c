@@ -557,3 +557,100 @@ Test(anonram, racing_vmaps_of_written_pages_see_the_data)
 	cr_assert_eq(plat_ram_nr_shared, 0);
 	check_and_shutdown();
 }
+
+/*
+ * A fork finds the RAM file's mappings in ram.c's record, without reading
+ * /proc/self/maps, however many runs of the direct map are shared (more
+ * than the record's 32 entries) and however unsharing split them: the
+ * direct map's shared pieces are listed from their bits.  The child's
+ * copy is still its own at every piece.
+ */
+#define PIECES	40
+
+Test(anonram, fork_lists_shared_pieces_without_reading_the_maps)
+{
+	boot_or_die(BOOT);
+	static struct page *block[PIECES];
+	/* 40 runs: the first page of each two-page block shared, its second not. */
+	for (int i = 0; i < PIECES; i++) {
+		block[i] = alloc_pages(GFP_KERNEL, 1);
+		cr_assert(block[i]);
+		memset(page_address(block[i]), i + 1, PAGE_SIZE);
+		void *v = vmap(&block[i], 1, VM_MAP, PAGE_KERNEL);
+		cr_assert(v);
+		vunmap(v);
+		vm_unmap_aliases();	/* the alias is gone (not the record's): the page stays shared */
+	}
+	/* A run of four, its middle pages freed one at a time: two runs of one. */
+	struct page *four = alloc_pages(GFP_KERNEL, 2), *quad[4];
+	cr_assert(four);
+	split_page(four, 2);
+	for (int i = 0; i < 4; i++) {
+		quad[i] = four + i;
+		memset(page_address(quad[i]), 0x80 + i, PAGE_SIZE);
+	}
+	void *v = vmap(quad, 4, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	vunmap(v);
+	vm_unmap_aliases();
+	__free_page(quad[1]);
+	__free_page(quad[2]);
+	cr_assert_eq(plat_ram_nr_shared, PIECES + 2);
+	cr_assert_eq(kmm_check(), 0);
+
+	int to_child[2], to_parent[2];
+	cr_assert_eq(pipe(to_child), 0);
+	cr_assert_eq(pipe(to_parent), 0);
+	kmm_fork_prepare();
+	pid_t pid = fork();
+	if (pid == 0) {
+		unsigned long reads = plat_maps_reads();
+		int bad = 0;
+		char c;
+
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		if (plat_maps_reads() != reads)
+			bad |= 1;	/* the record was not trusted */
+		for (int i = 0; i < PIECES; i++)
+			((unsigned char *)page_address(block[i]))[0] = 0xcc;
+		((unsigned char *)page_address(quad[3]))[0] = 0xcc;
+		if (write(to_parent[1], "w", 1) != 1 || read(to_child[0], &c, 1) != 1)
+			bad |= 2;
+		/* The parent wrote 0xdd at byte 1 of each meanwhile: none is seen here. */
+		for (int i = 0; i < PIECES; i++) {
+			unsigned char *d = page_address(block[i]);
+			if (d[0] != 0xcc || d[1] != i + 1)
+				bad |= 4;
+		}
+		unsigned char *d = page_address(quad[3]);
+		if (d[0] != 0xcc || d[1] != 0x83)
+			bad |= 8;
+		if (kmm_check())
+			bad |= 16;
+		_exit(bad);
+	}
+	kmm_fork_parent();
+	cr_assert_gt(pid, 0);
+	char c;
+	cr_assert_eq(read(to_parent[0], &c, 1), 1);
+	/* The child has written: nothing of it here. */
+	for (int i = 0; i < PIECES; i++) {
+		unsigned char *d = page_address(block[i]);
+		cr_expect_eq(d[0], i + 1, "piece %d", i);
+		d[1] = 0xdd;
+	}
+	unsigned char *d = page_address(quad[3]);
+	cr_expect_eq(d[0], 0x83);
+	d[1] = 0xdd;
+	cr_assert_eq(write(to_child[1], "p", 1), 1);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	for (int i = 0; i < PIECES; i++)
+		__free_pages(block[i], 1);
+	__free_page(quad[0]);
+	__free_page(quad[3]);
+	cr_assert_eq(plat_ram_nr_shared, 0);
+	check_and_shutdown();
+}

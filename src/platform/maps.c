@@ -116,6 +116,13 @@ static void parse_maps_line(const char *line, struct plat_mapping *m)
 	m->path = s;
 }
 
+static unsigned long maps_reads;
+
+unsigned long plat_maps_reads(void)
+{
+	return __atomic_load_n(&maps_reads, __ATOMIC_RELAXED);
+}
+
 /*
  * Walk /proc/self/maps line by line through a buffer on the stack (no
  * allocation, see read_small_file()).  A line longer than the buffer is
@@ -128,6 +135,7 @@ int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), vo
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), ret = 0;
 	bool eof = false;
 
+	__atomic_add_fetch(&maps_reads, 1, __ATOMIC_RELAXED);
 	if (fd < 0)
 		return -errno;
 	while (!ret) {

@@ -139,11 +139,14 @@ struct plat_mapping {
  * fork).  Return: 0, or -errno if the table cannot be read.
  */
 int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
+/* Walks of /proc/self/maps (plat_for_each_mapping()) since the start: each is slow. */
+unsigned long plat_maps_reads(void);
 /*
  * The same for the host mappings of the RAM file only (their @inode 0),
- * from ram.c's own record of them, with no system call.  Return: 0, the
- * first negative return of @fn, or -ENOENT if the record cannot be
- * trusted (too many mappings, a change it could not follow, or one in
+ * from ram.c's own record of them, with no system call: the direct map's
+ * shared pieces, then the others.  Return: 0, the first negative return
+ * of @fn, or -ENOENT if the record cannot be trusted (too many mappings
+ * outside the direct map, a change it could not follow, or one in
  * progress in another thread): then walk plat_for_each_mapping().
  */
 int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);

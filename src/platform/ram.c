@@ -73,6 +73,7 @@ static unsigned long *shared_map;	/* a bit per page of the direct map: it maps t
 static size_t shared_map_bytes;
 long plat_ram_nr_shared;	/* pages whose bit is set */
 static long shared_runs;	/* maximal runs of set bits */
+static unsigned long shared_lo, shared_hi;	/* no bit is set outside [shared_lo, shared_hi) */
 static spinlock_t shared_lock;	/* the bits and the two counts */
 /* Runs whose bits are set and whose share is under way (shared_lock); see the top. */
 #define SHARE_FLIGHTS		16
@@ -312,14 +313,19 @@ int plat_ram_write(phys_addr_t phys, const void *buf, size_t len)
  * The RAM file's mappings, as this file makes them: a forked child maps
  * its own copy of RAM at the same places (ram_fork.c), and a walk of
  * /proc/self/maps to find them cost every fork of a shell some 30 us.
- * The common case is a few (the direct map, some vmalloc runs): a small
- * table.  Past its size, or after a change it cannot follow exactly (a
- * part of a mapping unmapped, remapped or protected), it is given up
- * until the window goes, and the child reads /proc/self/maps.
+ * With ram=anon, the direct map's pieces that map the file are its runs
+ * of shared pages, read-write, at offsets equal to their physical
+ * addresses: they are listed from the bits, however many and however
+ * split.  The others are few (the direct map of ram=memfd, some vmalloc
+ * runs): a small table.  Past its size, or after a change it cannot
+ * follow exactly (a part of a mapping unmapped, remapped or protected,
+ * a shared piece of the direct map protected), it is given up until the
+ * window goes, and the child reads /proc/self/maps.
  *
  * A change is entered in the table before the host call and counted in
- * ram_maps_busy until the call is done: a fork that comes in between
- * (another thread's vmalloc) finds the count raised, and the walk.
+ * ram_maps_busy until the call is done, a share or unshare in share_busy
+ * from before its bits change to after its host call: a fork that comes
+ * in between (another thread's vmalloc) finds a count raised, and the walk.
  */
 #define RAM_MAPS_MAX	32
 /*
@@ -400,7 +406,8 @@ static void ram_maps_reset(void)
 void plat_ram_maps_fork_child(void)
 {
 	/* A change another thread of the parent was making is lost with it. */
-	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&share_busy, __ATOMIC_RELAXED))
 		ram_maps_lost = true;
 	ram_maps_busy = 0;
 	ram_maps_lock = (spinlock_t){ 0 };
@@ -420,15 +427,47 @@ bool plat_ram_file_unused(void)
 		return false;
 	plat_lock(&ram_maps_lock);
 	unused = !__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) && !ram_maps_lost &&
-		 !ram_maps_nr;
+		 !ram_maps_nr && !__atomic_load_n(&share_busy, __ATOMIC_ACQUIRE) &&
+		 !__atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED);
 	plat_unlock(&ram_maps_lock);
 	return unused && !fstat(ram_fd, &st) && st.st_blocks == 0;
 }
 
+/* The direct map's pieces that map the file: its runs of shared pages (see above). */
+static int for_each_shared_piece(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
+{
+	unsigned long pfn = shared_lo, end = min(shared_hi, direct_len / RAM_PAGE);
+
+	if (!ram_anon || !__atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED))
+		return 0;
+	while (pfn < end) {
+		unsigned long a = find_state(pfn, end, true), b = find_state(a, end, false);
+		if (a >= b)
+			break;
+		struct plat_mapping m = {
+			.start = (unsigned long)direct_base + a * RAM_PAGE,
+			.end = (unsigned long)direct_base + b * RAM_PAGE,
+			.offset = a * RAM_PAGE, .inode = 0, .prot = PLAT_PROT_READ | PLAT_PROT_WRITE,
+			.shared = true, .path = "",
+		};
+		int ret = fn(&m, arg);
+
+		if (ret)
+			return ret;
+		pfn = b;
+	}
+	return 0;
+}
+
 int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg)
 {
-	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) || ram_maps_lost)
+	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_ACQUIRE) || ram_maps_lost ||
+	    __atomic_load_n(&share_busy, __ATOMIC_ACQUIRE))
 		return -ENOENT;
+	int ret = for_each_shared_piece(fn, arg);
+
+	if (ret)
+		return ret < 0 ? ret : 0;
 	for (int i = 0; i < ram_maps_nr; i++) {
 		struct plat_mapping m = {
 			.start = ram_maps[i].hstart ^ RAM_MAPS_HIDE,
@@ -506,6 +545,7 @@ static void direct_reset(void)
 	ram_anon = false;
 	direct_huge = false;
 	plat_ram_nr_shared = shared_runs = 0;
+	shared_lo = shared_hi = 0;
 }
 
 int plat_map_direct(void *addr, u64 len, int prot, bool anon)
@@ -576,6 +616,10 @@ static void flip_bits_locked(unsigned long a, unsigned long b, bool set)
 	long joins = (a > 0 && page_shared(a - 1)) + (b < npages && page_shared(b));
 	long runs = set ? 1 - joins : joins - 1;
 
+	if (set && (!plat_ram_nr_shared || a < shared_lo))
+		shared_lo = a;
+	if (set && (!plat_ram_nr_shared || b > shared_hi))
+		shared_hi = b;
 	for (unsigned long pfn = a; pfn < b; pfn++) {
 		unsigned long bit = 1UL << (pfn % MAP_BITS);
 		if (set)
@@ -641,20 +685,13 @@ static int share_host(unsigned long a, unsigned long b, int prot)
 	int err = copy_to_file(a, b);
 
 	if (!err) {
+		/* Its record is its bits (plat_for_each_ram_mapping()). */
 		__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
-		ram_maps_begin();
-		ram_maps_add((unsigned long)addr, len, a * RAM_PAGE, prot);
-		ram_maps_end();
 		if (mmap(addr, len, host_prot(prot), MAP_SHARED | MAP_FIXED, ram_fd,
-			 (off_t)(a * RAM_PAGE)) == MAP_FAILED) {
+			 (off_t)(a * RAM_PAGE)) == MAP_FAILED)
 			err = -errno;
-			plat_lock(&ram_maps_lock);
-			ram_maps_remove((unsigned long)addr, len);
-			plat_unlock(&ram_maps_lock);
-		} else {
+		else
 			advise_piece(addr, len);
-		}
-		ram_maps_done();
 	}
 	if (err) {
 		/* The direct map still holds the pages; the file's copy goes. */
@@ -764,20 +801,17 @@ void plat_ram_unshare(phys_addr_t phys, size_t len)
 		size_t bytes = (b - a) * RAM_PAGE;
 
 		__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
-		ram_maps_begin();
-		ram_maps_remove((unsigned long)addr, bytes);
-		ram_maps_end();
 		void *p = mmap(addr, bytes, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE |
 			       (zero_fd < 0 ? MAP_ANONYMOUS : 0), zero_fd, (off_t)(a * RAM_PAGE));
 		if (p == MAP_FAILED) {
-			/* Still the file's (a failed MAP_FIXED leaves it): still shared, and correct. */
-			ram_maps_give_up();
-			ram_maps_done();
+			/*
+			 * Still the file's (a failed MAP_FIXED leaves it): still
+			 * shared, and correct, its bits the record.
+			 */
 			pfn = b;
 			continue;
 		}
-		ram_maps_done();
 		advise_piece(addr, bytes);
 		file_zero(a * RAM_PAGE, bytes);
 		plat_lock(&shared_lock);
@@ -923,6 +957,16 @@ int plat_protect(void *addr, size_t len, int prot)
 			m->prot = prot;
 		else
 			ram_maps_lost = true;	/* a mapping split in two by its protection */
+	}
+	/* The direct map's shared pieces are listed read-write. */
+	if (ram_anon && prot != (PLAT_PROT_READ | PLAT_PROT_WRITE)) {
+		unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
+		unsigned long first = ((start > lo ? start : lo) - lo) / RAM_PAGE;
+		unsigned long last = end > lo ? (min(end, hi) - lo + RAM_PAGE - 1) / RAM_PAGE : 0;
+
+		if (first < last && __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) &&
+		    find_state(first, last, true) < last)
+			ram_maps_lost = true;
 	}
 	ram_maps_end();
 	int err = mprotect(addr, len, host_prot(prot)) ? -errno : 0;
