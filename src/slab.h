@@ -449,12 +449,21 @@ static inline struct kmem_cache_cpu *cpu_slab(struct kmem_cache *s, int cpu)
 /*
  * The part of @s of the CPU @cpu that a fast path holds: cpu_slab(s,
  * cpu->id) with the index already scaled (kmm_cpu.slab_off, set for each
- * CPU before the first cache is made), one instruction fewer.
+ * CPU before the first cache is made), one instruction fewer.  From the
+ * cache's array of parts (@parts, its cpu_slab), for the fast paths that
+ * keep those arrays in tables of their own (kmalloc_cpu_parts[],
+ * shim_parts[]) and so skip the cache.
  */
+static __always_inline struct kmem_cache_cpu *cpu_part_of(struct kmem_cache_cpu *parts,
+							  const struct kmm_cpu *cpu)
+{
+	return (struct kmem_cache_cpu *)((char *)parts + cpu->slab_off);
+}
+
 static __always_inline struct kmem_cache_cpu *cpu_slab_of(struct kmem_cache *s,
 							  const struct kmm_cpu *cpu)
 {
-	return (struct kmem_cache_cpu *)((char *)s->cpu_slab + cpu->slab_off);
+	return cpu_part_of(s->cpu_slab, cpu);
 }
 
 /* The spare sheaf of the CPU part @c, or NULL (none for its cache, or not in use yet). */

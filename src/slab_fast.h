@@ -315,7 +315,7 @@ static __always_inline void *__do_slab_alloc(struct kmem_cache *s, struct kmem_c
 	if (unlikely(t->preempt_count | (node != NUMA_NO_NODE) | READ_ONCE(kmm_slow_paths.any)) ||
 	    unlikely(!(cpu = cpu_enter_held(t))))
 		return slab_alloc_slow(s ?: READ_ONCE(parts->cache), gfpflags, node, addr, orig_size);
-	c = (struct kmem_cache_cpu *)((char *)parts + cpu->slab_off);	/* cpu_slab_of() */
+	c = cpu_part_of(parts, cpu);
 	object = cpu_pop(s, c);
 	if (unlikely(!object))
 		return slab_alloc_refill(s ?: READ_ONCE(c->cache), gfpflags, addr, orig_size);

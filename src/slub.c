@@ -2254,6 +2254,16 @@ static __noinline void *kmalloc_large_node(size_t size, gfp_t flags, int node)
 	return page_address(page);
 }
 
+/* The CPU parts of the kmalloc cache for @size and @flags (NULL with no machine). */
+static __always_inline struct kmem_cache_cpu *kmalloc_parts(size_t size, gfp_t flags)
+{
+	enum kmalloc_cache_type type = KMALLOC_NORMAL;
+
+	if (unlikely(flags & (__GFP_DMA | __GFP_RECLAIMABLE)))
+		type = kmalloc_type(flags);
+	return kmalloc_cpu_parts[type][kmalloc_index(size)];
+}
+
 static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 					     unsigned long caller)
 {
@@ -2262,10 +2272,7 @@ static __always_inline void *__kmalloc_node(size_t size, gfp_t flags, int node,
 	/* 0 wraps around: one test for both. */
 	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
 		return kmalloc_large_node(size, flags, node);
-	if (likely(!(flags & (__GFP_DMA | __GFP_RECLAIMABLE))))
-		parts = kmalloc_cpu_parts[KMALLOC_NORMAL][kmalloc_index(size)];
-	else
-		parts = kmalloc_cpu_parts[kmalloc_type(flags)][kmalloc_index(size)];
+	parts = kmalloc_parts(size, flags);
 	if (unlikely(!parts))
 		return NULL;	/* no machine */
 	if (node >= nr_online_nodes)
@@ -2300,9 +2307,9 @@ __fast_path_aligned void *kmalloc(size_t size, gfp_t flags)
 	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE) ||
 	    unlikely(flags & (__GFP_DMA | __GFP_RECLAIMABLE)) ||
 	    unlikely(t->preempt_count | READ_ONCE(kmm_slow_paths.any)) ||
-	    unlikely(!(parts = kmalloc_cpu_parts[KMALLOC_NORMAL][kmalloc_index(size)])))
+	    unlikely(!(parts = kmalloc_parts(size, flags))))
 		return kmalloc_flag(size, flags, _RET_IP_);
-	c = (struct kmem_cache_cpu *)((char *)parts + cpu->slab_off);	/* cpu_slab_of() */
+	c = cpu_part_of(parts, cpu);
 	if (unlikely(!slab_rseq_pop(t, cpu, c, true, &object)))
 		return kmalloc_flag(size, flags, _RET_IP_);
 	if (unlikely(flags & __GFP_ZERO))
