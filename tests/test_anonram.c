@@ -654,3 +654,86 @@ Test(anonram, fork_lists_shared_pieces_without_reading_the_maps)
 	cr_assert_eq(plat_ram_nr_shared, 0);
 	check_and_shutdown();
 }
+
+/*
+ * A zeroed allocation of many pages zeroes only the parts the host backs,
+ * found with PAGEMAP_SCAN: /proc/self/pagemap is opened once for all of
+ * them, not once per part (some 32 times for a block written page by page).
+ */
+Test(anonram, zeroing_opens_pagemap_once)
+{
+	boot_or_die(BOOT);
+	for (int round = 0; round < 4; round++) {
+		struct page *p = alloc_pages(GFP_KERNEL, 7);
+		cr_assert(p);
+		unsigned char *d = page_address(p);
+		for (int i = 0; i < 128; i += 2)	/* 64 backed parts */
+			d[i * PAGE_SIZE + 9] = 0x5a;
+		__free_pages(p, 7);
+		unsigned long opens = plat_pagemap_opens();
+		p = alloc_pages(GFP_KERNEL | __GFP_ZERO, 7);
+		cr_assert(p);
+		cr_assert_leq(plat_pagemap_opens() - opens, round ? 0 : 1, "round %d: %lu opens",
+			      round, plat_pagemap_opens() - opens);
+		d = page_address(p);
+		for (int i = 0; i < 128; i++)
+			cr_assert_eq(d[i * PAGE_SIZE + 9], 0, "page %d", i);
+		__free_pages(p, 7);
+	}
+	check_and_shutdown();
+}
+
+/*
+ * In a forked child, the pages it writes are its own, which the parent's
+ * /proc/PID/pagemap does not show: a zeroing of them must ask the child's
+ * own, or it skips them and hands out what the child wrote.  The block is
+ * one the parent holds and the host does not back for it (plat_ram_zero()
+ * gave its memory back).  Through kmm's fork handlers (@handlers) and
+ * through a plain fork().
+ */
+static int child_zeroes_what_it_wrote(struct page *block, bool handlers)
+{
+	unsigned char *d = page_address(block);
+	phys_addr_t start = page_to_phys(block), end = start + 128 * PAGE_SIZE;
+
+	if (handlers && kmm_fork_child())
+		kmm_fork_child_settle();
+	memset(d, 0xa5, 128 * PAGE_SIZE);
+	if (!plat_ram_backed(&start, &end) || start != page_to_phys(block))
+		return 1;
+	kernel_init_pages(block, 128);
+	for (int i = 0; i < 128; i++)
+		if (d[i * PAGE_SIZE] || d[i * PAGE_SIZE + PAGE_SIZE - 1])
+			return 2;
+	return 0;
+}
+
+static void fork_and_zero(bool handlers)
+{
+	struct page *block = alloc_pages(GFP_KERNEL | __GFP_ZERO, 7);
+	cr_assert(block);
+	/* The parent's pagemap is open, and the block holds nothing of the parent's. */
+	cr_assert_geq(plat_pagemap_opens(), 1);
+	plat_ram_zero(page_to_phys(block), 128 * PAGE_SIZE);
+	if (handlers)
+		kmm_fork_prepare();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(child_zeroes_what_it_wrote(block, handlers));
+	if (handlers)
+		kmm_fork_parent();
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: child status %#x",
+		  handlers ? "kmm's handlers" : "plain fork", status);
+	__free_pages(block, 7);
+}
+
+Test(anonram, a_forked_child_zeroes_what_it_wrote)
+{
+	boot_or_die(BOOT);
+	fork_and_zero(true);
+	fork_and_zero(false);
+	check_and_shutdown();
+}

@@ -141,6 +141,8 @@ struct plat_mapping {
 int plat_for_each_mapping(int (*fn)(const struct plat_mapping *m, void *arg), void *arg);
 /* Walks of /proc/self/maps (plat_for_each_mapping()) since the start: each is slow. */
 unsigned long plat_maps_reads(void);
+/* Opens of /proc/self/pagemap (pagemap.c) since the start: once per process is the aim. */
+unsigned long plat_pagemap_opens(void);
 /*
  * The same for the host mappings of the RAM file only (their @inode 0),
  * from ram.c's own record of them, with no system call: the direct map's

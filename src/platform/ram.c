@@ -129,28 +129,6 @@ void plat_ram_file_replace(int fd)
 
 static void direct_reset(void);
 
-/* Does this host have PAGEMAP_SCAN?  Asked once, of a page of the stack. */
-bool ram_have_pagemap_scan(void)
-{
-	static int have = -1;
-
-	if (have < 0) {
-		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-		volatile char probe = 1;
-		unsigned long page = (unsigned long)&probe & ~4095UL;
-		struct page_region r;
-		struct pm_scan_arg a = {
-			.size = sizeof(a), .start = page, .end = page + 4096,
-			.vec = (unsigned long)&r, .vec_len = 1,
-			.category_anyof_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
-		};
-		have = pagemap >= 0 && ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
-		if (pagemap >= 0)
-			close(pagemap);
-	}
-	return have;
-}
-
 /* --- which pages of the direct map are the file's --- */
 
 static inline bool page_shared(unsigned long pfn)
@@ -222,30 +200,28 @@ void plat_ram_zero(phys_addr_t phys, size_t len)
 	}
 }
 
+struct first_part {
+	unsigned long start, end;
+};
+
+static int take_first(unsigned long s, unsigned long e, void *arg)
+{
+	*(struct first_part *)arg = (struct first_part){ s, e };
+	return 1;
+}
+
 /* The first part of anonymous [*start, *end) the host backs (present or swapped). */
 static bool anon_backed(phys_addr_t *start, phys_addr_t *end)
 {
-	struct page_region r;
-	struct pm_scan_arg a = {
-		.size = sizeof(a), .start = (unsigned long)(direct_base + *start),
-		.end = (unsigned long)(direct_base + *end),
-		.vec = (unsigned long)&r, .vec_len = 1,
-		.category_inverted = PAGE_IS_PFNZERO, .category_mask = PAGE_IS_PFNZERO,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-	};
-	int pagemap;
-	long n;
+	struct first_part r;
+	/* The host's zero page, mapped by a read, holds nothing. */
+	int ret = pagemap_for_each_backed((unsigned long)(direct_base + *start),
+					  (unsigned long)(direct_base + *end), PAGE_IS_PFNZERO,
+					  1, take_first, &r);
 
-	if (!ram_have_pagemap_scan() ||
-	    (pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) < 0)
+	if (ret < 0)
 		return true;	/* cannot tell: all of it */
-	while ((n = ioctl(pagemap, PAGEMAP_SCAN, &a)) < 0 && errno == EINTR)
-		;
-	close(pagemap);
-	if (n < 0)
-		return true;
-	if (n == 0)
+	if (ret == 0)
 		return false;
 	*start = r.start - (unsigned long)direct_base;
 	*end = r.end - (unsigned long)direct_base;
@@ -405,6 +381,7 @@ static void ram_maps_reset(void)
 
 void plat_ram_maps_fork_child(void)
 {
+	pagemap_fork_child();
 	/* A change another thread of the parent was making is lost with it. */
 	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED) ||
 	    __atomic_load_n(&share_busy, __ATOMIC_RELAXED))
@@ -534,6 +511,7 @@ static int host_prot(int prot)
 
 static void direct_reset(void)
 {
+	pagemap_close();
 	if (zero_fd >= 0)
 		close(zero_fd);
 	zero_fd = -1;
@@ -633,48 +611,24 @@ static void flip_bits_locked(unsigned long a, unsigned long b, bool set)
 	__atomic_add_fetch(&nr_mappings, 2 * runs, __ATOMIC_RELAXED);
 }
 
+/* Copy part [s, e) of the direct map into the file, at its offset. */
+static int copy_part(unsigned long s, unsigned long e, void *arg)
+{
+	off_t at = (off_t)(s - (unsigned long)direct_base);
+
+	(void)arg;
+	return pwrite(ram_fd, (void *)s, e - s, at) == (ssize_t)(e - s) ? 0 : -EIO;
+}
+
 /* Copy what the host backs of direct-map pages [a, b) into the file. */
 static int copy_to_file(unsigned long a, unsigned long b)
 {
 	unsigned long start = (unsigned long)direct_base + a * RAM_PAGE;
 	unsigned long end = (unsigned long)direct_base + b * RAM_PAGE;
-	struct page_region r[32];
-	struct pm_scan_arg arg = {
-		.size = sizeof(arg), .start = start, .end = end,
-		.vec = (unsigned long)r, .vec_len = 32,
-		.category_inverted = PAGE_IS_PFNZERO, .category_mask = PAGE_IS_PFNZERO,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-	};
-	int pagemap = ram_have_pagemap_scan() ? open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) : -1;
-	int err = 0;
+	int err = pagemap_for_each_backed(start, end, PAGE_IS_PFNZERO, 32, copy_part, NULL);
 
-	if (pagemap < 0) {
-		/* Cannot tell which are backed: all of them. */
-		size_t len = end - start;
-		return pwrite(ram_fd, (void *)start, len, (off_t)(a * RAM_PAGE)) == (ssize_t)len
-		       ? 0 : -EIO;
-	}
-	while (!err && arg.start < end) {
-		long n = ioctl(pagemap, PAGEMAP_SCAN, &arg);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		for (long i = 0; i < n && !err; i++) {
-			size_t len = r[i].end - r[i].start;
-			off_t at = (off_t)(r[i].start - (unsigned long)direct_base);
-			if (pwrite(ram_fd, (void *)r[i].start, len, at) != (ssize_t)len)
-				err = -EIO;
-		}
-		if (arg.walk_end <= arg.start)
-			break;
-		arg.start = arg.walk_end;
-	}
-	close(pagemap);
-	return err;
+	/* Cannot tell which are backed: all of them. */
+	return err == -EOPNOTSUPP ? copy_part(start, end, NULL) : err;
 }
 
 /* Pages [a, b) of the direct map, their bits just set: copy them and map the file there. */

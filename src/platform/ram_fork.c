@@ -50,7 +50,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <ucontext.h>
@@ -136,39 +135,6 @@ static int host_prot_of(const struct plat_mapping *m)
 	       (m->prot & PLAT_PROT_WRITE ? PROT_WRITE : 0);
 }
 
-/* Pages the child wrote through a private mapping of RAM: anonymous, present or swapped. */
-static int scan_written(int pagemap, unsigned long start, unsigned long end,
-			int (*fn)(unsigned long s, unsigned long e, void *arg), void *arg)
-{
-	struct page_region r[64];
-	struct pm_scan_arg a = {
-		.size = sizeof(a), .start = start, .end = end,
-		.vec = (unsigned long)r, .vec_len = 64,
-		.category_inverted = PAGE_IS_FILE | PAGE_IS_PFNZERO,
-		.category_mask = PAGE_IS_FILE | PAGE_IS_PFNZERO,
-		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
-	};
-
-	while (a.start < end) {
-		long n = ioctl(pagemap, PAGEMAP_SCAN, &a);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (long i = 0; i < n; i++) {
-			int err = fn(r[i].start, r[i].end, arg);
-			if (err)
-				return err;
-		}
-		if (a.walk_end <= a.start)
-			break;
-		a.start = a.walk_end;
-	}
-	return 0;
-}
-
 struct overlay {
 	int to;
 	const struct plat_mapping *m;
@@ -197,14 +163,10 @@ static int own_one(const struct plat_mapping *m, void *arg)
 		return 0;
 	if (w->overlay && !m->shared && (m->prot & PLAT_PROT_WRITE)) {
 		struct overlay o = { w->fd, m };
-		int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
-		if (pagemap < 0) {
-			w->err = -errno;
-			return -1;
-		}
-		w->err = scan_written(pagemap, m->start, m->end, overlay_range, &o);
-		close(pagemap);
+		/* What the child wrote: anonymous pages, present or swapped. */
+		w->err = pagemap_for_each_backed(m->start, m->end, PAGE_IS_FILE | PAGE_IS_PFNZERO,
+						 PAGEMAP_BATCH_MAX, overlay_range, &o);
 		if (w->err)
 			return -1;
 	}
