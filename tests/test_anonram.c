@@ -737,3 +737,40 @@ Test(anonram, a_forked_child_zeroes_what_it_wrote)
 	fork_and_zero(false);
 	check_and_shutdown();
 }
+
+/*
+ * A shared page of the direct map taken out of it (its protection none,
+ * as debug_pagealloc and secretmem do) stays out of it in a forked child:
+ * the child's record of the RAM file's mappings lists the direct map's
+ * shared pieces read-write from their bits, so a protected one must make
+ * the child find its mappings in /proc/self/maps instead.
+ */
+Test(anonram, a_shared_page_out_of_the_direct_map_stays_out_in_a_child)
+{
+	boot_or_die(BOOT);
+	struct page *page = alloc_page(GFP_KERNEL);
+	cr_assert(page);
+	void *v = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+	cr_assert(v);
+	cr_assert(plat_ram_shared(page_to_phys(page), PAGE_SIZE));
+	cr_assert_eq(set_direct_map_valid_noflush(page, 1, false), 0);
+
+	kmm_fork_prepare();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		read_byte(page_address(page));
+		_exit(0);
+	}
+	kmm_fork_parent();
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
+	cr_assert_died(sig);
+	cr_assert_eq(set_direct_map_valid_noflush(page, 1, true), 0);
+	vunmap(v);
+	__free_page(page);
+	check_and_shutdown();
+}
