@@ -774,3 +774,50 @@ Test(anonram, a_shared_page_out_of_the_direct_map_stays_out_in_a_child)
 	__free_page(page);
 	check_and_shutdown();
 }
+
+/*
+ * A process with many vmalloc areas at once (a program's huge blocks):
+ * its fork still finds them in ram.c's record, and the child's writes
+ * through each of them stay its own.
+ */
+#define AREAS	100
+
+Test(anonram, fork_with_many_vmalloc_areas_reads_no_maps)
+{
+	boot_or_die(BOOT);
+	static unsigned char *area[AREAS];
+	for (int i = 0; i < AREAS; i++) {
+		area[i] = vmalloc(2 * PAGE_SIZE);
+		cr_assert(area[i]);
+		memset(area[i], i + 1, 2 * PAGE_SIZE);
+	}
+	int to_parent[2];
+	cr_assert_eq(pipe(to_parent), 0);
+	kmm_fork_prepare();
+	pid_t pid = fork();
+	if (pid == 0) {
+		unsigned long reads = plat_maps_reads();
+		int bad = 0;
+
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		if (plat_maps_reads() != reads)
+			bad |= 1;
+		for (int i = 0; i < AREAS; i++)
+			area[i][PAGE_SIZE + 3] = 0xcc;
+		for (int i = 0; i < AREAS; i++)
+			if (area[i][PAGE_SIZE + 3] != 0xcc || area[i][0] != i + 1)
+				bad |= 2;
+		_exit(bad);
+	}
+	kmm_fork_parent();
+	cr_assert_gt(pid, 0);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	for (int i = 0; i < AREAS; i++) {
+		cr_expect_eq(area[i][PAGE_SIZE + 3], i + 1, "area %d", i);
+		vfree(area[i]);
+	}
+	check_and_shutdown();
+}

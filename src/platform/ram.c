@@ -292,18 +292,22 @@ int plat_ram_write(phys_addr_t phys, const void *buf, size_t len)
  * With ram=anon, the direct map's pieces that map the file are its runs
  * of shared pages, read-write, at offsets equal to their physical
  * addresses: they are listed from the bits, however many and however
- * split.  The others are few (the direct map of ram=memfd, some vmalloc
- * runs): a small table.  Past its size, or after a change it cannot
- * follow exactly (a part of a mapping unmapped, remapped or protected,
- * a shared piece of the direct map protected), it is given up until the
- * window goes, and the child reads /proc/self/maps.
+ * split.  The others (the direct map of ram=memfd, vmalloc runs, kmaps)
+ * are entered in a table, of a size that a program with a few hundred
+ * huge blocks or threads' stacks at once still fits: in the BSS, its
+ * pages backed as they are first used, its entries unsorted (scanned
+ * at each unmap, a few hundred loads beside a system call).  Past its
+ * size, or after a change it cannot follow exactly (a part of a mapping
+ * unmapped, remapped or protected, a shared piece of the direct map
+ * protected), it is given up until the window goes, no longer kept, and
+ * the child reads /proc/self/maps.
  *
  * A change is entered in the table before the host call and counted in
  * ram_maps_busy until the call is done, a share or unshare in share_busy
  * from before its bits change to after its host call: a fork that comes
  * in between (another thread's vmalloc) finds a count raised, and the walk.
  */
-#define RAM_MAPS_MAX	32
+#define RAM_MAPS_MAX	512
 /*
  * The addresses are kept scrambled: a conservative scan (kmemleak) reads
  * this file's data for pointers, and a vmalloc area's address here would
@@ -346,6 +350,8 @@ static void ram_maps_done(void)
 
 static void ram_maps_add(unsigned long start, size_t len, u64 phys, int prot)
 {
+	if (ram_maps_lost)
+		return;
 	if (ram_maps_nr == RAM_MAPS_MAX) {
 		ram_maps_lost = true;
 		return;
@@ -359,6 +365,8 @@ static void ram_maps_remove(unsigned long start, size_t len)
 {
 	unsigned long end = start + len;
 
+	if (ram_maps_lost)
+		return;
 	for (int i = 0; i < ram_maps_nr;) {
 		struct ram_map *m = &ram_maps[i];
 		unsigned long ms = m->hstart ^ RAM_MAPS_HIDE, me = m->hend ^ RAM_MAPS_HIDE;
@@ -901,7 +909,7 @@ int plat_protect(void *addr, size_t len, int prot)
 
 	__atomic_add_fetch(&nr_host_calls, 1, __ATOMIC_RELAXED);
 	ram_maps_begin();
-	for (int i = 0; i < ram_maps_nr; i++) {
+	for (int i = 0; !ram_maps_lost && i < ram_maps_nr; i++) {
 		struct ram_map *m = &ram_maps[i];
 		unsigned long ms = m->hstart ^ RAM_MAPS_HIDE, me = m->hend ^ RAM_MAPS_HIDE;
 
