@@ -246,7 +246,7 @@ static void __balance_pgdat(pg_data_t *pgdat, int order, int highest_zoneidx)
 	}
 	/* Direct reclaim resets it, wakeups and views read it, without a lock. */
 	if (!pgdat_balanced(pgdat, order, highest_zoneidx))
-		WRITE_ONCE(pgdat->kswapd_failures, pgdat->kswapd_failures + 1);
+		WRITE_ONCE(pgdat->kswapd_failures, READ_ONCE(pgdat->kswapd_failures) + 1);
 }
 
 static void *kswapd_main(void *arg)
