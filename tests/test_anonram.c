@@ -42,6 +42,29 @@ static int direct_file_maps(void)
 	return n;
 }
 
+/*
+ * fork() through kmm's handlers.  The child (0 returned) is settled, and
+ * *@maps_read (if asked) says whether it walked /proc/self/maps to find
+ * the RAM file's mappings instead of trusting ram.c's record of them.
+ */
+static pid_t fork_settled(bool *maps_read)
+{
+	kmm_fork_prepare();
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		unsigned long reads = plat_maps_reads();
+
+		if (kmm_fork_child())
+			kmm_fork_child_settle();
+		if (maps_read)
+			*maps_read = plat_maps_reads() != reads;
+		return 0;
+	}
+	kmm_fork_parent();
+	return pid;
+}
+
 /* Lines of /proc/self/maps in the kernel window (a sanitizer's own come and go elsewhere). */
 static long maps_lines(void)
 {
@@ -274,14 +297,11 @@ Test(anonram, fork_isolates_direct_map_and_vmalloc)
 	cr_assert_eq(pipe(to_child), 0);
 	cr_assert_eq(pipe(to_parent), 0);
 
-	kmm_fork_prepare();
-	pid_t pid = fork();
+	pid_t pid = fork_settled(NULL);
 	if (pid == 0) {
 		int bad = 0;
 		char c;
 
-		if (kmm_fork_child())
-			kmm_fork_child_settle();
 		/* The child writes first, through each address. */
 		d[0] = 2;
 		v[0] = 2;
@@ -297,7 +317,6 @@ Test(anonram, fork_isolates_direct_map_and_vmalloc)
 			bad |= 8;
 		_exit(bad);
 	}
-	kmm_fork_parent();
 	cr_assert_gt(pid, 0);
 	char c;
 	cr_assert_eq(read(to_parent[0], &c, 1), 1);
@@ -601,17 +620,12 @@ Test(anonram, fork_lists_shared_pieces_without_reading_the_maps)
 	int to_child[2], to_parent[2];
 	cr_assert_eq(pipe(to_child), 0);
 	cr_assert_eq(pipe(to_parent), 0);
-	kmm_fork_prepare();
-	pid_t pid = fork();
+	bool maps_read;
+	pid_t pid = fork_settled(&maps_read);
 	if (pid == 0) {
-		unsigned long reads = plat_maps_reads();
-		int bad = 0;
+		int bad = maps_read;	/* 1: the record was not trusted */
 		char c;
 
-		if (kmm_fork_child())
-			kmm_fork_child_settle();
-		if (plat_maps_reads() != reads)
-			bad |= 1;	/* the record was not trusted */
 		for (int i = 0; i < PIECES; i++)
 			((unsigned char *)page_address(block[i]))[0] = 0xcc;
 		((unsigned char *)page_address(quad[3]))[0] = 0xcc;
@@ -630,7 +644,6 @@ Test(anonram, fork_lists_shared_pieces_without_reading_the_maps)
 			bad |= 16;
 		_exit(bad);
 	}
-	kmm_fork_parent();
 	cr_assert_gt(pid, 0);
 	char c;
 	cr_assert_eq(read(to_parent[0], &c, 1), 1);
@@ -755,16 +768,11 @@ Test(anonram, a_shared_page_out_of_the_direct_map_stays_out_in_a_child)
 	cr_assert(plat_ram_shared(page_to_phys(page), PAGE_SIZE));
 	cr_assert_eq(set_direct_map_valid_noflush(page, 1, false), 0);
 
-	kmm_fork_prepare();
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = fork_settled(NULL);
 	if (pid == 0) {
-		if (kmm_fork_child())
-			kmm_fork_child_settle();
 		read_byte(page_address(page));
 		_exit(0);
 	}
-	kmm_fork_parent();
 	int status;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) ? -1 : 0;
@@ -793,16 +801,10 @@ Test(anonram, fork_with_many_vmalloc_areas_reads_no_maps)
 	}
 	int to_parent[2];
 	cr_assert_eq(pipe(to_parent), 0);
-	kmm_fork_prepare();
-	pid_t pid = fork();
+	bool maps_read;
+	pid_t pid = fork_settled(&maps_read);
 	if (pid == 0) {
-		unsigned long reads = plat_maps_reads();
-		int bad = 0;
-
-		if (kmm_fork_child())
-			kmm_fork_child_settle();
-		if (plat_maps_reads() != reads)
-			bad |= 1;
+		int bad = maps_read;
 		for (int i = 0; i < AREAS; i++)
 			area[i][PAGE_SIZE + 3] = 0xcc;
 		for (int i = 0; i < AREAS; i++)
@@ -810,7 +812,6 @@ Test(anonram, fork_with_many_vmalloc_areas_reads_no_maps)
 				bad |= 2;
 		_exit(bad);
 	}
-	kmm_fork_parent();
 	cr_assert_gt(pid, 0);
 	int status;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
