@@ -166,9 +166,10 @@ static bool run_is_anon(phys_addr_t phys, phys_addr_t end, phys_addr_t *run_end)
 	}
 	unsigned long pfn = phys / RAM_PAGE;
 	unsigned long last = (min(end, direct_len) + RAM_PAGE - 1) / RAM_PAGE;
-	bool shared = __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) && page_shared(pfn);
-	unsigned long next = !__atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) ? last
-			   : find_state(pfn, last, !shared);
+	/* One load: a count read twice could say "shared" and then "none". */
+	bool any = __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) != 0;
+	bool shared = any && page_shared(pfn);
+	unsigned long next = any ? find_state(pfn, last, !shared) : last;
 
 	*run_end = min((phys_addr_t)next * RAM_PAGE, end);
 	return !shared;
