@@ -9,10 +9,12 @@
  * kmm_check() == 0 after each, which compares the direct map's host
  * mappings with what ram.c counts.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -694,6 +696,83 @@ Test(anonram, zeroing_opens_pagemap_once)
 		__free_pages(p, 7);
 	}
 	check_and_shutdown();
+}
+
+/* The descriptor kmm holds of /proc/PID/pagemap for this process, or -1. */
+static int held_pagemap_fd(void)
+{
+	char want[64], path[64], link[64];
+	int found = -1;
+
+	snprintf(want, sizeof(want), "/proc/%d/pagemap", (int)getpid());
+	for (int fd = 0; fd < 1024 && found < 0; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			if (!strcmp(link, want))
+				found = fd;
+		}
+	}
+	return found;
+}
+
+/*
+ * The program may close kmm's pagemap descriptor and get its number back
+ * for a file of its own: kmm then opens another and leaves the program's
+ * alone, whether it zeroes or shares pages, forks or shuts down.
+ */
+Test(anonram, a_pagemap_descriptor_taken_by_the_program_stays_its_own)
+{
+	boot_or_die(BOOT);
+	/* A zeroing of pages some of which the host backs asks the pagemap. */
+	struct page *p = alloc_pages(GFP_KERNEL, 7);
+	cr_assert(p);
+	for (int i = 0; i < 128; i += 2)
+		((unsigned char *)page_address(p))[i * PAGE_SIZE] = 1;
+	__free_pages(p, 7);
+	p = alloc_pages(GFP_KERNEL | __GFP_ZERO, 7);
+	cr_assert(p);
+	__free_pages(p, 7);
+	int fd = held_pagemap_fd();
+	cr_assert_geq(fd, 0, "kmm holds no pagemap descriptor");
+	int null = open("/dev/null", O_RDONLY);
+	cr_assert_geq(null, 0);
+	cr_assert_eq(dup2(null, fd), fd);	/* closes kmm's: the number is the program's */
+	close(null);
+	struct stat mine;
+	cr_assert_eq(fstat(fd, &mine), 0);
+
+	/* A share copies what the pages hold: through a pagemap, not the program's file. */
+	p = alloc_pages(GFP_KERNEL, 3);
+	cr_assert(p);
+	struct page *pages[8];
+	for (int i = 0; i < 8; i++) {
+		pages[i] = p + i;
+		memset(page_address(p + i), 0x30 + i, PAGE_SIZE);
+	}
+	split_page(p, 3);
+	unsigned char *v = vmap(pages, 8, VM_MAP, PAGE_KERNEL);
+	cr_assert(v, "vmap of written pages failed");
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(v[i * PAGE_SIZE + 5], 0x30 + i, "page %d through the alias", i);
+	vunmap(v);
+	for (int i = 0; i < 8; i++)
+		__free_page(pages[i]);
+
+	pid_t pid = fork_settled(NULL);
+	if (pid == 0) {
+		struct stat st;
+		_exit(fstat(fd, &st) || st.st_ino != mine.st_ino || kmm_check() ? 1 : 0);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+	check_and_shutdown();
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0, "shutdown closed the program's descriptor");
+	cr_assert_eq(st.st_ino, mine.st_ino);
+	close(fd);
 }
 
 /*

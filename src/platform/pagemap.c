@@ -13,14 +13,23 @@
  * with the pid that opened it, and a process that finds another's opens
  * its own.  The child of a fork made through kmm's handlers closes the
  * parent's (plat_ram_maps_fork_child(), before the program runs again);
- * after any other fork the parent's is left open, close-on-exec, since
- * the program may have closed it and reused its number since.
+ * after any other fork the parent's is left open, close-on-exec.
+ *
+ * The program owns the descriptor table: it may close kmm's descriptor
+ * (a daemon closing all it did not open) and get the number back for a
+ * file of its own.  An ioctl on that file fails, or on another process's
+ * pagemap would answer for the wrong pages; a close would close the
+ * program's file.  So each use first checks that the descriptor is still
+ * the file opened (its device and inode, the same for every open of one
+ * process's pagemap, fstat() costing less than the walk), and one that is
+ * not is forgotten, never closed, and another opened.
  *
  * Everything here is a system call or an atomic: usable in the child's
  * signal handler that settles a deferred fork (ram_fork.c).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "platform.h"
 #include "pagemap.h"
@@ -28,6 +37,18 @@
 /* (pid << 32) | descriptor of /proc/self/pagemap opened by process pid; 0: none. */
 static u64 pagemap_held;
 static unsigned long pagemap_opens;
+/* What fstat() says of it: every thread of a process that opens it stores the same. */
+static u64 pagemap_dev, pagemap_ino;
+
+/* Is @fd still the pagemap this process (or, in a child, its parent) opened? */
+static bool pagemap_is(int fd)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) &&
+	       (u64)st.st_dev == __atomic_load_n(&pagemap_dev, __ATOMIC_RELAXED) &&
+	       (u64)st.st_ino == __atomic_load_n(&pagemap_ino, __ATOMIC_RELAXED);
+}
 
 static int held_pid(u64 held)
 {
@@ -46,13 +67,28 @@ static int pagemap_fd(void)
 	u64 held = __atomic_load_n(&pagemap_held, __ATOMIC_ACQUIRE);
 
 	for (;;) {
-		if (held && held_pid(held) == pid)
-			return held_fd(held);
+		if (held && held_pid(held) == pid) {
+			if (pagemap_is(held_fd(held)))
+				return held_fd(held);
+			/* The program's now: forgotten, not closed. */
+			if (!__atomic_compare_exchange_n(&pagemap_held, &held, 0, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				continue;
+			held = 0;
+		}
 		int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		struct stat st;
 
 		if (fd < 0)
 			return -errno;
+		if (fstat(fd, &st)) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
 		__atomic_add_fetch(&pagemap_opens, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&pagemap_dev, (u64)st.st_dev, __ATOMIC_RELAXED);
+		__atomic_store_n(&pagemap_ino, (u64)st.st_ino, __ATOMIC_RELAXED);
 		u64 mine = (u64)(unsigned int)pid << 32 | (unsigned int)fd;
 		if (__atomic_compare_exchange_n(&pagemap_held, &held, mine, false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -61,28 +97,20 @@ static int pagemap_fd(void)
 	}
 }
 
-/* @fd is not ours any more (the program closed it): the next call opens another. */
-static void pagemap_forget(int fd)
-{
-	u64 held = (u64)(unsigned int)getpid() << 32 | (unsigned int)fd;
-
-	__atomic_compare_exchange_n(&pagemap_held, &held, 0, false, __ATOMIC_ACQ_REL,
-				    __ATOMIC_RELAXED);
-}
-
 void pagemap_close(void)
 {
 	u64 held = __atomic_exchange_n(&pagemap_held, 0, __ATOMIC_ACQ_REL);
 
-	if (held && held_pid(held) == (int)getpid())
+	if (held && held_pid(held) == (int)getpid() && pagemap_is(held_fd(held)))
 		close(held_fd(held));
 }
 
+/* The parent's descriptor, inherited: closed, unless the program has made it its own. */
 void pagemap_fork_child(void)
 {
 	u64 held = __atomic_exchange_n(&pagemap_held, 0, __ATOMIC_ACQ_REL);
 
-	if (held)
+	if (held && pagemap_is(held_fd(held)))
 		close(held_fd(held));
 }
 
@@ -91,12 +119,16 @@ unsigned long plat_pagemap_opens(void)
 	return __atomic_load_n(&pagemap_opens, __ATOMIC_RELAXED);
 }
 
-/* Asked once, of a page of the stack. */
+/*
+ * Asked of a page of the stack, until the host answers: a pagemap that
+ * cannot be opened now (no descriptor free) says nothing of the host.
+ */
 bool ram_have_pagemap_scan(void)
 {
 	static int have = -1;
+	int known = __atomic_load_n(&have, __ATOMIC_RELAXED);
 
-	if (have < 0) {
+	if (known < 0) {
 		int pagemap = pagemap_fd();
 		volatile char probe = 1;
 		unsigned long page = (unsigned long)&probe & ~4095UL;
@@ -106,9 +138,12 @@ bool ram_have_pagemap_scan(void)
 			.vec = (unsigned long)&r, .vec_len = 1,
 			.category_anyof_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
 		};
-		have = pagemap >= 0 && ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
+		if (pagemap < 0)
+			return false;
+		known = ioctl(pagemap, PAGEMAP_SCAN, &a) == 1;
+		__atomic_store_n(&have, known, __ATOMIC_RELAXED);
 	}
-	return have;
+	return known;
 }
 
 int pagemap_for_each_backed(unsigned long start, unsigned long end, u64 except,
@@ -124,8 +159,8 @@ int pagemap_for_each_backed(unsigned long start, unsigned long end, u64 except,
 		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 	};
+	/* Without a pagemap the callers take every page as backed: correct, only slower. */
 	int pagemap = ram_have_pagemap_scan() ? pagemap_fd() : -EOPNOTSUPP;
-	bool reopened = false;
 
 	if (pagemap < 0)
 		return -EOPNOTSUPP;
@@ -135,13 +170,6 @@ int pagemap_for_each_backed(unsigned long start, unsigned long end, u64 except,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EBADF && !reopened) {
-				pagemap_forget(pagemap);
-				reopened = true;
-				if ((pagemap = pagemap_fd()) < 0)
-					return pagemap;
-				continue;
-			}
 			return -errno;
 		}
 		for (long i = 0; i < n; i++) {
