@@ -148,6 +148,8 @@ bool kmm_fork_child(void)
 	}
 	int err = plat_ram_fork_own();
 	plat_fork_channel_child(false);
+	if (!err)
+		err = plat_ram_fork_mend();
 	if (err)
 		panic("kmm: fork: cannot give the child its own RAM: %d", err);
 	fork_child_release();
@@ -159,7 +161,10 @@ void kmm_fork_child_settle(void)
 {
 	if (!fork_pending)
 		return;
+	/* Settled here or by the parent's signal: mended here, not in a handler. */
 	int err = plat_ram_fork_settle();
+	if (!err)
+		err = plat_ram_fork_mend();
 	if (err)
 		panic("kmm: fork: cannot give the child its own RAM: %d", err);
 	fork_pending = false;

@@ -160,6 +160,13 @@ int plat_for_each_ram_mapping(int (*fn)(const struct plat_mapping *m, void *arg)
 bool plat_ram_file_unused(void);
 /* In a forked child, first: the record as the parent's other threads left it. */
 void plat_ram_maps_fork_child(void);
+/*
+ * In a forked child whose RAM is its own (plat_ram_fork_own()), before its
+ * first use: the direct map's bits made to say what it maps where a share
+ * or unshare of the parent's other threads stopped at fork (ram.c).
+ * Return: 0, or -errno if /proc/self/maps cannot be read.
+ */
+int plat_ram_fork_mend(void);
 /* The RAM file's descriptor, and its replacement by another (ram_fork.c). */
 int plat_ram_file(void);
 void plat_ram_file_replace(int fd);
@@ -169,8 +176,10 @@ void plat_ram_file_replace(int fd);
  *
  * Parent, before fork():    plat_fork_channel_open()
  * Child, in its handler:    plat_ram_fork_private() and plat_fork_channel_child(true),
- *                           or plat_ram_fork_own() and plat_fork_channel_child(false)
- * Child, later:             plat_ram_fork_settle() (also done on the parent's request)
+ *                           or plat_ram_fork_own() and plat_fork_channel_child(false),
+ *                           then plat_ram_fork_mend()
+ * Child, later:             plat_ram_fork_settle() (also done on the parent's request),
+ *                           then plat_ram_fork_mend() (never in the signal handler)
  * Parent, after fork():     plat_fork_channel_wait()
  */
 /* Whether copying RAM at once costs more than deferring the copy (and deferring works here). */

@@ -42,7 +42,9 @@
  * flight (share_flights) until the file holds the data and the direct
  * map maps the file; the others wait for it to land, or their alias
  * would read the file before the copy, and what they write through it
- * would be overwritten by the copy.
+ * would be overwritten by the copy.  A fork while a share or unshare is
+ * under way leaves the child that thread's half of it: the child mends
+ * its bits once its RAM is its own (plat_ram_fork_mend()).
  */
 
 #include <errno.h>
@@ -392,14 +394,17 @@ void plat_ram_maps_fork_child(void)
 {
 	pagemap_fork_child();
 	/* A change another thread of the parent was making is lost with it. */
-	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED) ||
-	    __atomic_load_n(&share_busy, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&ram_maps_busy, __ATOMIC_RELAXED))
 		ram_maps_lost = true;
 	ram_maps_busy = 0;
 	ram_maps_lock = (spinlock_t){ 0 };
-	/* A share another thread was making is lost with it: its pages leak, as its vmalloc. */
+	/*
+	 * A share or unshare another thread was making is lost with it: its
+	 * pages leak, as its vmalloc.  But its bits may not say what the
+	 * direct map holds: share_busy stays raised (the bits are not a
+	 * record yet) until plat_ram_fork_mend() has made them say it.
+	 */
 	shared_lock = (spinlock_t){ 0 };
-	share_busy = 0;
 	share_nr_flights = 0;
 	share_waiters = 0;
 }
@@ -784,6 +789,71 @@ void plat_ram_unshare(phys_addr_t phys, size_t len)
 	}
 	__atomic_add_fetch(&share_done, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
+}
+
+struct mend_walk {
+	unsigned long inode;	/* the RAM file's */
+	unsigned long a, b;	/* a run of set bits over anonymous memory, or a >= b */
+};
+
+static int find_anon_shared(const struct plat_mapping *m, void *arg)
+{
+	struct mend_walk *w = arg;
+	unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
+	unsigned long s = m->start > lo ? m->start : lo, e = min(m->end, hi);
+
+	if (s >= e)
+		return m->start >= hi;
+	if (m->inode == w->inode && m->shared)
+		return 0;
+	unsigned long first = (s - lo) / RAM_PAGE, last = (e - lo) / RAM_PAGE;
+
+	w->a = find_state(first, last, true);
+	if (w->a == last)
+		return 0;
+	w->b = find_state(w->a, last, false);
+	return 1;
+}
+
+/*
+ * A forked child, its RAM its own: the shares and unshares the parent's
+ * other threads had under way at fork stopped with them, each on one side
+ * or the other of its mmap().  A share before it (bits set, the copy
+ * perhaps half done) and an unshare after it (the direct map anonymous
+ * again, the bits not yet cleared) leave set bits over anonymous memory;
+ * there the anonymous memory is what the page holds (a share has not
+ * moved it yet, an unshare has zeroed it for its owner, who was freeing
+ * it), so those bits are cleared and the file's copy punched away: the
+ * pages are not shared, and a new alias shares them anew.  A share after
+ * its mmap() or an unshare before it left the file mapped and the bits
+ * set: shared, and consistent.  Which side each was on is read in
+ * /proc/self/maps; only a fork during a share or unshare pays for it.
+ */
+int plat_ram_fork_mend(void)
+{
+	struct stat st;
+
+	if (!ram_anon || !__atomic_load_n(&share_busy, __ATOMIC_RELAXED))
+		return 0;
+	if (fstat(ram_fd, &st))
+		return -errno;
+	for (;;) {
+		struct mend_walk w = { (unsigned long)st.st_ino, 0, 0 };
+		int err = plat_for_each_mapping(find_anon_shared, &w);
+
+		if (err)
+			return err;
+		if (w.a >= w.b)
+			break;
+		file_zero(w.a * RAM_PAGE, (w.b - w.a) * RAM_PAGE);
+		/* An unshare stopped before its advice: the piece would not merge. */
+		advise_piece(direct_base + w.a * RAM_PAGE, (w.b - w.a) * RAM_PAGE);
+		plat_lock(&shared_lock);
+		flip_bits_locked(w.a, w.b, false);
+		plat_unlock(&shared_lock);
+	}
+	__atomic_store_n(&share_busy, 0, __ATOMIC_RELEASE);
+	return 0;
 }
 
 bool plat_ram_shared(phys_addr_t phys, size_t len)
