@@ -74,7 +74,7 @@ static int zero_fd = -1;	/* /dev/zero, or -1: plain MAP_ANONYMOUS */
 static unsigned long *shared_map;	/* a bit per page of the direct map: it maps the file */
 static size_t shared_map_bytes;
 long plat_ram_nr_shared;	/* pages whose bit is set */
-static long shared_runs;	/* maximal runs of set bits */
+static long shared_runs;	/* maximal runs of set bits; 2 host mappings each */
 static unsigned long shared_lo, shared_hi;	/* no bit is set outside [shared_lo, shared_hi) */
 static spinlock_t shared_lock;	/* the bits and the two counts */
 /* Runs whose bits are set and whose share is under way (shared_lock); see the top. */
@@ -87,6 +87,7 @@ static int share_waiters;	/* sharers waiting for a flight to land */
 static unsigned int share_landed;	/* event: a flight landed */
 static bool direct_huge;	/* plat_ram_huge(): every anonymous piece is advised */
 static long share_busy, share_done;	/* changes under way and made: for the validator */
+static bool share_torn;		/* forked with shared_lock held: the counts may not be the bits' */
 
 int plat_ram_create(u64 size)
 {
@@ -404,6 +405,7 @@ void plat_ram_maps_fork_child(void)
 	 * direct map holds: share_busy stays raised (the bits are not a
 	 * record yet) until plat_ram_fork_mend() has made them say it.
 	 */
+	share_torn = __atomic_load_n(&shared_lock.locked, __ATOMIC_RELAXED) != 0;
 	shared_lock = (spinlock_t){ 0 };
 	share_nr_flights = 0;
 	share_waiters = 0;
@@ -621,8 +623,8 @@ static void flip_bits_locked(unsigned long a, unsigned long b, bool set)
 	}
 	__atomic_add_fetch(&plat_ram_nr_shared, set ? (long)(b - a) : -(long)(b - a),
 			   __ATOMIC_RELAXED);
-	shared_runs += runs;
-	__atomic_add_fetch(&nr_mappings, 2 * runs, __ATOMIC_RELAXED);
+	/* Charged in the same store (plat_nr_mappings()): a fork cannot tear the two apart. */
+	__atomic_store_n(&shared_runs, shared_runs + runs, __ATOMIC_RELAXED);
 }
 
 /* Copy part [s, e) of the direct map into the file, at its offset. */
@@ -791,6 +793,28 @@ void plat_ram_unshare(phys_addr_t phys, size_t len)
 	__atomic_sub_fetch(&share_busy, 1, __ATOMIC_ACQ_REL);
 }
 
+/* The maximal runs of set bits, their pages in *@pages, from *@lo to *@hi. */
+static long count_shared_runs(long *pages, unsigned long *lo, unsigned long *hi)
+{
+	unsigned long n = direct_len / RAM_PAGE;
+	long runs = 0;
+
+	*pages = 0;
+	*lo = *hi = 0;
+	for (unsigned long pfn = 0; pfn < n;) {
+		unsigned long a = find_state(pfn, n, true), b = find_state(a, n, false);
+		if (a >= b)
+			break;
+		if (!runs)
+			*lo = a;
+		*hi = b;
+		runs++;
+		*pages += (long)(b - a);
+		pfn = b;
+	}
+	return runs;
+}
+
 struct mend_walk {
 	unsigned long inode;	/* the RAM file's */
 	unsigned long a, b;	/* a run of set bits over anonymous memory, or a >= b */
@@ -833,7 +857,7 @@ int plat_ram_fork_mend(void)
 {
 	struct stat st;
 
-	if (!ram_anon || !__atomic_load_n(&share_busy, __ATOMIC_RELAXED))
+	if (!ram_anon || (!__atomic_load_n(&share_busy, __ATOMIC_RELAXED) && !share_torn))
 		return 0;
 	if (fstat(ram_fd, &st))
 		return -errno;
@@ -851,6 +875,16 @@ int plat_ram_fork_mend(void)
 		plat_lock(&shared_lock);
 		flip_bits_locked(w.a, w.b, false);
 		plat_unlock(&shared_lock);
+	}
+	if (share_torn) {
+		/* A thread stopped inside flip_bits_locked(): the counts are the bits' again. */
+		long pages;
+
+		plat_lock(&shared_lock);
+		shared_runs = count_shared_runs(&pages, &shared_lo, &shared_hi);
+		plat_ram_nr_shared = pages;
+		plat_unlock(&shared_lock);
+		share_torn = false;
 	}
 	__atomic_store_n(&share_busy, 0, __ATOMIC_RELEASE);
 	return 0;
@@ -1012,7 +1046,8 @@ int plat_protect(void *addr, size_t len, int prot)
 
 long plat_nr_mappings(void)
 {
-	return __atomic_load_n(&nr_mappings, __ATOMIC_RELAXED);
+	return __atomic_load_n(&nr_mappings, __ATOMIC_RELAXED) +
+	       2 * __atomic_load_n(&shared_runs, __ATOMIC_RELAXED);
 }
 
 unsigned long plat_host_calls(void)
@@ -1061,7 +1096,8 @@ int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg)
 {
 	struct direct_check c;
 	struct stat st;
-	long busy, done, runs = 0, pages = 0;
+	long busy, done, runs, pages;
+	unsigned long lo, hi;
 
 	if (!ram_anon || fstat(ram_fd, &st))
 		return 0;
@@ -1074,17 +1110,13 @@ int plat_ram_check_direct(void (*report)(const char *msg, void *arg), void *arg)
 	    __atomic_load_n(&share_done, __ATOMIC_ACQUIRE) != done)
 		return err;	/* changed meanwhile: nothing to say */
 	plat_lock(&shared_lock);
-	for (unsigned long pfn = 0, n = direct_len / RAM_PAGE; pfn < n;) {
-		unsigned long a = find_state(pfn, n, true), b = find_state(a, n, false);
-		if (a >= b)
-			break;
-		runs++;
-		pages += (long)(b - a);
-		pfn = b;
-	}
+	runs = count_shared_runs(&pages, &lo, &hi);
 	if (runs != shared_runs || pages != plat_ram_nr_shared)
 		direct_problem(&c, "the direct map has %#lx shared pages in %#lx runs, not as counted",
 			       (unsigned long)pages, (unsigned long)runs);
+	if (runs && (lo < shared_lo || hi > shared_hi))
+		direct_problem(&c, "shared pages from %#lx to %#lx, outside their bounds",
+			       lo, hi);
 	plat_unlock(&shared_lock);
 	for (int i = 0; i < c.problems && i < DIRECT_CHECK_MSGS; i++)
 		report(c.msgs[i], arg);
