@@ -691,8 +691,8 @@ static void share_wait_unlock(void)
 
 	__atomic_add_fetch(&share_waiters, 1, __ATOMIC_RELAXED);
 	plat_unlock(&shared_lock);
-	/* The timeout is a safety net only: the lander signals after dropping the lock. */
-	plat_event_wait(&share_landed, seen, 1000);
+	/* A second, a safety net only: the lander signals after dropping the lock. */
+	plat_event_wait(&share_landed, seen, 1000000);
 	__atomic_sub_fetch(&share_waiters, 1, __ATOMIC_RELAXED);
 }
 
