@@ -673,15 +673,16 @@ static int share_host(unsigned long a, unsigned long b, int prot)
 	return err;
 }
 
-/* Must a share of [a, b) wait: a run of it still in flight, or no room for one more? */
+/*
+ * Must a share of [a, b) wait: a run of it still in flight, or no room for
+ * one more when it has one to make (a page of it not shared yet)?
+ */
 static bool share_must_wait_locked(unsigned long a, unsigned long b)
 {
-	if (share_nr_flights == SHARE_FLIGHTS)
-		return true;
 	for (int i = 0; i < share_nr_flights; i++)
 		if (share_flights[i].a < b && share_flights[i].b > a)
 			return true;
-	return false;
+	return share_nr_flights == SHARE_FLIGHTS && find_state(a, b, false) < b;
 }
 
 /* Wait for a flight to land.  shared_lock held; dropped. */
