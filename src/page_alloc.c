@@ -254,9 +254,16 @@ kmm_param("percpu_pagelist_high_fraction", setup_pcp_high_fraction, pcp_high_fra
  * which are not reported.  churn (360 MiB, 144 huge faults) measured
  * alone: 0.13 s run back to back, with huge pages; 0.42-0.45 s after a
  * 3 s pause (system time 0.66-0.73 s), where small pages take
- * 0.19-0.22 s either way.  In bench_malloc's rotation the huge pages win
- * (churn 0.56-0.61x mimalloc against 0.99 with `-k hugeram=0`).  The
- * preload boots with hugeram=64M.  Checked where
+ * 0.19-0.22 s either way.  In bench_malloc's rotation the huge pages won
+ * or lost by whether the memory had gone cold: churn's best 0.56-0.76x
+ * mimalloc, its median 1.22x glibc's.  Per MiB, a cold huge fault costs
+ * some 0.7 ms more than small pages, a fork of small pages 0.04 ms more
+ * than of huge ones: the switch pays for a heap that forks some sixteen
+ * times, which a heap of hundreds of MiB that forks at all (a server's
+ * workers, a build's jobs) is likelier to do than one of tens.  So the
+ * preload boots with hugeram=512M: churn (360 MiB) never switches, its
+ * median 0.46 s against glibc's 0.73; forkexec (a GiB) does, 0.09x
+ * mimalloc's time (bench_malloc -k hugeram=512M, -r 5).  Checked where
  * pages leave the free lists in bulk (a per-CPU list's refill, the
  * buddy's own allocations), not on the fast path.
  */

@@ -31,7 +31,7 @@
  * The machine: KMM_CMDLINE is appended to the defaults "mem=<max(64G,
  * host RAM)> cpus=<twice the host CPUs, 4 at least>
  * percpu_pagelist_high_fraction=1048576 kfence.sample_interval=0
- * deferred_boot_mem=2M ram=anon hugeram=64M" (x86_64), so it may override
+ * deferred_boot_mem=2M ram=anon hugeram=512M" (x86_64), so it may override
  * any of them.  Twice the CPUs: a thread keeps its simulated CPU between
  * calls, and one that finds it taken must take another over (a
  * membarrier() and a compare-and-swap, cpu.c), where Linux's scheduler
@@ -47,12 +47,13 @@
  * forked child has copy-on-write without kmm copying anything; only pages
  * vmalloc() maps are the file's while they are mapped (platform/ram.c).
  * fork(): the host copies the page tables of anonymous memory, an entry
- * per page as for glibc's heap, until 64 MiB of RAM is in use
- * (hugeram=64M, page_alloc.c): from then on the direct map is in the
+ * per page as for glibc's heap, until 512 MiB of RAM is in use
+ * (hugeram=512M, page_alloc.c): from then on the direct map is in the
  * host's huge pages where it has them, an entry per 2 MiB, and fork +
  * exec from a heap of a GiB costs a fifth of what it did (bench_malloc's
- * forkexec: 0.59x mimalloc before, 0.10-0.11x).  A small process never pays a huge page's
- * RSS.  With KMM_CMDLINE=ram=memfd the host copies no page tables (shared
+ * forkexec: 0.59x mimalloc before, 0.10-0.11x).  A heap below that never
+ * pays a huge page's RSS, nor its first fault where a VM's host has taken
+ * the block back (page_alloc.c).  With KMM_CMDLINE=ram=memfd the host copies no page tables (shared
  * mappings), but a child that lives past the parent's 50 ms wait has all
  * of RAM copied for it (half a second for 512 MiB, the parent blocked
  * meanwhile), where with ram=anon it pays only for the pages it writes.
@@ -285,7 +286,7 @@ void shim_boot(void)
 	int host_cpus = plat_host_nr_cpus();	/* a read of /sys: once */
 	snprintf(cmdline, sizeof(cmdline),
 		 "mem=%lluM cpus=%d percpu_pagelist_high_fraction=%d kfence.sample_interval=0 "
-		 "deferred_boot_mem=2M ram=anon hugeram=64M %s",
+		 "deferred_boot_mem=2M ram=anon hugeram=512M %s",
 		 (unsigned long long)(mem >> 20), min(max(2 * host_cpus, 4), NR_CPUS), 1 << 20,
 		 env_cmdline);
 	int err = kmm_boot(cmdline);
