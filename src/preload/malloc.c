@@ -235,7 +235,7 @@ static __always_inline void class_free(unsigned int class, void *p, unsigned lon
 
 	/* free() has seen preempt_count at 0 (shim_ready()). */
 	if (unlikely(!parts) || unlikely(kmm_slab_hooks) ||
-	    unlikely(!slab_rseq_free_push_any(t, cpu, (void *)((char *)parts + cpu->slab_off), p)))
+	    unlikely(!slab_rseq_free_push_any(t, cpu, cpu_part_of(parts, cpu), p)))
 		return class_free_flag(shim_classes[class], p, caller);
 }
 
@@ -397,7 +397,7 @@ EXPORT void *malloc(size_t size)
 	class = shim_class(size);
 	parts = __atomic_load_n(&shim_parts[class], __ATOMIC_ACQUIRE);	/* NULL: not made yet */
 	if (unlikely(READ_ONCE(kmm_slow_paths.any)) || unlikely(!parts) ||
-	    unlikely(!slab_rseq_pop(t, cpu, (void *)((char *)parts + cpu->slab_off), false, &p)))
+	    unlikely(!slab_rseq_pop(t, cpu, cpu_part_of(parts, cpu), false, &p)))
 		return malloc_flag(size, __atomic_load_n(&shim_classes[class], __ATOMIC_ACQUIRE),
 				   _RET_IP_);
 	mark_object(p, class);
