@@ -157,6 +157,30 @@ static unsigned long find_state(unsigned long pfn, unsigned long end, bool set)
 }
 
 /*
+ * The pages [*@first, *@last) of the direct map that host addresses
+ * [@start, @end) cover, a page partly covered counted.  Return: false if
+ * none.
+ */
+static bool direct_pages_in(unsigned long start, unsigned long end, unsigned long *first,
+			    unsigned long *last)
+{
+	unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
+	unsigned long s = start > lo ? start : lo, e = min(end, hi);
+
+	if (s >= e)
+		return false;
+	*first = (s - lo) / RAM_PAGE;
+	*last = (e - lo + RAM_PAGE - 1) / RAM_PAGE;
+	return true;
+}
+
+/* A walk of the host's mappings in address order may stop after @m: past the direct map. */
+static int past_direct_map(const struct plat_mapping *m)
+{
+	return m->start >= (unsigned long)direct_base + direct_len;
+}
+
+/*
  * The part of [phys, end) from @phys on that is all one thing: anonymous
  * memory of the direct map (true), or the file (false: a shared page, or
  * RAM above the direct map).  Its end is returned in *@run_end.
@@ -824,15 +848,12 @@ struct mend_walk {
 static int find_anon_shared(const struct plat_mapping *m, void *arg)
 {
 	struct mend_walk *w = arg;
-	unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
-	unsigned long s = m->start > lo ? m->start : lo, e = min(m->end, hi);
+	unsigned long first, last;
 
-	if (s >= e)
-		return m->start >= hi;
+	if (!direct_pages_in(m->start, m->end, &first, &last))
+		return past_direct_map(m);
 	if (m->inode == w->inode && m->shared)
 		return 0;
-	unsigned long first = (s - lo) / RAM_PAGE, last = (e - lo) / RAM_PAGE;
-
 	w->a = find_state(first, last, true);
 	if (w->a == last)
 		return 0;
@@ -1028,11 +1049,10 @@ int plat_protect(void *addr, size_t len, int prot)
 	}
 	/* The direct map's shared pieces are listed read-write. */
 	if (ram_anon && prot != (PLAT_PROT_READ | PLAT_PROT_WRITE)) {
-		unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
-		unsigned long first = ((start > lo ? start : lo) - lo) / RAM_PAGE;
-		unsigned long last = end > lo ? (min(end, hi) - lo + RAM_PAGE - 1) / RAM_PAGE : 0;
+		unsigned long first, last;
 
-		if (first < last && __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) &&
+		if (direct_pages_in(start, end, &first, &last) &&
+		    __atomic_load_n(&plat_ram_nr_shared, __ATOMIC_RELAXED) &&
 		    find_state(first, last, true) < last)
 			ram_maps_lost = true;
 	}
@@ -1074,20 +1094,19 @@ static void direct_problem(struct direct_check *c, const char *fmt, unsigned lon
 static int check_direct_one(const struct plat_mapping *m, void *arg)
 {
 	struct direct_check *c = arg;
-	unsigned long lo = (unsigned long)direct_base, hi = lo + direct_len;
-	unsigned long s = m->start > lo ? m->start : lo, e = m->end < hi ? m->end : hi;
+	unsigned long first, last;
 
-	if (s >= e)
-		return m->start >= hi;
+	if (!direct_pages_in(m->start, m->end, &first, &last))
+		return past_direct_map(m);
 	bool file = m->inode == c->inode && m->shared;
-	unsigned long first = (s - lo) / RAM_PAGE, last = (e - lo) / RAM_PAGE;
+	unsigned long s = (unsigned long)direct_base + first * RAM_PAGE;
 	unsigned long odd = find_state(first, last, !file);
 
 	if (odd < last)
 		direct_problem(c, file ? "direct map at %#lx maps the RAM file, page %#lx is not shared"
 				       : "direct map at %#lx is anonymous, page %#lx is shared",
 			       s, odd);
-	if (file && m->offset + (s - m->start) != s - lo)
+	if (file && m->offset + (s - m->start) != first * RAM_PAGE)
 		direct_problem(c, "direct map at %#lx maps the RAM file at offset %#lx",
 			       s, m->offset + (s - m->start));
 	return 0;
