@@ -583,8 +583,9 @@ Test(anonram, racing_vmaps_of_written_pages_see_the_data)
 /*
  * A fork finds the RAM file's mappings in ram.c's record, without reading
  * /proc/self/maps, however many runs of the direct map are shared (more
- * than the record's 32 entries) and however unsharing split them: the
- * direct map's shared pieces are listed from their bits.  The child's
+ * than the 32 entries the record had when it held them) and however
+ * unsharing split them: the direct map's shared pieces are listed from
+ * their bits.  The child's
  * copy is still its own at every piece.
  */
 #define PIECES	40
